@@ -1,0 +1,103 @@
+/**
+ * The npc-faces model contract: the JSON document stored in the ONNX file's `metadata_props` under
+ * {@link MetadataKey}, and the tensor names of the graph. See docs/model-format.md.
+ */
+import { z } from "zod";
+
+/** `metadata_props` key under which the JSON document is stored. */
+export const MetadataKey = "npc_faces";
+/** Value of the document's `format` field. */
+export const FormatName = "npc-faces-model";
+/** The newest format version this runtime reads. */
+export const FormatVersion = 1;
+
+/** Graph tensor names (contract). Noise inputs are `noise0`, `noise1`, ... (see `noiseResolutions`). */
+export const TensorNames = {
+  /** float32 [N, zDim]: latent of the face's seed. */
+  z: "z",
+  /** float32 [N, zDim]: latent of the mix seed (style mixing / breeding). */
+  zMix: "z_mix",
+  /** float32 [N, numWs]: per-layer weight of the mix latent's w (0 = own w, 1 = mix w). */
+  mix: "mix",
+  /** float32 [N, 1]: truncation psi (1 = none, 0 = the average face). */
+  psi: "psi",
+  /** float32 [N, numControls]: amount of each named control direction (only when numControls > 0). */
+  controls: "controls",
+  /** float32 [N, labelDim]: label vector of conditional models (only when labelDim > 0). */
+  label: "label",
+  /** float32 [N, 1]: multiplier of all noise inputs (1 = as trained, 0 = no noise). */
+  noiseStrength: "noise_strength",
+  /** Prefix of the per-layer noise inputs, float32 [N, 1, r, r]. */
+  noisePrefix: "noise",
+  /** uint8 [N, H, W, 4]: the face as RGBA8 (alpha 255). */
+  rgba: "rgba",
+  /** float32 [N, 3, H, W]: the face before 8-bit conversion, nominally in [-1, 1]. */
+  image: "image",
+} as const;
+
+const finite = z.number().refine(Number.isFinite, "expected a finite number");
+const positiveInt = z.number().int().positive();
+
+/** A named style control: a direction in w space applied to some layers. */
+export const ControlSchema = z
+  .object({
+    /** Identifier used in APIs, manifests and material parameters: lowercase, digits, underscores. */
+    name: z.string().regex(/^[a-z][a-z0-9_]*$/, "expected a lowercase identifier (a-z, 0-9, _)"),
+    /** Human-readable label for sliders. */
+    label: z.string(),
+    /** Where the direction comes from. */
+    kind: z.enum(["label", "sefa", "pca", "random"]),
+    min: finite,
+    max: finite,
+    default: finite,
+    /** Indices of the w layers the direction acts on. */
+    layers: z.array(z.number().int().nonnegative()),
+    description: z.string().optional(),
+  })
+  .refine((c) => c.min <= c.default && c.default <= c.max, "expected min <= default <= max");
+export type ModelControl = z.infer<typeof ControlSchema>;
+
+/** A data-set attribute that a conditional model takes as part of its label vector. */
+export const LabelSchema = z.object({
+  name: z.string(),
+  /** Offset of this attribute in the label vector. */
+  offset: z.number().int().nonnegative(),
+  /** One-hot values, or a single value for a scalar attribute. */
+  values: z.array(z.string()),
+  /** Default probabilities (one per value) fed when the caller gives none: usually the data set's frequencies. */
+  default: z.array(finite),
+});
+export type ModelLabel = z.infer<typeof LabelSchema>;
+
+/** Where a model came from: the data set, its licences and credits, and training figures. */
+export const ProvenanceSchema = z.object({
+  trained: z.boolean(),
+  dataset: z.string().optional(),
+  licenses: z.array(z.string()),
+  credits: z.array(z.string()),
+  kimg: z.number().nonnegative(),
+  metrics: z.record(z.string(), z.number()).optional(),
+  tool: z.string(),
+  notes: z.string().optional(),
+});
+
+/** The metadata document (format version 1). */
+export const ModelMetadataSchema = z.object({
+  format: z.literal(FormatName),
+  formatVersion: z.number().int().positive(),
+  name: z.string(),
+  resolution: positiveInt,
+  zDim: positiveInt,
+  wDim: positiveInt,
+  numWs: positiveInt,
+  labelDim: z.number().int().nonnegative(),
+  /** Resolution of each noise input `noise{i}`. */
+  noiseResolutions: z.array(positiveInt),
+  controls: z.array(ControlSchema),
+  labels: z.array(LabelSchema),
+  defaults: z.object({ psi: finite, noiseStrength: finite }),
+  /** The generator configuration it was built from (informational). */
+  architecture: z.record(z.string(), z.unknown()),
+  provenance: ProvenanceSchema,
+});
+export type ModelMetadata = z.infer<typeof ModelMetadataSchema>;
