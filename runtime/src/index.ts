@@ -1,1 +1,2 @@
 export * from "./modelMetadata.js";
+export * from "./seeds/index.js";

@@ -1,0 +1,3 @@
+export * from "./philox.js";
+export * from "./normalDistribution.js";
+export * from "./seedStreams.js";
