@@ -1,0 +1,288 @@
+/**
+ * Exports a generator (mapping, truncation, style mixing, named controls, synthesis and RGBA8 conversion) as one
+ * ONNX file with the npc-faces metadata document. The graph is built from the same description as the tfjs
+ * network ({@link GeneratorParameterSpecs}, {@link SynthesisLayers}); docs/model-format.md documents the result.
+ */
+import { FormatName, FormatVersion, MetadataKey, ModelMetadataSchema, TensorNames } from "@npc-faces/runtime";
+import type { ModelControl, ModelLabel, ModelMetadata } from "@npc-faces/runtime";
+import {
+  GeneratorParameterSpecs,
+  NoiseResolutions,
+  NumWs,
+  SynthesisLayers,
+  ValidateGeneratorConfig,
+  type GeneratorConfig,
+  type GeneratorWeights,
+  type ParameterSpec,
+} from "../networks/architecture.js";
+import { Float16BitsToFloat32, Float32ToFloat16Bits, OnnxGraphBuilder, SerializeOnnxModel } from "./onnxGraphBuilder.js";
+
+/** `producer_version` of exported files: the trainer package version. */
+export const ExporterProducerVersion = "0.1.0";
+/** `producer_name` of exported files. */
+export const ExporterProducerName = "npc-faces";
+
+/** A named control to bake into the graph: the metadata entry plus its direction in w space. */
+export interface ExportControl extends ModelControl {
+  /** Direction in w space, length `wDim`; the graph adds `amount * direction` to the w of each of `layers`. */
+  readonly direction: Float32Array;
+}
+
+/** Arguments of {@link ExportGeneratorOnnx}. */
+export interface ExportOptions {
+  readonly config: GeneratorConfig;
+  /** Stored (pre-gain) parameters by name, including `mapping.w_avg`. */
+  readonly weights: GeneratorWeights;
+  /** Model name written to the metadata. */
+  readonly name: string;
+  readonly controls: readonly ExportControl[];
+  /** Label attributes of conditional models (`config.labelDim > 0`). */
+  readonly labels?: readonly ModelLabel[];
+  /** Defaults the runtime feeds when a caller gives none. Default `{ psi: 0.7, noiseStrength: 1 }`. */
+  readonly defaults?: { readonly psi: number; readonly noiseStrength: number };
+  readonly provenance: ModelMetadata["provenance"];
+  /** `float16` stores conv and FC weights as fp16 initializers followed by a Cast (half the file). Default `float32`. */
+  readonly weightType?: "float32" | "float16";
+}
+
+/**
+ * Builds the ONNX model of a generator and returns its bytes (opset 17, IR 8). Deterministic: the same options
+ * give a byte-identical file. Throws with a message naming the bad weight, control or metadata field.
+ */
+export function ExportGeneratorOnnx(options: ExportOptions): Uint8Array {
+  const { config, weights } = options;
+  ValidateGeneratorConfig(config);
+  const numWs = NumWs(config);
+  const { wDim, zDim, labelDim } = config;
+  const fp16 = (options.weightType ?? "float32") === "float16";
+  if (options.weightType !== undefined && options.weightType !== "float32" && options.weightType !== "float16") {
+    throw new Error(`weightType must be "float32" or "float16", got "${options.weightType as string}"`);
+  }
+  const specs = new Map<string, ParameterSpec>();
+  for (const spec of GeneratorParameterSpecs(config)) {
+    const values = weights.get(spec.name);
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    if (!values) throw new Error(`missing generator weight "${spec.name}"`);
+    if (values.length !== size) throw new Error(`weight "${spec.name}" has ${values.length} values, expected ${size} for shape [${spec.shape.join(", ")}]`);
+    specs.set(spec.name, spec);
+  }
+  const metadata = BuildMetadata(options, numWs);
+
+  // Stored values times the equalised-learning-rate gain, rounded to float32 once (and to fp16 for weights if asked).
+  const gained = (name: string): Float32Array => {
+    const spec = specs.get(name)!;
+    const stored = weights.get(name)!;
+    const out = new Float32Array(stored.length);
+    for (let i = 0; i < stored.length; i++) out[i] = stored[i] * spec.gain;
+    return out;
+  };
+  const g = new OnnxGraphBuilder();
+  // Conv / FC weights; in fp16 mode the returned values are the fp16-rounded ones, so derived constants
+  // (demodulation) describe exactly the weights the graph uses.
+  const addWeight = (name: string, dims: number[], values: Float32Array): { tensor: string; values: Float32Array } => {
+    if (!fp16) return { tensor: g.addInitializer(name, "float", dims, values), values };
+    const bits = new Uint16Array(values.length);
+    const rounded = new Float32Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      bits[i] = Float32ToFloat16Bits(values[i]);
+      rounded[i] = Float16BitsToFloat32(bits[i]);
+    }
+    const half = g.addInitializer(`${name}_fp16`, "float16", dims, bits);
+    return { tensor: g.node("Cast", [half], { to: { int: 1 } }, name), values: rounded };
+  };
+  const addFloat = (name: string, dims: number[], values: Float32Array): string => g.addInitializer(name, "float", dims, values);
+  const fc = (x: string, name: string, fanIn: number, fanOut: number): string => {
+    const w = addWeight(`${name}.weight`, [fanIn, fanOut], gained(`${name}.weight`)).tensor;
+    const b = addFloat(`${name}.bias`, [fanOut], gained(`${name}.bias`));
+    return g.node("Add", [g.node("MatMul", [x, w]), b]);
+  };
+  const sqrt2 = g.constFloat([Math.SQRT2], []);
+  const lreluGain = (x: string): string => g.node("Mul", [g.node("LeakyRelu", [x], { alpha: { float: 0.2 } }), sqrt2]);
+  const normalize2ndMoment = (x: string): string => {
+    const meanSq = g.node("ReduceMean", [g.node("Mul", [x, x])], { axes: { ints: [1] }, keepdims: { int: 1 } });
+    const inv = g.node("Reciprocal", [g.node("Sqrt", [g.node("Add", [meanSq, g.constFloat([1e-8], [])])])]);
+    return g.node("Mul", [x, inv]);
+  };
+
+  // ---- inputs
+  const N = "N";
+  const z = g.addInput(TensorNames.z, "float", [N, zDim]);
+  const zMix = g.addInput(TensorNames.zMix, "float", [N, zDim]);
+  const mix = g.addInput(TensorNames.mix, "float", [N, numWs]);
+  const psi = g.addInput(TensorNames.psi, "float", [N, 1]);
+  const K = options.controls.length;
+  const controls = K > 0 ? g.addInput(TensorNames.controls, "float", [N, K]) : "";
+  const label = labelDim > 0 ? g.addInput(TensorNames.label, "float", [N, labelDim]) : "";
+  const noiseStrength = g.addInput(TensorNames.noiseStrength, "float", [N, 1]);
+  const noiseRes = NoiseResolutions(config);
+  const noises = noiseRes.map((r, i) => g.addInput(`${TensorNames.noisePrefix}${i}`, "float", [N, 1, r, r]));
+
+  // ---- mapping, run once for both latents stacked along the batch
+  let x = normalize2ndMoment(g.node("Concat", [z, zMix], { axis: { int: 0 } }));
+  if (labelDim > 0) {
+    const labels2 = g.node("Concat", [label, label], { axis: { int: 0 } });
+    const embed = normalize2ndMoment(fc(labels2, "mapping.embed", labelDim, wDim));
+    x = g.node("Concat", [x, embed], { axis: { int: 1 } });
+  }
+  const mappingIn = zDim + (labelDim > 0 ? wDim : 0);
+  for (let i = 0; i < config.mappingLayers; i++) x = lreluGain(fc(x, `mapping.fc${i}`, i === 0 ? mappingIn : wDim, wDim));
+
+  // ---- truncation toward w_avg: [2, N, wDim], psi [N, 1] broadcasts over both latents
+  const wAvg = addFloat("mapping.w_avg", [wDim], gained("mapping.w_avg"));
+  const w2 = g.node("Reshape", [x, g.constInt64([2, -1, wDim])]);
+  const wt = g.node("Add", [wAvg, g.node("Mul", [psi, g.node("Sub", [w2, wAvg])])], {}, "w_truncated");
+  const wOwn = g.node("Gather", [wt, g.constInt64([0], [])], { axis: { int: 0 } }, "w");
+  const wMix = g.node("Gather", [wt, g.constInt64([1], [])], { axis: { int: 0 } }, "w_mix");
+
+  // ---- per-layer mixing, written as w*(1-m) + w_mix*m so that mix = 1 gives exactly w_mix
+  const axis1 = g.constInt64([1]);
+  const axis2 = g.constInt64([2]);
+  const mix3 = g.node("Unsqueeze", [mix, axis2]);
+  const oneMinus = g.node("Sub", [g.constFloat([1], []), mix3]);
+  let ws = g.node("Add", [
+    g.node("Mul", [g.node("Unsqueeze", [wOwn, axis1]), oneMinus]),
+    g.node("Mul", [g.node("Unsqueeze", [wMix, axis1]), mix3]),
+  ]);
+  if (K > 0) {
+    const d = new Float32Array(K * numWs * wDim);
+    options.controls.forEach((c, k) => {
+      for (const l of c.layers) d.set(c.direction, (k * numWs + l) * wDim);
+    });
+    const D = addFloat("controls.directions", [K, numWs * wDim], d);
+    const offsets = g.node("Reshape", [g.node("MatMul", [controls, D]), g.constInt64([-1, numWs, wDim])]);
+    ws = g.node("Add", [ws, offsets]);
+  }
+  ws = g.node("Identity", [ws], {}, "ws");
+
+  // ---- synthesis
+  const axes23 = g.constInt64([2, 3]);
+  const scales2x = g.constFloat([1, 1, 2, 2]);
+  const up2x = (t: string): string =>
+    g.node("Resize", [t, "", scales2x], { mode: { string: "linear" }, coordinate_transformation_mode: { string: "half_pixel" } });
+  const noiseStrength4 = g.node("Reshape", [noiseStrength, g.constInt64([-1, 1, 1, 1])]);
+  const c4 = ConstToNchw(gained("synthesis.b4.const"));
+  let h = addFloat("synthesis.b4.const", [1, c4.channels, 4, 4], c4.values); // broadcasts to N at the first Mul
+  let img = "";
+  for (const layer of SynthesisLayers(config)) {
+    const { inChannels: cin, outChannels: cout } = layer;
+    const wl = g.node("Gather", [ws, g.constInt64([layer.wIndex], [])], { axis: { int: 1 } });
+    const s = fc(wl, `${layer.name}.affine`, wDim, cin);
+    const modulated = g.node("Mul", [h, g.node("Unsqueeze", [s, axes23])]);
+    const k = layer.kind === "conv" ? 3 : 1;
+    const weight = addWeight(`${layer.name}.weight`, [cout, cin, k, k], HwioToOihw(gained(`${layer.name}.weight`), k, cin, cout));
+    const bias = gained(`${layer.name}.bias`);
+    if (layer.kind === "torgb") {
+      // No demodulation; the toRGB weight gain 1/sqrt(Cin) is folded into the weight (same product as stylegan2's style gain).
+      const y = g.node("Conv", [modulated, weight.tensor, addFloat(`${layer.name}.bias`, [cout], bias)], { kernel_shape: { ints: [1, 1] } }, `${layer.name}.out`);
+      img = img ? g.node("Add", [up2x(img), y], {}, `img${layer.resolution}`) : y;
+      continue;
+    }
+    // Modulation on activations, demodulation on outputs: the conv weight stays a constant ORT can pre-pack.
+    const input = layer.up ? up2x(modulated) : modulated;
+    const conv = g.node("Conv", [input, weight.tensor], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } });
+    const wsq = addFloat(`${layer.name}.weight_sq`, [cin, cout], SquaredWeightSums(weight.values, cout, cin, k));
+    const demod = g.node("Reciprocal", [g.node("Sqrt", [g.node("Add", [g.node("MatMul", [g.node("Mul", [s, s]), wsq]), g.constFloat([1e-8], [])])])]);
+    let y = g.node("Mul", [conv, g.node("Unsqueeze", [demod, axes23])]);
+    const strength = addFloat(`${layer.name}.noise_strength`, [], gained(`${layer.name}.noise_strength`));
+    y = g.node("Add", [y, g.node("Mul", [noises[layer.noiseIndex], g.node("Mul", [noiseStrength4, strength])])]);
+    y = g.node("Add", [y, addFloat(`${layer.name}.bias`, [1, cout, 1, 1], bias)]);
+    h = lreluGain(y);
+  }
+
+  // ---- outputs
+  const R = config.resolution;
+  g.addOutput(img, TensorNames.image, "float", [N, 3, R, R]);
+  const scaled = g.node("Add", [g.node("Mul", [img, g.constFloat([127.5], [])]), g.constFloat([128], [])]);
+  const clipped = g.node("Floor", [g.node("Clip", [scaled, g.constFloat([0], []), g.constFloat([255], [])])]);
+  const withAlpha = g.node("Pad", [clipped, g.constInt64([0, 0, 0, 0, 0, 1, 0, 0]), g.constFloat([255], [])], { mode: { string: "constant" } });
+  const bytes = g.node("Cast", [withAlpha], { to: { int: 2 } });
+  const rgba = g.node("Transpose", [bytes], { perm: { ints: [0, 2, 3, 1] } });
+  g.addOutput(rgba, TensorNames.rgba, "uint8", [N, R, R, 4]);
+
+  const model = g.build({
+    name: options.name,
+    producerName: ExporterProducerName,
+    producerVersion: ExporterProducerVersion,
+    docString: `npc-faces StyleGAN2 generator "${options.name}" (${R}x${R}); see docs/model-format.md`,
+    metadata: { [MetadataKey]: JSON.stringify(metadata) },
+  });
+  return SerializeOnnxModel(model);
+}
+
+/** The metadata document, validated against the runtime's schema (what the runtime will check on load). */
+function BuildMetadata(options: ExportOptions, numWs: number): ModelMetadata {
+  const { config } = options;
+  const names = new Set<string>();
+  for (const c of options.controls) {
+    if (names.has(c.name)) throw new Error(`duplicate control name "${c.name}"`);
+    names.add(c.name);
+    if (!(c.direction instanceof Float32Array) || c.direction.length !== config.wDim) {
+      throw new Error(`control "${c.name}": direction must be a Float32Array of length wDim = ${config.wDim}`);
+    }
+    for (const l of c.layers) {
+      if (!Number.isInteger(l) || l < 0 || l >= numWs) throw new Error(`control "${c.name}": layer ${l} is outside 0..${numWs - 1}`);
+    }
+  }
+  if (config.labelDim === 0 && options.labels && options.labels.length > 0) {
+    throw new Error("labels were given for an unconditional model (labelDim = 0)");
+  }
+  const document = {
+    format: FormatName,
+    formatVersion: FormatVersion,
+    name: options.name,
+    resolution: config.resolution,
+    zDim: config.zDim,
+    wDim: config.wDim,
+    numWs,
+    labelDim: config.labelDim,
+    noiseResolutions: NoiseResolutions(config),
+    controls: options.controls.map((c) => {
+      const { direction: _direction, ...rest } = c;
+      return rest;
+    }),
+    labels: options.labels ?? [],
+    defaults: options.defaults ?? { psi: 0.7, noiseStrength: 1 },
+    architecture: { ...config },
+    provenance: options.provenance,
+  };
+  const result = ModelMetadataSchema.safeParse(document);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new Error(`invalid model metadata at "${issue.path.join(".")}": ${issue.message}`);
+  }
+  return result.data;
+}
+
+/** [4, 4, C] (HWC) -> [C, 4, 4] values. */
+function ConstToNchw(hwc: Float32Array): { channels: number; values: Float32Array } {
+  const c = hwc.length / 16;
+  const out = new Float32Array(hwc.length);
+  for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) for (let ch = 0; ch < c; ch++) out[(ch * 4 + y) * 4 + x] = hwc[(y * 4 + x) * c + ch];
+  return { channels: c, values: out };
+}
+
+/** [k, k, in, out] (tfjs HWIO) -> [out, in, k, k] (ONNX OIHW). */
+function HwioToOihw(hwio: Float32Array, k: number, cin: number, cout: number): Float32Array {
+  const out = new Float32Array(hwio.length);
+  for (let y = 0; y < k; y++)
+    for (let x = 0; x < k; x++)
+      for (let i = 0; i < cin; i++) {
+        const src = ((y * k + x) * cin + i) * cout;
+        for (let o = 0; o < cout; o++) out[((o * cin + i) * k + y) * k + x] = hwio[src + o];
+      }
+  return out;
+}
+
+/** WsqT[i, o] = sum over the kernel window of W[o, i, ., .]^2 (float64 sums), for demodulation. */
+function SquaredWeightSums(oihw: Float32Array, cout: number, cin: number, k: number): Float32Array {
+  const out = new Float32Array(cin * cout);
+  const kk = k * k;
+  for (let o = 0; o < cout; o++)
+    for (let i = 0; i < cin; i++) {
+      let sum = 0;
+      const base = (o * cin + i) * kk;
+      for (let t = 0; t < kk; t++) sum += oihw[base + t] * oihw[base + t];
+      out[i * cout + o] = sum;
+    }
+  return out;
+}
