@@ -1,0 +1,154 @@
+import { describe, expect, it } from "vitest";
+import { BuildFaceInputs, LatentFromSeed, NoiseFromSeed, ResolveFaceRequest, ValidateFaceRequest, type FaceRequest, type NpcFacesError } from "@npc-faces/runtime";
+import { ConditionalMetadata, SampleMetadata } from "./onnxFixtures.js";
+
+const metadata = SampleMetadata();
+
+function RequestError(request: unknown, m = metadata): NpcFacesError {
+  try {
+    ValidateFaceRequest(m, request as FaceRequest, "requests[2]");
+  } catch (error) {
+    return error as NpcFacesError;
+  }
+  throw new Error("expected an error");
+}
+
+describe("ValidateFaceRequest", () => {
+  it("accepts a seed alone and full requests", () => {
+    ValidateFaceRequest(metadata, { seed: 0 });
+    ValidateFaceRequest(metadata, { seed: 4294967295, mixSeed: 7, mix: 0.5, mixCrossover: 4, psi: -0.5, noiseStrength: 0, controls: { smile: 10, age: -1 } });
+  });
+
+  it.each([
+    [{ seed: -1 }, "requests[2].seed: expected an integer in 0..4294967295, got -1"],
+    [{ seed: 2 ** 32 }, "requests[2].seed: expected an integer in 0..4294967295, got 4294967296"],
+    [{ seed: 1.5 }, "requests[2].seed: expected an integer in 0..4294967295, got 1.5"],
+    [{ seed: "12" }, 'requests[2].seed: expected an integer in 0..4294967295, got "12"'],
+    [{}, "requests[2].seed: expected an integer in 0..4294967295, got undefined"],
+    [{ seed: 1, mixSeed: -3 }, "requests[2].mixSeed: expected an integer in 0..4294967295, got -3"],
+    [{ seed: 1, psi: NaN }, "requests[2].psi: expected a finite number, got NaN"],
+    [{ seed: 1, psi: Infinity }, "requests[2].psi: expected a finite number, got Infinity"],
+    [{ seed: 1, noiseStrength: "1" }, 'requests[2].noiseStrength: expected a finite number, got "1"'],
+    [{ seed: 1, mix: 1.01 }, "requests[2].mix: expected a number in 0..1, got 1.01"],
+    [{ seed: 1, mix: -0.1 }, "requests[2].mix: expected a number in 0..1, got -0.1"],
+    [{ seed: 1, mixCrossover: 5 }, "requests[2].mixCrossover: expected an integer layer in 0..4, got 5"],
+    [{ seed: 1, mixCrossover: 1.5 }, "requests[2].mixCrossover: expected an integer layer in 0..4, got 1.5"],
+    [{ seed: 1, controls: { smil: 1 } }, "requests[2].controls.smil: unknown control (known: smile, age)"],
+    [{ seed: 1, controls: { smile: NaN } }, "requests[2].controls.smile: expected a finite number, got NaN"],
+    [{ seed: 1, controls: [1, 2] }, "requests[2].controls: expected an object of control name -> amount, got an array"],
+    [{ seed: 1, labels: { hair: "red" } }, "requests[2].labels.hair: unknown attribute (known: none)"],
+    [{ seed: 1, noisestrength: 1 }, "requests[2].noisestrength: unknown field (known: seed, mixSeed, mix, mixCrossover, psi, noiseStrength, controls, labels)"],
+    [null, "requests[2]: expected an object like { seed: 42 }, got null"],
+  ])("rejects %j", (request, message) => {
+    const e = RequestError(request);
+    expect(e.code).toBe("BAD_REQUEST");
+    expect(e.message).toBe(message);
+  });
+
+  it("checks labels of conditional models", () => {
+    const m = ConditionalMetadata();
+    ValidateFaceRequest(m, { seed: 1, labels: { hair: "blond", glasses: "yes" } });
+    expect(RequestError({ seed: 1, labels: { hair: "red" } }, m).message).toBe('requests[2].labels.hair: unknown value "red" (known: black, brown, blond)');
+    expect(RequestError({ seed: 1, labels: { hat: "yes" } }, m).message).toBe("requests[2].labels.hat: unknown attribute (known: hair, glasses)");
+  });
+});
+
+describe("ResolveFaceRequest", () => {
+  it("fills defaults from the metadata", () => {
+    const r = ResolveFaceRequest(metadata, { seed: 5 });
+    expect(r.mixSeed).toBe(5);
+    expect([...r.mixWeights]).toEqual([0, 0, 0, 0]);
+    expect(r.psi).toBe(0.7);
+    expect(r.noiseStrength).toBe(1);
+    expect([...r.controls]).toEqual([0, 0.5]);
+  });
+
+  it("mix defaults to 1 with a mix seed; layers below the crossover keep their own w", () => {
+    expect([...ResolveFaceRequest(metadata, { seed: 5, mixSeed: 6 }).mixWeights]).toEqual([1, 1, 1, 1]);
+    expect([...ResolveFaceRequest(metadata, { seed: 5, mixSeed: 6, mixCrossover: 2 }).mixWeights]).toEqual([0, 0, 1, 1]);
+    expect([...ResolveFaceRequest(metadata, { seed: 5, mixSeed: 6, mix: 0.25, mixCrossover: 3 }).mixWeights]).toEqual([0, 0, 0, 0.25]);
+    expect([...ResolveFaceRequest(metadata, { seed: 5, mixSeed: 6, mixCrossover: 4 }).mixWeights]).toEqual([0, 0, 0, 0]);
+  });
+
+  it("builds label vectors: chosen values one-hot, the rest default probabilities", () => {
+    const m = ConditionalMetadata();
+    expect([...ResolveFaceRequest(m, { seed: 1 }).label]).toEqual([0.5, 0.30000001192092896, 0.20000000298023224, 0.10000000149011612]);
+    expect([...ResolveFaceRequest(m, { seed: 1, labels: { hair: "brown" } }).label]).toEqual([0, 1, 0, 0.10000000149011612]);
+    expect([...ResolveFaceRequest(m, { seed: 1, labels: { glasses: "yes" } }).label].slice(3)).toEqual([1]);
+  });
+});
+
+describe("BuildFaceInputs", () => {
+  const requests: FaceRequest[] = [{ seed: 1 }, { seed: 2, mixSeed: 3, mixCrossover: 1, psi: 0.5, noiseStrength: 0.25, controls: { age: 2 } }, { seed: 1 }];
+
+  it("builds every graph input with the contract's shapes", () => {
+    const feeds = BuildFaceInputs(metadata, requests);
+    const shapes = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, t.dims]));
+    expect(shapes).toEqual({
+      z: [3, 8],
+      z_mix: [3, 8],
+      mix: [3, 4],
+      psi: [3, 1],
+      controls: [3, 2],
+      noise_strength: [3, 1],
+      noise0: [3, 1, 4, 4],
+      noise1: [3, 1, 8, 8],
+      noise2: [3, 1, 8, 8],
+    });
+    for (const t of Object.values(feeds)) {
+      expect(t.type).toBe("float32");
+      expect(t.data).toBeInstanceOf(Float32Array);
+      expect(t.data.length).toBe(t.dims.reduce((a, b) => a * b, 1));
+    }
+  });
+
+  it("adds label only for conditional models", () => {
+    const feeds = BuildFaceInputs(ConditionalMetadata(), [{ seed: 1, labels: { hair: "black" } }]);
+    expect(feeds.label.dims).toEqual([1, 4]);
+    expect([...feeds.label.data]).toEqual([1, 0, 0, Math.fround(0.1)]);
+    expect(BuildFaceInputs(SampleMetadata({ controls: [] }), [{ seed: 1 }]).controls).toBeUndefined();
+  });
+
+  it("feeds latents, mix weights, psi, controls and noise strength per request", () => {
+    const feeds = BuildFaceInputs(metadata, requests);
+    const row = (name: string, i: number) => Array.from(feeds[name].data.subarray(i * (feeds[name].data.length / 3), (i + 1) * (feeds[name].data.length / 3)));
+    expect(row("z", 0)).toEqual(Array.from(LatentFromSeed(1, 8)));
+    expect(row("z_mix", 0)).toEqual(row("z", 0)); // no mix seed: z_mix = z
+    expect(row("z", 1)).toEqual(Array.from(LatentFromSeed(2, 8)));
+    expect(row("z_mix", 1)).toEqual(Array.from(LatentFromSeed(3, 8)));
+    expect(row("mix", 0)).toEqual([0, 0, 0, 0]);
+    expect(row("mix", 1)).toEqual([0, 1, 1, 1]);
+    expect(row("psi", 0)).toEqual([Math.fround(0.7)]);
+    expect(row("psi", 1)).toEqual([0.5]);
+    expect(row("noise_strength", 1)).toEqual([0.25]);
+    expect(row("controls", 0)).toEqual([0, 0.5]);
+    expect(row("controls", 1)).toEqual([0, 2]);
+  });
+
+  it("derives noise from the seed: layer i of request n is NoiseFromSeed(seed, i, r)", () => {
+    const feeds = BuildFaceInputs(metadata, requests);
+    expect(Array.from(feeds.noise1.data.subarray(64, 128))).toEqual(Array.from(NoiseFromSeed(2, 1, 8)));
+    expect(Array.from(feeds.noise0.data.subarray(0, 16))).toEqual(Array.from(NoiseFromSeed(1, 0, 4)));
+    // Same seed, same noise; other seed or layer, other noise.
+    expect(feeds.noise2.data.subarray(0, 64)).toEqual(feeds.noise2.data.subarray(128, 192));
+    expect(feeds.noise2.data.subarray(0, 64)).not.toEqual(feeds.noise2.data.subarray(64, 128));
+    expect(feeds.noise1.data.subarray(0, 64)).not.toEqual(feeds.noise2.data.subarray(0, 64));
+    // The mix seed does not change the noise.
+    const mixed = BuildFaceInputs(metadata, [{ seed: 2 }]);
+    expect(mixed.noise1.data).toEqual(feeds.noise1.data.subarray(64, 128));
+  });
+
+  it("is the same for a request alone and inside a batch", () => {
+    const alone = BuildFaceInputs(metadata, [requests[1]]);
+    const batch = BuildFaceInputs(metadata, requests);
+    for (const [name, t] of Object.entries(alone)) {
+      const n = t.data.length;
+      expect(batch[name].data.subarray(n, 2 * n), name).toEqual(t.data);
+    }
+  });
+
+  it("rejects an empty batch and names the bad request", () => {
+    expect(() => BuildFaceInputs(metadata, [])).toThrow("requests: expected at least one request");
+    expect(() => BuildFaceInputs(metadata, [{ seed: 1 }, { seed: -1 }])).toThrow("requests[1].seed:");
+  });
+});
