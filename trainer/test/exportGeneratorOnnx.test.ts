@@ -202,7 +202,7 @@ function ReferenceForward(config: GeneratorConfig, weights: GeneratorWeights, co
 
   const constHwc = P("synthesis.b4.const");
   const c4 = constHwc.length / 16;
-  let x = new Float64Array(c4 * 16);
+  let x: Float64Array = new Float64Array(c4 * 16);
   for (let c = 0; c < c4; c++) for (let p = 0; p < 16; p++) x[c * 16 + p] = constHwc[p * c4 + c];
   let r = 4;
   let img: Float64Array | null = null;
@@ -300,7 +300,7 @@ describe("ExportGeneratorOnnx", () => {
     expect(proto.producerName).toBe("npc-faces");
     const entries = proto.metadataProps.filter((p) => p.key === MetadataKey);
     expect(entries).toHaveLength(1);
-    const metadata = ModelMetadataSchema.parse(JSON.parse(entries[0].value));
+    const metadata = ModelMetadataSchema.parse(JSON.parse(entries[0].value ?? ""));
     expect(metadata).toMatchObject({
       format: "npc-faces-model",
       formatVersion: 1,
@@ -317,7 +317,7 @@ describe("ExportGeneratorOnnx", () => {
       provenance,
     });
     expect(metadata.controls).toEqual(controls.map(({ direction: _d, ...rest }) => rest));
-    expect(JSON.parse(entries[0].value).controls[0]).not.toHaveProperty("direction");
+    expect(JSON.parse(entries[0].value ?? "").controls[0]).not.toHaveProperty("direction");
   });
 
   it("matches a textbook float64 modulated-convolution forward (batch 2, per-sample psi, mix, noise strength, controls)", async () => {

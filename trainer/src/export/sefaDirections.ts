@@ -158,57 +158,79 @@ function SefaMatrix(config: GeneratorConfig, weights: GeneratorWeights): Float64
 }
 
 /**
- * Top-`count` eigenvectors of a symmetric PSD matrix by subspace iteration (block of `count + 8` vectors,
+ * Top-`count` eigenvectors of a symmetric PSD matrix by subspace iteration (block of `2 * count + 8` vectors,
  * modified Gram–Schmidt twice) with a Rayleigh–Ritz rotation each step; stops when every wanted Ritz pair's
- * residual is below 1e-9 of the top eigenvalue, or after 3000 steps.
+ * residual is below 1e-9 of the top eigenvalue, or after 1000 steps. The power step multiplies by M⁴ (same
+ * eigenvectors, eigenvalue ratios to the 4th power: 4x fewer steps for the price of two n³ products).
  */
 function TopEigenvectors(M: Float64Array, n: number, count: number): Float64Array[] {
-  const p = Math.min(n, count + 8);
+  const p = Math.min(n, 2 * count + 8);
+  const M2 = SquareSymmetric(M, n);
+  const M4 = SquareSymmetric(M2, n);
   const rand = Mulberry32(0x5efa5efa);
-  let Q = Array.from({ length: p }, () => Float64Array.from({ length: n }, () => rand() - 0.5));
+  let Q: Float64Array[] = Array.from({ length: p }, () => Float64Array.from({ length: n }, () => rand() - 0.5));
   Orthonormalize(Q);
-  const multiply = (v: Float64Array): Float64Array => {
-    const out = new Float64Array(n);
-    for (let a = 0; a < n; a++) {
-      let s = 0;
-      const base = a * n;
-      for (let b = 0; b < n; b++) s += M[base + b] * v[b];
-      out[a] = s;
-    }
-    return out;
-  };
-  for (let iter = 0; iter < 3000; iter++) {
-    const Z = Q.map(multiply);
-    // Rayleigh–Ritz on span(Q): T = Qᵀ M Q, rotate Q to T's eigenvectors (descending).
-    const T = new Float64Array(p * p);
-    for (let i = 0; i < p; i++) for (let j = i; j < p; j++) T[i * p + j] = T[j * p + i] = Dot(Q[i], Z[j]);
-    const { values, vectors } = JacobiEigen(T, p);
-    const order = Array.from({ length: p }, (_, i) => i).sort((a, b) => values[b] - values[a] || a - b);
-    const rotate = (basis: Float64Array[]) =>
-      order.map((k) => {
-        const v = new Float64Array(n);
-        for (let i = 0; i < p; i++) {
-          const c = vectors[i * p + k];
-          for (let t = 0; t < n; t++) v[t] += c * basis[i][t];
-        }
-        return v;
-      });
-    const ritz = rotate(Q);
-    const mRitz = rotate(Z);
-    const top = Math.max(values[order[0]], 1e-300);
+  for (let iter = 0; iter < 1000; iter++) {
+    const { ritz, mRitz, values } = RayleighRitz(M, Q, n);
+    const top = Math.max(values[0], 1e-300);
     let converged = true;
     for (let k = 0; k < count && converged; k++) {
-      const lambda = values[order[k]];
       let r = 0;
-      for (let t = 0; t < n; t++) r += (mRitz[k][t] - lambda * ritz[k][t]) ** 2;
+      for (let t = 0; t < n; t++) r += (mRitz[k][t] - values[k] * ritz[k][t]) ** 2;
       if (Math.sqrt(r) > 1e-9 * top) converged = false;
     }
     if (converged) return ritz.slice(0, count);
-    Q = mRitz;
+    Q = ritz.map((q) => MatVec(M4, q, n));
     Orthonormalize(Q);
   }
   // Not converged to 1e-9 (near-degenerate eigenvalues): the Ritz vectors are still an orthonormal, deterministic answer.
-  return Q.slice(0, count);
+  return RayleighRitz(M, Q, n).ritz.slice(0, count);
+}
+
+/** Rayleigh–Ritz on span(Q) (orthonormal): T = Qᵀ M Q, Q rotated to T's eigenvectors, eigenvalues descending. */
+function RayleighRitz(M: Float64Array, Q: Float64Array[], n: number): { ritz: Float64Array[]; mRitz: Float64Array[]; values: number[] } {
+  const p = Q.length;
+  const Z = Q.map((q) => MatVec(M, q, n));
+  const T = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) for (let j = i; j < p; j++) T[i * p + j] = T[j * p + i] = Dot(Q[i], Z[j]);
+  const { values, vectors } = JacobiEigen(T, p);
+  const order = Array.from({ length: p }, (_, i) => i).sort((a, b) => values[b] - values[a] || a - b);
+  const rotate = (basis: Float64Array[]) =>
+    order.map((k) => {
+      const v = new Float64Array(n);
+      for (let i = 0; i < p; i++) {
+        const c = vectors[i * p + k];
+        for (let t = 0; t < n; t++) v[t] += c * basis[i][t];
+      }
+      return v;
+    });
+  return { ritz: rotate(Q), mRitz: rotate(Z), values: order.map((k) => values[k]) };
+}
+
+function MatVec(A: Float64Array, v: Float64Array, n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let a = 0; a < n; a++) {
+    let s = 0;
+    const base = a * n;
+    for (let b = 0; b < n; b++) s += A[base + b] * v[b];
+    out[a] = s;
+  }
+  return out;
+}
+
+/** A·A for a symmetric row-major n×n matrix (the result is symmetric; computed on one triangle). */
+function SquareSymmetric(A: Float64Array, n: number): Float64Array {
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const ri = A.subarray(i * n, (i + 1) * n);
+    for (let j = i; j < n; j++) {
+      const rj = A.subarray(j * n, (j + 1) * n); // row j = column j by symmetry
+      let s = 0;
+      for (let k = 0; k < n; k++) s += ri[k] * rj[k];
+      out[i * n + j] = out[j * n + i] = s;
+    }
+  }
+  return out;
 }
 
 function Dot(a: Float64Array, b: Float64Array): number {
