@@ -28,6 +28,18 @@ describe("runtime core is platform-neutral", () => {
     expect(offenders).toEqual([]);
   });
 
+  it("imports an inference engine only in its adapter folder (onnxruntime-web under web/, onnxruntime-node under node/)", () => {
+    const offenders: string[] = [];
+    for (const file of SourceFiles(srcDir)) {
+      const rel = relative(srcDir, file).split("\\").join("/");
+      for (const match of readFileSync(file, "utf8").matchAll(ImportPattern)) {
+        const engine = /^onnxruntime-(web|node)(\/.*)?$/.exec(match[1]);
+        if (engine && !rel.startsWith(`${engine[1]}/`)) offenders.push(`${rel} imports "${match[1]}"`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
   it("the pattern catches the forms it must catch", () => {
     const found = (code: string) => [...code.matchAll(ImportPattern)].map((m) => m[1]);
     expect(found('import { x } from "node:fs";\nexport * from \'onnxruntime-node\';\nconst m = await import("node:path");\nimport "node:os";')).toEqual([

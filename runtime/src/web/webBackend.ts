@@ -1,0 +1,85 @@
+/**
+ * The onnxruntime-web adapter: WebAssembly (multi-threaded when the page is cross-origin isolated) or WebGPU.
+ * Meant to run inside a Web Worker (the Babylon plugin's `faceWorker`), so inference never blocks rendering;
+ * it works on the main thread and in Node as well (onnxruntime-web's WASM backend).
+ */
+import * as ort from "onnxruntime-web";
+import type { InferenceBackend, InferenceSessionHandle, TensorData } from "../inferenceBackend.js";
+
+/** An onnxruntime-web execution provider this adapter supports. */
+export type WebExecutionProvider = "wasm" | "webgpu";
+
+/** Options of {@link CreateWebBackend}. */
+export interface WebBackendOptions {
+  /**
+   * Execution providers in order of preference (default `["wasm"]`). onnxruntime-web skips a provider that cannot
+   * start (e.g. `"webgpu"` without `navigator.gpu`) and uses the next one, so `["webgpu", "wasm"]` is a safe choice.
+   */
+  readonly executionProviders?: readonly WebExecutionProvider[];
+  /**
+   * WASM threads (`ort.env.wasm.numThreads`). Default 0: onnxruntime-web's choice, which is 1 unless the page is
+   * cross-origin isolated (`Cross-Origin-Opener-Policy: same-origin` + `Cross-Origin-Embedder-Policy: require-corp`).
+   */
+  readonly numThreads?: number;
+  /**
+   * Where onnxruntime-web's `ort-wasm-simd-threaded*.wasm`/`.mjs` files are served (`ort.env.wasm.wasmPaths`): a
+   * URL prefix ending in `/`, or per-file URLs. Default: next to the script, or the copy embedded in the bundle.
+   */
+  readonly wasmPaths?: string | { readonly wasm?: string; readonly mjs?: string };
+  /** Graph optimisations applied at session creation (default `"all"`). */
+  readonly graphOptimizationLevel?: "disabled" | "basic" | "extended" | "all";
+}
+
+/**
+ * Creates an {@link InferenceBackend} on onnxruntime-web. `numThreads` and `wasmPaths` are process-wide settings
+ * of onnxruntime-web (`ort.env.wasm`): they take effect when the first session of the process is created.
+ */
+export function CreateWebBackend(options: WebBackendOptions = {}): InferenceBackend {
+  const providers = [...(options.executionProviders ?? ["wasm"])];
+  if (providers.length === 0) throw new Error("CreateWebBackend: executionProviders is empty");
+  for (const p of providers) if (p !== "wasm" && p !== "webgpu") throw new Error(`CreateWebBackend: unsupported execution provider "${String(p)}" (known: wasm, webgpu)`);
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: providers,
+    graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
+  };
+  const threads = options.numThreads !== undefined ? `, ${options.numThreads} threads` : "";
+  return {
+    name: `onnxruntime-web/${providers.join("+")}${threads}`,
+    async createSessionAsync(model: Uint8Array): Promise<InferenceSessionHandle> {
+      if (options.numThreads !== undefined) ort.env.wasm.numThreads = options.numThreads;
+      if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = typeof options.wasmPaths === "string" ? options.wasmPaths : { ...options.wasmPaths };
+      const session = await ort.InferenceSession.create(model, sessionOptions);
+      return new WebSessionHandle(session);
+    },
+  };
+}
+
+class WebSessionHandle implements InferenceSessionHandle {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+
+  constructor(private readonly session: ort.InferenceSession) {
+    this.inputNames = [...session.inputNames];
+    this.outputNames = [...session.outputNames];
+  }
+
+  async runAsync(feeds: Record<string, TensorData>, outputNames: readonly string[]): Promise<Record<string, TensorData>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.type, t.data, [...t.dims]);
+    const results = await this.session.run(ortFeeds, [...outputNames]);
+    const out: Record<string, TensorData> = {};
+    for (const name of outputNames) {
+      const t = results[name];
+      if (t.type !== "float32" && t.type !== "uint8") throw new Error(`output "${name}" has unsupported element type ${t.type}`);
+      // With the WebGPU provider outputs may live on the GPU; getData() downloads them (a no-op copy on CPU).
+      const data = t.location === "cpu" ? t.data : await t.getData(true);
+      out[name] = { type: t.type, dims: [...t.dims], data: data as Float32Array | Uint8Array };
+      if (t.location === "cpu") t.dispose();
+    }
+    return out;
+  }
+
+  async releaseAsync(): Promise<void> {
+    await this.session.release();
+  }
+}
