@@ -9,9 +9,11 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@npc-faces\/runtime\/node$/, replacement: src("./runtime/src/node/index.ts") },
+      { find: /^@npc-faces\/runtime\/web$/, replacement: src("./runtime/src/web/index.ts") },
       { find: /^@npc-faces\/runtime$/, replacement: src("./runtime/src/index.ts") },
       { find: /^@npc-faces\/trainer$/, replacement: src("./trainer/src/index.ts") },
       { find: /^@npc-faces\/tools$/, replacement: src("./tools/src/index.ts") },
+      { find: /^@npc-faces\/babylon$/, replacement: src("./plugin/src/index.ts") },
     ],
   },
   test: {
