@@ -1,1 +1,11 @@
 export {};
+// Data sets (issue 4): build, read (dataset.json + packed tensor or PNGs), contact sheets, benchmark.
+export { BuildDatasetAsync, ValidateBuildOptions, ChooseHoldout, DatasetOptionsError, type BuildDatasetOptions, type BuildDatasetResult } from "./dataset/buildDataset.js";
+export { ReadDatasetAsync, DatasetManifestSchema, DatasetContentHash, DatasetManifestFile, type DatasetManifest, type DatasetImageEntry } from "./dataset/datasetManifest.js";
+export { OpenDatasetAsync, PackedFileName, type OpenedDataset } from "./dataset/packedDataset.js";
+export { WriteContactSheetAsync, RenderContactSheet, ContactSheetSize, type ContactSheetOptions } from "./dataset/contactSheet.js";
+export { DicebearStyleNames, ParseSourceText, type DatasetSource, type DatasetSourceInfo, type LabelSchema, type RenderedImage, type SourceSpec } from "./dataset/datasetSources.js";
+export { CreateDatasetSourceAsync } from "./dataset/createDatasetSource.js";
+export { ScanImageFolderAsync } from "./dataset/folderSource.js";
+export { EncodePng, DecodePngRgb } from "./dataset/pngCodec.js";
+export { RunDatasetBenchAsync } from "./dataset/datasetBench.js";

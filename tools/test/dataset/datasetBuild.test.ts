@@ -1,0 +1,107 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decode } from "fast-png";
+import { BuildDatasetAsync, ChooseHoldout } from "../../src/dataset/buildDataset.js";
+import { ColourLightness } from "../../src/dataset/colourLabels.js";
+import { WriteContactSheetAsync, ContactSheetSize } from "../../src/dataset/contactSheet.js";
+import { ReadDatasetAsync, type DatasetManifest } from "../../src/dataset/datasetManifest.js";
+import { OpenDatasetAsync } from "../../src/dataset/packedDataset.js";
+import { MakeTempDirAsync, ReadTreeAsync } from "./datasetTestUtils.js";
+
+let temp: Awaited<ReturnType<typeof MakeTempDirAsync>>;
+beforeAll(async () => {
+  temp = await MakeTempDirAsync();
+});
+afterAll(async () => temp.cleanupAsync());
+
+/** Every label is in the schema's vocabulary, every numeric label in its range. */
+function ExpectPlausibleLabels(manifest: DatasetManifest): void {
+  const { categorical, numeric } = manifest.labelSchema;
+  for (const image of manifest.images) {
+    expect(Object.keys(image.labels).sort()).toEqual(Object.keys(categorical).sort());
+    for (const [name, value] of Object.entries(image.labels)) expect(categorical[name], `${name}=${value}`).toContain(value);
+    expect(Object.keys(image.numeric).sort()).toEqual(Object.keys(numeric).sort());
+    for (const [name, value] of Object.entries(image.numeric)) {
+      expect(value).toBeGreaterThanOrEqual(numeric[name].min);
+      expect(value).toBeLessThanOrEqual(numeric[name].max);
+    }
+    if (image.labels.skin_color) expect(image.numeric.skin_tone).toBe(ColourLightness(image.labels.skin_color));
+    if ("facial_hair" in image.numeric) expect(image.numeric.facial_hair).toBe(image.labels.facial_hair === "none" ? 0 : 1);
+  }
+}
+
+describe("facesjs data sets", () => {
+  let first: Awaited<ReturnType<typeof BuildDatasetAsync>>;
+  beforeAll(async () => {
+    first = await BuildDatasetAsync({ source: "facesjs", count: 8, res: 32, out: join(temp.dir, "faces-a"), seed: 11, holdout: 0.25 });
+  });
+
+  it("same arguments twice give a byte-identical folder and the same hash", async () => {
+    const again = await BuildDatasetAsync({ source: "facesjs", count: 8, res: 32, out: join(temp.dir, "faces-b"), seed: 11, holdout: 0.25 });
+    expect(again.contentHash).toBe(first.contentHash);
+    const a = await ReadTreeAsync(first.dir);
+    const b = await ReadTreeAsync(again.dir);
+    expect([...a.keys()]).toEqual([...b.keys()]);
+    expect([...a.keys()]).toContain("dataset.json");
+    for (const [file, bytes] of a) expect(bytes.equals(b.get(file)!), file).toBe(true);
+  });
+
+  it("a different seed gives different images", async () => {
+    const other = await BuildDatasetAsync({ source: "facesjs", count: 8, res: 32, out: join(temp.dir, "faces-c"), seed: 12 });
+    expect(other.contentHash).not.toBe(first.contentHash);
+    const before = new Set(first.manifest.images.map((i) => i.pixelSha256));
+    expect(other.manifest.images.filter((i) => before.has(i.pixelSha256))).toHaveLength(0);
+  });
+
+  it("records labels, licence, versions, split and the packed tensor", async () => {
+    const m = await ReadDatasetAsync(first.dir);
+    expect(m.contentHash).toBe(first.contentHash);
+    expect(m.source).toEqual({ spec: "facesjs", kind: "facesjs", title: "facesjs 5.0.3" });
+    expect(m.versions.facesjs).toBe("5.0.3");
+    expect(m.licence.name).toBe("Apache-2.0");
+    expect(m.licence.credits).toMatch(/facesjs.*Jeremy Scheff/);
+    expect(m.count).toBe(8);
+    expect(m.holdout).toEqual({ fraction: 0.25, count: 2, indices: ChooseHoldout(8, 0.25, 11) });
+    expect(m.images.filter((i) => i.split === "holdout")).toHaveLength(2);
+    expect(m.packed?.shape).toEqual([8, 32, 32, 3]);
+    ExpectPlausibleLabels(m);
+    expect(new Set(m.images.map((i) => i.labels.gender)).size).toBeGreaterThan(0);
+    expect(new Set(m.images.map((i) => i.labels.hair_style)).size).toBeGreaterThan(1);
+  });
+
+  it("packed tensor and PNG files hold the same pixels", async () => {
+    const packed = await OpenDatasetAsync(first.dir);
+    const png = await OpenDatasetAsync(first.dir, { preferPng: true });
+    expect(packed.storage).toBe("packed");
+    expect(png.storage).toBe("png");
+    const all = await packed.ReadBatchAsync(0, 8);
+    for (let i = 0; i < 8; i++) {
+      const fromPng = await png.ReadImageAsync(i);
+      expect(Buffer.from(fromPng).equals(Buffer.from(all.subarray(i * 32 * 32 * 3, (i + 1) * 32 * 32 * 3)))).toBe(true);
+      // Faces, not blank frames: many distinct colours.
+      expect(new Set(Array.from({ length: 32 * 32 }, (_, p) => fromPng[p * 3] * 65536 + fromPng[p * 3 + 1] * 256 + fromPng[p * 3 + 2])).size).toBeGreaterThan(8);
+    }
+    await packed.CloseAsync();
+    await expect(packed.ReadImageAsync(0)).rejects.toThrow();
+  });
+
+  it("rejects an edited manifest", async () => {
+    const out = join(temp.dir, "faces-edit");
+    await BuildDatasetAsync({ source: "facesjs", count: 2, res: 16, out, seed: 1 });
+    const path = join(out, "dataset.json");
+    const json = JSON.parse(await readFile(path, "utf8"));
+    json.images[0].labels.glasses = "glasses2-black";
+    await writeFile(path, JSON.stringify(json));
+    await expect(ReadDatasetAsync(out)).rejects.toThrow(/content hash mismatch/);
+  });
+
+  it("writes a contact sheet of the right size", async () => {
+    const file = join(temp.dir, "sheets", "faces.png");
+    const sheet = await WriteContactSheetAsync(first.dir, file, { columns: 3 });
+    const expected = ContactSheetSize(8, 32, { columns: 3 });
+    expect(expected).toEqual({ columns: 3, rows: 3, width: 3 * 32 + 4 * 2, height: 3 * 32 + 4 * 2 });
+    const png = decode(await readFile(file));
+    expect([png.width, png.height, png.channels, sheet.images]).toEqual([expected.width, expected.height, 3, 8]);
+  });
+});
