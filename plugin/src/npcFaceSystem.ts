@@ -1,0 +1,397 @@
+/**
+ * One per scene: loads the model (URL or bytes), owns the face worker client, the generated textures (shared by
+ * identical parameters, reference counted), the fallback texture and the error observable, and keeps the scene
+ * "not ready" while faces are being generated so `scene.whenReadyAsync()` resolves when the faces exist.
+ */
+import { NpcFacesError, type FaceImage, type FaceRequest, type InferenceBackend, type ModelControl, type ModelMetadata } from "@npc-faces/runtime";
+import type { WebBackendOptions } from "@npc-faces/runtime/web";
+import { Constants } from "@babylonjs/core/Engines/constants.js";
+import type { BaseTexture } from "@babylonjs/core/Materials/Textures/baseTexture.pure.js";
+import { RawTexture } from "@babylonjs/core/Materials/Textures/rawTexture.js";
+import { Observable } from "@babylonjs/core/Misc/observable.pure.js";
+import type { Scene } from "@babylonjs/core/scene.pure.js";
+import { FaceWorkerClient, type FaceLease } from "./faceWorkerClient.js";
+import type { FaceTransport } from "./faceTransport.js";
+import { InThreadFaceTransport } from "./inThreadFaceTransport.js";
+import { ToNpcFacesError, type NpcFaceErrorEvent } from "./npcFaceErrorEvent.js";
+import { WorkerFaceTransport } from "./workerFaceTransport.js";
+
+/** Options of {@link NpcFaceSystem.CreateAsync}. */
+export interface NpcFaceSystemOptions {
+  /** URL of the `.onnx` model (fetched with `fetch`; a 404 becomes a NOT_A_FILE error). */
+  readonly modelUrl?: string;
+  /** The model file's bytes, instead of `modelUrl`. */
+  readonly modelBytes?: Uint8Array;
+  /** Name of the model in messages (default: `modelUrl`, or `"model"`). */
+  readonly source?: string;
+  /** URL of the bundled `faceWorker.js` (or a Worker started from it). Given: generation runs in that worker. */
+  readonly workerUrl?: string | URL | Worker;
+  /** `"worker"` (default when `workerUrl` is given) or `"inThread"` (default otherwise: Node, tests). */
+  readonly mode?: "worker" | "inThread";
+  /** In-thread mode (required there): the inference backend, e.g. `CreateNodeBackend()` or `CreateWebBackend()`. */
+  readonly backend?: InferenceBackend;
+  /** A custom transport (overrides `mode`, `workerUrl` and `backend`). */
+  readonly transport?: FaceTransport;
+  /** onnxruntime-web provider: `"wasm"` (default) or `"webgpu"` (falls back to wasm where WebGPU cannot start). */
+  readonly executionProvider?: "wasm" | "webgpu";
+  /** onnxruntime-web WASM threads (default: its own choice; 1 unless the page is cross-origin isolated). */
+  readonly numThreads?: number;
+  /** Where onnxruntime-web's `.wasm`/`.mjs` files are served, same origin (e.g. `"/ort/"`). */
+  readonly wasmPaths?: WebBackendOptions["wasmPaths"];
+  /** Most faces per session run (default: the runtime's `DefaultMaxBatch`, 8). */
+  readonly maxBatch?: number;
+  /** How long requests are gathered into one batch, in ms (default 0: the next macrotask). */
+  readonly batchWindowMs?: number;
+  /** Default debounce of the material plugins' regeneration, in ms (default {@link NpcFaceSystem.DefaultDebounceMs}). */
+  readonly debounceMs?: number;
+  /** Build mipmaps for the face textures (default true; see the README on texture format). */
+  readonly generateMipMaps?: boolean;
+  /** Sampling mode of the face textures (default trilinear with mipmaps, bilinear without). */
+  readonly samplingMode?: number;
+  /** Texture shown while a face is missing or failed (default: a 1x1 neutral grey {@link RawTexture}). */
+  readonly fallbackTexture?: BaseTexture;
+  /** Called with every error, from the start (before `CreateAsync` resolves). */
+  readonly onError?: (event: NpcFaceErrorEvent) => void;
+}
+
+/** A generated face and its texture. */
+export interface NpcFaceTexture {
+  /** RGBA8, rows uploaded bottom row first (so v = 1 is the face's top), no sRGB format: see the README. */
+  readonly texture: RawTexture;
+  /** The face as generated: RGBA8, top row first. */
+  readonly face: FaceImage;
+}
+
+/** A counted reference to a shared face texture. */
+export interface NpcFaceTextureLease {
+  /** Cache key: equal keys share one texture. */
+  readonly key: string;
+  /** Resolves with the texture; rejects with an {@link NpcFacesError}. */
+  readonly promise: Promise<NpcFaceTexture>;
+  /** Drops this reference (idempotent); the texture is disposed with its last reference. */
+  release(): void;
+}
+
+/** What the system tells the material plugins attached to it. @internal */
+export interface NpcFaceSystemMember {
+  /** The model finished loading (check `system.isModelLoaded` / `system.loadError`). */
+  _onModelSettled(system: NpcFaceSystem): void;
+  /** The system is being disposed. */
+  _onSystemDisposed(system: NpcFaceSystem): void;
+}
+
+interface TextureEntry {
+  refs: number;
+  readonly lease: FaceLease;
+  readonly promise: Promise<NpcFaceTexture>;
+  result?: NpcFaceTexture;
+  disposed: boolean;
+}
+
+const Systems = new WeakMap<Scene, NpcFaceSystem>();
+const Waiting = new WeakMap<Scene, Set<NpcFaceSystemMember>>();
+
+/** The per-scene face generator. Create with {@link NpcFaceSystem.CreateAsync}; disposed with its scene. */
+export class NpcFaceSystem {
+  /** Default debounce of a material's regeneration after a parameter change, in ms. */
+  static DefaultDebounceMs = 30;
+
+  /** The scene. */
+  readonly scene: Scene;
+  /** Fires with every error (model loading and generation); the scene keeps running with fallback textures. */
+  readonly onErrorObservable = new Observable<NpcFaceErrorEvent>();
+  /** Fires once the model is loaded (not when loading failed: see {@link loadError}). */
+  readonly onModelLoadedObservable = new Observable<NpcFaceSystem>();
+  /** The face worker client (batching, cache, statistics). */
+  readonly client: FaceWorkerClient;
+  /** Default debounce of the material plugins, in ms. */
+  debounceMs: number;
+
+  private readonly options: NpcFaceSystemOptions;
+  private readonly members = new Set<NpcFaceSystemMember>();
+  private readonly textures = new Map<string, TextureEntry>();
+  private readonly loading: Promise<boolean>;
+  private fallback: BaseTexture | undefined;
+  private error: NpcFacesError | undefined;
+  private loaded = false;
+  private disposed = false;
+  private readonly pendingToken = { npcFaces: "model loading" };
+
+  /**
+   * Starts loading the model; prefer {@link CreateAsync}. Material plugins of the scene, existing or future,
+   * attach to it.
+   * @throws Error when the scene already has an NpcFaceSystem
+   */
+  constructor(scene: Scene, options: NpcFaceSystemOptions = {}) {
+    if (Systems.has(scene)) throw new Error("NpcFaceSystem: this scene already has one (NpcFaceSystem.Get(scene))");
+    this.scene = scene;
+    this.options = options;
+    this.debounceMs = options.debounceMs ?? NpcFaceSystem.DefaultDebounceMs;
+    if (options.onError) this.onErrorObservable.add(options.onError);
+    const mode = options.mode ?? (options.workerUrl !== undefined ? "worker" : "inThread");
+    let transport = options.transport;
+    if (!transport && mode === "worker") {
+      if (options.workerUrl === undefined) throw new Error('NpcFaceSystem: mode "worker" needs workerUrl (the URL of the bundled faceWorker.js)');
+      transport = new WorkerFaceTransport(options.workerUrl);
+    }
+    if (!transport) {
+      if (options.backend === undefined) throw new Error('NpcFaceSystem: give workerUrl (a Web Worker runs the model), or backend for mode "inThread"');
+      transport = new InThreadFaceTransport(options.backend);
+    }
+    this.client = new FaceWorkerClient(transport, { batchWindowMs: options.batchWindowMs });
+    Systems.set(scene, this);
+    scene.addPendingData(this.pendingToken);
+    scene.onDisposeObservable.addOnce(() => this.dispose());
+    this.loading = this.loadAsync();
+    const waiting = Waiting.get(scene);
+    Waiting.delete(scene);
+    for (const member of waiting ?? []) this.members.add(member);
+  }
+
+  /**
+   * Creates the scene's face system and loads the model. Resolves when the model is loaded or has failed: a
+   * failure (404, not a model, ...) does not reject; it is in {@link loadError}, reported through
+   * {@link onErrorObservable} (and `options.onError`), and the faces show the fallback texture.
+   */
+  static async CreateAsync(scene: Scene, options: NpcFaceSystemOptions = {}): Promise<NpcFaceSystem> {
+    const system = new NpcFaceSystem(scene, options);
+    await system.whenModelSettledAsync();
+    return system;
+  }
+
+  /** The scene's face system, if one was created. */
+  static Get(scene: Scene): NpcFaceSystem | undefined {
+    return Systems.get(scene);
+  }
+
+  /**
+   * Attaches a member to the scene's system, now or when it is created. @internal
+   * @returns the system, when it exists already
+   */
+  static _Join(scene: Scene, member: NpcFaceSystemMember): NpcFaceSystem | undefined {
+    const system = Systems.get(scene);
+    if (system) {
+      system.members.add(member);
+      return system;
+    }
+    let waiting = Waiting.get(scene);
+    if (!waiting) Waiting.set(scene, (waiting = new Set()));
+    waiting.add(member);
+    return undefined;
+  }
+
+  /** Detaches a member (a disposed material plugin). @internal */
+  static _Leave(scene: Scene, member: NpcFaceSystemMember): void {
+    Systems.get(scene)?.members.delete(member);
+    Waiting.get(scene)?.delete(member);
+  }
+
+  /** True once the model is loaded and faces can be generated. */
+  get isModelLoaded(): boolean {
+    return this.loaded;
+  }
+
+  /** Why the model did not load (then every face shows the fallback texture). */
+  get loadError(): NpcFacesError | undefined {
+    return this.error;
+  }
+
+  /** The model's metadata, once loaded. */
+  get metadata(): ModelMetadata | undefined {
+    return this.client.info?.metadata;
+  }
+
+  /** SHA-256 of the model file, once loaded. */
+  get modelHash(): string | undefined {
+    return this.client.info?.modelHash;
+  }
+
+  /** The inference backend's name, once loaded (e.g. `onnxruntime-web/wasm`). */
+  get backendName(): string | undefined {
+    return this.client.info?.backendName;
+  }
+
+  /** The model's named controls (empty before loading). */
+  get controls(): readonly ModelControl[] {
+    return this.metadata?.controls ?? [];
+  }
+
+  /** Number of distinct face textures alive (shared by materials with identical parameters). */
+  get textureCacheSize(): number {
+    return this.textures.size;
+  }
+
+  /** True after {@link dispose}. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** The texture shown while a face is missing or failed. */
+  get fallbackTexture(): BaseTexture {
+    if (!this.fallback) {
+      if (this.options.fallbackTexture) this.fallback = this.options.fallbackTexture;
+      else {
+        const grey = new RawTexture(new Uint8Array([128, 128, 128, 255]), 1, 1, Constants.TEXTUREFORMAT_RGBA, this.scene, false, false, Constants.TEXTURE_NEAREST_SAMPLINGMODE);
+        grey.name = "npcFaceFallback";
+        MarkUploaded(grey);
+        this.fallback = grey;
+      }
+    }
+    return this.fallback;
+  }
+
+  /** Resolves with {@link isModelLoaded} once loading has succeeded or failed. */
+  whenModelSettledAsync(): Promise<boolean> {
+    return this.loading;
+  }
+
+  /**
+   * Takes a reference to the texture of a face, generating it unless a texture with the same key exists.
+   * @throws NpcFacesError BAD_REQUEST (invalid request), DISPOSED (no model loaded or system disposed)
+   */
+  acquireTexture(request: FaceRequest): NpcFaceTextureLease {
+    if (this.disposed) throw new NpcFacesError("DISPOSED", "NpcFaceSystem: disposed");
+    if (this.error) throw this.error;
+    const lease = this.client.acquire(request);
+    let entry = this.textures.get(lease.key);
+    if (entry) {
+      lease.release();
+      entry.refs++;
+    } else {
+      const created: TextureEntry = { refs: 1, lease, disposed: false, promise: undefined! };
+      (created as { promise: Promise<NpcFaceTexture> }).promise = lease.promise.then((face) => {
+        if (created.disposed) throw new NpcFacesError("DISPOSED", "face texture released before it was generated");
+        created.result = { texture: this.createTexture(face, request), face };
+        return created.result;
+      });
+      created.promise.catch(() => {
+        // Failed textures are not kept: the next acquisition retries.
+        if (this.textures.get(lease.key) === created) this.textures.delete(lease.key);
+      });
+      entry = created;
+      this.textures.set(lease.key, entry);
+    }
+    const held = entry;
+    let released = false;
+    return {
+      key: lease.key,
+      promise: held.promise,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.releaseTexture(lease.key, held);
+      },
+    };
+  }
+
+  /** Reports an error on {@link onErrorObservable}. @internal */
+  _reportError(event: NpcFaceErrorEvent): void {
+    if (!this.disposed) this.onErrorObservable.notifyObservers(event);
+  }
+
+  /**
+   * Releases every texture, the fallback (unless given in the options), the worker and the scene's pending data.
+   * Material plugins keep their parameters and show nothing until a new system is created. Idempotent.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const member of [...this.members]) member._onSystemDisposed(this);
+    this.members.clear();
+    for (const entry of this.textures.values()) this.disposeEntry(entry);
+    this.textures.clear();
+    if (this.fallback && this.fallback !== this.options.fallbackTexture) this.fallback.dispose();
+    this.fallback = undefined;
+    this.scene.removePendingData(this.pendingToken);
+    if (Systems.get(this.scene) === this) Systems.delete(this.scene);
+    void this.client.disposeAsync().catch(() => undefined);
+    this.onErrorObservable.clear();
+    this.onModelLoadedObservable.clear();
+  }
+
+  private async loadAsync(): Promise<boolean> {
+    const source = this.options.source ?? this.options.modelUrl ?? "model";
+    try {
+      const bytes = this.options.modelBytes ?? (await FetchModelAsync(this.options.modelUrl, source));
+      const provider = this.options.executionProvider ?? "wasm";
+      await this.client.loadModelAsync(bytes, {
+        source,
+        maxBatch: this.options.maxBatch,
+        backend: {
+          executionProviders: provider === "webgpu" ? ["webgpu", "wasm"] : ["wasm"],
+          ...(this.options.numThreads !== undefined ? { numThreads: this.options.numThreads } : {}),
+          ...(this.options.wasmPaths !== undefined ? { wasmPaths: this.options.wasmPaths } : {}),
+        },
+      });
+      if (this.disposed) return false;
+      this.loaded = true;
+      this.onModelLoadedObservable.notifyObservers(this);
+    } catch (error) {
+      if (this.disposed) return false;
+      this.error = ToNpcFacesError(error);
+      this._reportError({ code: this.error.code, message: this.error.message, error: this.error });
+    } finally {
+      if (!this.disposed) {
+        for (const member of [...this.members]) member._onModelSettled(this);
+        this.scene.removePendingData(this.pendingToken);
+      }
+    }
+    return this.loaded;
+  }
+
+  private createTexture(face: FaceImage, request: FaceRequest): RawTexture {
+    const mipmaps = this.options.generateMipMaps ?? true;
+    const sampling = this.options.samplingMode ?? (mipmaps ? Constants.TEXTURE_TRILINEAR_SAMPLINGMODE : Constants.TEXTURE_BILINEAR_SAMPLINGMODE);
+    // Flipped here rather than with invertY: every engine (WebGL, WebGPU, Null) then stores the same rows.
+    const texture = new RawTexture(FlipRows(face), face.width, face.height, Constants.TEXTUREFORMAT_RGBA, this.scene, mipmaps, false, sampling, Constants.TEXTURETYPE_UNSIGNED_BYTE);
+    texture.name = `npcFace seed ${request.seed}`;
+    texture.wrapU = Constants.TEXTURE_CLAMP_ADDRESSMODE;
+    texture.wrapV = Constants.TEXTURE_CLAMP_ADDRESSMODE;
+    MarkUploaded(texture);
+    return texture;
+  }
+
+  private releaseTexture(key: string, entry: TextureEntry): void {
+    entry.refs--;
+    if (entry.refs > 0) return;
+    if (this.textures.get(key) === entry) this.textures.delete(key);
+    this.disposeEntry(entry);
+  }
+
+  private disposeEntry(entry: TextureEntry): void {
+    if (entry.disposed) return;
+    entry.disposed = true;
+    entry.result?.texture.dispose();
+    entry.lease.release();
+  }
+}
+
+/** Fetches a model file; HTTP errors and network failures become NOT_A_FILE. */
+async function FetchModelAsync(url: string | undefined, source: string): Promise<Uint8Array> {
+  if (url === undefined) throw new NpcFacesError("NOT_A_FILE", "NpcFaceSystem: neither modelUrl nor modelBytes was given");
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new NpcFacesError("NOT_A_FILE", `${source}: cannot fetch the model (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+  }
+  if (!response.ok) throw new NpcFacesError("NOT_A_FILE", `${source}: cannot fetch the model (HTTP ${response.status}${response.statusText ? " " + response.statusText : ""})`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** RGBA8 rows in reverse order: the texture's first row (v = 0) is the face's bottom row. */
+export function FlipRows(face: FaceImage): Uint8Array {
+  const row = face.width * 4;
+  const out = new Uint8Array(face.data.length);
+  for (let y = 0; y < face.height; y++) out.set(face.data.subarray(y * row, (y + 1) * row), (face.height - 1 - y) * row);
+  return out;
+}
+
+/**
+ * A RawTexture is uploaded synchronously by its constructor; WebGL and WebGPU mark it ready there, but some engines
+ * (NullEngine) never do, which would keep materials, and `scene.whenReadyAsync()`, waiting forever.
+ */
+function MarkUploaded(texture: RawTexture): void {
+  const internal = texture.getInternalTexture();
+  if (internal && !internal.isReady) internal.isReady = true;
+}
