@@ -1,8 +1,122 @@
-import { Command } from "commander";
+/**
+ * `npc-faces export`: writes a model file (the ONNX contract, docs/model-format.md). Today the weights come
+ * from `--untrained` (fresh, seeded initialisation, for plumbing tests); the trainer issue adds `--run RUN`
+ * (a training run's checkpoint). Both feed the same {@link ExportModelAsync} path.
+ */
+import { stat } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { Command, Option } from "commander";
+import { ReadModelFile, Sha256HexAsync } from "@npc-faces/runtime";
+import { EnsureFolderAsync, WriteFileAtomicAsync } from "../../bake/atomicWrite.js";
+import { ToolLabel } from "../../toolInfo.js";
+import { IntegerParser, ParseSeed } from "../argParsers.js";
+import { CliFailure, CliUsageError } from "../cliErrors.js";
+import { FormatBytes } from "../cliFormat.js";
 
-/** `npc-faces export`: not implemented yet (placeholder so the CLI builds while the command is written). */
+/** Preset names, kept here so `--help` needs no trainer import (the trainer loads tfjs: slow to start). */
+export const PresetNames = ["tiny", "game64", "game128", "paper256"];
+
+/** Parsed flags of `npc-faces export`. */
+interface ExportFlags {
+  untrained?: boolean;
+  run?: string;
+  preset?: string;
+  out: string;
+  seed: number;
+  controls: number;
+  fp16?: boolean;
+  name?: string;
+}
+
+/** `npc-faces export`: see its `--help` and docs/cli.md. */
 export function ExportCommand(): Command {
-  return new Command("export").description("(not implemented yet)").action(() => {
-    throw new Error("npc-faces export is not implemented yet");
+  return new Command("export")
+    .summary("write a model file (.onnx)")
+    .description(
+      "Writes an npc-faces model file: the generator as one ONNX graph plus its metadata document (see docs/model-format.md).\n\n" +
+        "Choose where the weights come from: --untrained initialises them from --seed (the faces are noise; for testing the pipeline). " +
+        "The controls are the model's strongest unsupervised directions (SeFa), named direction_0, direction_1, ...",
+    )
+    .addOption(new Option("--untrained", "use freshly initialised weights (needs --preset)"))
+    // The trainer issue implements runs; the flag is reserved (hidden) so the two sources stay exclusive.
+    .addOption(new Option("--run <dir>", "export a training run's latest checkpoint").hideHelp().conflicts("untrained"))
+    .addOption(new Option("--preset <name>", "generator configuration (with --untrained)").choices(PresetNames))
+    .requiredOption("--out <file>", "model file to write (.onnx; parent folders are created; an existing file is replaced)")
+    .addOption(new Option("--seed <seed>", "seed of the initial weights (with --untrained)").default(0).argParser(ParseSeed))
+    .addOption(new Option("--controls <count>", "number of unsupervised control directions (SeFa), 0..wDim").default(4).argParser(IntegerParser(0, 100000)))
+    .option("--fp16", "store weights as float16 (half the file; outputs differ slightly) (default: float32)")
+    .option("--name <name>", "model name written to the metadata (default: <preset>-untrained)")
+    .addHelpText("after", "\nExamples:\n  npc-faces export --preset tiny --untrained --out models/tiny.onnx\n  npc-faces export --preset game64 --untrained --seed 7 --controls 8 --fp16 --out game64.onnx")
+    .action(async (flags: ExportFlags) => {
+      await RunExportAsync(flags);
+    });
+}
+
+async function RunExportAsync(flags: ExportFlags): Promise<void> {
+  if (flags.run !== undefined) {
+    throw new CliUsageError("--run is not available yet (training runs come with `npc-faces train`); use --untrained");
+  }
+  if (!flags.untrained) throw new CliUsageError("choose the weights: --untrained (a later version adds --run <dir>)");
+  if (flags.preset === undefined) throw new CliUsageError("--untrained needs --preset <name> (one of " + PresetNames.join(", ") + ")");
+  if (flags.name !== undefined && flags.name.trim() === "") throw new CliUsageError("--name: expected a non-empty name");
+  const out = resolve(flags.out);
+  const { CheckOutputFolderAsync, OutputFolderError } = await import("../../bake/bakeSeeds.js");
+  try {
+    // The file's folder may not exist yet: check the folder that would hold it.
+    await CheckOutputFolderAsync(dirname(out));
+    await CheckNotAFolderAsync(out);
+  } catch (error) {
+    if (error instanceof OutputFolderError) throw new CliFailure(`--out: ${error.message}`);
+    throw error;
+  }
+
+  // Loaded on demand: the trainer pulls in tfjs, which other commands do not need.
+  const trainer = await import("@npc-faces/trainer");
+  const config = trainer.GetGeneratorPreset(flags.preset);
+  if (flags.controls > config.wDim) {
+    throw new CliUsageError(`--controls: expected at most ${config.wDim} (the preset's w size), got ${flags.controls}`);
+  }
+  const started = performance.now();
+  const weights = trainer.InitializeGeneratorWeights(config, flags.seed);
+  // An untrained model's w_avg is 0 until training tracks it; estimate it so truncation pulls toward a real centre.
+  await InitializeTfjsAsync(trainer);
+  weights.set("mapping.w_avg", trainer.EstimateWAvg(config, weights));
+  const controls = trainer.UnsupervisedControls(config, weights, flags.controls);
+  const name = flags.name ?? `${flags.preset}-untrained`;
+  const bytes = trainer.ExportGeneratorOnnx({
+    config,
+    weights,
+    name,
+    controls,
+    provenance: { trained: false, licenses: [], credits: [], kimg: 0, tool: ToolLabel, notes: "untrained: random weights, for plumbing tests" },
+    weightType: flags.fp16 ? "float16" : "float32",
   });
+  // Never write a file the runtime would refuse.
+  ReadModelFile(bytes, "exported model");
+  try {
+    await EnsureFolderAsync(dirname(out));
+  } catch (error) {
+    throw new CliFailure(`--out: ${(error as Error).message}`);
+  }
+  await WriteFileAtomicAsync(out, bytes);
+  const hash = await Sha256HexAsync(bytes);
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(
+    `exported "${name}" (${config.resolution}x${config.resolution}, ${controls.length} control${controls.length === 1 ? "" : "s"}, ` +
+      `${flags.fp16 ? "float16" : "float32"} weights, untrained seed ${flags.seed}) to ${out}: ${FormatBytes(bytes.length)}, sha256 ${hash.slice(0, 12)}, ${seconds.toFixed(1)} s\n`,
+  );
+}
+
+async function CheckNotAFolderAsync(path: string): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (info?.isDirectory()) throw new CliFailure(`--out: ${path} is a folder; expected a file name such as ${path}/model.onnx`);
+}
+
+/** Picks the fast wasm backend for the w_avg estimate, falling back to pure JS. */
+async function InitializeTfjsAsync(trainer: typeof import("@npc-faces/trainer")): Promise<void> {
+  try {
+    await trainer.InitializeTfjsBackendAsync("wasm");
+  } catch {
+    await trainer.InitializeTfjsBackendAsync("cpu");
+  }
 }

@@ -1,0 +1,156 @@
+/**
+ * End-to-end: every bad input makes the built `npc-faces` binary fail with one line `npc-faces: error: ...`, the
+ * documented exit status (2 usage, 1 failure), and nothing written.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ParseOnnxModel, SerializeOnnxModel } from "@npc-faces/trainer";
+import { ExportTinyModelAsync, MapLimitAsync, RunCliAsync, type CliResult } from "./cliTestData.js";
+
+let dir: string;
+let model: string;
+let notNpcFaces: string;
+let tooNew: string;
+let textFile: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "npc-faces-cli-errors-"));
+  model = join(dir, "tiny.onnx");
+  await ExportTinyModelAsync(model);
+  // Variants of the real file: valid ONNX without our metadata, and metadata from a future format.
+  const proto = ParseOnnxModel(new Uint8Array(await readFile(model)));
+  const entry = proto.metadataProps.find((e) => e.key === "npc_faces")!;
+  const future = { ...JSON.parse(entry.value!), formatVersion: 99 };
+  entry.value = JSON.stringify(future);
+  tooNew = join(dir, "too-new.onnx");
+  await writeFile(tooNew, SerializeOnnxModel(proto));
+  proto.metadataProps = [];
+  notNpcFaces = join(dir, "plain.onnx");
+  await writeFile(notNpcFaces, SerializeOnnxModel(proto));
+  textFile = join(dir, "notes.onnx");
+  await writeFile(textFile, "this is not a model\n");
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Expects a failed run: the exit status, exactly one stderr line `npc-faces: error: ...` matching, nothing on stdout. */
+function ExpectFailure(result: CliResult, code: number, message: RegExp, label: string): void {
+  expect(result.code, `${label}: ${result.stderr}`).toBe(code);
+  const lines = result.stderr.split("\n").filter((line) => line !== "");
+  expect(lines, label).toHaveLength(1);
+  expect(lines[0], label).toMatch(/^npc-faces: error: /);
+  expect(lines[0], label).toMatch(message);
+  expect(result.stdout, label).toBe("");
+}
+
+type Case = [label: string, args: (out: string) => string[], code: number, message: RegExp];
+
+describe("npc-faces bake with bad input", () => {
+  const cases: Case[] = [
+    ["model is a folder", (out) => ["--model", dir, "--seeds", "1", "--out", out], 1, /--model .*: not a file \(a directory\)/],
+    ["model is missing", (out) => ["--model", join(dir, "nope.onnx"), "--seeds", "1", "--out", out], 1, /--model .*nope\.onnx: cannot read the model file \(no such file\)/],
+    ["model is not ONNX", (out) => ["--model", textFile, "--seeds", "1", "--out", out], 1, /notes\.onnx: not an ONNX model/],
+    ["ONNX but not npc-faces", (out) => ["--model", notNpcFaces, "--seeds", "1", "--out", out], 1, /plain\.onnx: an ONNX model .*but not an npc-faces model/],
+    ["format too new", (out) => ["--model", tooNew, "--seeds", "1", "--out", out], 1, /model format version 99 is newer than this runtime reads/],
+    ["seed out of range", (out) => ["--model", model, "--seeds", "1,4294967296", "--out", out], 2, /--seeds.*seed 4294967296 is out of range 0\.\.4294967295/],
+    ["seed not an integer", (out) => ["--model", model, "--seeds", "2.5", "--out", out], 2, /--seeds.*"2\.5": a seed must be an integer/],
+    ["descending range", (out) => ["--model", model, "--seeds", "5-2", "--out", out], 2, /--seeds.*range goes down \(5 > 2\)/],
+    ["open range", (out) => ["--model", model, "--seeds", "1-", "--out", out], 2, /--seeds.*"1-": the range has no end/],
+    ["not a seed", (out) => ["--model", model, "--seeds", "a", "--out", out], 2, /--seeds.*"a": expected a seed/],
+    ["psi not finite", (out) => ["--model", model, "--seeds", "1", "--psi", "NaN", "--out", out], 2, /--psi.*expected a finite number, got "NaN"/],
+    ["psi not a number", (out) => ["--model", model, "--seeds", "1", "--psi", "lots", "--out", out], 2, /--psi.*expected a finite number/],
+    ["unknown control", (out) => ["--model", model, "--seeds", "1", "--control", "smile=1", "--out", out], 2, /--control: unknown control "smile" \(model "tiny-untrained" has: direction_0, direction_1, direction_2, direction_3\)/],
+    ["control without value", (out) => ["--model", model, "--seeds", "1", "--control", "direction_0", "--out", out], 2, /--control.*expected name=value/],
+    ["mix without mix seed", (out) => ["--model", model, "--seeds", "1", "--mix", "0.5", "--out", out], 2, /--mix needs --mix-seed/],
+    ["mix out of range", (out) => ["--model", model, "--seeds", "1", "--mix-seed", "2", "--mix", "1.5", "--out", out], 2, /--mix.*expected a number in 0\.\.1/],
+    ["crossover past the last layer", (out) => ["--model", model, "--seeds", "1", "--mix-seed", "2", "--crossover", "7", "--out", out], 2, /--crossover: expected an integer layer in 0\.\.6/],
+    ["size zero", (out) => ["--model", model, "--seeds", "1", "--size", "0", "--out", out], 2, /--size.*expected an integer in 1\.\.4096/],
+    ["batch zero", (out) => ["--model", model, "--seeds", "1", "--batch", "0", "--out", out], 2, /--batch.*expected an integer in 1\.\.256/],
+    ["unknown flag", (out) => ["--model", model, "--seeds", "1", "--colour", "red", "--out", out], 2, /unknown option '--colour'/],
+    ["missing --seeds", (out) => ["--model", model, "--out", out], 2, /required option '--seeds <list>' not specified/],
+  ];
+
+  it("fails with one line, the right exit status, and no output folder", async () => {
+    const results = await MapLimitAsync(cases, 3, ([label, args], i) => RunCliAsync(["bake", ...args(join(dir, `out-${i}`))]));
+    results.forEach((result, i) => {
+      const [label, , code, message] = cases[i];
+      ExpectFailure(result, code, message, label);
+      expect(existsSync(join(dir, `out-${i}`)), label).toBe(false);
+    });
+  });
+
+  it("refuses an output folder it cannot create, writing nothing", async () => {
+    const blocker = join(dir, "blocker.txt");
+    await writeFile(blocker, "x");
+    const cases: [string, string, RegExp][] = [
+      ["under a file", join(blocker, "faces"), /--out: cannot create .*blocker\.txt\/faces: .*blocker\.txt is not a folder/],
+      ["is a file", blocker, /--out: .*blocker\.txt exists and is not a folder/],
+    ];
+    if (existsSync("/proc/self")) cases.push(["on a pseudo file system", "/proc/npc-faces-test/faces", /--out: cannot create \/proc\/npc-faces-test/]);
+    const results = await Promise.all(cases.map(([, out]) => RunCliAsync(["bake", "--model", model, "--seeds", "1-3", "--out", out])));
+    results.forEach((result, i) => ExpectFailure(result, 1, cases[i][2], cases[i][0]));
+    expect(await readFile(blocker, "utf8")).toBe("x");
+  });
+
+  it("leaves an existing output folder unchanged", async () => {
+    const out = join(dir, "existing");
+    await mkdir(out);
+    await writeFile(join(out, "face-1.png"), "old");
+    const results = await Promise.all([
+      RunCliAsync(["bake", "--model", model, "--seeds", "1-3", "--control", "nope=1", "--out", out]),
+      RunCliAsync(["bake", "--model", notNpcFaces, "--seeds", "1-3", "--out", out]),
+    ]);
+    ExpectFailure(results[0], 2, /unknown control "nope"/, "unknown control");
+    ExpectFailure(results[1], 1, /not an npc-faces model/, "not npc-faces");
+    expect(await readdir(out)).toEqual(["face-1.png"]);
+    expect(await readFile(join(out, "face-1.png"), "utf8")).toBe("old");
+  });
+
+  it("prints the stack trace only with NPC_FACES_DEBUG=1", async () => {
+    const args = ["bake", "--model", textFile, "--seeds", "1", "--out", join(dir, "debug")];
+    const [quiet, debug] = await Promise.all([RunCliAsync(args), RunCliAsync(args, { NPC_FACES_DEBUG: "1" })]);
+    expect(quiet.stderr.split("\n").filter(Boolean)).toHaveLength(1);
+    expect(debug.code).toBe(1);
+    expect(debug.stderr).toMatch(/^npc-faces: error: .*not an ONNX model/);
+    expect(debug.stderr).toMatch(/\n\s+at /);
+  });
+});
+
+describe("npc-faces info and export with bad input", () => {
+  it("info fails on files that are not valid models", async () => {
+    const cases: [string, string[], number, RegExp][] = [
+      ["not ONNX", [textFile], 1, /notes\.onnx: not an ONNX model/],
+      ["not npc-faces", [notNpcFaces], 1, /not an npc-faces model/],
+      ["too new", [tooNew], 1, /format version 99 is newer/],
+      ["missing", [join(dir, "nope.onnx")], 1, /nope\.onnx: cannot read the model file/],
+      ["no file argument", [], 2, /missing required argument 'file'/],
+    ];
+    const results = await MapLimitAsync(cases, 3, ([, args]) => RunCliAsync(["info", ...args]));
+    results.forEach((result, i) => ExpectFailure(result, cases[i][2], cases[i][3], cases[i][0]));
+  });
+
+  it("export rejects bad flags before writing anything", async () => {
+    const out = join(dir, "export-out", "model.onnx");
+    const cases: [string, string[], number, RegExp][] = [
+      ["no weight source", ["--preset", "tiny", "--out", out], 2, /choose the weights: --untrained/],
+      ["no preset", ["--untrained", "--out", out], 2, /--untrained needs --preset/],
+      ["unknown preset", ["--untrained", "--preset", "huge", "--out", out], 2, /--preset.*'huge' is invalid.*tiny, game64, game128, paper256/],
+      ["too many controls", ["--untrained", "--preset", "tiny", "--controls", "33", "--out", out], 2, /--controls: expected at most 32/],
+      ["bad seed", ["--untrained", "--preset", "tiny", "--seed", "-1", "--out", out], 2, /--seed.*expected a seed/],
+      ["both sources", ["--untrained", "--run", "runs/x", "--preset", "tiny", "--out", out], 2, /'--run <dir>' cannot be used with option '--untrained'/],
+      ["out is a folder", ["--untrained", "--preset", "tiny", "--out", dir], 1, /--out: .* is a folder; expected a file name/],
+      ["out under a file", ["--untrained", "--preset", "tiny", "--out", join(textFile, "m.onnx")], 1, /--out: .*notes\.onnx exists and is not a folder/],
+    ];
+    const results = await MapLimitAsync(cases, 3, ([, args]) => RunCliAsync(["export", ...args]));
+    results.forEach((result, i) => ExpectFailure(result, cases[i][2], cases[i][3], cases[i][0]));
+    expect(existsSync(join(dir, "export-out"))).toBe(false);
+  });
+
+  it("unknown commands are usage errors", async () => {
+    ExpectFailure(await RunCliAsync(["bakes"]), 2, /unknown command 'bakes'/, "unknown command");
+  });
+});
