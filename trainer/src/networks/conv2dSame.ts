@@ -40,9 +40,8 @@ function ConvCustom(x: tf.Tensor4D, w: tf.Tensor4D, padding: Padding2D): tf.Tens
   if (!f) {
     const [[pt, pb], [pl, pr]] = padding;
     const tfPad = TfjsPadding(padding);
-    f = tf.customGrad((xIn: tf.Tensor, wIn: tf.Tensor, save: tf.GradSaveFunc) => {
-      const x4 = xIn as tf.Tensor4D;
-      const w4 = wIn as tf.Tensor4D;
+    f = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [x4, w4, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
       save([x4, w4]);
       return {
         value: tf.conv2d(x4, w4, 1, tfPad),
@@ -62,7 +61,7 @@ function ConvCustom(x: tf.Tensor4D, w: tf.Tensor4D, padding: Padding2D): tf.Tens
           return [dx, dw];
         },
       };
-    }) as unknown as (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D;
+    }) as tf.CustomGradientFunc<tf.Tensor4D>) as unknown as (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D;
     customCache.set(key, f);
   }
   return f(x, w);
