@@ -61,7 +61,7 @@ function ConvCustom(x: tf.Tensor4D, w: tf.Tensor4D, padding: Padding2D): tf.Tens
           return [dx, dw];
         },
       };
-    }) as tf.CustomGradientFunc<tf.Tensor4D>) as unknown as (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D;
+    }) as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D;
     customCache.set(key, f);
   }
   return f(x, w);
