@@ -1,1 +1,24 @@
-console.log("bench");
+/**
+ * `npm run bench [-- section ...]`: prints the figures the issues ask for. Sections: runtime, dataset.
+ * Each section is one file; run a subset by naming it.
+ */
+import { cpus } from "node:os";
+import { RunDatasetBenchAsync } from "@npc-faces/tools";
+import { RunRuntimeBenchAsync } from "./runtimeBench.js";
+
+const Sections: Record<string, () => Promise<string[]>> = {
+  runtime: () => RunRuntimeBenchAsync(),
+  dataset: () => RunDatasetBenchAsync(),
+};
+
+const requested = process.argv.slice(2);
+const unknown = requested.filter((name) => !(name in Sections));
+if (unknown.length > 0) {
+  console.error(`npc-faces bench: unknown section(s) ${unknown.join(", ")} (known: ${Object.keys(Sections).join(", ")})`);
+  process.exit(2);
+}
+console.log(`npc-faces benchmarks on ${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, Node ${process.version}`);
+for (const name of requested.length > 0 ? requested : Object.keys(Sections)) {
+  console.log(`\n## ${name}`);
+  for (const line of await Sections[name]()) console.log(line);
+}
