@@ -1,0 +1,324 @@
+/**
+ * One StyleGAN2-ADA training run in tfjs (stylegan2-ada-pytorch `training_loop.py`): the networks, optimisers,
+ * EMA, random state and counters, and the minibatch step with its phases
+ *
+ *   Gmain (every step), Greg (path length, every plInterval steps when plWeight > 0),
+ *   Dmain (every step), Dreg (R1, every r1Interval steps when gamma > 0), then the EMA update.
+ *
+ * The same code runs on every tfjs backend; everything random comes from {@link TrainingRandom}, so a run
+ * resumed from a checkpoint continues bit-identically on the same backend.
+ */
+import { tf } from "../backends/tfjsBackend.js";
+import { type GeneratorConfig, NoiseResolutions, NumWs } from "../networks/architecture.js";
+import { DiscriminatorNetwork, InitializeDiscriminatorWeights, type DiscriminatorWeights } from "../networks/discriminatorNetwork.js";
+import { GeneratorNetwork } from "../networks/generatorNetwork.js";
+import { InitializeGeneratorWeights } from "../networks/initializeGeneratorWeights.js";
+import { AdamOptimizer, LazyRegularizationSettings, type AdamSettings, type AdamState } from "./adam.js";
+import { EmaBeta, UpdateEma } from "./ema.js";
+import { type AugmentFunction, DiscriminatorMainLoss, DiscriminatorScores, GeneratorMainLoss, PathLengthPenalty, R1Penalty } from "./losses.js";
+import { EffectiveEmaKimg, EffectiveGamma, TrainingGeneratorConfig, type TrainingOptions } from "./trainingOptions.js";
+import { RandomPurpose, TrainingRandom, type RandomState } from "./trainingRandom.js";
+
+/** The training images (all in memory) and their encoded labels. */
+export interface TrainingData {
+  readonly count: number;
+  readonly resolution: number;
+  /** count x R x R x 3 RGB bytes (NHWC). */
+  readonly images: Uint8Array;
+  /** Label columns (e.g. `hair=black`); empty for unlabelled data. */
+  readonly labelNames: readonly string[];
+  /** count x labelNames.length label values (one-hot per categorical attribute), or null. */
+  readonly labels: Float32Array | null;
+  /** Data-set identity for provenance (e.g. its content hash). */
+  readonly id?: string;
+}
+
+/**
+ * Augmentation plugged into the loop (ADA lives in ../augment; this is the seam). `augment` runs inside
+ * gradient computations; `update` sees the sign of D's real scores after each D step.
+ */
+export interface TrainingAugmentation {
+  /** Current augmentation probability. */
+  readonly p: number;
+  /** Augments a batch (differentiably); `seed` is a fresh draw per call. */
+  augment(images: tf.Tensor4D, seed: number): tf.Tensor4D;
+  /** Feeds the sign of D(real) for one minibatch of `batch` images. */
+  update(realSignSum: number, batch: number): void;
+  /** JSON-safe state for checkpoints. */
+  toJSON(): unknown;
+}
+
+/** Losses and statistics of one step (regularisers are null on steps that skip them). */
+export interface StepStats {
+  readonly lossG: number;
+  readonly lossD: number;
+  readonly r1: number | null;
+  readonly pathLength: number | null;
+  /** Mean sign of D(real) (ADA's r_t). */
+  readonly realSign: number;
+  readonly augmentP: number;
+}
+
+/** Thrown when a loss becomes NaN or infinite; the loop stops and keeps the last good checkpoint. */
+export class TrainingDivergedError extends Error {
+  constructor(what: string, kimg: number) {
+    super(`training diverged: ${what} is not finite at ${kimg.toFixed(3)} kimg; stopping (the last checkpoint is kept; try a lower --gamma or learning rate, or resume from it)`);
+    this.name = "TrainingDivergedError";
+  }
+}
+
+/** Everything a checkpoint holds besides the options and the data identity. */
+export interface TrainingStateSnapshot {
+  readonly imagesSeen: number;
+  readonly step: number;
+  readonly plMean: number;
+  readonly random: RandomState;
+  readonly augment: unknown;
+  readonly generator: Map<string, Float32Array>;
+  readonly generatorEma: Map<string, Float32Array>;
+  readonly discriminator: DiscriminatorWeights;
+  readonly adamG: AdamState;
+  readonly adamD: AdamState;
+}
+
+/** A training run's live state. */
+export class TrainingRun {
+  readonly options: TrainingOptions;
+  readonly config: GeneratorConfig;
+  readonly data: TrainingData;
+  readonly G: GeneratorNetwork;
+  readonly Gema: GeneratorNetwork;
+  readonly D: DiscriminatorNetwork;
+  readonly random: TrainingRandom;
+  readonly gamma: number;
+  private readonly optG: AdamOptimizer;
+  private readonly optD: AdamOptimizer;
+  private readonly gVars: tf.Variable[];
+  private readonly dVars: tf.Variable[];
+  augmentation: TrainingAugmentation | null;
+  imagesSeen = 0;
+  step = 0;
+  plMean = 0;
+
+  constructor(options: TrainingOptions, data: TrainingData, augmentation: TrainingAugmentation | null = null, snapshot?: TrainingStateSnapshot) {
+    this.options = options;
+    this.data = data;
+    this.config = TrainingGeneratorConfig(options, data.labelNames.length);
+    if (this.config.resolution !== data.resolution) {
+      throw new Error(`preset "${options.preset}" trains ${this.config.resolution}x${this.config.resolution} images, but the data set has ${data.resolution}x${data.resolution}`);
+    }
+    if (options.cond && data.labelNames.length === 0) throw new Error("--cond needs a data set with labels, this one has none");
+    this.gamma = EffectiveGamma(options, data.resolution);
+    const gWeights = snapshot?.generator ?? InitializeGeneratorWeights(this.config, options.seed);
+    this.G = new GeneratorNetwork(this.config, gWeights);
+    this.Gema = new GeneratorNetwork(this.config, snapshot?.generatorEma ?? gWeights);
+    this.D = new DiscriminatorNetwork(this.config, snapshot?.discriminator ?? InitializeDiscriminatorWeights(this.config, options.seed), { progressive: options.progressive });
+    this.gVars = this.G.trainableVariables();
+    this.dVars = this.D.trainableVariables();
+    const base: AdamSettings = { learningRate: options.learningRate, beta1: options.beta1, beta2: options.beta2, epsilon: 1e-8 };
+    this.optG = new AdamOptimizer(this.gVars, LazyRegularizationSettings(base, options.plWeight > 0 ? options.plInterval : 0));
+    this.optD = new AdamOptimizer(this.dVars, LazyRegularizationSettings(base, this.gamma > 0 ? options.r1Interval : 0));
+    this.random = new TrainingRandom(options.seed, snapshot?.random);
+    this.augmentation = augmentation;
+    if (snapshot) {
+      this.optG.setState(snapshot.adamG);
+      this.optD.setState(snapshot.adamD);
+      this.imagesSeen = snapshot.imagesSeen;
+      this.step = snapshot.step;
+      this.plMean = snapshot.plMean;
+    }
+  }
+
+  /** Thousands of real images shown to D so far. */
+  get kimg(): number {
+    return this.imagesSeen / 1000;
+  }
+
+  /** Copies the whole state out (for a checkpoint). */
+  snapshot(): TrainingStateSnapshot {
+    return {
+      imagesSeen: this.imagesSeen,
+      step: this.step,
+      plMean: this.plMean,
+      random: this.random.getState(),
+      augment: this.augmentation?.toJSON() ?? null,
+      generator: this.G.getWeights(),
+      generatorEma: this.Gema.getWeights(),
+      discriminator: this.D.getWeights(),
+      adamG: this.optG.getState(),
+      adamD: this.optD.getState(),
+    };
+  }
+
+  private augmentFn(): AugmentFunction {
+    const aug = this.augmentation;
+    if (!aug || aug.p <= 0) return null;
+    const seed = this.random.uint32(RandomPurpose.Augment, 1)[0];
+    return (images) => aug.augment(images, seed);
+  }
+
+  /** Real images [n, R, R, 3] in [-1, 1] and their labels for `n` random data-set indices. */
+  private realBatch(n: number): { images: tf.Tensor4D; label?: tf.Tensor2D } {
+    const { resolution: r, count, labels } = this.data;
+    const size = r * r * 3;
+    const pixels = new Float32Array(n * size);
+    const labelDim = this.config.labelDim;
+    const label = labelDim > 0 ? new Float32Array(n * labelDim) : null;
+    const picks = this.random.uint32(RandomPurpose.BatchIndex, n);
+    for (let i = 0; i < n; i++) {
+      const index = picks[i] % count;
+      const src = this.data.images.subarray(index * size, (index + 1) * size);
+      for (let j = 0; j < size; j++) pixels[i * size + j] = src[j] / 127.5 - 1;
+      if (label && labels) label.set(labels.subarray(index * labelDim, (index + 1) * labelDim), i * labelDim);
+    }
+    return { images: tf.tensor4d(pixels, [n, r, r, 3]), label: label ? tf.tensor2d(label, [n, labelDim]) : undefined };
+  }
+
+  /** Generator inputs for `n` fakes: latents, style-mixing matrix, noise, labels drawn from the data set. */
+  private fakeInputs(n: number): { z: tf.Tensor2D; zMix: tf.Tensor2D; mix: tf.Tensor2D; noise: tf.Tensor4D[]; label?: tf.Tensor2D } {
+    const { zDim, labelDim } = this.config;
+    const numWs = NumWs(this.config);
+    const z = tf.tensor2d(this.random.normal(RandomPurpose.Latent, n * zDim), [n, zDim]);
+    const zMix = tf.tensor2d(this.random.normal(RandomPurpose.Latent, n * zDim), [n, zDim]);
+    // stylegan2-ada: one cutoff per minibatch, in [1, numWs), applied with probability styleMixing.
+    const mixing = this.random.uniform(RandomPurpose.StyleMixing) < this.options.styleMixing;
+    const cutoff = 1 + this.random.integer(RandomPurpose.StyleMixing, numWs - 1);
+    const mixValues = new Float32Array(n * numWs);
+    if (mixing) for (let i = 0; i < n; i++) for (let l = cutoff; l < numWs; l++) mixValues[i * numWs + l] = 1;
+    const noise = NoiseResolutions(this.config).map((r) => tf.tensor4d(this.random.normal(RandomPurpose.Noise, n * r * r), [n, r, r, 1]));
+    let label: tf.Tensor2D | undefined;
+    if (labelDim > 0 && this.data.labels) {
+      const values = new Float32Array(n * labelDim);
+      const picks = this.random.uint32(RandomPurpose.Label, n);
+      for (let i = 0; i < n; i++) {
+        const index = picks[i] % this.data.count;
+        values.set(this.data.labels.subarray(index * labelDim, (index + 1) * labelDim), i * labelDim);
+      }
+      label = tf.tensor2d(values, [n, labelDim]);
+    }
+    return { z, zMix, mix: tf.tensor2d(mixValues, [n, numWs]), noise, label };
+  }
+
+  /** Runs G (mapping both latents, mixing, synthesis); also returns ws and the batch mean of w. */
+  private generate(inputs: ReturnType<TrainingRun["fakeInputs"]>): { images: tf.Tensor4D; ws: tf.Tensor3D; wMean: tf.Tensor1D } {
+    const n = inputs.z.shape[0];
+    const label = inputs.label ? tf.concat([inputs.label, inputs.label], 0) : undefined;
+    const both = this.G.mapping(tf.concat([inputs.z, inputs.zMix], 0), label);
+    const [w, wMix] = tf.split(both, [n, n], 0) as [tf.Tensor2D, tf.Tensor2D];
+    const m = tf.expandDims(inputs.mix, 2);
+    const ws = tf.add(tf.mul(tf.expandDims(w, 1), tf.sub(1, m)), tf.mul(tf.expandDims(wMix, 1), m)) as tf.Tensor3D;
+    const images = this.G.synthesis(ws, inputs.noise, tf.ones([n, 1]));
+    return { images, ws, wMean: tf.mean(w, 0) as tf.Tensor1D };
+  }
+
+  private checkFinite(what: string, value: number): void {
+    if (!Number.isFinite(value)) throw new TrainingDivergedError(what, this.kimg);
+  }
+
+  /** One minibatch: all phases, EMA, counters. Throws {@link TrainingDivergedError} on a non-finite loss. */
+  trainStep(): StepStats {
+    const o = this.options;
+    const n = o.batch;
+    let lossG = 0;
+    let lossD = 0;
+    let r1: number | null = null;
+    let pathLength: number | null = null;
+    let realSign = 0;
+
+    // Gmain.
+    tf.tidy(() => {
+      const inputs = this.fakeInputs(n);
+      const augment = this.augmentFn();
+      let wMean: tf.Tensor1D | null = null;
+      const { value, grads } = tf.variableGrads(() => {
+        const fake = this.generate(inputs);
+        wMean = tf.keep(fake.wMean);
+        return GeneratorMainLoss(DiscriminatorScores(this.D, fake.images, inputs.label, augment));
+      }, this.gVars);
+      lossG = value.dataSync()[0];
+      this.checkFinite("the generator loss", lossG);
+      this.optG.apply(this.gVars.map((v) => grads[v.name] ?? null));
+      // Track w_avg (stylegan2-ada: w_avg_beta 0.995), outside the gradient.
+      const wAvg = this.G.variables.get("mapping.w_avg")!;
+      wAvg.assign(tf.add(wMean!, tf.mul(tf.sub(wAvg, wMean!), 0.995)));
+      wMean!.dispose();
+    });
+
+    // Greg: path-length regularisation on half the batch.
+    if (o.plWeight > 0 && this.step % o.plInterval === 0) {
+      tf.tidy(() => {
+        const m = Math.max(1, Math.floor(n / 2));
+        const inputs = this.fakeInputs(m);
+        const r = this.config.resolution;
+        const plNoise: tf.Tensor4D = tf.div(tf.tensor4d(this.random.normal(RandomPurpose.PathLengthNoise, m * r * r * 3), [m, r, r, 3]), r) as tf.Tensor4D;
+        let mean = 0;
+        const { grads } = tf.variableGrads(() => {
+          const label = inputs.label ? tf.concat([inputs.label, inputs.label], 0) : undefined;
+          const both = this.G.mapping(tf.concat([inputs.z, inputs.zMix], 0), label);
+          const [w, wMix] = tf.split(both, [m, m], 0) as [tf.Tensor2D, tf.Tensor2D];
+          const mix = tf.expandDims(inputs.mix, 2);
+          const ws = tf.add(tf.mul(tf.expandDims(w, 1), tf.sub(1, mix)), tf.mul(tf.expandDims(wMix, 1), mix)) as tf.Tensor3D;
+          const pl = PathLengthPenalty(this.G, ws, inputs.noise, tf.ones([m, 1]), plNoise, this.plMean);
+          mean = pl.meanLength.dataSync()[0];
+          return tf.mul(pl.penalty, o.plWeight * o.plInterval) as tf.Scalar;
+        }, this.gVars);
+        this.checkFinite("the path length", mean);
+        pathLength = mean;
+        this.plMean = this.plMean + (mean - this.plMean) * 0.01;
+        this.optG.apply(this.gVars.map((v) => grads[v.name] ?? null));
+      });
+    }
+
+    // Dmain.
+    tf.tidy(() => {
+      const fake = tf.tidy(() => {
+        const inputs = this.fakeInputs(n);
+        return { ...this.generate(inputs), label: inputs.label };
+      });
+      const real = this.realBatch(n);
+      const augment = this.augmentFn();
+      let realScores: tf.Tensor2D | null = null;
+      const { value, grads } = tf.variableGrads(() => {
+        const fakeScores = DiscriminatorScores(this.D, fake.images, fake.label, augment);
+        realScores = tf.keep(DiscriminatorScores(this.D, real.images, real.label, augment));
+        return DiscriminatorMainLoss(fakeScores, realScores);
+      }, this.dVars);
+      lossD = value.dataSync()[0];
+      this.checkFinite("the discriminator loss", lossD);
+      this.optD.apply(this.dVars.map((v) => grads[v.name] ?? null));
+      const signSum = tf.sum(tf.sign(realScores!)).dataSync()[0];
+      realSign = signSum / n;
+      this.augmentation?.update(signSum, n);
+      (realScores as tf.Tensor2D | null)?.dispose();
+    });
+
+    // Dreg: lazy R1.
+    if (this.gamma > 0 && this.step % o.r1Interval === 0) {
+      tf.tidy(() => {
+        const real = this.realBatch(n);
+        const augment = this.augmentFn();
+        const { value, grads } = tf.variableGrads(() => {
+          const penalty = R1Penalty(this.D, real.images, real.label, augment);
+          return tf.mul(penalty, (this.gamma / 2) * o.r1Interval) as tf.Scalar;
+        }, this.dVars);
+        r1 = value.dataSync()[0] / ((this.gamma / 2) * o.r1Interval);
+        this.checkFinite("the R1 penalty", r1);
+        this.optD.apply(this.dVars.map((v) => grads[v.name] ?? null));
+      });
+    }
+
+    UpdateEma(this.Gema.variables, this.G.variables, EmaBeta(n, this.imagesSeen, { halfLifeKimg: EffectiveEmaKimg(o), rampup: o.emaRampup }));
+    this.imagesSeen += n;
+    this.step++;
+    return { lossG, lossD, r1, pathLength, realSign, augmentP: this.augmentation?.p ?? 0 };
+  }
+
+  /** Frees every tensor of the run. */
+  dispose(): void {
+    this.G.dispose();
+    this.Gema.dispose();
+    this.D.dispose();
+    this.optG.dispose();
+    this.optD.dispose();
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Training options (zod-validated) and the preset table, as stylegan2-ada's `--cfg`: a preset names the
+ * generator architecture and the defaults that suit it; flags override single values.
+ */
+import { z } from "zod";
+import { GeneratorPresets, type GeneratorConfig } from "../networks/architecture.js";
+
+/** Backends the trainer can ask for. */
+export const BackendChoices = ["auto", "gpu", "node", "wasm", "cpu"] as const;
+export type BackendChoice = (typeof BackendChoices)[number];
+
+/** Everything a run is configured by; stored in every checkpoint (so `--resume` needs no flags). */
+export const TrainingOptionsSchema = z.object({
+  /** Architecture preset (see GeneratorPresets). */
+  preset: z.string(),
+  /** Length of the run in thousands of real images shown to D. */
+  kimg: z.number().positive(),
+  /** Minibatch size (>= 2 for the minibatch standard deviation layer). */
+  batch: z.number().int().min(2).max(4096),
+  /** R1 weight; null = stylegan2-ada's heuristic 0.0002 * resolution^2 / batch. */
+  gamma: z.number().min(0).nullable(),
+  /** Adam learning rate of G and D (stylegan2-ada 0.0025). */
+  learningRate: z.number().positive(),
+  beta1: z.number().min(0).max(1),
+  beta2: z.number().min(0).lt(1),
+  /** Lazy R1: every `r1Interval` D steps. */
+  r1Interval: z.number().int().positive(),
+  /** Path-length weight (0 = off) and its lazy interval. */
+  plWeight: z.number().min(0),
+  plInterval: z.number().int().positive(),
+  /** Probability of style mixing per minibatch. */
+  styleMixing: z.number().min(0).max(1),
+  /** EMA half-life in kimg (null = batch * 10 / 32) and ramp-up (null = none). */
+  emaKimg: z.number().positive().nullable(),
+  emaRampup: z.number().positive().nullable(),
+  /** Train on the data set's labels (conditional model). */
+  cond: z.boolean(),
+  /** Progressive growing: start resolution, and kimg per fade-in and per stable phase. */
+  progressive: z.boolean(),
+  progressiveStart: z.union([z.literal(4), z.literal(8)]),
+  progressiveKimg: z.number().positive(),
+  /** Augmentation: adaptive (ADA) or none; ADA's target r_t and speed (kimg for p to go 0 -> 1). */
+  aug: z.enum(["ada", "none"]),
+  adaTarget: z.number().gt(0).lt(1),
+  adaKimg: z.number().positive(),
+  /** Images per progress tick (log line, sample grid), ticks per checkpoint. */
+  tickKimg: z.number().positive(),
+  snapshotTicks: z.number().int().positive(),
+  /** Seed of initial weights and every training draw. */
+  seed: z.number().int().min(0).max(0xffffffff),
+  backend: z.enum(BackendChoices),
+  /** Data-parallel worker threads (1 = train in this thread). */
+  workers: z.number().int().min(1).max(64),
+});
+
+export type TrainingOptions = z.infer<typeof TrainingOptionsSchema>;
+
+/** Defaults shared by every preset (stylegan2-ada values unless said otherwise). */
+export const DefaultTrainingOptions: Omit<TrainingOptions, "preset"> = {
+  kimg: 1000,
+  batch: 8,
+  gamma: null,
+  learningRate: 0.0025,
+  beta1: 0,
+  beta2: 0.99,
+  r1Interval: 16,
+  plWeight: 0,
+  plInterval: 4,
+  styleMixing: 0.9,
+  emaKimg: null,
+  emaRampup: 0.05,
+  cond: false,
+  progressive: false,
+  progressiveStart: 8,
+  progressiveKimg: 100,
+  aug: "ada",
+  adaTarget: 0.6,
+  adaKimg: 100,
+  tickKimg: 4,
+  snapshotTicks: 10,
+  seed: 0,
+  backend: "auto",
+  workers: 1,
+};
+
+/** Per-preset overrides of {@link DefaultTrainingOptions}. */
+export const TrainingPresetDefaults: Record<string, Partial<TrainingOptions>> = {
+  tiny: { batch: 8, kimg: 10, tickKimg: 0.5 },
+  game64: { batch: 8, kimg: 2000, workers: 2 },
+  game128: { batch: 8, kimg: 3000, workers: 2 },
+  paper256: { batch: 16, kimg: 25000, plWeight: 2, workers: 2 },
+};
+
+/** Fills defaults (preset's, then global) under `given`, validates, and throws one readable line on failure. */
+export function ResolveTrainingOptions(given: Partial<TrainingOptions> & { preset?: string }): TrainingOptions {
+  const preset = given.preset ?? "game64";
+  if (!(preset in GeneratorPresets)) throw new Error(`unknown preset "${preset}" (known: ${Object.keys(GeneratorPresets).join(", ")})`);
+  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+  const merged = { ...DefaultTrainingOptions, ...TrainingPresetDefaults[preset], ...defined, preset };
+  const parsed = TrainingOptionsSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`training option ${issue.path.join(".") || "?"}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** The generator configuration of a run (the preset, made conditional with `labelDim` labels). */
+export function TrainingGeneratorConfig(options: TrainingOptions, labelDim: number): GeneratorConfig {
+  const base = (GeneratorPresets as Record<string, GeneratorConfig>)[options.preset];
+  return { ...base, labelDim: options.cond ? labelDim : 0 };
+}
+
+/** R1 weight actually used. */
+export function EffectiveGamma(options: TrainingOptions, resolution: number): number {
+  return options.gamma ?? (0.0002 * resolution * resolution) / options.batch;
+}
+
+/** EMA half-life actually used (kimg). */
+export function EffectiveEmaKimg(options: TrainingOptions): number {
+  return options.emaKimg ?? (options.batch * 10) / 32;
+}
