@@ -8,3 +8,8 @@ export * from "./networks/filteredResampling.js";
 export * from "./networks/modulatedConv2d.js";
 export * from "./networks/generatorNetwork.js";
 export * from "./networks/initializeGeneratorWeights.js";
+export * from "./augment/affineResample.js";
+export * from "./augment/augmentRandom.js";
+export * from "./augment/augmentPipe.js";
+export * from "./augment/adaController.js";
+export * from "./augment/adaAugmentation.js";
