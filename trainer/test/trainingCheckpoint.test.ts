@@ -1,0 +1,109 @@
+/**
+ * Checkpoints: resume continues bit-identically (N steps straight = N/2, checkpoint file, resume, N/2 on wasm),
+ * SIGKILL during a checkpoint write leaves the previous checkpoint loadable, corruption is detected, a
+ * non-finite loss stops training with a clear error.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { InitializeTfjsBackendAsync, tf } from "../src/backends/tfjsBackend.js";
+import { ReadCheckpointAsync, SerializeCheckpoint, WriteCheckpointAsync, ParseCheckpoint } from "../src/training/checkpoint.js";
+import { TrainingDivergedError, TrainingRun } from "../src/training/trainingLoop.js";
+import { ResolveTrainingOptions } from "../src/training/trainingOptions.js";
+import { SolidColourData } from "./trainingTestData.js";
+
+function Same(a: Map<string, Float32Array>, b: Map<string, Float32Array>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) {
+    const w = b.get(k);
+    if (!w || !Buffer.from(v.buffer, v.byteOffset, v.byteLength).equals(Buffer.from(w.buffer, w.byteOffset, w.byteLength))) return false;
+  }
+  return true;
+}
+
+describe("checkpoints", () => {
+  it("resume is bit-identical: 4 steps straight = 2 steps, checkpoint, resume, 2 steps", async () => {
+    await InitializeTfjsBackendAsync("wasm");
+    const dir = await mkdtemp(join(tmpdir(), "npcf-ckpt-"));
+    // r1Interval 2: both halves include an R1 step and its rescaled Adam.
+    const options = ResolveTrainingOptions({ preset: "tiny", batch: 2, aug: "none", seed: 5, r1Interval: 2 });
+    const data = SolidColourData();
+    const straight = new TrainingRun(options, data);
+    for (let i = 0; i < 4; i++) straight.trainStep();
+    const expected = straight.snapshot();
+    straight.dispose();
+
+    const first = new TrainingRun(options, data);
+    for (let i = 0; i < 2; i++) first.trainStep();
+    const path = join(dir, "checkpoint.ckpt");
+    await WriteCheckpointAsync(path, { options, data: { id: null, resolution: 16, labelNames: [] }, state: first.snapshot() });
+    first.dispose();
+    const loaded = await ReadCheckpointAsync(path);
+    const resumed = new TrainingRun(loaded.options, data, null, loaded.state);
+    for (let i = 0; i < 2; i++) resumed.trainStep();
+    const got = resumed.snapshot();
+    resumed.dispose();
+    expect(got.imagesSeen).toBe(expected.imagesSeen);
+    expect(got.random).toEqual(expected.random);
+    expect(Same(got.generator, expected.generator)).toBe(true);
+    expect(Same(got.generatorEma, expected.generatorEma)).toBe(true);
+    expect(Same(got.discriminator, expected.discriminator)).toBe(true);
+    expect(got.adamD.m.every((m, i) => Same(new Map([["x", m]]), new Map([["x", expected.adamD.m[i]]])))).toBe(true);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("detects corruption and truncation with a clear message; compact fp16 form round-trips", async () => {
+    const options = ResolveTrainingOptions({ preset: "tiny" });
+    const state = {
+      imagesSeen: 8, step: 1, plMean: 0, random: { "0": 3 }, augment: null,
+      generator: new Map([["a", new Float32Array([1, 2.5, -3])]]), generatorEma: new Map(), discriminator: new Map(),
+      adamG: { step: 1, m: [new Float32Array([0.5])], v: [new Float32Array([0.25])] }, adamD: { step: 0, m: [], v: [] },
+    };
+    const bytes = SerializeCheckpoint({ options, data: { id: "x", resolution: 16, labelNames: [] }, state });
+    expect(ParseCheckpoint(bytes).state.generator.get("a")).toEqual(new Float32Array([1, 2.5, -3]));
+    const flipped = bytes.slice();
+    flipped[bytes.length - 40] ^= 1;
+    expect(() => ParseCheckpoint(flipped, "run/x.ckpt")).toThrow(/checkpoint run\/x.ckpt: corrupted or truncated/);
+    expect(() => ParseCheckpoint(bytes.subarray(0, 100), "t")).toThrow(/corrupted or truncated/);
+    expect(() => ParseCheckpoint(new TextEncoder().encode("hello world, this is not a checkpoint at all......"), "t")).toThrow(/not an npc-faces checkpoint/);
+    const compact = SerializeCheckpoint({ options, data: { id: "x", resolution: 16, labelNames: [] }, state }, { compact: true });
+    expect(compact.length).toBeLessThan(bytes.length);
+    expect(ParseCheckpoint(compact).state.adamG.v[0]).toEqual(new Float32Array([0.25]));
+  });
+
+  it("SIGKILL during a checkpoint write leaves the previous checkpoint loadable", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "npcf-kill-"));
+    const path = join(dir, "checkpoint.ckpt");
+    const options = ResolveTrainingOptions({ preset: "tiny" });
+    const header = { options, data: { id: null, resolution: 16, labelNames: [] }, state: { imagesSeen: 1, step: 1, plMean: 0, random: {}, augment: null } };
+    const child = spawn(process.execPath, [fileURLToPath(new URL("./fixtures/checkpointWriterChild.mjs", import.meta.url)), path, JSON.stringify(header)], { stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (d: Buffer) => d.toString().includes("A") && resolve());
+      child.on("exit", (code) => reject(new Error(`writer exited early (${code}); is trainer/dist built? (npx tsc -b trainer)`)));
+    });
+    // Wait until the temporary file of checkpoint B is partly written, then kill.
+    for (;;) {
+      const temp = (await readdir(dir)).find((f) => f.includes(".tmp-"));
+      if (temp && (await stat(join(dir, temp)).catch(() => null))?.size) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    child.kill("SIGKILL");
+    await new Promise((r) => child.on("exit", r));
+    const loaded = await ReadCheckpointAsync(path);
+    expect(loaded.state.generator.get("w")).toEqual(new Float32Array(16).fill(1));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("a non-finite loss stops training with a clear error", async () => {
+    await InitializeTfjsBackendAsync("wasm");
+    const run = new TrainingRun(ResolveTrainingOptions({ preset: "tiny", batch: 2, aug: "none" }), SolidColourData());
+    const v = run.G.variables.get("synthesis.b16.torgb.bias")!;
+    v.assign(tf.fill(v.shape, NaN));
+    expect(() => run.trainStep()).toThrow(TrainingDivergedError);
+    expect(() => run.trainStep()).toThrow(/training diverged: the generator loss is not finite/);
+    run.dispose();
+  });
+});
