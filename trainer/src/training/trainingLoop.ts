@@ -8,6 +8,8 @@
  * The same code runs on every tfjs backend; everything random comes from {@link TrainingRandom}, so a run
  * resumed from a checkpoint continues bit-identically on the same backend.
  */
+import { access, mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { tf } from "../backends/tfjsBackend.js";
 import { type GeneratorConfig, NoiseResolutions, NumWs } from "../networks/architecture.js";
 import { DiscriminatorNetwork, InitializeDiscriminatorWeights, type DiscriminatorWeights } from "../networks/discriminatorNetwork.js";
@@ -18,6 +20,9 @@ import { EmaBeta, UpdateEma } from "./ema.js";
 import { type AugmentFunction, DiscriminatorMainLoss, DiscriminatorScores, GeneratorMainLoss, PathLengthPenalty, R1Penalty } from "./losses.js";
 import { EffectiveEmaKimg, EffectiveGamma, TrainingGeneratorConfig, type TrainingOptions } from "./trainingOptions.js";
 import { RandomPurpose, TrainingRandom, type RandomState } from "./trainingRandom.js";
+import { ReadCheckpointAsync, WriteCheckpointAsync, WriteFileAtomicAsync } from "./checkpoint.js";
+import { GridSeeds, RenderSampleGridPng } from "./sampleGrid.js";
+import { AppendTrainingLogAsync } from "./trainingLog.js";
 
 /** The training images (all in memory) and their encoded labels. */
 export interface TrainingData {
@@ -320,5 +325,131 @@ export class TrainingRun {
     this.D.dispose();
     this.optG.dispose();
     this.optD.dispose();
+  }
+}
+
+/** File names inside a run folder. */
+export const RunFiles = {
+  checkpoint: "checkpoint.ckpt",
+  log: "log.jsonl",
+  options: "options.json",
+  samples: "samples",
+} as const;
+
+/** Progress reported after every step. */
+export interface TrainingProgress {
+  readonly kimg: number;
+  readonly totalKimg: number;
+  readonly imagesPerSecond: number;
+  readonly etaSeconds: number;
+  readonly stats: StepStats;
+  /** Last R1 value seen (R1 runs every r1Interval steps). */
+  readonly lastR1: number | null;
+}
+
+/** Arguments of {@link RunTrainingAsync}. */
+export interface RunTrainingArgs {
+  readonly runDir: string;
+  readonly options: TrainingOptions;
+  readonly data: TrainingData;
+  /** Continue from `runDir/checkpoint.ckpt` (its options win, except `kimg`). */
+  readonly resume: boolean;
+  /** Builds the augmentation from options (and the checkpoint's state when resuming); null = none. */
+  readonly createAugmentation?: (options: TrainingOptions, state: unknown) => TrainingAugmentation | null;
+  readonly onProgress?: (progress: TrainingProgress) => void;
+  /** Checked between steps: when it returns true, the run writes a checkpoint and stops ("interrupted"). */
+  readonly shouldStop?: () => boolean;
+  /** Number of faces in the sample grid (default 32). */
+  readonly gridSize?: number;
+}
+
+/** How a run ended. */
+export interface RunTrainingResult {
+  readonly reason: "finished" | "interrupted";
+  readonly kimg: number;
+  readonly checkpoint: string;
+}
+
+/**
+ * Trains until `options.kimg`, with a log line and a sample grid every tick, a checkpoint every
+ * `snapshotTicks` ticks, at the end and when `shouldStop` says so. A non-finite loss throws
+ * {@link TrainingDivergedError} without writing a checkpoint (the last good one stays).
+ */
+export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTrainingResult> {
+  const checkpointPath = join(args.runDir, RunFiles.checkpoint);
+  await mkdir(join(args.runDir, RunFiles.samples), { recursive: true });
+  let options = args.options;
+  let snapshot: TrainingStateSnapshot | undefined;
+  let extra: Record<string, unknown> = {};
+  const exists = await access(checkpointPath).then(() => true, () => false);
+  if (args.resume) {
+    if (!exists) throw new Error(`--resume: ${checkpointPath} does not exist (nothing to resume; drop --resume to start)`);
+    const loaded = await ReadCheckpointAsync(checkpointPath);
+    if (loaded.data.resolution !== args.data.resolution) throw new Error(`--resume: the checkpoint was trained on ${loaded.data.resolution}px images, the data set has ${args.data.resolution}px`);
+    if (loaded.data.labelNames.join("\n") !== args.data.labelNames.join("\n") && loaded.options.cond) throw new Error("--resume: the data set's labels differ from the checkpoint's");
+    options = { ...loaded.options, kimg: args.options.kimg };
+    snapshot = loaded.state;
+    extra = loaded.extra ?? {};
+  } else if (exists) {
+    throw new Error(`${args.runDir} already holds a run (${RunFiles.checkpoint}); use --resume to continue it or choose another --out`);
+  }
+  await WriteFileAtomicAsync(join(args.runDir, RunFiles.options), new TextEncoder().encode(`${JSON.stringify(options, null, 2)}\n`));
+  const augmentation = args.createAugmentation?.(options, snapshot?.augment ?? null) ?? null;
+  const run = new TrainingRun(options, args.data, augmentation, snapshot);
+  const gridSeeds = GridSeeds(args.gridSize ?? 32);
+  let gridLabels: Float32Array | undefined;
+  if (run.config.labelDim > 0 && args.data.labels) {
+    const dim = run.config.labelDim;
+    gridLabels = new Float32Array(gridSeeds.length * dim);
+    gridSeeds.forEach((_, i) => gridLabels!.set(args.data.labels!.subarray(((i * 7919) % args.data.count) * dim, ((i * 7919) % args.data.count + 1) * dim), i * dim));
+  }
+  const tickImages = options.tickKimg * 1000;
+  let tick = Math.floor(run.imagesSeen / tickImages);
+  const save = async () => {
+    await WriteCheckpointAsync(checkpointPath, { options, data: { id: args.data.id ?? null, resolution: args.data.resolution, labelNames: args.data.labelNames }, state: run.snapshot(), extra: { ...extra, tick } });
+  };
+  const writeGrid = async () => {
+    const png = RenderSampleGridPng(run.Gema, gridSeeds, 8, gridLabels);
+    await WriteFileAtomicAsync(join(args.runDir, RunFiles.samples, `tick-${String(tick).padStart(6, "0")}.png`), png);
+    await writeFile(join(args.runDir, RunFiles.samples, "latest.png"), png);
+  };
+  const start = performance.now();
+  let tickStart = performance.now();
+  let tickImagesStart = run.imagesSeen;
+  const startImages = run.imagesSeen;
+  let lastR1: number | null = null;
+  let reason: RunTrainingResult["reason"] = "finished";
+  try {
+    if (!snapshot) await writeGrid(); // tick 0: the initial generator
+    while (run.imagesSeen < options.kimg * 1000) {
+      if (args.shouldStop?.()) {
+        reason = "interrupted";
+        break;
+      }
+      const stats = run.trainStep();
+      if (stats.r1 !== null) lastR1 = stats.r1;
+      const elapsed = (performance.now() - start) / 1000;
+      const ips = (run.imagesSeen - startImages) / Math.max(elapsed, 1e-9);
+      args.onProgress?.({ kimg: run.kimg, totalKimg: options.kimg, imagesPerSecond: ips, etaSeconds: (options.kimg * 1000 - run.imagesSeen) / Math.max(ips, 1e-9), stats, lastR1 });
+      const newTick = Math.floor(run.imagesSeen / tickImages);
+      if (newTick > tick || run.imagesSeen >= options.kimg * 1000) {
+        tick = Math.max(newTick, tick + 1);
+        const seconds = (performance.now() - tickStart) / 1000;
+        await AppendTrainingLogAsync(join(args.runDir, RunFiles.log), {
+          tick, kimg: run.kimg, step: run.step, lossG: stats.lossG, lossD: stats.lossD, r1: lastR1, pathLength: stats.pathLength,
+          realSign: stats.realSign, augmentP: stats.augmentP, imagesPerSecond: (run.imagesSeen - tickImagesStart) / Math.max(seconds, 1e-9), seconds, time: new Date().toISOString(),
+        });
+        await writeGrid();
+        if (tick % options.snapshotTicks === 0) await save();
+        tickStart = performance.now();
+        tickImagesStart = run.imagesSeen;
+      }
+      // Let signal handlers run between steps (a step is synchronous).
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await save();
+    return { reason, kimg: run.kimg, checkpoint: checkpointPath };
+  } finally {
+    run.dispose();
   }
 }

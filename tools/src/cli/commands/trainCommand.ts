@@ -1,0 +1,164 @@
+/**
+ * `npc-faces train`: trains a StyleGAN2-ADA generator on a data set (see docs/training.md). Progress bar with
+ * kimg, images/s, ETA, losses, ADA p and R1; Ctrl-C / SIGTERM writes a checkpoint and stops (exit 130);
+ * `--resume` continues a run exactly.
+ */
+import { resolve } from "node:path";
+import { Command, InvalidArgumentError, Option } from "commander";
+import cliProgress from "cli-progress";
+import { IntegerParser, ParseSeed } from "../argParsers.js";
+import { CliFailure, CliInterrupted, CliUsageError } from "../cliErrors.js";
+
+const Presets = ["tiny", "game64", "game128", "paper256"];
+
+interface TrainFlags {
+  data: string;
+  out: string;
+  preset: string;
+  kimg?: number;
+  batch?: number;
+  gamma?: number;
+  lr?: number;
+  plWeight?: number;
+  mixing?: number;
+  cond?: boolean;
+  progressive?: boolean;
+  aug: "ada" | "none";
+  resume?: boolean;
+  backend: "auto" | "gpu" | "node" | "wasm" | "cpu";
+  seed: number;
+  tick?: number;
+  snap?: number;
+}
+
+function PositiveNumber(name: string): (text: string) => number {
+  return (text) => {
+    const v = Number(text);
+    if (!/^\s*(\d+\.?\d*|\.\d+)(e-?\d+)?\s*$/i.test(text) || !(v > 0) || !Number.isFinite(v)) throw new InvalidArgumentError(`${name} must be a positive number, got "${text}"`);
+    return v;
+  };
+}
+
+function NonNegativeNumber(name: string): (text: string) => number {
+  return (text) => {
+    const v = Number(text);
+    if (!/^\s*(\d+\.?\d*|\.\d+)(e-?\d+)?\s*$/i.test(text) || !(v >= 0) || !Number.isFinite(v)) throw new InvalidArgumentError(`${name} must be a number >= 0, got "${text}"`);
+    return v;
+  };
+}
+
+function ParsePreset(text: string): string {
+  if (!Presets.includes(text)) throw new InvalidArgumentError(`unknown preset "${text}" (known: ${Presets.join(", ")})`);
+  return text;
+}
+
+/** `npc-faces train`: see its `--help` and docs/training.md. */
+export function TrainCommand(): Command {
+  return new Command("train")
+    .summary("train a face model (StyleGAN2-ADA in tfjs)")
+    .description(
+      "Trains a StyleGAN2-ADA generator on a data set and writes a run folder: checkpoint.ckpt (every --snap ticks, at the end and on Ctrl-C), " +
+        "log.jsonl (one line per tick), samples/ (a grid of the same seeds every tick) and options.json. Export it with `npc-faces export --run RUN`.",
+    )
+    .requiredOption("--data <dir>", "data set folder (from `npc-faces dataset`) or a folder of same-sized square images")
+    .requiredOption("--out <dir>", "run folder to write (created; must not hold a run unless --resume)")
+    .addOption(new Option("--preset <name>", `architecture and defaults: ${Presets.join(", ")}; its resolution must match the data`).default("game64").argParser(ParsePreset))
+    .addOption(new Option("--kimg <n>", "length of training in thousands of real images (default: preset's: tiny 10, game64 2000, game128 3000, paper256 25000)").argParser(PositiveNumber("--kimg")))
+    .addOption(new Option("--batch <n>", "minibatch size (default: 8; paper256 16)").argParser(IntegerParser(2, 4096)))
+    .addOption(new Option("--gamma <g>", "R1 weight (default: 0.0002 * resolution^2 / batch, stylegan2-ada's heuristic)").argParser(NonNegativeNumber("--gamma")))
+    .addOption(new Option("--lr <rate>", "Adam learning rate of G and D (default: 0.0025)").argParser(PositiveNumber("--lr")))
+    .addOption(new Option("--pl-weight <w>", "path-length regularisation weight, 0 = off (default: 0; paper256 2)").argParser(NonNegativeNumber("--pl-weight")))
+    .addOption(new Option("--mixing <p>", "style-mixing probability (default: 0.9)").argParser(NonNegativeNumber("--mixing")))
+    .option("--cond", "condition on the data set's labels (named label controls on export) (default: off)")
+    .option("--progressive", "progressive growing (default: off; not available in this version)")
+    .addOption(new Option("--aug <mode>", "augmentation: ada (adaptive, target r_t 0.6) or none").choices(["ada", "none"]).default("ada"))
+    .option("--resume", "continue the run in --out from its checkpoint exactly (weights, EMA, optimiser, ADA p, kimg, RNG) (default: off)")
+    .addOption(new Option("--backend <name>", "auto (gpu, node, then wasm), gpu (@tensorflow/tfjs-node-gpu, CUDA 11.x + cuDNN 8), node (@tensorflow/tfjs-node), wasm, cpu").choices(["auto", "gpu", "node", "wasm", "cpu"]).default("auto"))
+    .addOption(new Option("--seed <seed>", "seed of initial weights and all training randomness").default(0).argParser(ParseSeed))
+    .addOption(new Option("--tick <kimg>", "kimg per tick: log line and sample grid (default: 4; tiny 0.5)").argParser(PositiveNumber("--tick")))
+    .addOption(new Option("--snap <ticks>", "ticks per checkpoint (default: 10)").argParser(IntegerParser(1, 1_000_000)))
+    .addHelpText("after", "\nExamples:\n  npc-faces train --data data/faces64 --out runs/faces64\n  npc-faces train --data data/faces64 --out runs/faces64 --resume --kimg 4000\n  npc-faces train --data data/tiny --out runs/tiny --preset tiny --kimg 1 --aug none --backend wasm")
+    .action(async (flags: TrainFlags) => {
+      await RunTrainAsync(flags);
+    });
+}
+
+async function RunTrainAsync(flags: TrainFlags): Promise<void> {
+  if (flags.progressive) throw new CliUsageError("--progressive: progressive growing is not available in this version (train at the target resolution)");
+  if (flags.mixing !== undefined && flags.mixing > 1) throw new CliUsageError(`--mixing must be in 0..1, got ${flags.mixing}`);
+  const trainer = await import("@npc-faces/trainer");
+  const { LoadTrainingDataAsync } = await import("../../training/loadTrainingData.js");
+  let options;
+  try {
+    options = trainer.ResolveTrainingOptions({
+      preset: flags.preset, kimg: flags.kimg, batch: flags.batch, gamma: flags.gamma, learningRate: flags.lr, plWeight: flags.plWeight,
+      styleMixing: flags.mixing, cond: flags.cond ?? false, aug: flags.aug, seed: flags.seed, backend: flags.backend, tickKimg: flags.tick, snapshotTicks: flags.snap,
+    });
+  } catch (error) {
+    throw new CliUsageError((error as Error).message);
+  }
+  let data;
+  try {
+    data = await LoadTrainingDataAsync(resolve(flags.data));
+  } catch (error) {
+    throw new CliFailure((error as Error).message);
+  }
+  const config = trainer.GetGeneratorPreset(options.preset);
+  if (config.resolution !== data.resolution) {
+    throw new CliUsageError(`--preset ${options.preset} trains ${config.resolution}x${config.resolution} images, the data has ${data.resolution}x${data.resolution} (pick a preset with that resolution)`);
+  }
+  if (options.cond && data.labelNames.length === 0) throw new CliUsageError("--cond: the data set has no labels");
+  const backend = await trainer.SelectBackendAsync(options.backend).catch((error: Error) => {
+    throw new CliFailure(error.message);
+  });
+  process.stderr.write(`npc-faces train: ${data.count} images ${data.resolution}x${data.resolution}${data.labelNames.length ? `, ${data.labelNames.length} label columns` : ""}; preset ${options.preset}; backend ${backend.description}\n`);
+
+  let stop = false;
+  const onSignal = () => {
+    if (stop) process.exit(130); // second Ctrl-C: give up on the checkpoint
+    stop = true;
+    process.stderr.write("\nnpc-faces train: stopping after this step and writing a checkpoint (Ctrl-C again to abort)...\n");
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const bar = new cliProgress.SingleBar(
+    { format: "{bar} {kimg}/{total} kimg | {ips} img/s | ETA {eta_h} | G {lossG} D {lossD} | p {p} | R1 {r1}", hideCursor: true, noTTYOutput: false, etaBuffer: 50 },
+    cliProgress.Presets.shades_classic,
+  );
+  const showBar = process.stderr.isTTY === true;
+  if (showBar) bar.start(Math.round(options.kimg * 1000), 0, { kimg: "0.000", total: options.kimg, ips: "-", eta_h: "-", lossG: "-", lossD: "-", p: "-", r1: "-" });
+  try {
+    const result = await trainer.RunTrainingAsync({
+      runDir: resolve(flags.out),
+      options,
+      data,
+      resume: flags.resume ?? false,
+      createAugmentation: (o, state) => {
+        if (o.aug !== "ada") return null;
+        return state ? trainer.AdaAugmentation.fromJSON(state as Parameters<typeof trainer.AdaAugmentation.fromJSON>[0]) : trainer.AdaAugmentation.Create("bgc", { target: o.adaTarget, adjustImages: o.adaKimg * 1000 });
+      },
+      shouldStop: () => stop,
+      onProgress: (p) => {
+        if (!showBar) return;
+        const eta = p.etaSeconds;
+        bar.update(Math.round(p.kimg * 1000), {
+          kimg: p.kimg.toFixed(3), total: p.totalKimg, ips: p.imagesPerSecond.toFixed(2),
+          eta_h: `${Math.floor(eta / 3600)}h${String(Math.floor((eta % 3600) / 60)).padStart(2, "0")}m`,
+          lossG: p.stats.lossG.toFixed(3), lossD: p.stats.lossD.toFixed(3), p: p.stats.augmentP.toFixed(3), r1: p.lastR1 === null ? "-" : p.lastR1.toFixed(4),
+        });
+      },
+    });
+    if (showBar) bar.stop();
+    process.stderr.write(`npc-faces train: ${result.reason} at ${result.kimg.toFixed(3)} kimg; checkpoint ${result.checkpoint}\n`);
+    if (result.reason === "interrupted") throw new CliInterrupted("interrupted; the checkpoint was written, continue with --resume");
+  } catch (error) {
+    if (showBar) bar.stop();
+    if (error instanceof CliInterrupted) throw error;
+    const message = (error as Error).message;
+    if (/^--resume|already holds a run|checkpoint /.test(message) || (error as Error).name === "CheckpointError") throw new CliFailure(message);
+    throw error;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Loads what `npc-faces train --data DIR` trains on: a data set built by `npc-faces dataset` (dataset.json +
+ * packed tensor or PNGs, labels one-hot encoded per attribute value), or a plain folder of same-sized square
+ * images (unlabelled). Every bad input ends in one clear message naming the file.
+ */
+import { readdir, stat } from "node:fs/promises";
+import { extname, join } from "node:path";
+import type { TrainingData } from "@npc-faces/trainer";
+import { DatasetManifestFile } from "../dataset/datasetManifest.js";
+import { OpenDatasetAsync } from "../dataset/packedDataset.js";
+
+const ImageExtensions = new Set([".png", ".jpg", ".jpeg", ".webp"]);
+
+/** Label columns of a manifest: `attribute=value` for each categorical value, `attribute` for numeric ones. */
+export function LabelColumns(schema: { categorical: Record<string, string[]>; numeric: Record<string, { min: number; max: number }> }): string[] {
+  const columns: string[] = [];
+  for (const attribute of Object.keys(schema.categorical).sort()) for (const value of schema.categorical[attribute]) columns.push(`${attribute}=${value}`);
+  for (const attribute of Object.keys(schema.numeric).sort()) columns.push(attribute);
+  return columns;
+}
+
+/** Reads a data set folder or a folder of images into memory. */
+export async function LoadTrainingDataAsync(dir: string): Promise<TrainingData> {
+  const info = await stat(dir).catch(() => null);
+  if (!info) throw new Error(`--data ${dir}: no such folder`);
+  if (!info.isDirectory()) throw new Error(`--data ${dir}: not a folder`);
+  const names = await readdir(dir);
+  if (names.includes(DatasetManifestFile)) return LoadDatasetAsync(dir);
+  return LoadImageFolderAsync(dir, names);
+}
+
+async function LoadDatasetAsync(dir: string): Promise<TrainingData> {
+  const dataset = await OpenDatasetAsync(dir);
+  try {
+    const { manifest } = dataset;
+    const train = manifest.images.map((entry, index) => ({ entry, index })).filter((x) => x.entry.split === "train");
+    if (train.length === 0) throw new Error(`--data ${dir}: the data set has no training images`);
+    const r = dataset.resolution;
+    const size = r * r * 3;
+    const images = new Uint8Array(train.length * size);
+    for (let i = 0; i < train.length; i++) {
+      try {
+        images.set(await dataset.ReadImageAsync(train[i].index), i * size);
+      } catch (error) {
+        throw new Error(`--data ${dir}: cannot read ${train[i].entry.file}: ${(error as Error).message}`);
+      }
+    }
+    const labelNames = LabelColumns(manifest.labelSchema);
+    let labels: Float32Array | null = null;
+    if (labelNames.length > 0) {
+      labels = new Float32Array(train.length * labelNames.length);
+      train.forEach(({ entry }, i) => {
+        labelNames.forEach((column, j) => {
+          const eq = column.indexOf("=");
+          if (eq >= 0) {
+            if (entry.labels[column.slice(0, eq)] === column.slice(eq + 1)) labels![i * labelNames.length + j] = 1;
+          } else {
+            const range = manifest.labelSchema.numeric[column];
+            const v = entry.numeric[column];
+            if (v !== undefined) labels![i * labelNames.length + j] = (v - range.min) / Math.max(range.max - range.min, 1e-12);
+          }
+        });
+      });
+    }
+    return { count: train.length, resolution: r, images, labelNames, labels, id: manifest.contentHash };
+  } finally {
+    await dataset.CloseAsync();
+  }
+}
+
+async function LoadImageFolderAsync(dir: string, names: string[]): Promise<TrainingData> {
+  const files = names.filter((n) => ImageExtensions.has(extname(n).toLowerCase())).sort();
+  if (files.length === 0) throw new Error(`--data ${dir}: no images (and no ${DatasetManifestFile}); build a data set with \`npc-faces dataset\` or point --data at a folder of PNG/JPEG images`);
+  const sharp = (await import("sharp")).default;
+  let first: { file: string; size: number } | null = null;
+  const chunks: Uint8Array[] = [];
+  for (const file of files) {
+    let decoded: { data: Buffer; info: { width: number; height: number } };
+    try {
+      decoded = await sharp(join(dir, file)).removeAlpha().toColourspace("srgb").raw().toBuffer({ resolveWithObject: true });
+    } catch (error) {
+      throw new Error(`--data ${dir}: cannot read image ${file} (${(error as Error).message.split("\n")[0]})`);
+    }
+    const { width, height } = decoded.info;
+    if (width !== height) throw new Error(`--data ${dir}: ${file} is ${width}x${height}, images must be square (use \`npc-faces dataset --source folder:${dir}\` to crop them)`);
+    if (!first) first = { file, size: width };
+    else if (width !== first.size) {
+      throw new Error(`--data ${dir}: mixed sizes: ${first.file} is ${first.size}x${first.size}, ${file} is ${width}x${height} (use \`npc-faces dataset --source folder:${dir}\` to resize them)`);
+    }
+    chunks.push(new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.byteLength));
+  }
+  const size = first!.size;
+  if ((size & (size - 1)) !== 0 || size < 8) throw new Error(`--data ${dir}: images are ${size}x${size}; training needs a power of two >= 8`);
+  const images = new Uint8Array(files.length * size * size * 3);
+  chunks.forEach((c, i) => images.set(c, i * size * size * 3));
+  return { count: files.length, resolution: size, images, labelNames: [], labels: null };
+}
