@@ -1,0 +1,66 @@
+/**
+ * The crowd page's automation interface, `window.npcFacesTest` (DOM-free, so Node-side tests and benchmarks can
+ * import the types).
+ */
+import type { FaceRequest } from "@npc-faces/runtime";
+
+/** What the server says about the model (`/sample-config.json`, see samples/server.ts). */
+export interface SampleConfig {
+  readonly modelUrl: string;
+  readonly modelName: string;
+  readonly modelPath: string;
+  readonly trained: boolean;
+  readonly origin: string;
+}
+
+/** One long main-thread task (PerformanceObserver "longtask"), times in ms since navigation start. */
+export interface LongTask {
+  readonly startTime: number;
+  readonly duration: number;
+}
+
+/** Parameters the panel and the test hook change. */
+export interface NpcParameterChanges {
+  seed?: number;
+  mixSeed?: number;
+  mix?: number;
+  psi?: number;
+  noiseStrength?: number;
+  controls?: Record<string, number>;
+}
+
+/** `window.npcFacesTest`: hooks for the end-to-end tests and the browser bench. */
+export interface NpcFacesTestHook {
+  readonly engine: "webgl2" | "webgpu";
+  /** The inference backend the worker uses, e.g. `onnxruntime-web/wasm`. */
+  readonly backendName: string;
+  /** onnxruntime-web's WASM threads (the `threads` query, else its default for this page). */
+  readonly threads: number;
+  /** Babylon's engine description, e.g. "WebGL2" or "WebGPU". */
+  readonly engineDescription: string;
+  readonly crossOriginIsolated: boolean;
+  readonly faceCount: number;
+  readonly config: SampleConfig;
+  /** Measured when `scene.whenReadyAsync()` resolved: how many NPCs had their generated face texture, ready. */
+  readonly readyAtWhenReady: { readonly ready: number; readonly total: number; readonly notReady: readonly number[] };
+  /** ms since navigation start: scene created, model loaded (`CreateAsync` resolved), all faces ready. */
+  readonly timings: { readonly sceneCreated: number; readonly modelLoaded: number; readonly ready: number };
+  /** Every long task seen so far. */
+  readonly longTasks: readonly LongTask[];
+  /** Frames whose `scene.render()` took over 16 ms (start, duration), for telling rendering from other work. */
+  readonly slowFrames: readonly LongTask[];
+  /** When each generated face was applied (ms since navigation start). */
+  readonly faceTimes: readonly number[];
+  /** The face request NPC `index` shows now. */
+  requestOf(index: number): FaceRequest;
+  /** NPC `index`'s texture read back from the GPU, rows reordered top row first (like the runtime): base64 RGBA8. */
+  readTexturePixelsAsync(index: number): Promise<{ width: number; height: number; base64: string }>;
+  /** Resolves when NPC `index` has no generation scheduled or running (e.g. after a panel change). */
+  whenSettledAsync(index: number): Promise<void>;
+  /** Changes NPC `index`'s parameters and resolves when its new face is applied. */
+  setParametersAsync(index: number, changes: NpcParameterChanges): Promise<void>;
+  /** Pauses or resumes rendering (the bench measures generation with and without frames competing for the CPU). */
+  setRendering(on: boolean): void;
+  /** Gives every NPC the seed `firstSeed + i` and resolves with the ms until all new faces are applied. */
+  regenerateAllAsync(firstSeed: number): Promise<number>;
+}

@@ -1,0 +1,243 @@
+/**
+ * The samples' static file server: `node samples/dist/node/server.js [--port N] [--model file.onnx]`.
+ *
+ * Serves the built sample (`samples/dist/crowd/`) and one model on 127.0.0.1 only, with the headers that make the
+ * page cross-origin isolated (COOP/COEP: needed for SharedArrayBuffer, i.e. onnxruntime-web's WASM threads) and
+ * the page's origin a "potentially trustworthy" one (127.0.0.1: needed for WebGPU without HTTPS).
+ */
+import { createReadStream } from "node:fs";
+import { realpath, stat } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { extname, join, sep } from "node:path";
+import { pathToFileURL } from "node:url";
+import { DefaultOutDir } from "./build.js";
+import { ResolveSampleModelAsync, type SampleModel } from "./sampleModel.js";
+
+/** The only host the server listens on: nothing outside this machine can reach it. */
+export const SampleHost = "127.0.0.1";
+
+/** Default port of `npm start`. */
+export const DefaultPort = 8080;
+
+/** URL path of the served model. */
+export const ModelUrlPath = "/model.onnx";
+
+/** URL path of the JSON document that tells the page which model it gets (see {@link SampleConfig}). */
+export const ConfigUrlPath = "/sample-config.json";
+
+/** What the page learns from {@link ConfigUrlPath}. */
+export interface SampleConfig {
+  readonly modelUrl: string;
+  /** The model's metadata name. */
+  readonly modelName: string;
+  /** Where the file lives, relative to the repository root. */
+  readonly modelPath: string;
+  readonly trained: boolean;
+  readonly origin: SampleModel["origin"];
+}
+
+/** Content types by file extension; anything else is served as bytes. */
+export const MimeTypes: Readonly<Record<string, string>> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+  ".wasm": "application/wasm",
+  ".onnx": "application/octet-stream",
+  ".png": "image/png",
+  ".svg": "image/svg+xml",
+  ".ico": "image/x-icon",
+  ".txt": "text/plain; charset=utf-8",
+};
+
+/** Headers on every response. */
+export const IsolationHeaders: Readonly<Record<string, string>> = {
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Embedder-Policy": "require-corp",
+  "Cross-Origin-Resource-Policy": "same-origin",
+  "X-Content-Type-Options": "nosniff",
+  // A rebuilt sample must never be mixed with a cached old bundle.
+  "Cache-Control": "no-cache",
+};
+
+/** Options of {@link StartSampleServerAsync}. */
+export interface SampleServerOptions {
+  /** Port to listen on; 0 picks a free one (default {@link DefaultPort}). */
+  readonly port?: number;
+  /** Folder of the built page (default `samples/dist/crowd`). */
+  readonly root?: string;
+  /** The model to serve (default: {@link ResolveSampleModelAsync}). */
+  readonly model?: SampleModel;
+}
+
+/** A running sample server. */
+export interface SampleServer {
+  /** `http://127.0.0.1:<port>/` */
+  readonly url: string;
+  readonly port: number;
+  readonly model: SampleModel;
+  /** Stops listening and closes open connections. */
+  closeAsync(): Promise<void>;
+}
+
+/**
+ * Starts the server. It answers GET and HEAD only; paths are resolved inside `root` (no `..`, no symlinks out).
+ * @throws when the port is taken (EADDRINUSE) or the model is not valid
+ */
+export async function StartSampleServerAsync(options: SampleServerOptions = {}): Promise<SampleServer> {
+  const root = await realpath(options.root ?? DefaultOutDir).catch((error: NodeJS.ErrnoException) => {
+    throw new Error(`${options.root ?? DefaultOutDir}: ${error.code === "ENOENT" ? "not built yet (run `node samples/dist/node/build.js`, or `npm start`)" : error.message}`);
+  });
+  const model = options.model ?? (await ResolveSampleModelAsync({ log: (line) => console.log(line) }));
+  const config: SampleConfig = {
+    modelUrl: ModelUrlPath.slice(1),
+    modelName: model.metadata.name,
+    modelPath: model.displayPath,
+    trained: model.trained,
+    origin: model.origin,
+  };
+  const server = createServer((request, response) => {
+    HandleRequestAsync(request, response, root, model.path, config).catch((error: unknown) => {
+      if (!response.headersSent) SendText(response, 500, `internal error: ${(error as Error).message}`);
+      else response.destroy();
+    });
+  });
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? DefaultPort, SampleHost, () => {
+      server.off("error", reject);
+      resolvePromise();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return { url: `http://${SampleHost}:${port}/`, port, model, closeAsync: () => CloseServerAsync(server) };
+}
+
+async function HandleRequestAsync(request: IncomingMessage, response: ServerResponse, root: string, modelPath: string, config: SampleConfig): Promise<void> {
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    response.setHeader("Allow", "GET, HEAD");
+    return SendText(response, 405, "method not allowed");
+  }
+  const urlPath = DecodeUrlPath(request.url ?? "/");
+  if (urlPath === undefined) return SendText(response, 400, "bad path");
+  if (urlPath === ConfigUrlPath) {
+    const body = Buffer.from(JSON.stringify(config));
+    response.writeHead(200, { ...IsolationHeaders, "Content-Type": MimeTypes[".json"], "Content-Length": body.length });
+    response.end(request.method === "HEAD" ? undefined : body);
+    return;
+  }
+  const file = urlPath === ModelUrlPath ? modelPath : await ResolveInsideAsync(root, urlPath === "/" ? "/index.html" : urlPath);
+  if (file === undefined) return SendText(response, 404, "not found");
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) return SendText(response, 404, "not found");
+  response.writeHead(200, {
+    ...IsolationHeaders,
+    "Content-Type": MimeTypes[extname(file).toLowerCase()] ?? "application/octet-stream",
+    "Content-Length": info.size,
+  });
+  if (request.method === "HEAD") {
+    response.end();
+    return;
+  }
+  await new Promise<void>((resolvePromise, reject) => {
+    const stream = createReadStream(file);
+    stream.on("error", reject);
+    response.on("close", () => {
+      stream.destroy();
+      resolvePromise();
+    });
+    stream.pipe(response);
+  });
+}
+
+/**
+ * Decodes the path part of a request URL, or undefined when it could escape the root: `..` segments (also
+ * percent-encoded), backslashes, NUL bytes or malformed escapes.
+ */
+export function DecodeUrlPath(url: string): string | undefined {
+  const raw = url.split(/[?#]/, 1)[0];
+  let path: string;
+  try {
+    path = decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+  if (!path.startsWith("/") || path.includes("\0") || path.includes("\\")) return undefined;
+  if (path.split("/").some((segment) => segment === "..")) return undefined;
+  return path;
+}
+
+/** Joins `urlPath` onto `root` and follows symlinks; undefined when the result is outside `root` or missing. */
+async function ResolveInsideAsync(root: string, urlPath: string): Promise<string | undefined> {
+  const candidate = join(root, ...urlPath.split("/").filter((s) => s !== "" && s !== "."));
+  const real = await realpath(candidate).catch(() => undefined);
+  if (real === undefined || (real !== root && !real.startsWith(root + sep))) return undefined;
+  return real;
+}
+
+function SendText(response: ServerResponse, status: number, text: string): void {
+  const body = Buffer.from(text + "\n");
+  response.writeHead(status, { ...IsolationHeaders, "Content-Type": MimeTypes[".txt"], "Content-Length": body.length });
+  response.end(body);
+}
+
+function CloseServerAsync(server: Server): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    server.close((error) => (error ? reject(error) : resolvePromise()));
+    server.closeAllConnections();
+  });
+}
+
+/** `--port N` / `--port=N` / `PORT`, and `--model FILE` / `--model=FILE`. */
+export function ParseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): { port: number; modelPath?: string } {
+  let port: string | undefined = env.PORT;
+  let modelPath: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].startsWith("--") && argv[i].includes("=") ? [argv[i].slice(0, argv[i].indexOf("=")), argv[i].slice(argv[i].indexOf("=") + 1)] : [argv[i], undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag}: expected a value`);
+      return v;
+    };
+    if (flag === "--port") port = value();
+    else if (flag === "--model") modelPath = value();
+    else if (flag === "--help" || flag === "-h") {
+      console.log("usage: node samples/dist/node/server.js [--port N (or PORT=N; 0 = any free port)] [--model file.onnx]");
+      process.exit(0);
+    } else throw new Error(`unknown argument ${JSON.stringify(argv[i])} (known: --port, --model)`);
+  }
+  const parsed = port === undefined || port === "" ? DefaultPort : Number(port);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw new Error(`port: expected an integer in 0..65535, got ${JSON.stringify(port)}`);
+  return modelPath === undefined ? { port: parsed } : { port: parsed, modelPath };
+}
+
+async function MainAsync(): Promise<void> {
+  let args: ReturnType<typeof ParseServerArgs>;
+  try {
+    args = ParseServerArgs(process.argv.slice(2));
+  } catch (error) {
+    console.error(`npc-faces sample server: ${(error as Error).message}`);
+    process.exit(2);
+  }
+  const model = await ResolveSampleModelAsync({ modelPath: args.modelPath, log: (line) => console.log(line) });
+  const server = await StartSampleServerAsync({ port: args.port, model });
+  const label = model.trained ? "" : " (UNTRAINED: random weights, the faces are noise)";
+  console.log(`npc-faces crowd sample: model ${model.displayPath} "${model.metadata.name}"${label}`);
+  console.log(`serving on ${server.url}  (WebGL2; ${server.url}?engine=webgpu for WebGPU). Ctrl+C stops.`);
+  const stop = (): void => {
+    void server.closeAsync().then(() => process.exit(0));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  MainAsync().catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    console.error(`npc-faces sample server: ${code === "EADDRINUSE" ? "the port is in use; choose another with --port N or PORT=N" : (error as Error).message}`);
+    process.exit(1);
+  });
+}

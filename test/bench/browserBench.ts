@@ -1,0 +1,188 @@
+/**
+ * Browser benchmark (issue 6): the crowd sample in headless Chromium. Per configuration (Babylon engine, WASM
+ * threads): the time from scene creation to all 64 faces ready, faces/s while loading and when regenerating all 64
+ * faces (with and without rendering), against FaceGenerator on onnxruntime-node on the same model in the same run,
+ * and the longest main-thread task (PerformanceObserver "longtask") during generation; the goal is none over 50 ms.
+ */
+import { performance } from "node:perf_hooks";
+import { readFile } from "node:fs/promises";
+import { FaceGenerator, type FaceRequest } from "@npc-faces/runtime";
+import { LoadFaceGeneratorFileAsync } from "@npc-faces/runtime/node";
+import { CreateWebBackend } from "@npc-faces/runtime/web";
+import type { LongTask } from "@npc-faces/samples/crowd/testHook";
+import { ChromiumPath, LaunchChromiumAsync } from "../e2e/browser.js";
+import { OpenCrowdPageAsync, type CrowdWindow } from "../e2e/crowdPage.js";
+import { StartCrowdSampleAsync } from "../e2e/sampleServer.js";
+import { FormatTable, MedianMsAsync } from "./benchUtil.js";
+
+/** A page configuration to measure. */
+interface BrowserConfig {
+  readonly label: string;
+  readonly engine: "webgl2" | "webgpu";
+  /** `threads` query of the page; absent: onnxruntime-web's default (half the cores when cross-origin isolated). */
+  readonly threads?: number;
+}
+
+const Configs: readonly BrowserConfig[] = [
+  { label: "WebGL2, default threads", engine: "webgl2" },
+  { label: "WebGL2, 2 threads", engine: "webgl2", threads: 2 },
+  { label: "WebGPU, default threads", engine: "webgpu" },
+];
+
+/** Long tasks over this many ms count against the goal. */
+const LongTaskGoalMs = 50;
+
+/** What one page load measured. */
+interface BrowserRun {
+  readonly config: BrowserConfig;
+  readonly threads: number;
+  readonly faces: number;
+  /** Scene creation -> whenReadyAsync resolved (s), and the model-loading part of it. */
+  readonly readyS: number;
+  readonly modelS: number;
+  /** Faces per second while loading (model loaded -> all ready) and when regenerating all, rendering on / off. */
+  readonly loadFacesPerS: number;
+  readonly regenFacesPerS: number;
+  readonly regenNoRenderFacesPerS: number;
+  /** Longest long task and count over the goal: during the initial generation, and during the regeneration. */
+  readonly loadLongest: number;
+  readonly loadOverGoal: number;
+  /** Of the initial generation's long tasks over the goal, those that overlap a slow `scene.render()` frame. */
+  readonly loadOverGoalInFrames: number;
+  readonly regenLongest: number;
+  readonly regenOverGoal: number;
+}
+
+/** Runs the browser section of `npm run bench` and returns its lines. */
+export async function RunBrowserBenchAsync(): Promise<string[]> {
+  const lines: string[] = [];
+  const sample = await StartCrowdSampleAsync();
+  const browser = await LaunchChromiumAsync({ viewport: { width: 960, height: 600 } });
+  const runs: BrowserRun[] = [];
+  const failures: string[] = [];
+  let regenRequests: FaceRequest[] = [];
+  try {
+    for (const [i, config] of Configs.entries()) {
+      try {
+        const { run, requests } = await MeasureConfigAsync(browser.context, sample.pageUrl(config.engine, config.threads !== undefined ? { threads: String(config.threads) } : {}), config, 1_000_000 + i * 1000);
+        runs.push(run);
+        if (regenRequests.length === 0) regenRequests = requests;
+      } catch (error) {
+        failures.push(`${config.label}: FAILED: ${(error as Error).message.split("\n")[0]}`);
+      }
+    }
+  } finally {
+    await browser.closeAsync();
+    await sample.server.closeAsync();
+  }
+
+  // The same model and the same kind of requests (64 fresh seeds, the model's defaults) on onnxruntime-node.
+  const requests = regenRequests.length > 0 ? regenRequests : Array.from({ length: 64 }, (_, i) => ({ seed: 1_000_000 + i }));
+  // Plus onnxruntime-web's WASM build in Node: the browser's engine without the browser, to tell WASM from page costs.
+  const node: { label: string; facesPerS: number }[] = [];
+  const modelBytes = await readFile(sample.model.path);
+  const references: [string, () => Promise<FaceGenerator>][] = [
+    ["onnxruntime-node, default threads", () => LoadFaceGeneratorFileAsync(sample.model.path)],
+    ["onnxruntime-node, 1 thread", () => LoadFaceGeneratorFileAsync(sample.model.path, { intraOpNumThreads: 1 })],
+    ["onnxruntime-web WASM in Node, 1 thread", () => FaceGenerator.loadAsync(modelBytes, { backend: CreateWebBackend({ numThreads: 1 }) })],
+  ];
+  for (const [label, load] of references) {
+    const generator = await load();
+    // Warm-up matters: the first run of a batch shape is several times slower (allocation planning).
+    const ms = await MedianMsAsync(() => generator.generateAsync(requests), { warmup: 1, minRuns: 3, minMs: 0 });
+    await generator.disposeAsync();
+    node.push({ label, facesPerS: (requests.length * 1000) / ms });
+  }
+  const nodeBest = node[0].facesPerS;
+
+  lines.push(
+    `Chromium ${ChromiumPath} headless (SwiftShader for WebGL2 and WebGPU), crowd sample (${requests.length} NPCs), model ${sample.model.displayPath} ` +
+      `("${sample.model.metadata.name}", ${sample.model.metadata.resolution}x${sample.model.metadata.resolution}${sample.model.trained ? "" : ", untrained"}), onnxruntime-web WASM provider in the plugin's Web Worker.`,
+  );
+  lines.push("Load = scene creation -> scene.whenReadyAsync() (model fetch + session creation + 64 faces). Regenerate = new seeds for all 64 NPCs until every new face is applied.");
+  lines.push("");
+  lines.push(
+    ...FormatTable([
+      ["configuration", "threads", "load s", "of it model s", "load faces/s", "regen faces/s", "regen faces/s, no rendering", "vs node"],
+      ...runs.map((r) => [r.config.label, r.threads, r.readyS, r.modelS, r.loadFacesPerS, r.regenFacesPerS, r.regenNoRenderFacesPerS, `${(r.regenFacesPerS / nodeBest).toFixed(2)}x`]),
+      ...node.map((n) => [n.label, "", "", "", "", n.facesPerS, "", n === node[0] ? "1x" : `${(n.facesPerS / nodeBest).toFixed(2)}x`]),
+    ]),
+  );
+  lines.push("  (vs node = faces/s when regenerating with rendering on, over onnxruntime-node with default threads; same model file, same 64 requests)");
+  lines.push("");
+  lines.push(`Longest main-thread task (PerformanceObserver "longtask"; goal: none over ${LongTaskGoalMs} ms):`);
+  lines.push(
+    ...FormatTable([
+      ["configuration", "load: longest ms", `load: tasks > ${LongTaskGoalMs} ms`, "of them in a slow frame", "regen: longest ms", `regen: tasks > ${LongTaskGoalMs} ms`],
+      ...runs.map((r) => [r.config.label, r.loadLongest, r.loadOverGoal, r.loadOverGoalInFrames, r.regenLongest, r.regenOverGoal]),
+    ]),
+  );
+  lines.push(
+    "  (load = from the model being loaded to all faces ready; a slow frame is a scene.render() over 40 ms: software rendering on these 2 cores, not generation work)",
+  );
+  lines.push(...failures);
+  return lines;
+}
+
+async function MeasureConfigAsync(
+  context: Parameters<typeof OpenCrowdPageAsync>[0],
+  url: string,
+  config: BrowserConfig,
+  firstSeed: number,
+): Promise<{ run: BrowserRun; requests: FaceRequest[] }> {
+  const crowd = await OpenCrowdPageAsync(context, url, { timeoutMs: 180_000 });
+  try {
+    const { page } = crowd;
+    const loaded = await page.evaluate(() => {
+      const hook = (globalThis as unknown as CrowdWindow).npcFacesTest;
+      return { timings: hook.timings, faces: hook.faceCount, threads: hook.threads, longTasks: [...hook.longTasks], slowFrames: [...hook.slowFrames] };
+    });
+    const { timings } = loaded;
+    const loadTasks = Within(loaded.longTasks, timings.modelLoaded, timings.ready);
+    const slowFrames = loaded.slowFrames.filter((f) => f.duration > 40);
+    const overGoal = loadTasks.filter((t) => t.duration > LongTaskGoalMs);
+
+    const regen = await page.evaluate(async (seed) => {
+      const hook = (globalThis as unknown as CrowdWindow).npcFacesTest;
+      const before = hook.longTasks.length;
+      const ms = await hook.regenerateAllAsync(seed);
+      const tasks = hook.longTasks.slice(before);
+      hook.setRendering(false);
+      const msNoRender = await hook.regenerateAllAsync(seed + hook.faceCount);
+      hook.setRendering(true);
+      // The requests of the first regeneration, as the page made them, for the node comparison.
+      const requests = Array.from({ length: hook.faceCount }, (_, i) => ({ ...hook.requestOf(i), seed: (seed + i) >>> 0 }));
+      return { ms, msNoRender, tasks, requests };
+    }, firstSeed);
+    const longest = (tasks: readonly LongTask[]): number => Math.round(Math.max(0, ...tasks.map((t) => t.duration)));
+    const run: BrowserRun = {
+      config,
+      threads: loaded.threads,
+      faces: loaded.faces,
+      readyS: (timings.ready - timings.sceneCreated) / 1000,
+      modelS: (timings.modelLoaded - timings.sceneCreated) / 1000,
+      loadFacesPerS: (loaded.faces * 1000) / (timings.ready - timings.modelLoaded),
+      regenFacesPerS: (loaded.faces * 1000) / regen.ms,
+      regenNoRenderFacesPerS: (loaded.faces * 1000) / regen.msNoRender,
+      loadLongest: longest(loadTasks),
+      loadOverGoal: overGoal.length,
+      loadOverGoalInFrames: overGoal.filter((t) => slowFrames.some((f) => f.startTime < t.startTime + t.duration && t.startTime < f.startTime + f.duration)).length,
+      regenLongest: longest(regen.tasks),
+      regenOverGoal: regen.tasks.filter((t) => t.duration > LongTaskGoalMs).length,
+    };
+    return { run, requests: regen.requests };
+  } finally {
+    await crowd.closeAsync();
+  }
+}
+
+function Within(tasks: readonly LongTask[], from: number, to: number): LongTask[] {
+  return tasks.filter((t) => t.startTime + t.duration > from && t.startTime < to);
+}
+
+/** `node test/dist/bench/browserBench.js`: this section alone. */
+if (process.argv[1]?.endsWith("browserBench.js")) {
+  const started = performance.now();
+  for (const line of await RunBrowserBenchAsync()) console.log(line);
+  console.log(`(${((performance.now() - started) / 1000).toFixed(0)} s)`);
+}

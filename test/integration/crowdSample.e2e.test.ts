@@ -1,0 +1,137 @@
+/**
+ * End-to-end: the crowd sample in real headless Chromium (Debian's, through playwright-core) on Babylon's WebGL2 and
+ * WebGPU engines. Checks that the page loads with its 64 NPCs, that every face texture is ready when
+ * `scene.whenReadyAsync()` resolves, that a face read back from the GPU equals onnxruntime-node's output for the same
+ * model and request, that changing a material parameter (through the panel and through the plugin) changes the
+ * texture, and that nothing is fetched from outside the machine. Takes a screenshot for the README.
+ *
+ * No skipping: when Chromium or the WebGPU engine cannot start here, these tests fail with the reason.
+ */
+import { copyFile, mkdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FaceGenerator } from "@npc-faces/runtime";
+import { LoadFaceGeneratorFileAsync } from "@npc-faces/runtime/node";
+import { CreateWebBackend } from "@npc-faces/runtime/web";
+import { RepoRoot } from "@npc-faces/samples/sampleModel";
+import { LaunchChromiumAsync, type TestBrowser } from "../e2e/browser.js";
+import { ComparePixels, DescribeDifference, OpenCrowdPageAsync, ReadFaceTextureAsync, type CrowdWindow, type PixelDifference } from "../e2e/crowdPage.js";
+import { StartCrowdSampleAsync, type CrowdSample } from "../e2e/sampleServer.js";
+
+/** The README's screenshot; rewritten when missing or with UPDATE_SCREENSHOT=1 (a copy always goes to .tmp/e2e/). */
+const ScreenshotPath = join(RepoRoot, "docs", "images", "crowd-sample.png");
+const Engines = ["webgl2", "webgpu"] as const;
+
+/**
+ * How a face texture (onnxruntime-web WASM in the page's worker, uploaded to the GPU and read back) may differ from
+ * the references computed in this process for the same model file and request:
+ *  - onnxruntime-web's WASM build in Node: the same engine, so bit-identical (the upload and readback are exact);
+ *  - onnxruntime-node (native CPU kernels): the runtime's cross-backend promise, at most 1 level on a tiny fraction.
+ *    Measured on the untrained game64 sample model: max |diff| 1 in 1 of 16384 bytes for most seeds, 0 for some
+ *    (onnxruntime-web's WASM kernels round differently from native MLAS; the same happens without a browser).
+ */
+const Bounds = {
+  web: { maxAbs: 0, maxFraction: 0 },
+  node: { maxAbs: 1, maxFraction: 0.001 },
+} as const;
+
+let sample: CrowdSample;
+let browser: TestBrowser;
+let nodeGenerator: FaceGenerator;
+let webGenerator: FaceGenerator;
+
+beforeAll(async () => {
+  [sample, browser] = await Promise.all([StartCrowdSampleAsync(), LaunchChromiumAsync({ viewport: { width: 1100, height: 620 } })]);
+  // The references: the same model file on onnxruntime-node, and on onnxruntime-web's WASM build in Node.
+  const bytes = await readFile(sample.model.path);
+  nodeGenerator = await LoadFaceGeneratorFileAsync(sample.model.path);
+  webGenerator = await FaceGenerator.loadAsync(bytes, { backend: CreateWebBackend({ numThreads: 1 }), source: sample.model.path });
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all([browser?.closeAsync(), sample?.server.closeAsync(), nodeGenerator?.disposeAsync(), webGenerator?.disposeAsync()]);
+});
+
+describe.sequential("crowd sample in headless Chromium", () => {
+  for (const engine of Engines) {
+    it(`${engine}: 64 faces ready at whenReadyAsync, GPU texture matches the runtime, parameters change the texture`, async () => {
+      const crowd = await OpenCrowdPageAsync(browser.context, sample.pageUrl(engine));
+      try {
+        const { page } = crowd;
+        const info = await page.evaluate(() => {
+          const hook = (globalThis as unknown as CrowdWindow).npcFacesTest;
+          return { engine: hook.engineDescription, backend: hook.backendName, threads: hook.threads, isolated: hook.crossOriginIsolated, faceCount: hook.faceCount, readyAtWhenReady: hook.readyAtWhenReady, timings: hook.timings, trained: hook.config.trained };
+        });
+        // The engine really is the one asked for (no silent fallback from WebGPU to WebGL).
+        expect(info.engine).toMatch(engine === "webgpu" ? /WebGPU/ : /WebGL2/);
+        expect(info.isolated, "the page must be cross-origin isolated (COOP/COEP)").toBe(true);
+        expect(crowd.readyCount).toBeGreaterThanOrEqual(64);
+        expect(info.faceCount).toBe(crowd.readyCount);
+        // Every NPC showed its generated, ready texture at the moment whenReadyAsync() resolved.
+        expect(info.readyAtWhenReady).toEqual({ ready: info.faceCount, total: info.faceCount, notReady: [] });
+
+        // Pixels: two NPCs' textures read back from the GPU vs onnxruntime-node for the same request.
+        const differences: string[] = [];
+        const check = async (index: number, label: string): Promise<{ pixels: Uint8Array }> => {
+          const request = await page.evaluate((i) => (globalThis as unknown as CrowdWindow).npcFacesTest.requestOf(i), index);
+          const texture = await ReadFaceTextureAsync(page, index);
+          expect([texture.width, texture.height]).toEqual([sample.model.metadata.resolution, sample.model.metadata.resolution]);
+          const [[web], [node]] = await Promise.all([webGenerator.generateAsync([request]), nodeGenerator.generateAsync([request])]);
+          const vsWeb = ComparePixels(texture.data, web.data);
+          const vsNode = ComparePixels(texture.data, node.data);
+          differences.push(`${label} (NPC ${index}, ${JSON.stringify(request)}): vs onnxruntime-web/wasm in Node ${DescribeDifference(vsWeb)}; vs onnxruntime-node ${DescribeDifference(vsNode)}`);
+          ExpectWithin(vsWeb, Bounds.web, `${engine} ${label} vs onnxruntime-web in Node`);
+          ExpectWithin(vsNode, Bounds.node, `${engine} ${label} vs onnxruntime-node`);
+          return { pixels: texture.data };
+        };
+        const before = await check(0, "initial");
+        await check(info.faceCount - 1, "initial");
+
+        // A parameter changed through the panel (psi slider of the selected NPC 0) regenerates the texture.
+        await page.evaluate(() => {
+          const slider = document.querySelector<HTMLInputElement>('input[data-param="psi"]');
+          if (!slider) throw new Error("no psi slider in the panel");
+          slider.value = "1.2";
+          slider.dispatchEvent(new Event("input", { bubbles: true }));
+        });
+        await page.evaluate(() => (globalThis as unknown as CrowdWindow).npcFacesTest.whenSettledAsync(0));
+        const afterPsi = await check(0, "psi 1.2 via the panel");
+        expect(ComparePixels(afterPsi.pixels, before.pixels).differingBytes, "changing psi must change the texture").toBeGreaterThan(0);
+
+        // A named control set on the material plugin (setControl) regenerates it too.
+        const control = sample.model.metadata.controls[0];
+        if (control) {
+          await page.evaluate(([i, name]) => (globalThis as unknown as CrowdWindow).npcFacesTest.setParametersAsync(i, { controls: { [name]: 2 } }), [0, control.name] as const);
+          const afterControl = await check(0, `${control.name} = 2 via setControl`);
+          expect(ComparePixels(afterControl.pixels, afterPsi.pixels).differingBytes, "changing a control must change the texture").toBeGreaterThan(0);
+        }
+
+        console.log(
+          `[e2e ${engine}] ${info.engine}, ${info.backend} (${info.threads} thread(s)), ${info.trained ? "trained" : "untrained"} model; ` +
+            `${crowd.readyCount} faces ready ${((info.timings.ready - info.timings.sceneCreated) / 1000).toFixed(1)} s after scene creation\n  ` +
+            differences.join("\n  "),
+        );
+
+        // Everything came from the sample server: no CDN (Babylon's shader compilers, fonts, ...).
+        expect(crowd.externalRequests).toEqual([]);
+        expect(crowd.errors).toEqual([]);
+
+        // Screenshot with the panel showing the changed NPC: the README's picture comes from the WebGL2 run.
+        await mkdir(join(RepoRoot, ".tmp", "e2e"), { recursive: true });
+        const shot = join(RepoRoot, ".tmp", "e2e", `crowd-sample-${engine}.png`);
+        await page.screenshot({ path: shot });
+        if (engine === "webgl2" && (process.env.UPDATE_SCREENSHOT === "1" || !(await stat(ScreenshotPath).catch(() => undefined)))) {
+          await mkdir(join(RepoRoot, "docs", "images"), { recursive: true });
+          await copyFile(shot, ScreenshotPath);
+        }
+      } finally {
+        await crowd.closeAsync();
+      }
+    }, 170_000);
+  }
+});
+
+function ExpectWithin(diff: PixelDifference, bound: { maxAbs: number; maxFraction: number }, label: string): void {
+  expect(diff.maxAbs, `${label}: ${DescribeDifference(diff)}`).toBeLessThanOrEqual(bound.maxAbs);
+  expect(diff.differingBytes / diff.totalBytes, `${label}: ${DescribeDifference(diff)}`).toBeLessThanOrEqual(bound.maxFraction);
+}
