@@ -25,3 +25,4 @@ export * from "./training/checkpoint.js";
 export * from "./training/sampleGrid.js";
 export * from "./training/trainingLog.js";
 export * from "./training/backendSelection.js";
+export * from "./training/exportRun.js";

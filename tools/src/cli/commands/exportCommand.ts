@@ -39,7 +39,7 @@ export function ExportCommand(): Command {
     )
     .addOption(new Option("--untrained", "use freshly initialised weights (needs --preset)"))
     // The trainer issue implements runs; the flag is reserved (hidden) so the two sources stay exclusive.
-    .addOption(new Option("--run <dir>", "export a training run's latest checkpoint").hideHelp().conflicts("untrained"))
+    .addOption(new Option("--run <dir>", "export a training run's latest checkpoint").conflicts("untrained"))
     .addOption(new Option("--preset <name>", "generator configuration (with --untrained)").choices(PresetNames))
     .requiredOption("--out <file>", "model file to write (.onnx; parent folders are created; an existing file is replaced)")
     .addOption(new Option("--seed <seed>", "seed of the initial weights (with --untrained)").default(0).argParser(ParseSeed))
@@ -54,7 +54,17 @@ export function ExportCommand(): Command {
 
 async function RunExportAsync(flags: ExportFlags): Promise<void> {
   if (flags.run !== undefined) {
-    throw new CliUsageError("--run is not available yet (training runs come with `npc-faces train`); use --untrained");
+    // A training run's EMA generator with label + SeFa controls (trainer/src/training/exportRun.ts).
+    const trainer = await import("@npc-faces/trainer");
+    await InitializeTfjsAsync(trainer);
+    const bytes = await trainer.ExportRunAsync(resolve(flags.run), { name: flags.name, unsupervisedControls: flags.controls, weightType: flags.fp16 ? "float16" : "float32" }).catch((error: Error) => {
+      throw new CliFailure(error.message);
+    });
+    ReadModelFile(bytes, "exported model");
+    await EnsureFolderAsync(dirname(resolve(flags.out)));
+    await WriteFileAtomicAsync(resolve(flags.out), bytes);
+    process.stdout.write(`exported run ${flags.run} to ${resolve(flags.out)}: ${FormatBytes(bytes.length)}\n`);
+    return;
   }
   if (!flags.untrained) throw new CliUsageError("choose the weights: --untrained (a later version adds --run <dir>)");
   if (flags.preset === undefined) throw new CliUsageError("--untrained needs --preset <name> (one of " + PresetNames.join(", ") + ")");

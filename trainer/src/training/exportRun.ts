@@ -1,0 +1,112 @@
+/**
+ * Exports a training run's EMA generator as a contract model file with named controls:
+ *  - label directions (conditional models): for each label column, the mean w of latents with that label
+ *    minus the mean w over the data set's label mix (ADA's "mean w per class" idea), kind "label", range 0..1
+ *    (1 = the full shift toward that value), acting on every style layer;
+ *  - unsupervised SeFa directions for any model (kind "sefa", -3..3).
+ */
+import { GetGeneratorPreset, NumWs, type GeneratorConfig } from "../networks/architecture.js";
+import { MappingForward } from "../networks/generatorNetwork.js";
+import { tf } from "../backends/tfjsBackend.js";
+import { ExportGeneratorOnnx, type ExportControl } from "../export/exportGeneratorOnnx.js";
+import { UnsupervisedControls } from "../export/sefaDirections.js";
+import { GeneratorParameterSpecs, type GeneratorWeights } from "../networks/architecture.js";
+import { LatentFromSeed } from "@npc-faces/runtime";
+import { ReadCheckpointAsync } from "./checkpoint.js";
+import { TrainingGeneratorConfig } from "./trainingOptions.js";
+import { RunFiles } from "./trainingLoop.js";
+import { join } from "node:path";
+import { stat } from "node:fs/promises";
+
+/** Options of {@link ExportRunAsync}. */
+export interface ExportRunOptions {
+  /** Model name (default: `<preset>-<kimg>kimg`). */
+  readonly name?: string;
+  /** Number of SeFa controls (default 4). */
+  readonly unsupervisedControls?: number;
+  readonly weightType?: "float32" | "float16";
+  /** Latents per label value for label directions (default 512). */
+  readonly labelSamples?: number;
+}
+
+/** Mean w over `samples` fixed latents with the same label vector for all. */
+function MeanW(config: GeneratorConfig, weights: GeneratorWeights, label: Float32Array, samples: number): Float32Array {
+  return tf.tidy(() => {
+    const gained = new Map<string, tf.Tensor>();
+    for (const spec of GeneratorParameterSpecs(config)) if (spec.name.startsWith("mapping.")) gained.set(spec.name, tf.mul(tf.tensor(weights.get(spec.name)!, spec.shape as number[]), spec.gain));
+    const z = new Float32Array(samples * config.zDim);
+    for (let i = 0; i < samples; i++) z.set(LatentFromSeed(i, config.zDim), i * config.zDim);
+    const labels = tf.tile(tf.tensor2d(label, [1, config.labelDim]), [samples, 1]) as tf.Tensor2D;
+    const w = MappingForward(config, (n) => gained.get(n)!, tf.tensor2d(z, [samples, config.zDim]), labels);
+    return Float32Array.from(tf.mean(w, 0).dataSync());
+  });
+}
+
+/** Label-direction controls of a conditional model (see the file comment). */
+export function LabelControls(config: GeneratorConfig, weights: GeneratorWeights, labelNames: readonly string[], labelMean: Float32Array, samples = 512): ExportControl[] {
+  const base = MeanW(config, weights, labelMean, samples);
+  const layers = Array.from({ length: NumWs(config) }, (_, i) => i);
+  const used = new Set<string>();
+  return labelNames.map((column, j) => {
+    const onehot = Float32Array.from(labelMean);
+    // Replace the column's attribute group by a one-hot on this value (numeric columns: set to 1).
+    const attribute = column.includes("=") ? column.slice(0, column.indexOf("=")) : column;
+    labelNames.forEach((other, k) => {
+      if ((other.includes("=") ? other.slice(0, other.indexOf("=")) : other) === attribute) onehot[k] = 0;
+    });
+    onehot[j] = 1;
+    const mean = MeanW(config, weights, onehot, samples);
+    let name = `label_${column.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "")}`;
+    while (used.has(name)) name += "_";
+    used.add(name);
+    return {
+      name, label: column, kind: "label" as const, min: 0, max: 1, default: 0, layers,
+      description: `Shift toward ${column}: mean w with that label minus the mean w over the data set's labels.`,
+      direction: Float32Array.from(mean, (v, i) => v - base[i]),
+    };
+  });
+}
+
+/** Builds the model file bytes of the run in `runDir` (its checkpoint's EMA generator). Runs on the current tfjs backend. */
+export async function ExportRunAsync(runDir: string, options: ExportRunOptions = {}): Promise<Uint8Array> {
+  const path = join(runDir, RunFiles.checkpoint);
+  if (!(await stat(runDir).catch(() => null))?.isDirectory()) throw new Error(`--run ${runDir}: no such folder`);
+  const checkpoint = await ReadCheckpointAsync(path);
+  const { options: training, data, state } = checkpoint;
+  GetGeneratorPreset(training.preset);
+  const config = TrainingGeneratorConfig(training, data.labelNames.length);
+  const weights = state.generatorEma;
+  const controls: ExportControl[] = [];
+  let labels;
+  if (config.labelDim > 0) {
+    // Label mix of the data set is not stored; use uniform per attribute as the reference.
+    const groups = new Map<string, number[]>();
+    data.labelNames.forEach((c, k) => {
+      const a = c.includes("=") ? c.slice(0, c.indexOf("=")) : c;
+      groups.set(a, [...(groups.get(a) ?? []), k]);
+    });
+    const mean = new Float32Array(config.labelDim);
+    for (const ks of groups.values()) for (const k of ks) mean[k] = ks.length > 1 ? 1 / ks.length : 0.5;
+    controls.push(...LabelControls(config, weights, data.labelNames, mean, options.labelSamples ?? 512));
+    labels = [...groups].map(([name, ks]) => ({ name, offset: ks[0], values: ks.map((k) => data.labelNames[k].slice(name.length + 1) || name), default: ks.map((k) => mean[k]) }));
+  }
+  const count = options.unsupervisedControls ?? 4;
+  if (count > 0) controls.push(...UnsupervisedControls(config, weights, count));
+  return ExportGeneratorOnnx({
+    config,
+    weights,
+    name: options.name ?? `${training.preset}-${(state.imagesSeen / 1000).toFixed(state.imagesSeen < 10000 ? 1 : 0)}kimg`,
+    controls,
+    labels,
+    provenance: {
+      trained: true,
+      dataset: data.id ?? undefined,
+      licenses: [],
+      credits: [],
+      kimg: state.imagesSeen / 1000,
+      tool: "npc-faces train",
+      notes: `preset ${training.preset}, batch ${training.batch}, aug ${training.aug}, seed ${training.seed}`,
+    },
+    weightType: options.weightType ?? "float32",
+  });
+}
