@@ -1,14 +1,16 @@
 /**
- * `npm run bench [-- section ...]`: prints the figures the issues ask for. Sections: runtime, dataset.
+ * `npm run bench [-- section ...]`: prints the figures the issues ask for. Sections: runtime, dataset, browser.
  * Each section is one file; run a subset by naming it.
  */
 import { cpus } from "node:os";
 import { RunDatasetBenchAsync } from "@npc-faces/tools";
+import { RunBrowserBenchAsync } from "./browserBench.js";
 import { RunRuntimeBenchAsync } from "./runtimeBench.js";
 
 const Sections: Record<string, () => Promise<string[]>> = {
   runtime: () => RunRuntimeBenchAsync(),
   dataset: () => RunDatasetBenchAsync(),
+  browser: () => RunBrowserBenchAsync(),
 };
 
 const requested = process.argv.slice(2);
