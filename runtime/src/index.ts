@@ -6,3 +6,4 @@ export * from "./readModelMetadata.js";
 export * from "./inferenceBackend.js";
 export * from "./faceRequest.js";
 export * from "./faceGenerator.js";
+export * from "./faceManifest.js";

@@ -22,7 +22,9 @@ export type NpcFacesErrorCode =
   /** The inference backend failed to create a session or to run it. */
   | "BACKEND_FAILED"
   /** The generator was used after {@link FaceGenerator.disposeAsync}. */
-  | "DISPOSED";
+  | "DISPOSED"
+  /** A face manifest is malformed; the message lists every problem with its path. */
+  | "BAD_MANIFEST";
 
 /** An error with a machine-readable {@link NpcFacesErrorCode}. */
 export class NpcFacesError extends Error {
