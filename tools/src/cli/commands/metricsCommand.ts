@@ -1,0 +1,85 @@
+/**
+ * `npc-faces metrics --model FILE --data DIR`: Fréchet and kernel distances and the diversity ratio of a model
+ * against a data set's held-out images, on features of the InceptionV3 inside the nsfwjs package (offline;
+ * NOT the standard FID network: figures compare only with figures of this command on the same data set and
+ * --count). See docs/training.md, "Metrics".
+ */
+import { Command, Option } from "commander";
+import { IntegerParser, ParseFiniteNumber, ParseSeed } from "../argParsers.js";
+import { CliFailure } from "../cliErrors.js";
+import { FormatTable } from "../cliFormat.js";
+
+/** Parsed flags of `npc-faces metrics`. */
+interface MetricsFlags {
+  model: string;
+  data: string;
+  count: number;
+  psi: number;
+  firstSeed: number;
+  floor?: boolean;
+  json?: boolean;
+}
+
+/** Largest --count (feature extraction runs at roughly 2-4 images/s per core on the wasm backend). */
+const MaxCount = 50_000;
+
+/** `npc-faces metrics`: see its `--help` and docs/training.md. */
+export function MetricsCommand(): Command {
+  return new Command("metrics")
+    .summary("measure a model against a data set (FD, KID, diversity)")
+    .description(
+      "Generates --count faces and compares them with the data set's held-out images (the training images when it holds out fewer than 2): " +
+        "fd (Fréchet distance), kid (kernel distance, unbiased; ~0 = indistinguishable) and the diversity ratio (mean pairwise feature distance " +
+        "of generated vs data images; below 0.5 flags mode collapse). Features: the InceptionV3 shipped inside the nsfwjs package, pooled 2048-d " +
+        "layer, images resized to 299x299 — not the standard FID network, so compare figures only with this command's, on the same data set and " +
+        "--count. Runs offline on the tfjs wasm backend, about 2-4 images/s.",
+    )
+    .requiredOption("--model <file>", "model file (.onnx)")
+    .requiredOption("--data <dir>", "data set folder (from `npc-faces dataset`; its held-out split is the reference)")
+    .addOption(new Option("--count <n>", "generated faces (seeds from --first-seed), and the most data images used").default(256).argParser(IntegerParser(2, MaxCount)))
+    .addOption(new Option("--psi <x>", "truncation of the generated faces (1 = the full distribution)").default(1).argParser(ParseFiniteNumber))
+    .addOption(new Option("--first-seed <seed>", "seed of the first generated face").default(0).argParser(ParseSeed))
+    .option("--floor", "also measure the data set's floor: its first --count training images vs the same held-out images (what a perfect model would score) (default: off)")
+    .option("--json", "print the figures as one JSON object (default: a human summary)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  npc-faces metrics --model models/faces.onnx --data data/faces64\n  npc-faces metrics --model runs/faces64/model.onnx --data data/faces64 --count 1000 --floor --json",
+    )
+    .action(async (flags: MetricsFlags) => {
+      const { ComputeModelMetricsAsync, ComputeDataFloorAsync, OpenMetricsDataAsync } = await import("../../metrics/modelMetrics.js");
+      const { LoadModelForCliAsync } = await import("../loadModelForCli.js");
+      // Check both inputs before the slow part (loading the feature network, generating).
+      const opened = await OpenMetricsDataAsync(flags.data).catch((error: unknown) => {
+        throw new CliFailure((error as Error).message);
+      });
+      await opened.CloseAsync();
+      const generator = await LoadModelForCliAsync("--model", flags.model);
+      const progress = process.stderr.isTTY
+        ? (phase: string, done: number, total: number) => process.stderr.write(`\rfeatures: ${phase} ${done}/${total}   ${done === total ? "\n" : ""}`)
+        : undefined;
+      try {
+        const metrics = await ComputeModelMetricsAsync({ generator, dataDir: flags.data, count: flags.count, psi: flags.psi, firstSeed: flags.firstSeed, onProgress: progress });
+        const floor = flags.floor ? await ComputeDataFloorAsync(flags.data, { count: flags.count, onProgress: progress }) : null;
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify({ model: flags.model, ...metrics, ...(floor ? { floor } : {}) }, null, 2)}\n`);
+          return;
+        }
+        const f = (x: number, digits = 4) => (Math.abs(x) >= 100 ? x.toFixed(1) : x.toPrecision(digits));
+        const lines = [
+          `${flags.model} vs ${flags.data} (${metrics.dataSplit === "holdout" ? "held-out" : "training"} images: ${metrics.dataCount}), ${metrics.count} faces at psi ${metrics.psi}`,
+          ...FormatTable([
+            ["fd", f(metrics.fd)],
+            ["kid", `${f(metrics.kid)} ± ${f(metrics.kidStd, 2)}`],
+            ["diversity", `${f(metrics.diversityRatio, 3)} (generated ${f(metrics.diversityGenerated)} / data ${f(metrics.diversityData)})${metrics.collapsed ? "  LIKELY MODE COLLAPSE" : ""}`],
+            ...(floor ? [["floor", `fd ${f(floor.fd)}, kid ${f(floor.kid)}, diversity ${f(floor.diversityRatio, 3)} (${floor.count} training vs ${floor.dataCount} held-out images)`]] : []),
+            ["features", `${metrics.featureNet} (not the standard FID network: compare only with npc-faces metrics figures)`],
+            ["time", `${(metrics.seconds + (floor?.seconds ?? 0)).toFixed(1)} s`],
+          ], "  "),
+        ];
+        if (metrics.dataSplit === "train") lines.push("note: the data set holds out no images, so the figures also reward memorising the training images");
+        process.stdout.write(`${lines.join("\n")}\n`);
+      } finally {
+        await generator.disposeAsync();
+      }
+    });
+}

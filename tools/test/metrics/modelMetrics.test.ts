@@ -1,0 +1,104 @@
+/**
+ * End-to-end metrics: a tiny untrained model and a tiny facesjs data set made here, through the API and the
+ * built `npc-faces metrics` binary, plus its bad-input cases.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  EstimateWAvg,
+  ExportGeneratorOnnx,
+  FeatureNetworkName,
+  GeneratorPresets,
+  InitializeGeneratorWeights,
+  InitializeTfjsBackendAsync,
+} from "@npc-faces/trainer";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BuildDatasetAsync } from "../../src/dataset/buildDataset.js";
+import { ComputeDataFloorAsync, ComputeModelMetricsAsync } from "../../src/metrics/modelMetrics.js";
+import { RunCliAsync } from "../cli/cliTestData.js";
+
+let dir: string;
+let model: string;
+let data: string;
+let noHoldout: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "npc-faces-metrics-"));
+  await InitializeTfjsBackendAsync("wasm");
+  const config = GeneratorPresets.tiny;
+  const weights = InitializeGeneratorWeights(config, 3);
+  weights.set("mapping.w_avg", EstimateWAvg(config, weights, 64));
+  model = join(dir, "tiny.onnx");
+  await writeFile(model, ExportGeneratorOnnx({ config, weights, name: "tiny-metrics-test", controls: [], provenance: { trained: false, licenses: [], credits: [], kimg: 0, tool: "metrics test" } }));
+  data = join(dir, "faces");
+  await BuildDatasetAsync({ source: "facesjs", count: 16, res: 32, holdout: 0.25, out: data, workers: 1 });
+  noHoldout = join(dir, "faces-all-train");
+  await BuildDatasetAsync({ source: "facesjs", count: 4, res: 32, out: noHoldout, workers: 1 });
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("ComputeModelMetricsAsync / ComputeDataFloorAsync", () => {
+  it("measures a model against the held-out images, and the data set's floor", async () => {
+    const metrics = await ComputeModelMetricsAsync({ modelPath: model, dataDir: data, count: 6 });
+    expect(metrics).toMatchObject({ count: 6, dataCount: 4, dataSplit: "holdout", psi: 1, featureNet: FeatureNetworkName, data });
+    expect(metrics.dataset).toMatch(/^[0-9a-f]{64}$/);
+    for (const key of ["fd", "kid", "kidStd", "diversityGenerated", "diversityData", "diversityRatio", "seconds"] as const) expect(Number.isFinite(metrics[key])).toBe(true);
+    expect(metrics.fd).toBeGreaterThan(0);
+    const floor = await ComputeDataFloorAsync(data, { count: 6 });
+    expect(floor).toMatchObject({ count: 6, dataCount: 4, featureNet: FeatureNetworkName });
+    // An untrained generator's noise is farther from the faces than other faces are.
+    expect(metrics.fd).toBeGreaterThan(floor.fd);
+    expect(metrics.kid).toBeGreaterThan(floor.kid);
+    expect(floor.diversityData).toBeCloseTo(metrics.diversityData, 4); // same held-out features
+    // Deterministic: the same call gives the same figures.
+    const again = await ComputeModelMetricsAsync({ modelPath: model, dataDir: data, count: 6 });
+    expect(again.fd).toBe(metrics.fd);
+    expect(again.kid).toBe(metrics.kid);
+  });
+
+  it("falls back to the training images without a holdout split; the floor refuses", async () => {
+    const metrics = await ComputeModelMetricsAsync({ modelPath: model, dataDir: noHoldout, count: 3 });
+    expect(metrics).toMatchObject({ dataSplit: "train", dataCount: 3, count: 3 });
+    await expect(ComputeDataFloorAsync(noHoldout, { count: 3 })).rejects.toThrow(/holds out 0 images/);
+  });
+});
+
+describe("npc-faces metrics", () => {
+  it("prints the figures as JSON", async () => {
+    const result = await RunCliAsync(["metrics", "--model", model, "--data", data, "--count", "3", "--json"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({ model, count: 3, dataCount: 3, dataSplit: "holdout", featureNet: FeatureNetworkName, psi: 1 });
+    expect(typeof json.fd).toBe("number");
+  });
+
+  it("documents every flag and default in --help", async () => {
+    const result = await RunCliAsync(["metrics", "--help"]);
+    expect(result.code).toBe(0);
+    for (const flag of ["--model <file>", "--data <dir>", "--count <n>", "--psi <x>", "--first-seed <seed>", "--floor", "--json"]) expect(result.stdout).toContain(flag);
+    expect(result.stdout).toMatch(/default: 256/);
+    expect(result.stdout).toMatch(/not the standard FID network/);
+  });
+
+  it("rejects bad input with one clear line", async () => {
+    const cases: [string[], RegExp, number][] = [
+      [["--model", join(dir, "missing.onnx"), "--data", data], /--model .*missing\.onnx: cannot read the model file \(no such file\)/, 1],
+      [["--model", model, "--data", join(dir, "no-such-dir")], /--data .*no-such-dir: no such folder/, 1],
+      [["--model", model, "--data", dir], /not an npc-faces data set \(no dataset\.json\)/, 1],
+      [["--model", model, "--data", data, "--count", "0"], /--count.*expected an integer in 2\.\.50000, got 0/, 2],
+      [["--model", model, "--data", data, "--psi", "abc"], /--psi.*expected a finite number/, 2],
+      [["--data", data], /required option '--model <file>' not specified/, 2],
+    ];
+    for (const [args, message, code] of cases) {
+      const result = await RunCliAsync(["metrics", ...args]);
+      expect(result.stdout).toBe("");
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+      expect(result.stderr).toMatch(message);
+      expect(result.code).toBe(code);
+    }
+  });
+});
