@@ -12,3 +12,4 @@ export * from "./workerFaceTransport.js";
 export * from "./inThreadFaceTransport.js";
 export * from "./worker/faceWorkerProtocol.js";
 export * from "./worker/faceWorkerService.js";
+export * from "./applyManifestEntry.js";
