@@ -62,6 +62,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
   private readonly _controls = new Map<string, number>();
   private readonly _labels = new Map<string, string>();
   private _isEnabled = true;
+  private _flipV = false;
 
   private _system: NpcFaceSystem | undefined;
   private _current: NpcFaceTextureLease | undefined;
@@ -85,7 +86,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
    * @param material a StandardMaterial or a PBR material (PBRMaterial, PBRMetallicRoughnessMaterial, ...)
    */
   constructor(material: Material) {
-    super(CheckMaterial(material), "NpcFace", 110, { NPCFACE: false }, true, true);
+    super(CheckMaterial(material), "NpcFace", 110, { NPCFACE: false, NPCFACE_FLIPV: false }, true, true);
     this._addMaterialProperty("seed", "Face seed", { min: 0, max: 65535, step: 1 });
     this._addMaterialProperty("mixSeed", "Face mix seed", { min: 0, max: 65535, step: 1 });
     this._addMaterialProperty("mix", "Face mix amount", { min: 0, max: 1, step: 0.01 });
@@ -93,6 +94,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     this._addMaterialProperty("psi", "Face truncation psi", { min: 0, max: 1.5, step: 0.01 });
     this._addMaterialProperty("noiseStrength", "Face noise strength", { min: 0, max: 2, step: 0.01 });
     this._addMaterialProperty("isEnabled", "Face enabled", undefined);
+    this._addMaterialProperty("flipV", "Face flipped vertically (sample at 1 - v)", undefined);
     this._system = NpcFaceSystem._Join(material.getScene(), this);
     if (this._system?.isModelLoaded) this._defineControls(this._system.metadata!);
     this._markDirty();
@@ -177,6 +179,20 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     this._isEnabled = value;
     this.markAllDefinesAsDirty();
     if (value) this._markDirty();
+  }
+
+  /**
+   * Samples the face at (u, 1 - v). The face texture has the orientation of an image loaded with `new Texture(url)`
+   * (v = 1 is the top of the head), which is upright on `CreatePlane` and on meshes textured for Babylon; Babylon's
+   * `CreateSphere` has v = 0 at its north pole, so set this to show the face upright there.
+   */
+  get flipV(): boolean {
+    return this._flipV;
+  }
+  set flipV(value: boolean) {
+    if (this._flipV === value) return;
+    this._flipV = value;
+    this.markAllDefinesAsDirty();
   }
 
   /**
@@ -281,6 +297,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
   override prepareDefinesBeforeAttributes(defines: MaterialDefines, _scene: Scene, _mesh: AbstractMesh): void {
     const on = this._isEnabled && this._boundTexture() !== undefined;
     defines["NPCFACE"] = on;
+    defines["NPCFACE_FLIPV"] = on && this._flipV;
     if (on) {
       defines._needUVs = true;
       defines["MAINUV1"] = true;
@@ -325,7 +342,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     if (this._noiseStrength !== undefined) parameters.noiseStrength = this._noiseStrength;
     if (this._labels.size > 0) parameters.labels = Object.fromEntries(this._labels);
     for (const [name, value] of this._controls) parameters[`${NpcFaceControlPrefix}${name}`] = value;
-    return Object.assign(serialized, parameters, { isEnabled: this._isEnabled });
+    return Object.assign(serialized, parameters, { isEnabled: this._isEnabled, flipV: this._flipV });
   }
 
   /** Restores what {@link serialize} wrote; the face regenerates (debounced). */
@@ -339,6 +356,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     if (number("psi") !== undefined) this.psi = number("psi")!;
     if (number("noiseStrength") !== undefined) this.noiseStrength = number("noiseStrength")!;
     if (typeof source?.isEnabled === "boolean") this.isEnabled = source.isEnabled;
+    if (typeof source?.flipV === "boolean") this.flipV = source.flipV;
     for (const key of Object.keys(source ?? {})) {
       if (key.startsWith(NpcFaceControlPrefix) && typeof source[key] === "number") this.setControl(key.slice(NpcFaceControlPrefix.length), source[key]);
     }

@@ -22,40 +22,41 @@ var npcFaceSampler: texture_2d<f32>;
 /** Injection points and code for one material family and shader language. */
 export type NpcFaceShaderCode = Record<string, string>;
 
+/** GLSL: `npcFace` = the face colour at the mesh's first UV set (v flipped with NPCFACE_FLIPV). */
+const GlslSample = `#ifdef NPCFACE_FLIPV
+vec4 npcFace = texture2D(npcFaceSampler, vec2(vMainUV1.x, 1.0 - vMainUV1.y));
+#else
+vec4 npcFace = texture2D(npcFaceSampler, vMainUV1);
+#endif
+`;
+
+/** WGSL: `npcFace` = the face colour at the mesh's first UV set (v flipped with NPCFACE_FLIPV). */
+const WgslSample = `var npcFaceUV: vec2f = fragmentInputs.vMainUV1;
+#ifdef NPCFACE_FLIPV
+npcFaceUV.y = 1.0 - npcFaceUV.y;
+#endif
+var npcFace: vec4f = textureSample(npcFaceSampler, npcFaceSamplerSampler, npcFaceUV);
+`;
+
+/** Wraps statements in a block guarded by the plugin's defines (the block keeps its names out of the shader's scope). */
+function Guarded(statements: string): string {
+  return `#if defined(NPCFACE) && defined(MAINUV1)
+{
+${statements}}
+#endif
+`;
+}
+
 /** Fragment code for StandardMaterial: the face replaces `baseColor.rgb` (the diffuse texture's colour). */
 export function StandardFaceCode(wgsl: boolean): NpcFaceShaderCode {
   return wgsl
-    ? {
-        CUSTOM_FRAGMENT_DEFINITIONS: WgslDefinitions,
-        CUSTOM_FRAGMENT_UPDATE_DIFFUSE: `#if defined(NPCFACE) && defined(MAINUV1)
-baseColor = vec4f(textureSample(npcFaceSampler, npcFaceSamplerSampler, fragmentInputs.vMainUV1).rgb, baseColor.a);
-#endif
-`,
-      }
-    : {
-        CUSTOM_FRAGMENT_DEFINITIONS: GlslDefinitions,
-        CUSTOM_FRAGMENT_UPDATE_DIFFUSE: `#if defined(NPCFACE) && defined(MAINUV1)
-baseColor.rgb = texture2D(npcFaceSampler, vMainUV1).rgb;
-#endif
-`,
-      };
+    ? { CUSTOM_FRAGMENT_DEFINITIONS: WgslDefinitions, CUSTOM_FRAGMENT_UPDATE_DIFFUSE: Guarded(`${WgslSample}baseColor = vec4f(npcFace.rgb, baseColor.a);\n`) }
+    : { CUSTOM_FRAGMENT_DEFINITIONS: GlslDefinitions, CUSTOM_FRAGMENT_UPDATE_DIFFUSE: Guarded(`${GlslSample}baseColor.rgb = npcFace.rgb;\n`) };
 }
 
 /** Fragment code for PBR materials: the face (decoded to linear) times the albedo colour replaces `surfaceAlbedo`. */
 export function PbrFaceCode(wgsl: boolean): NpcFaceShaderCode {
   return wgsl
-    ? {
-        CUSTOM_FRAGMENT_DEFINITIONS: WgslDefinitions,
-        CUSTOM_FRAGMENT_BEFORE_LIGHTS: `#if defined(NPCFACE) && defined(MAINUV1)
-surfaceAlbedo = uniforms.vAlbedoColor.rgb * toLinearSpaceVec3(textureSample(npcFaceSampler, npcFaceSamplerSampler, fragmentInputs.vMainUV1).rgb);
-#endif
-`,
-      }
-    : {
-        CUSTOM_FRAGMENT_DEFINITIONS: GlslDefinitions,
-        CUSTOM_FRAGMENT_BEFORE_LIGHTS: `#if defined(NPCFACE) && defined(MAINUV1)
-surfaceAlbedo = vAlbedoColor.rgb * toLinearSpace(texture2D(npcFaceSampler, vMainUV1).rgb);
-#endif
-`,
-      };
+    ? { CUSTOM_FRAGMENT_DEFINITIONS: WgslDefinitions, CUSTOM_FRAGMENT_BEFORE_LIGHTS: Guarded(`${WgslSample}surfaceAlbedo = uniforms.vAlbedoColor.rgb * toLinearSpaceVec3(npcFace.rgb);\n`) }
+    : { CUSTOM_FRAGMENT_DEFINITIONS: GlslDefinitions, CUSTOM_FRAGMENT_BEFORE_LIGHTS: Guarded(`${GlslSample}surfaceAlbedo = vAlbedoColor.rgb * toLinearSpace(npcFace.rgb);\n`) };
 }

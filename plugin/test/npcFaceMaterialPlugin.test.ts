@@ -163,6 +163,7 @@ describe("NpcFaceMaterialPlugin: serialisation", () => {
     plugin.noiseStrength = 0.5;
     plugin.setControl("direction_0", 1.25);
     plugin.setControl("direction_1", -0.5);
+    plugin.flipV = true;
   }
   const Parameters = (p: NpcFaceMaterialPlugin) => ({
     seed: p.seed,
@@ -174,6 +175,7 @@ describe("NpcFaceMaterialPlugin: serialisation", () => {
     direction_0: p.getControl("direction_0"),
     direction_1: p.getControl("direction_1"),
     isEnabled: p.isEnabled,
+    flipV: p.flipV,
     request: p.request,
   });
 
@@ -289,7 +291,12 @@ describe("NpcFaceMaterialPlugin: shaders and Inspector", () => {
       expect(defines).toContain("#define MAINUV1");
       const code = effect._fragmentSourceCode;
       expect(code).toContain("uniform sampler2D npcFaceSampler;");
-      expect(code).toContain(kind === "standard" ? "baseColor.rgb = texture2D(npcFaceSampler, vMainUV1).rgb;" : "surfaceAlbedo = vAlbedoColor.rgb * toLinearSpace(texture2D(npcFaceSampler, vMainUV1).rgb);");
+      expect(code).toContain("vec4 npcFace = texture2D(npcFaceSampler, vMainUV1);");
+      expect(code).toContain(kind === "standard" ? "baseColor.rgb = npcFace.rgb;" : "surfaceAlbedo = vAlbedoColor.rgb * toLinearSpace(npcFace.rgb);");
+      expect(defines).not.toContain("#define NPCFACE_FLIPV");
+      plugin.flipV = true; // e.g. for CreateSphere, whose v = 0 is the north pole
+      scene.render();
+      expect(mesh.subMeshes[0].materialDefines!.toString()).toContain("#define NPCFACE_FLIPV");
       expect(plugin.isCompatible(ShaderLanguage.WGSL)).toBe(true);
       scene.dispose();
     });
@@ -307,6 +314,8 @@ describe("NpcFaceMaterialPlugin: shaders and Inspector", () => {
     expect(pbr).toMatch(/var surfaceAlbedo: vec3f/);
     expect(pbr).toContain("uniforms.vAlbedoColor");
     expect(StandardFaceCode(true).CUSTOM_FRAGMENT_DEFINITIONS).toContain("var npcFaceSampler: texture_2d<f32>;");
+    expect(StandardFaceCode(true).CUSTOM_FRAGMENT_UPDATE_DIFFUSE).toContain("textureSample(npcFaceSampler, npcFaceSamplerSampler, npcFaceUV)");
+    expect(ShaderStore.IncludesShadersStoreWGSL["helperFunctions"] ?? "").toContain("fn toLinearSpaceVec3(");
     // The GLSL points exist too.
     expect(ShaderStore.ShadersStore["defaultPixelShader"] ?? "").toContain("#define CUSTOM_FRAGMENT_UPDATE_DIFFUSE");
   });
@@ -324,6 +333,7 @@ describe("NpcFaceMaterialPlugin: shaders and Inspector", () => {
       "npcFace_psi",
       "npcFace_noiseStrength",
       "npcFace_isEnabled",
+      "npcFace_flipV",
       "npcFace_control_direction_0",
       "npcFace_control_direction_1",
     ]);
