@@ -1,12 +1,16 @@
 /**
- * `npc-faces bake`: one PNG per seed, with provenance text chunks. The work itself lives in ../../bake/; this
- * file parses flags, validates everything (model included) before the output folder is touched, and reports.
+ * `npc-faces bake`: one PNG per seed (`--seeds`) or per NPC of a face manifest (`--manifest`: parallel,
+ * incremental, shardable, with atlases), with provenance text chunks; `npc-faces bake merge` joins the outputs of
+ * a sharded bake. The work itself lives in ../../bake/; this file parses flags, validates everything (model
+ * included) before the output folder is touched, and reports.
  */
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import cliProgress from "cli-progress";
 import { IsNpcFacesError, type ModelMetadata } from "@npc-faces/runtime";
 import type { BakeOptions, BakePlan } from "../../bake/bakeSeeds.js";
 import { FormatSeedList } from "../../bake/seedList.js";
+import { ParseShard, type BakeShard } from "../../bake/shard.js";
+import { ParseAtlasSize, type AtlasSize } from "../../bake/atlasPacker.js";
 import { ToolName } from "../../toolInfo.js";
 import { CollectControl, IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeed, ParseSeedListArgument } from "../argParsers.js";
 import { CliFailure, CliInterrupted, CliUsageError } from "../cliErrors.js";
@@ -14,9 +18,14 @@ import { FormatBytes } from "../cliFormat.js";
 
 /** Parsed flags of `npc-faces bake`. */
 interface BakeFlags {
-  model: string;
-  seeds: number[];
-  out: string;
+  model?: string;
+  seeds?: number[];
+  manifest?: string;
+  out?: string;
+  workers?: number;
+  force?: boolean;
+  shard?: BakeShard;
+  atlas?: AtlasSize;
   psi?: number;
   noiseStrength?: number;
   mixSeed?: number;
@@ -45,42 +54,211 @@ const FlagOf: Record<keyof BakeOptions, string> = {
   size: "--size",
 };
 
-/** `npc-faces bake`: see its `--help` and docs/cli.md. */
+/** `npc-faces bake`: see its `--help`, docs/cli.md and docs/baking.md. */
 export function BakeCommand(): Command {
   return new Command("bake")
-    .summary("bake faces into PNG files with provenance")
+    .summary("bake faces into PNG files with provenance (seed lists or face manifests)")
     .description(
-      "Generates one face per seed and writes it to <out>/face-<seed>.png, replacing a file of that name. " +
-        "Every PNG carries provenance text chunks: tool and version, model name and SHA-256, seed and every parameter (see docs/cli.md).\n\n" +
-        "Everything (model, seeds, controls, output folder) is checked before the first file is written. " +
-        "Exit status: 0 done, 1 failure (bad model file, unwritable folder), 2 bad flags or values.",
+      "Two forms. With --seeds: one face per seed, written to <out>/face-<seed>.png (replacing a file of that name). " +
+        "With --manifest: one face per NPC of a face manifest (docs/manifest.md), written to <out>/<id>.png, plus the output manifest " +
+        "<out>/faces.json (NPC id -> file, SHA-256); parallel (--workers), incremental (faces whose file already matches model, " +
+        "parameters and output options are reused without inference; --force rebakes), shardable (--shard i/n, then `npc-faces bake merge`), " +
+        "optionally packed into texture atlases (--atlas). " +
+        "Every PNG carries provenance text chunks: tool and version, model name and SHA-256, seed and every parameter (see docs/cli.md, docs/baking.md).\n\n" +
+        "Everything (model, seeds or manifest, controls, output folder, atlas size) is checked before the first file is written. " +
+        "Exit status: 0 done, 1 failure (bad model file, unwritable folder), 2 bad flags or values (manifest problems included).",
     )
-    .requiredOption("--model <file>", "model file (.onnx) made by `npc-faces export`")
-    .requiredOption("--seeds <list>", "seeds and inclusive ranges, e.g. 1-16,20,30-32 (integers in 0..4294967295)", ParseSeedListArgument)
-    .requiredOption("--out <dir>", "output folder (created if missing)")
-    .option("--psi <number>", "truncation toward the average face: 1 = none, 0 = the average face (default: the model's, 0.7 for exported models)", ParseFiniteNumber)
-    .option("--noise-strength <number>", "multiplier of the per-layer noise, 0 = smooth (default: the model's, 1 for exported models)", ParseFiniteNumber)
-    .option("--mix-seed <seed>", "breed every face with the face of this seed (style mixing)", ParseSeed)
-    .option("--mix <amount>", "how much of the mix seed's style the mixed layers take, 0..1 (default: 1; needs --mix-seed)", NumberInRangeParser(0, 1))
-    .option("--crossover <layer>", "first style layer taken from the mix seed; lower layers keep coarse features (pose, shape) (default: 0 = all layers; needs --mix-seed)", IntegerParser(0, 1024))
-    .option("--control <name=value>", "set a named control, repeatable (default: each control's default; `npc-faces info` lists names and ranges)", CollectControl)
+    .option("--model <file>", "model file (.onnx) made by `npc-faces export` (required)")
+    .option("--seeds <list>", "seeds and inclusive ranges, e.g. 1-16,20,30-32 (integers in 0..4294967295); this or --manifest", ParseSeedListArgument)
+    .option("--manifest <file>", "face manifest (JSON, docs/manifest.md): one face per NPC, with the NPC's own parameters; this or --seeds")
+    .option("--out <dir>", "output folder, created if missing (required)")
+    .option("--psi <number>", "[--seeds] truncation toward the average face: 1 = none, 0 = the average face (default: the model's, 0.7 for exported models)", ParseFiniteNumber)
+    .option("--noise-strength <number>", "[--seeds] multiplier of the per-layer noise, 0 = smooth (default: the model's, 1 for exported models)", ParseFiniteNumber)
+    .option("--mix-seed <seed>", "[--seeds] breed every face with the face of this seed (style mixing)", ParseSeed)
+    .option("--mix <amount>", "[--seeds] how much of the mix seed's style the mixed layers take, 0..1 (default: 1; needs --mix-seed)", NumberInRangeParser(0, 1))
+    .option("--crossover <layer>", "[--seeds] first style layer taken from the mix seed; lower layers keep coarse features (pose, shape) (default: 0 = all layers; needs --mix-seed)", IntegerParser(0, 1024))
+    .option("--control <name=value>", "[--seeds] set a named control, repeatable (default: each control's default; `npc-faces info` lists names and ranges)", CollectControl)
     .option("--size <pixels>", `side of the written images, resampled with lanczos3 (default: the model's resolution; max ${MaxSize})`, IntegerParser(1, MaxSize))
     .addOption(new Option("--batch <count>", "faces per inference run (1..256)").default(8).argParser(IntegerParser(1, 256)))
-    .addOption(new Option("--threads <count>", "onnxruntime threads per operator (default: onnxruntime's choice, the number of physical cores)").argParser(IntegerParser(1, 1024)))
+    .addOption(new Option("--threads <count>", "onnxruntime threads per operator, per worker with --manifest (default: 1 per worker with several workers, else onnxruntime's choice, the number of physical cores)").argParser(IntegerParser(1, 1024)))
+    .addOption(new Option("--workers <count>", "[--manifest] worker threads, each with its own inference session (default: the number of cores; never more than there are batches to bake)").argParser(IntegerParser(1, 256)))
+    .option("--force", "[--manifest] rebake every face, even those whose file already matches (default: reuse them)")
+    .addOption(new Option("--shard <i/n>", "[--manifest] bake only slice i of n (by a stable hash of the NPC id) and write faces.shard-<i>-of-<n>.json; join the slices with `npc-faces bake merge`").argParser(ShardArgument))
+    .addOption(new Option("--atlas <WxH>", "[--manifest] also pack the faces into WxH texture atlas pages atlas-<n>.png with atlas.json (page and UV rectangle per NPC, for Babylon.js); not with --shard").argParser(AtlasArgument))
     .option("--no-progress", "no progress bar (it is only shown when stderr is a terminal)")
     .addHelpText(
       "after",
       "\nExamples:\n" +
         "  npc-faces bake --model faces.onnx --seeds 1-16 --out textures/\n" +
         "  npc-faces bake --model faces.onnx --seeds 7,42 --out out/ --psi 0.5 --control direction_0=1.5 --size 256\n" +
-        "  npc-faces bake --model faces.onnx --seeds 1-8 --out kids/ --mix-seed 99 --crossover 4",
+        "  npc-faces bake --model faces.onnx --seeds 1-8 --out kids/ --mix-seed 99 --crossover 4\n" +
+        "  npc-faces bake --model faces.onnx --manifest npcs.npcfaces.json --out build/faces --atlas 1024x1024\n" +
+        "  npc-faces bake --model faces.onnx --manifest npcs.json --out shard2/ --shard 2/3   (then: npc-faces bake merge shard1/ shard2/ shard3/ --out faces/)",
     )
+    .addCommand(MergeCommand())
     .action(async (flags: BakeFlags) => {
-      await RunBakeAsync(flags);
+      if (flags.model === undefined) throw new CliUsageError("required option '--model <file>' not specified");
+      if (flags.seeds !== undefined && flags.manifest !== undefined) throw new CliUsageError("--seeds and --manifest cannot be used together (a manifest names its NPCs' seeds)");
+      if (flags.seeds === undefined && flags.manifest === undefined) throw new CliUsageError("required option '--seeds <list>' not specified (or --manifest <file>)");
+      if (flags.out === undefined) throw new CliUsageError("required option '--out <dir>' not specified");
+      if (flags.manifest !== undefined) await RunManifestBakeAsync(flags as BakeFlags & { model: string; manifest: string; out: string });
+      else await RunBakeAsync(flags as BakeFlags & { model: string; seeds: number[]; out: string });
     });
 }
 
-async function RunBakeAsync(flags: BakeFlags): Promise<void> {
+/** `npc-faces bake merge`: joins the output folders of a sharded bake. */
+function MergeCommand(): Command {
+  return new Command("merge")
+    .summary("merge the outputs of a sharded bake (--shard i/n) into one folder")
+    .description(
+      "Copies the faces of every shard folder into <out> (checking each file's SHA-256) and merges the shards' " +
+        "faces.shard-<i>-of-<n>.json into one faces.json: the same folder, byte for byte, as one unsharded bake of the manifest. " +
+        "Refuses (writing nothing) unless the shards are all from one bake (same model, tool, size, manifest size) and complete (1..n, each once).",
+    )
+    .argument("<dirs...>", "the shards' output folders")
+    .option("--out <dir>", "merged output folder, created if missing (required)")
+    .addOption(new Option("--atlas <WxH>", "also pack all faces into WxH texture atlas pages (as bake --atlas)").argParser(AtlasArgument))
+    .addHelpText("after", "\nExample:\n  npc-faces bake merge shard1/ shard2/ shard3/ --out faces/ --atlas 1024x1024")
+    .action(async (dirs: string[], _flags: unknown, command: Command) => {
+      // `bake` has --out and --atlas too and may have taken them: read both levels.
+      const flags = command.optsWithGlobals<{ out?: string; atlas?: AtlasSize }>();
+      if (flags.out === undefined) throw new CliUsageError("required option '--out <dir>' not specified");
+      const [{ MergeBakeShardsAsync, BakeMergeError }, { AtlasError }, { OutputFolderError }] = await Promise.all([
+        import("../../bake/bakeMerge.js"),
+        import("../../bake/atlasPacker.js"),
+        import("../../bake/bakeSeeds.js"),
+      ]);
+      const started = performance.now();
+      try {
+        const summary = await MergeBakeShardsAsync({ shardDirs: dirs, outDir: flags.out, ...(flags.atlas ? { atlas: flags.atlas } : {}) });
+        const atlas = summary.atlas ? `, atlas ${summary.atlas.pages} page${summary.atlas.pages === 1 ? "" : "s"}` : "";
+        process.stdout.write(
+          `merged ${summary.shards} shard${summary.shards === 1 ? "" : "s"}: ${summary.faces} faces (${summary.copied} copied) into ${flags.out}${atlas} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`,
+        );
+      } catch (error) {
+        if (error instanceof AtlasError) throw new CliUsageError(`--atlas: ${error.message}`);
+        if (error instanceof BakeMergeError) throw new CliFailure(error.message);
+        if (error instanceof OutputFolderError) throw new CliFailure(`--out: ${error.message}`);
+        throw error;
+      }
+    });
+}
+
+function ShardArgument(text: string): BakeShard {
+  try {
+    return ParseShard(text);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+function AtlasArgument(text: string): AtlasSize {
+  try {
+    return ParseAtlasSize(text);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+/** `--manifest` form. */
+async function RunManifestBakeAsync(flags: BakeFlags & { model: string; manifest: string; out: string }): Promise<void> {
+  const perSeedFlags: [keyof BakeFlags, string][] = [["psi", "--psi"], ["noiseStrength", "--noise-strength"], ["mixSeed", "--mix-seed"], ["mix", "--mix"], ["crossover", "--crossover"], ["control", "--control"]];
+  for (const [key, flag] of perSeedFlags) {
+    if (flags[key] !== undefined) throw new CliUsageError(`${flag} is not used with --manifest (each NPC's parameters come from the manifest)`);
+  }
+  const [{ PlanManifestBakeAsync, BakeManifestAsync, ManifestBakeError }, { RemovePendingTempFilesSync }] = await Promise.all([import("../../bake/manifestBake.js"), import("../../bake/atomicWrite.js")]);
+  let plan;
+  try {
+    plan = await PlanManifestBakeAsync({
+      manifest: flags.manifest,
+      model: flags.model,
+      outDir: flags.out,
+      batchSize: flags.batch,
+      force: flags.force === true,
+      ...(flags.size !== undefined ? { size: flags.size } : {}),
+      ...(flags.shard !== undefined ? { shard: flags.shard } : {}),
+      ...(flags.atlas !== undefined ? { atlas: flags.atlas } : {}),
+      ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+      ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+    });
+  } catch (error) {
+    if (error instanceof ManifestBakeError) {
+      // Manifest and model messages start with the file's path; the others get their flag.
+      const prefix = { manifest: "--manifest ", model: "--model ", out: "--out: ", atlas: "--atlas: ", size: "--size: ", shard: "--shard: " }[error.subject];
+      throw error.kind === "usage" ? new CliUsageError(`${prefix}${error.message}`) : new CliFailure(`${prefix}${error.message}`);
+    }
+    throw error;
+  }
+  for (const warning of plan.warnings) process.stderr.write(`${ToolName}: warning: ${warning}\n`);
+
+  const bar =
+    flags.progress && process.stderr.isTTY
+      ? new cliProgress.SingleBar(
+          {
+            stream: process.stderr,
+            format: "bake |{bar}| {value}/{total} faces ({cached} cached) | {speed} faces/s | ETA {eta_formatted}",
+            hideCursor: true,
+            clearOnComplete: true,
+            etaBuffer: 32,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
+  const interrupt = new AbortController();
+  const onInterrupt = (): void => {
+    if (!interrupt.signal.aborted) {
+      interrupt.abort(new CliInterrupted("interrupted; the faces written so far are complete and will be reused"));
+      return;
+    }
+    bar?.stop();
+    RemovePendingTempFilesSync();
+    process.stderr.write(`${ToolName}: error: interrupted\n`);
+    process.exit(130);
+  };
+  process.on("SIGINT", onInterrupt);
+  let bakeStarted = 0;
+  let started = false;
+  let summary;
+  try {
+    summary = await BakeManifestAsync(plan, {
+      signal: interrupt.signal,
+      onProgress: (p) => {
+        if (!started) {
+          started = true;
+          bakeStarted = performance.now();
+          bar?.start(p.total, p.done, { speed: "0.0", cached: p.cached });
+          return;
+        }
+        const seconds = (performance.now() - bakeStarted) / 1000;
+        bar?.update(p.done, { speed: seconds > 0 ? (p.baked / seconds).toFixed(1) : "0.0", cached: p.cached });
+      },
+    });
+  } catch (error) {
+    if (error instanceof ManifestBakeError) throw new CliFailure(`--out: ${error.message}`);
+    throw error;
+  } finally {
+    process.off("SIGINT", onInterrupt);
+    bar?.stop();
+  }
+  const rate = summary.seconds > 0 ? summary.baked / summary.seconds : 0;
+  const what =
+    summary.baked === 0
+      ? `baked 0 faces: all ${summary.cached} cached, no inference`
+      : `baked ${summary.baked} face${summary.baked === 1 ? "" : "s"}, ${summary.cached} cached (${summary.workers} worker${summary.workers === 1 ? "" : "s"}, ${rate.toFixed(1)} faces/s, ${FormatBytes(summary.bytes)})`;
+  const shard = flags.shard ? ` shard ${flags.shard.index}/${flags.shard.count} (${summary.total} of ${plan.manifest.npcs.length} NPCs)` : ` ${summary.total} NPCs`;
+  const removed = summary.removed > 0 ? `, removed ${summary.removed} stale` : "";
+  const atlas = summary.atlas ? `, atlas ${summary.atlas.pages} page${summary.atlas.pages === 1 ? "" : "s"}` : "";
+  process.stdout.write(
+    `${what};${shard}, ${plan.size}x${plan.size}, into ${plan.outDir} (${summary.facesFile.slice(plan.outDir.length + 1)}${atlas}${removed}) in ${summary.seconds.toFixed(2)} s; ` +
+      `model "${plan.metadata.name}" sha256 ${plan.modelSha256.slice(0, 12)}\n`,
+  );
+}
+
+async function RunBakeAsync(flags: BakeFlags & { model: string; seeds: number[]; out: string }): Promise<void> {
+  const manifestOnly: [keyof BakeFlags, string][] = [["workers", "--workers"], ["force", "--force"], ["shard", "--shard"], ["atlas", "--atlas"]];
+  for (const [key, flag] of manifestOnly) {
+    if (flags[key] !== undefined) throw new CliUsageError(`${flag} needs --manifest (the --seeds form always writes every file)`);
+  }
   // Flag combinations first: they need no model.
   if (flags.mixSeed === undefined) {
     if (flags.mix !== undefined) throw new CliUsageError("--mix needs --mix-seed (the face to mix with)");
