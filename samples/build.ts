@@ -77,7 +77,7 @@ export async function BuildSampleAsync(options: BuildSampleOptions = {}): Promis
  * Resolves `@npc-faces/runtime[/sub]` and `@npc-faces/babylon[/sub]` to their TypeScript sources, so the sample
  * always runs the checkout's code (no stale `dist/`, no need to build the packages first).
  */
-function WorkspaceSourcesPlugin(): Plugin {
+export function WorkspaceSourcesPlugin(): Plugin {
   const sources: Record<string, string> = {
     "@npc-faces/runtime": join(RepoRoot, "runtime", "src"),
     "@npc-faces/babylon": join(RepoRoot, "plugin", "src"),
@@ -100,7 +100,7 @@ function WorkspaceSourcesPlugin(): Plugin {
 }
 
 /** Copies onnxruntime-web's WASM binaries and their `.mjs` loaders (every variant the package may pick at run time). */
-async function CopyOrtBinariesAsync(destination: string): Promise<void> {
+export async function CopyOrtBinariesAsync(destination: string): Promise<void> {
   const require = createRequire(join(RepoRoot, "plugin", "package.json"));
   // `onnxruntime-web/package.json` is not exported; the wasm file is, and it sits in the package's dist/.
   const ortDist = dirname(require.resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm"));

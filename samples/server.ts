@@ -171,7 +171,7 @@ export function DecodeUrlPath(url: string): string | undefined {
 }
 
 /** Joins `urlPath` onto `root` and follows symlinks; undefined when the result is outside `root` or missing. */
-async function ResolveInsideAsync(root: string, urlPath: string): Promise<string | undefined> {
+export async function ResolveInsideAsync(root: string, urlPath: string): Promise<string | undefined> {
   const candidate = join(root, ...urlPath.split("/").filter((s) => s !== "" && s !== "."));
   const real = await realpath(candidate).catch(() => undefined);
   if (real === undefined || (real !== root && !real.startsWith(root + sep))) return undefined;
@@ -184,7 +184,8 @@ function SendText(response: ServerResponse, status: number, text: string): void 
   response.end(body);
 }
 
-function CloseServerAsync(server: Server): Promise<void> {
+/** Stops listening and closes open (keep-alive) connections. */
+export function CloseServerAsync(server: Server): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     server.close((error) => (error ? reject(error) : resolvePromise()));
     server.closeAllConnections();

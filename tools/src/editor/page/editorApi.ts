@@ -1,0 +1,55 @@
+/**
+ * The seed editor's HTTP API, shared by the server (`../editorServer.ts`) and the page. Types and constants only:
+ * this file runs in Node and in the browser.
+ */
+import type { FaceManifest, ModelMetadata } from "@npc-faces/runtime";
+
+/** URL paths of the editor server. */
+export const EditorApi = {
+  /** GET: {@link ModelInfoResponse}. */
+  modelInfo: "/api/model-info",
+  /** GET: {@link ManifestResponse}; PUT (body: the manifest JSON): {@link SaveResponse} or {@link ProblemsResponse}. `?path=` picks another file inside the project. */
+  manifest: "/api/manifest",
+  /** GET: the model file's bytes. */
+  model: "/model.onnx",
+} as const;
+
+/** What the page learns about the model it edits with. */
+export interface ModelInfoResponse {
+  readonly name: string;
+  /** SHA-256 of the model file (lowercase hex): written into saved manifests. */
+  readonly sha256: string;
+  /** The model file, relative to the project folder when inside it. */
+  readonly modelPath: string;
+  readonly trained: boolean;
+  readonly metadata: ModelMetadata;
+  /** The manifest the editor was started with, relative to the project folder. */
+  readonly manifestPath: string;
+}
+
+/** GET /api/manifest. */
+export interface ManifestResponse {
+  /** The file, relative to the project folder. */
+  readonly path: string;
+  /** False: no file yet, `manifest` is a new empty one for this model. */
+  readonly exists: boolean;
+  /** Null when the file is not a valid manifest (see `problems`). */
+  readonly manifest: FaceManifest | null;
+  /** Every validation problem, `path: message` (e.g. `npcs[3].seed: expected an integer ...`); empty when valid. */
+  readonly problems: readonly string[];
+  /** Against the served model: errors (unknown controls, ...) and warnings (saved for another model). */
+  readonly check: { readonly errors: readonly string[]; readonly warnings: readonly string[] };
+}
+
+/** PUT /api/manifest succeeded. */
+export interface SaveResponse {
+  readonly path: string;
+  readonly bytes: number;
+  readonly warnings: readonly string[];
+}
+
+/** Any refused request: 400 (malformed manifest), 403 (path outside the project), 404, 413, 422 (unreadable file). */
+export interface ProblemsResponse {
+  readonly error: string;
+  readonly problems: readonly string[];
+}
