@@ -91,9 +91,11 @@ export function ExportGeneratorOnnx(options: ExportOptions): Uint8Array {
     return { tensor: g.node("Cast", [half], { to: { int: 1 } }, name), values: rounded };
   };
   const addFloat = (name: string, dims: number[], values: Float32Array): string => g.addInitializer(name, "float", dims, values);
-  const fc = (x: string, name: string, fanIn: number, fanOut: number): string => {
-    const w = addWeight(`${name}.weight`, [fanIn, fanOut], gained(`${name}.weight`)).tensor;
-    const b = addFloat(`${name}.bias`, [fanOut], gained(`${name}.bias`));
+  // `scale` multiplies the effective weight and bias (exact linear fold, used for the synthesis √2 gain below).
+  const fc = (x: string, name: string, fanIn: number, fanOut: number, scale = 1): string => {
+    const scaled = (values: Float32Array): Float32Array => (scale === 1 ? values : values.map((v) => v * scale));
+    const w = addWeight(`${name}.weight`, [fanIn, fanOut], scaled(gained(`${name}.weight`))).tensor;
+    const b = addFloat(`${name}.bias`, [fanOut], scaled(gained(`${name}.bias`)));
     return g.node("Add", [g.node("MatMul", [x, w]), b]);
   };
   const sqrt2 = g.constFloat([Math.SQRT2], []);
@@ -163,10 +165,14 @@ export function ExportGeneratorOnnx(options: ExportOptions): Uint8Array {
   const c4 = ConstToNchw(gained("synthesis.b4.const"));
   let h = addFloat("synthesis.b4.const", [1, c4.channels, 4, 4], c4.values); // broadcasts to N at the first Mul
   let img = "";
+  // The activations h between layers are lrelu(y) WITHOUT the √2 gain: every consumer of h (the next conv and the
+  // toRGB) gets √2 folded into its style affine instead (s' = √2·s, exact: the modulation is linear in s), and
+  // the demodulation sums use Wsq/2 so that d is still computed from s. This saves one full pass per layer.
+  let hGain = 1;
   for (const layer of SynthesisLayers(config)) {
     const { inChannels: cin, outChannels: cout } = layer;
     const wl = g.node("Gather", [ws, g.constInt64([layer.wIndex], [])], { axis: { int: 1 } });
-    const s = fc(wl, `${layer.name}.affine`, wDim, cin);
+    const s = fc(wl, `${layer.name}.affine`, wDim, cin, hGain);
     const modulated = g.node("Mul", [h, g.node("Unsqueeze", [s, axes23])]);
     const k = layer.kind === "conv" ? 3 : 1;
     const weight = addWeight(`${layer.name}.weight`, [cout, cin, k, k], HwioToOihw(gained(`${layer.name}.weight`), k, cin, cout));
@@ -180,13 +186,14 @@ export function ExportGeneratorOnnx(options: ExportOptions): Uint8Array {
     // Modulation on activations, demodulation on outputs: the conv weight stays a constant ORT can pre-pack.
     const input = layer.up ? up2x(modulated) : modulated;
     const conv = g.node("Conv", [input, weight.tensor], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } });
-    const wsq = addFloat(`${layer.name}.weight_sq`, [cin, cout], SquaredWeightSums(weight.values, cout, cin, k));
+    const wsq = addFloat(`${layer.name}.weight_sq`, [cin, cout], SquaredWeightSums(weight.values, cout, cin, k, 1 / (hGain * hGain)));
     const demod = g.node("Reciprocal", [g.node("Sqrt", [g.node("Add", [g.node("MatMul", [g.node("Mul", [s, s]), wsq]), g.constFloat([1e-8], [])])])]);
     let y = g.node("Mul", [conv, g.node("Unsqueeze", [demod, axes23])]);
     const strength = addFloat(`${layer.name}.noise_strength`, [], gained(`${layer.name}.noise_strength`));
     y = g.node("Add", [y, g.node("Mul", [noises[layer.noiseIndex], g.node("Mul", [noiseStrength4, strength])])]);
     y = g.node("Add", [y, addFloat(`${layer.name}.bias`, [1, cout, 1, 1], bias)]);
-    h = lreluGain(y);
+    h = g.node("LeakyRelu", [y], { alpha: { float: 0.2 } });
+    hGain = Math.SQRT2;
   }
 
   // ---- outputs
@@ -273,8 +280,8 @@ function HwioToOihw(hwio: Float32Array, k: number, cin: number, cout: number): F
   return out;
 }
 
-/** WsqT[i, o] = sum over the kernel window of W[o, i, ., .]^2 (float64 sums), for demodulation. */
-function SquaredWeightSums(oihw: Float32Array, cout: number, cin: number, k: number): Float32Array {
+/** WsqT[i, o] = scale · sum over the kernel window of W[o, i, ., .]^2 (float64 sums), for demodulation. */
+function SquaredWeightSums(oihw: Float32Array, cout: number, cin: number, k: number, scale = 1): Float32Array {
   const out = new Float32Array(cin * cout);
   const kk = k * k;
   for (let o = 0; o < cout; o++)
@@ -282,7 +289,7 @@ function SquaredWeightSums(oihw: Float32Array, cout: number, cin: number, k: num
       let sum = 0;
       const base = (o * cin + i) * kk;
       for (let t = 0; t < kk; t++) sum += oihw[base + t] * oihw[base + t];
-      out[i * cout + o] = sum;
+      out[i * cout + o] = sum * scale;
     }
   return out;
 }
