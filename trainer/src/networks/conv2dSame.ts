@@ -27,6 +27,39 @@ export function Conv2dPadded(x: tf.Tensor4D, w: tf.Tensor4D, padding: Padding2D)
   return ConvCustom(x, w, padding);
 }
 
+/** flip(w)^T in plain JS: wT[a, b, o, i] = w[kh-1-a, kw-1-b, i, o], in 32x32 tiles (cache-friendly). */
+function FlipSwapJs(w: tf.Tensor4D): tf.Tensor4D {
+  const [kh, kw, ci, co] = w.shape;
+  const src = w.dataSync() as Float32Array;
+  const dst = new Float32Array(src.length);
+  const plane = ci * co;
+  const taps = kh * kw;
+  for (let k = 0; k < taps; k++) {
+    const s0 = (taps - 1 - k) * plane;
+    const d0 = k * plane;
+    for (let i0 = 0; i0 < ci; i0 += 32) {
+      const i1 = Math.min(ci, i0 + 32);
+      for (let o0 = 0; o0 < co; o0 += 32) {
+        const o1 = Math.min(co, o0 + 32);
+        for (let i = i0; i < i1; i++) for (let o = o0; o < o1; o++) dst[d0 + o * ci + i] = src[s0 + i * co + o];
+      }
+    }
+  }
+  return tf.tensor4d(dst, [kh, kw, co, ci]);
+}
+
+/**
+ * The kernel of the input gradient, flip(w)^T (spatial flip, in/out channels swapped). A permutation that is
+ * its own inverse, so its gradient is itself (any order). On wasm/cpu (tensors in CPU memory) it is one JS
+ * pass: tfjs-backend-wasm's `Reverse` runs ~120 ms on a 3x3x512x512 kernel (~10x this); other backends use
+ * reverse + transpose. Exact (a permutation) either way.
+ */
+const FlipSwap = tf.customGrad(((w: tf.Tensor4D) => {
+  const backend = tf.getBackend();
+  const value = backend === "wasm" || backend === "cpu" ? FlipSwapJs(w) : (tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D);
+  return { value, gradFunc: (dy: tf.Tensor4D) => FlipSwap(dy) };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (w: tf.Tensor4D) => tf.Tensor4D;
+
 const customCache = new Map<string, (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D>();
 
 function TfjsPadding(p: Padding2D): "valid" | [[number, number], [number, number], [number, number], [number, number]] {
@@ -51,7 +84,7 @@ function ConvCustom(x: tf.Tensor4D, w: tf.Tensor4D, padding: Padding2D): tf.Tens
           const [kh, kw] = ws.shape;
           // Input gradient: correlation of dy with the flipped, in/out-swapped kernel; the complementary padding
           // makes the output exactly x's size (for 'same' it is 'same' again).
-          const wT = tf.transpose(tf.reverse(ws, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+          const wT = FlipSwap(ws);
           const dx = ConvCustom(g, wT, [[kh - 1 - pt, kh - 1 - pb], [kw - 1 - pl, kw - 1 - pr]]);
           // Filter gradient: batch and channels swap roles and dy becomes the (large) kernel. Only x, dy and the
           // small result are transposed (large transposes are slow on wasm, see ENVIRONMENT.md).

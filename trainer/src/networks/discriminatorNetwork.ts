@@ -10,6 +10,7 @@ import { Conv2dSame } from "./conv2dSame.js";
 import { DiscriminatorCmapDim, DiscriminatorParameterSpecs, MinibatchStdGroupSize, type DiscriminatorSpecOptions } from "./discriminatorArchitecture.js";
 import { Down2x } from "./filteredResampling.js";
 import { LeakyReluAnyOrder } from "./leakyRelu.js";
+import { MatMul } from "./matMul.js";
 import { ActivationGain, LeakyReluSlope, NormalizeEpsilon } from "./generatorNetwork.js";
 
 /** Stored discriminator parameters by name (raw values, before `gain`). */
@@ -98,7 +99,7 @@ export class DiscriminatorNetwork {
   }
 
   private fc(x: tf.Tensor2D, name: string): tf.Tensor2D {
-    return tf.add(tf.matMul(x, this.param(`${name}.weight`) as tf.Tensor2D), this.param(`${name}.bias`)) as tf.Tensor2D;
+    return tf.add(MatMul(x, this.param(`${name}.weight`) as tf.Tensor2D), this.param(`${name}.bias`)) as tf.Tensor2D;
   }
 
   /**

@@ -22,6 +22,8 @@ import {
   SynthesisLayers,
 } from "./architecture.js";
 import { Up2x } from "./filteredResampling.js";
+import { LeakyReluAnyOrder } from "./leakyRelu.js";
+import { MatMul } from "./matMul.js";
 import { ModulatedConv2d } from "./modulatedConv2d.js";
 
 /** Returns the effective (gained) value of a parameter by name. */
@@ -57,7 +59,8 @@ export interface GeneratorInputs {
 }
 
 function Lrelu(x: tf.Tensor): tf.Tensor {
-  return tf.mul(tf.leakyRelu(x, LeakyReluSlope), ActivationGain);
+  // Twice differentiable (path-length regularisation differentiates G twice); equals leakyRelu * gain.
+  return LeakyReluAnyOrder(x, LeakyReluSlope, ActivationGain);
 }
 
 function NormalizeSecondMoment(x: tf.Tensor2D): tf.Tensor2D {
@@ -65,7 +68,7 @@ function NormalizeSecondMoment(x: tf.Tensor2D): tf.Tensor2D {
 }
 
 function FullyConnected(x: tf.Tensor2D, param: GeneratorParameterLookup, name: string): tf.Tensor2D {
-  return tf.add(tf.matMul(x, param(`${name}.weight`) as tf.Tensor2D), param(`${name}.bias`));
+  return tf.add(MatMul(x, param(`${name}.weight`) as tf.Tensor2D), param(`${name}.bias`));
 }
 
 /**

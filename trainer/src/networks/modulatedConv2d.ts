@@ -7,6 +7,7 @@
 import { tf } from "../backends/tfjsBackend.js";
 import { Conv2dSame } from "./conv2dSame.js";
 import { Up2x } from "./filteredResampling.js";
+import { MatMul } from "./matMul.js";
 
 /** Options of {@link ModulatedConv2d}. */
 export interface ModulatedConv2dOptions {
@@ -34,7 +35,7 @@ export function ModulatedConv2d(x: tf.Tensor4D, weight: tf.Tensor4D, styles: tf.
     let y = Conv2dSame(h, weight);
     if (options.demodulate) {
       const wSquaredSum = tf.sum(tf.square(weight), [0, 1]) as tf.Tensor2D; // [Cin, Cout]
-      const d = tf.rsqrt(tf.add(tf.matMul(tf.square(styles), wSquaredSum), DemodulationEpsilon)); // [N, Cout]
+      const d = tf.rsqrt(tf.add(MatMul(tf.square(styles), wSquaredSum), DemodulationEpsilon)); // [N, Cout]
       y = tf.mul(y, tf.reshape(d, [n, 1, 1, cOut]));
     }
     return y;
