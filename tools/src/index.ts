@@ -15,3 +15,17 @@ export * from "./bake/pngProvenance.js";
 export * from "./bake/atomicWrite.js";
 export * from "./bake/bakeProvenance.js";
 export * from "./bake/bakeSeeds.js";
+// Manifest baking (issue 8): worker pool, cache, shards, atlases, esbuild plugin.
+export * from "./bake/shard.js";
+export * from "./bake/bakedFacesManifest.js";
+export * from "./bake/bakeCache.js";
+export { BakeWorkerPool, DefaultWorkerCount, type BakeWorkerPoolOptions, type BakeFaceJob, type BakedFaceResult } from "./bake/bakeWorkerPool.js";
+export * from "./bake/atlasPacker.js";
+export * from "./bake/bakeAtlas.js";
+export * from "./bake/manifestBake.js";
+export * from "./bake/bakeMerge.js";
+export * from "./bake/esbuildNpcFacesPlugin.js";
+// Seed editor (issue 7): server, page build, and the page's API and test-hook types.
+export * from "./editor/editorServer.js";
+export * from "./editor/editorBuild.js";
+export * from "./editor/page/editorApi.js";

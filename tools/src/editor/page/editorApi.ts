@@ -2,7 +2,7 @@
  * The seed editor's HTTP API, shared by the server (`../editorServer.ts`) and the page. Types and constants only:
  * this file runs in Node and in the browser.
  */
-import type { FaceManifest, ModelMetadata } from "@npc-faces/runtime";
+import type { FaceManifest, FaceRequest, ModelMetadata } from "@npc-faces/runtime";
 
 /** URL paths of the editor server. */
 export const EditorApi = {
@@ -52,4 +52,40 @@ export interface SaveResponse {
 export interface ProblemsResponse {
   readonly error: string;
   readonly problems: readonly string[];
+}
+
+/** What the page shows of a face, for tests: the request and its RGBA as base64. */
+export interface ShownFace {
+  readonly request: FaceRequest;
+  readonly width: number;
+  readonly height: number;
+  readonly base64: string;
+}
+
+/** `window.npcFacesEditorTest`. */
+export interface EditorTestHook {
+  readonly crossOriginIsolated: boolean;
+  readonly backendName: string;
+  readonly engineDescription: string;
+  /** ms since navigation start: model loaded into the worker, first grid of 24 faces drawn. */
+  readonly timings: { modelLoaded: number; firstGrid: number; firstGridPageMs: number };
+  state(): {
+    page: number;
+    gridSeeds: number[];
+    current: FaceRequest;
+    editingId: string | undefined;
+    manifest: FaceManifest;
+    dirty: boolean;
+    canUndo: boolean;
+    canRedo: boolean;
+    messages: string;
+  };
+  /** The face drawn in the grid for `seed` (current page only). */
+  gridFace(seed: number): ShownFace | undefined;
+  /** The face drawn in the detail view. */
+  detailFace(): ShownFace | undefined;
+  /** The face drawn as the thumbnail of locked NPC `id`. */
+  lockedFace(id: string): ShownFace | undefined;
+  /** Resolves when every view has drawn its latest face (grid, detail, breeding, thumbnails, 3D head). */
+  whenIdleAsync(): Promise<void>;
 }

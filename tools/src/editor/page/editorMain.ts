@@ -4,8 +4,8 @@
  * edited) across reloads in localStorage, and exposes `window.npcFacesEditorTest` for the end-to-end test and the
  * bench; `document.body.dataset.editorReady` is set once the first grid is drawn (`editorError` on failure).
  */
-import type { FaceManifest, FaceRequest } from "@npc-faces/runtime";
-import { EditorApi, type ManifestResponse, type ModelInfoResponse, type ProblemsResponse, type SaveResponse } from "./editorApi.js";
+import type { FaceRequest } from "@npc-faces/runtime";
+import { EditorApi, type EditorTestHook, type ManifestResponse, type ModelInfoResponse, type ProblemsResponse, type SaveResponse, type ShownFace } from "./editorApi.js";
 import { EditorApp, EditorInputError, NpcParams, type FaceParams } from "./editorApp.js";
 import { Breeding } from "./breeding.js";
 import { BytesToBase64 } from "./faceCanvas.js";
@@ -13,42 +13,6 @@ import { FaceDetail } from "./faceDetail.js";
 import { FaceGrid, FacesPerPage, LastPage, PageOfSeed } from "./faceGrid.js";
 import { CreateHeadPreviewAsync } from "./headPreview.js";
 import { ManifestPanel } from "./manifestPanel.js";
-
-/** What the page shows of a face, for tests: the request and its RGBA as base64. */
-export interface ShownFace {
-  readonly request: FaceRequest;
-  readonly width: number;
-  readonly height: number;
-  readonly base64: string;
-}
-
-/** `window.npcFacesEditorTest`. */
-export interface EditorTestHook {
-  readonly crossOriginIsolated: boolean;
-  readonly backendName: string;
-  readonly engineDescription: string;
-  /** ms since navigation start: model loaded into the worker, first grid of 24 faces drawn. */
-  readonly timings: { modelLoaded: number; firstGrid: number; firstGridPageMs: number };
-  state(): {
-    page: number;
-    gridSeeds: number[];
-    current: FaceParams;
-    editingId: string | undefined;
-    manifest: FaceManifest;
-    dirty: boolean;
-    canUndo: boolean;
-    canRedo: boolean;
-    messages: string;
-  };
-  /** The face drawn in the grid for `seed` (current page only). */
-  gridFace(seed: number): ShownFace | undefined;
-  /** The face drawn in the detail view. */
-  detailFace(): ShownFace | undefined;
-  /** The face drawn as the thumbnail of locked NPC `id`. */
-  lockedFace(id: string): ShownFace | undefined;
-  /** Resolves when every view has drawn its latest face (grid, detail, breeding, thumbnails, 3D head). */
-  whenIdleAsync(): Promise<void>;
-}
 
 declare global {
   interface Window {
