@@ -79,14 +79,16 @@ export function ExportGeneratorOnnx(options: ExportOptions): Uint8Array {
   const g = new OnnxGraphBuilder();
   // Conv / FC weights; in fp16 mode the returned values are the fp16-rounded ones, so derived constants
   // (demodulation) describe exactly the weights the graph uses.
-  const addWeight = (name: string, dims: number[], values: Float32Array): { tensor: string; values: Float32Array } => {
-    if (!fp16) return { tensor: g.addInitializer(name, "float", dims, values), values };
+  // `store: false` only rounds (the values a stored weight would have) and adds nothing to the graph.
+  const addWeight = (name: string, dims: number[], values: Float32Array, store = true): { tensor: string; values: Float32Array } => {
+    if (!fp16) return { tensor: store ? g.addInitializer(name, "float", dims, values) : "", values };
     const bits = new Uint16Array(values.length);
     const rounded = new Float32Array(values.length);
     for (let i = 0; i < values.length; i++) {
       bits[i] = Float32ToFloat16Bits(values[i]);
       rounded[i] = Float16BitsToFloat32(bits[i]);
     }
+    if (!store) return { tensor: "", values: rounded };
     const half = g.addInitializer(`${name}_fp16`, "float16", dims, bits);
     return { tensor: g.node("Cast", [half], { to: { int: 1 } }, name), values: rounded };
   };
@@ -163,7 +165,9 @@ export function ExportGeneratorOnnx(options: ExportOptions): Uint8Array {
     g.node("Resize", [t, "", scales2x], { mode: { string: "linear" }, coordinate_transformation_mode: { string: "half_pixel" } });
   const noiseStrength4 = g.node("Reshape", [noiseStrength, g.constInt64([-1, 1, 1, 1])]);
   const c4 = ConstToNchw(gained("synthesis.b4.const"));
-  let h = addFloat("synthesis.b4.const", [1, c4.channels, 4, 4], c4.values); // broadcasts to N at the first Mul
+  // The learned constant is not an initializer: it only enters the first conv's matrix Q (ConstConvMatrix below).
+  const constTensor = "";
+  let h = constTensor;
   let img = "";
   // The activations h between layers are lrelu(y) WITHOUT the √2 gain: every consumer of h (the next conv and the
   // toRGB) gets √2 folded into its style affine instead (s' = √2·s, exact: the modulation is linear in s), and
@@ -173,9 +177,9 @@ export function ExportGeneratorOnnx(options: ExportOptions): Uint8Array {
     const { inChannels: cin, outChannels: cout } = layer;
     const wl = g.node("Gather", [ws, g.constInt64([layer.wIndex], [])], { axis: { int: 1 } });
     const s = fc(wl, `${layer.name}.affine`, wDim, cin, hGain);
-    const modulated = g.node("Mul", [h, g.node("Unsqueeze", [s, axes23])]);
+    const modulated = h === constTensor ? "" : g.node("Mul", [h, g.node("Unsqueeze", [s, axes23])]);
     const k = layer.kind === "conv" ? 3 : 1;
-    const weight = addWeight(`${layer.name}.weight`, [cout, cin, k, k], HwioToOihw(gained(`${layer.name}.weight`), k, cin, cout));
+    const weight = addWeight(`${layer.name}.weight`, [cout, cin, k, k], HwioToOihw(gained(`${layer.name}.weight`), k, cin, cout), h !== constTensor);
     const bias = gained(`${layer.name}.bias`);
     if (layer.kind === "torgb") {
       // No demodulation; the toRGB weight gain 1/sqrt(Cin) is folded into the weight (same product as stylegan2's style gain).
@@ -184,8 +188,13 @@ export function ExportGeneratorOnnx(options: ExportOptions): Uint8Array {
       continue;
     }
     // Modulation on activations, demodulation on outputs: the conv weight stays a constant ORT can pre-pack.
-    const input = layer.up ? up2x(modulated) : modulated;
-    const conv = g.node("Conv", [input, weight.tensor], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } });
+    // The first conv's input is the constant modulated per channel, so its conv is linear in s alone:
+    // conv(const·s) = s @ Q with Q[i, (o, y, x)] = Σ_taps W[o, i, ky, kx]·const[i, y+ky−1, x+kx−1] (zero padded):
+    // one MatMul at 1/9 of the FLOPs of a 4×4 conv, which onnxruntime runs poorly (tiny spatial size).
+    const conv =
+      h === constTensor
+        ? g.node("Reshape", [g.node("MatMul", [s, addWeight(`${layer.name}.const_conv`, [cin, cout * 16], ConstConvMatrix(c4.values, weight.values, cin, cout)).tensor]), g.constInt64([-1, cout, 4, 4])])
+        : g.node("Conv", [layer.up ? up2x(modulated) : modulated, weight.tensor], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } });
     const wsq = addFloat(`${layer.name}.weight_sq`, [cin, cout], SquaredWeightSums(weight.values, cout, cin, k, 1 / (hGain * hGain)));
     const demod = g.node("Reciprocal", [g.node("Sqrt", [g.node("Add", [g.node("MatMul", [g.node("Mul", [s, s]), wsq]), g.constFloat([1e-8], [])])])]);
     let y = g.node("Mul", [conv, g.node("Unsqueeze", [demod, axes23])]);
@@ -277,6 +286,29 @@ function HwioToOihw(hwio: Float32Array, k: number, cin: number, cout: number): F
         const src = ((y * k + x) * cin + i) * cout;
         for (let o = 0; o < cout; o++) out[((o * cin + i) * k + y) * k + x] = hwio[src + o];
       }
+  return out;
+}
+
+/** Q[i, (o·4 + y)·4 + x] = Σ_ky,kx W[o, i, ky, kx]·const[i, y+ky−1, x+kx−1] (float64 sums, zero padding): the 3×3 conv of
+ * the 4×4 constant, per input channel, so that Conv3x3(const·s) = s @ Q. */
+function ConstConvMatrix(constChw: Float32Array, oihw: Float32Array, cin: number, cout: number): Float32Array {
+  const out = new Float32Array(cin * cout * 16);
+  for (let i = 0; i < cin; i++)
+    for (let o = 0; o < cout; o++)
+      for (let y = 0; y < 4; y++)
+        for (let x = 0; x < 4; x++) {
+          let sum = 0;
+          for (let ky = 0; ky < 3; ky++) {
+            const yy = y + ky - 1;
+            if (yy < 0 || yy > 3) continue;
+            for (let kx = 0; kx < 3; kx++) {
+              const xx = x + kx - 1;
+              if (xx < 0 || xx > 3) continue;
+              sum += oihw[((o * cin + i) * 3 + ky) * 3 + kx] * constChw[(i * 4 + yy) * 4 + xx];
+            }
+          }
+          out[i * cout * 16 + (o * 4 + y) * 4 + x] = sum;
+        }
   return out;
 }
 
