@@ -11,6 +11,7 @@ const Sections: Record<string, () => Promise<string[]>> = {
   runtime: () => RunRuntimeBenchAsync(),
   dataset: () => RunDatasetBenchAsync(),
   browser: () => RunBrowserBenchAsync(),
+  editor: async () => (await import("./editorBench.js")).RunEditorBenchAsync(),
 };
 
 const requested = process.argv.slice(2);
