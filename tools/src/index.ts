@@ -24,6 +24,7 @@ export * from "./bake/atlasPacker.js";
 export * from "./bake/bakeAtlas.js";
 export * from "./bake/manifestBake.js";
 export * from "./bake/bakeMerge.js";
+export * from "./bake/esbuildNpcFacesPlugin.js";
 // Seed editor (issue 7): server, page build, and the page's API and test-hook types.
 export * from "./editor/editorServer.js";
 export * from "./editor/editorBuild.js";

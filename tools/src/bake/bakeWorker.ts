@@ -6,6 +6,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { FaceGenerator } from "@npc-faces/runtime";
 import { CreateNodeBackend } from "@npc-faces/runtime/node";
+import { env } from "onnxruntime-node";
 import { WriteFileAtomicAsync } from "./atomicWrite.js";
 import { Sha256Hex } from "./bakeCache.js";
 import type { BakeWorkerData, FromBakeWorker, ToBakeWorker } from "./bakeWorkerPool.js";
@@ -22,6 +23,9 @@ async function ResizeAsync(image: RgbaImage, size: number): Promise<RgbaImage> {
   const { ResizeRgbaAsync } = await import("./bakeSeeds.js");
   return ResizeRgbaAsync(image, size);
 }
+
+// Graph-optimiser notes (e.g. an unused initializer removed) are not the user's business; errors still show.
+env.logLevel = "error";
 
 let generator: FaceGenerator | undefined;
 try {

@@ -139,6 +139,8 @@ export async function PlanManifestBakeAsync(options: ManifestBakeOptions): Promi
   const tool = options.tool ?? ToolLabel;
   const size = options.size ?? metadata.resolution;
   const faces: PlannedFace[] = [];
+  // NPCs the model check already faulted would only repeat its message below.
+  const flagged = new Set(check.errors.map((e) => Number(/^npcs\[(\d+)\]/.exec(e)?.[1] ?? -1)));
   const lowerIds = new Map<string, string>();
   manifest.npcs.forEach((npc, index) => {
     // Case-insensitive file systems (macOS, Windows) would make `Guard.png` and `guard.png` one file.
@@ -153,7 +155,7 @@ export async function PlanManifestBakeAsync(options: ManifestBakeOptions): Promi
       problems.push(`npcs[${index}].id: "${npc.id}" would name a file outside the output folder`);
       return;
     }
-    if (!IsInShard(npc.id, options.shard)) return;
+    if (!IsInShard(npc.id, options.shard) || flagged.has(index)) return;
     try {
       const plan = PlanBake(metadata, {
         seeds: [npc.seed],
