@@ -11,7 +11,7 @@
  *    promise, at most 1 level on at most 0.1% of the bytes (as the crowd sample's test; measured numbers are logged).
  */
 import { execFile } from "node:child_process";
-import { copyFile, mkdir, readFile, stat } from "node:fs/promises";
+import { copyFile, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -179,6 +179,38 @@ describe.sequential("seed editor in headless Chromium", () => {
       await editor.closeAsync();
     }
   }, 400_000);
+});
+
+describe.sequential("seed editor: opening a manifest of another model, and a malformed one", () => {
+  it("warns about the model mismatch; lists every problem of a malformed file and refuses to overwrite it", async () => {
+    const other = await StartEditorSessionAsync("editor-project-2", "m.json");
+    const file = join(other.root, "m.json");
+    await writeFile(file, JSON.stringify({ format: "npc-faces-manifest", formatVersion: 1, model: { sha256: "0".repeat(64), name: "old-model" }, npcs: [{ id: "a", name: "A", seed: 1 }] }));
+    const editor = await OpenEditorPageAsync(browser.context, other.server.url);
+    const { page } = editor;
+    const messages = (): Promise<string> => page.evaluate(() => (globalThis as unknown as EditorWindow).npcFacesEditorTest.state().messages);
+    try {
+      expect(await messages()).toMatch(/model\.sha256: the manifest was saved for model 000000000000… \("old-model"\).*the same seeds give different faces/);
+      expect(await page.locator("#npcList li").count()).toBe(1);
+
+      const broken = '{"format":"npc-faces-manifest","formatVersion":1,"model":{"sha256":"x"},"npcs":[{"id":"../a","name":"A","seed":-1}]}';
+      await writeFile(file, broken);
+      await page.reload({ waitUntil: "load" });
+      await WaitForEditorReadyAsync(page);
+      const text = await messages();
+      expect(text).toMatch(/m\.json is not a valid manifest \(3 problems\)/);
+      for (const path of ["model.sha256:", "npcs[0].id:", "npcs[0].seed:"]) expect(text).toContain(path);
+      await page.click('.cell[data-seed="3"]');
+      await LockAsync(page, "x", "X");
+      await page.click("#saveButton");
+      await page.waitForFunction("document.getElementById('messages').textContent.includes('saving is disabled')", null, { timeout: 10_000 });
+      expect(await readFile(file, "utf8")).toBe(broken);
+      expect(editor.errors.filter((e) => !/status of 422/.test(e))).toEqual([]);
+    } finally {
+      await editor.closeAsync();
+      await other.server.closeAsync();
+    }
+  }, 200_000);
 });
 
 async function LockAsync(page: import("playwright-core").Page, id: string, name: string): Promise<void> {
