@@ -1,7 +1,7 @@
 /**
  * End-to-end: the seed editor in real headless Chromium (Debian's, through playwright-core), served by the editor
  * server in this process. A level designer's session: open the editor, browse two pages, lock three faces with names
- * (one after moving sliders, one bred from two faces), undo/redo, save; the saved manifest holds exactly that; a
+ * (one after moving sliders, one bred from two faces), undo/redo, edit and remove entries, save; the saved manifest holds exactly that; a
  * reload brings the state back; `npc-faces bake --manifest` of the saved file produces the faces the editor showed.
  * Takes the README's screenshot.
  *
@@ -100,6 +100,17 @@ describe.sequential("seed editor in headless Chromium", () => {
       expect((await state()).manifest.npcs.map((n) => n.id)).toEqual(["guard_01", "smith"]);
       await page.keyboard.press("Control+Shift+z");
       expect((await state()).manifest.npcs.map((n) => n.id)).toEqual(["guard_01", "smith", "child_01"]);
+
+      // Edit and remove locked entries: edit opens an NPC's parameters; remove (then undo) takes it out and back.
+      await page.click('#npcList li[data-id="guard_01"] button.edit');
+      expect((await state()).editingId).toBe("guard_01");
+      expect((await state()).current).toMatchObject({ seed: 50, psi });
+      await page.click('#npcList li[data-id="smith"] button.remove');
+      expect((await state()).manifest.npcs.map((n) => n.id)).toEqual(["guard_01", "child_01"]);
+      await blur();
+      await page.keyboard.press("Control+z");
+      expect((await state()).manifest.npcs.map((n) => n.id)).toEqual(["guard_01", "smith", "child_01"]);
+      await page.click('#npcList li[data-id="child_01"] button.edit');
 
       // Save (Ctrl+S) and check the file.
       expect((await state()).dirty).toBe(true);
