@@ -13,3 +13,4 @@ export * from "./inThreadFaceTransport.js";
 export * from "./worker/faceWorkerProtocol.js";
 export * from "./worker/faceWorkerService.js";
 export * from "./applyManifestEntry.js";
+export * from "./npcFaceAtlas.js";
