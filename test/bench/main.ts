@@ -11,6 +11,7 @@ const Sections: Record<string, () => Promise<string[]>> = {
   runtime: () => RunRuntimeBenchAsync(),
   dataset: () => RunDatasetBenchAsync(),
   browser: () => RunBrowserBenchAsync(),
+  bake: () => import("./bakeBench.js").then((m) => m.RunBakeBenchAsync()),
   editor: async () => (await import("./editorBench.js")).RunEditorBenchAsync(),
 };
 

@@ -64,8 +64,8 @@ export async function MeasurePeakConvGflopsAsync(): Promise<{ gflops: number; sh
   return best;
 }
 
-/** Untrained model of a preset, exported once into the bench cache (exports are deterministic). */
-async function PresetModelAsync(preset: string, config: GeneratorConfig): Promise<Uint8Array> {
+/** Untrained model of a preset, exported once into the bench cache `.tmp/bench-models/<preset>-untrained.onnx` (exports are deterministic). */
+export async function PresetModelAsync(preset: string, config: GeneratorConfig): Promise<Uint8Array> {
   const dir = join(process.cwd(), ".tmp", "bench-models");
   const path = join(dir, `${preset}-untrained.onnx`);
   if (existsSync(path)) return readFileSync(path);

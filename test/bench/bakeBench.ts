@@ -1,0 +1,64 @@
+/**
+ * Bake benchmark (issue 8): `npc-faces bake --manifest` of 256 faces with 1 and 2 workers (faces/s, scaling
+ * ratio), and ms per face against the runtime's floor (GFLOP per face / peak conv GFLOP/s of onnxruntime-node,
+ * measured in the same run). Model: models/default.onnx if present, else an untrained game64 export.
+ */
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ReadModelFile } from "@npc-faces/runtime";
+import { GeneratorFlopsPerFace, GetGeneratorPreset, type GeneratorConfig } from "@npc-faces/trainer";
+import { BakeManifestFileAsync, Sha256Hex } from "@npc-faces/tools";
+import { FormatTable } from "./benchUtil.js";
+import { MeasurePeakConvGflopsAsync, PresetModelAsync } from "./runtimeBench.js";
+
+/** Faces per bake. */
+const FaceCount = 256;
+
+/** Runs the bake benchmark and returns the lines to print. */
+export async function RunBakeBenchAsync(workerCounts = [1, 2]): Promise<string[]> {
+  const defaultModel = join(process.cwd(), "models", "default.onnx");
+  let modelPath = defaultModel;
+  if (!existsSync(defaultModel)) {
+    await PresetModelAsync("game64", GetGeneratorPreset("game64"));
+    modelPath = join(process.cwd(), ".tmp", "bench-models", "game64-untrained.onnx");
+  }
+  const bytes = new Uint8Array(await readFile(modelPath));
+  const { metadata } = ReadModelFile(bytes, modelPath);
+  let gflop: number | undefined;
+  try {
+    gflop = GeneratorFlopsPerFace(metadata.architecture as unknown as GeneratorConfig) / 1e9;
+  } catch {
+    gflop = undefined; // a model whose metadata does not carry the architecture description
+  }
+  const peak = await MeasurePeakConvGflopsAsync();
+  const floorMs = gflop !== undefined ? (gflop / peak.gflops) * 1000 : Number.NaN;
+
+  const dir = await mkdtemp(join(tmpdir(), "npc-faces-bake-bench-"));
+  try {
+    const manifest = join(dir, "npcs.json");
+    const npcs = Array.from({ length: FaceCount }, (_, i) => ({ id: `npc_${i}`, name: `NPC ${i}`, seed: 1000 + i }));
+    await writeFile(manifest, JSON.stringify({ format: "npc-faces-manifest", formatVersion: 1, model: { sha256: Sha256Hex(bytes) }, npcs }));
+    const rows: (string | number)[][] = [["workers", "faces", "s", "faces/s", "ms/face", "floor ms/face", "x floor", "scaling"]];
+    let base = 0;
+    for (const workers of workerCounts) {
+      // --force: every run does all the inference (worker start-up and model load included in the time).
+      const summary = await BakeManifestFileAsync({ manifest, model: modelPath, outDir: join(dir, `out-${workers}`), workers, force: true });
+      const rate = summary.baked / summary.seconds;
+      if (base === 0) base = rate;
+      const ms = 1000 / rate;
+      rows.push([workers, summary.baked, summary.seconds, rate, ms, floorMs, ms / floorMs, rate / base]);
+    }
+    const cached = await BakeManifestFileAsync({ manifest, model: modelPath, outDir: join(dir, "out-1") });
+    return [
+      `Bake (npc-faces bake --manifest, ${FaceCount} faces of "${metadata.name}" ${metadata.resolution}x${metadata.resolution}, batch 8): ` +
+        `peak 3x3 conv ${peak.gflops.toFixed(1)} GFLOP/s (${peak.shape}), ${gflop !== undefined ? `${gflop.toFixed(3)} GFLOP/face` : "GFLOP/face unknown"}`,
+      ...FormatTable(rows),
+      `ms/face = wall time / faces (pool start, PNG encoding and atomic writes included); x floor = ms/face / floor (floor: GFLOP/face / peak, all cores); 1 worker runs onnxruntime's default threads (all cores), N workers 1 thread each; scaling = faces/s / faces/s with 1 worker.`,
+      `Unchanged rerun: ${cached.cached} cached, ${cached.baked} baked in ${(cached.seconds * 1000).toFixed(0)} ms.`,
+    ];
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
