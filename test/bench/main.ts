@@ -1,16 +1,18 @@
 /**
- * `npm run bench [-- section ...]`: prints the figures the issues ask for. Sections: runtime, dataset, browser.
+ * `npm run bench [-- section ...]`: prints the figures the issues ask for. Sections: runtime, dataset, browser, training.
  * Each section is one file; run a subset by naming it.
  */
 import { cpus } from "node:os";
 import { RunDatasetBenchAsync } from "@npc-faces/tools";
 import { RunBrowserBenchAsync } from "./browserBench.js";
 import { RunRuntimeBenchAsync } from "./runtimeBench.js";
+import { RunTrainingBenchAsync } from "./trainingBench.js";
 
 const Sections: Record<string, () => Promise<string[]>> = {
   runtime: () => RunRuntimeBenchAsync(),
   dataset: () => RunDatasetBenchAsync(),
   browser: () => RunBrowserBenchAsync(),
+  training: () => RunTrainingBenchAsync(),
   bake: () => import("./bakeBench.js").then((m) => m.RunBakeBenchAsync()),
   editor: async () => (await import("./editorBench.js")).RunEditorBenchAsync(),
 };

@@ -32,3 +32,4 @@ export * from "./metrics/kernelDistance.js";
 export * from "./metrics/diversity.js";
 export * from "./metrics/computeMetrics.js";
 export * from "./training/exportRun.js";
+export * from "./training/parallelTraining.js";

@@ -72,6 +72,20 @@ export class TrainingDivergedError extends Error {
   }
 }
 
+/**
+ * One of `count` data-parallel replicas (worker threads, see parallelTraining.ts). Every replica holds the whole
+ * state and draws the whole minibatch's random inputs (so all random streams stay in step), computes its phase
+ * losses on its slice of the batch (`batch / count` images, scaled by 1 / count), and `allReduce` sums the
+ * flattened gradients and statistics over replicas in a fixed order, so every replica applies the identical
+ * Adam update and stays bit-identical to the others.
+ */
+export interface TrainingShard {
+  readonly index: number;
+  readonly count: number;
+  /** Element-wise sum over all replicas of `values` (same length in each), identical in every replica. */
+  allReduce(values: Float32Array): Float32Array;
+}
+
 /** Everything a checkpoint holds besides the options and the data identity. */
 export interface TrainingStateSnapshot {
   readonly imagesSeen: number;
@@ -101,12 +115,17 @@ export class TrainingRun {
   private readonly gVars: tf.Variable[];
   private readonly dVars: tf.Variable[];
   augmentation: TrainingAugmentation | null;
+  readonly shard: TrainingShard | null;
   imagesSeen = 0;
   step = 0;
   plMean = 0;
 
-  constructor(options: TrainingOptions, data: TrainingData, augmentation: TrainingAugmentation | null = null, snapshot?: TrainingStateSnapshot) {
+  constructor(options: TrainingOptions, data: TrainingData, augmentation: TrainingAugmentation | null = null, snapshot?: TrainingStateSnapshot, shard: TrainingShard | null = null) {
     this.options = options;
+    this.shard = shard;
+    if (shard && (options.batch % shard.count !== 0 || options.batch / shard.count < 2)) {
+      throw new Error(`--batch ${options.batch} must split into ${shard.count} equal parts of at least 2 images (one per worker)`);
+    }
     this.data = data;
     this.config = TrainingGeneratorConfig(options, data.labelNames.length);
     if (this.config.resolution !== data.resolution) {
@@ -158,7 +177,9 @@ export class TrainingRun {
   private augmentFn(): AugmentFunction {
     const aug = this.augmentation;
     if (!aug || aug.p <= 0) return null;
-    const seed = this.random.uint32(RandomPurpose.Augment, 1)[0];
+    const drawn = this.random.uint32(RandomPurpose.Augment, 1)[0];
+    // Replicas augment different images: give each its own draws (replica 0 = the single-thread draws).
+    const seed = this.shard ? (drawn + Math.imul(0x9e3779b9, this.shard.index)) >>> 0 : drawn;
     return (images) => aug.augment(images, seed);
   }
 
@@ -216,6 +237,47 @@ export class TrainingRun {
     return { images, ws, wMean: tf.mean(w, 0) as tf.Tensor1D };
   }
 
+  /** This replica's part of a batch-major tensor (the whole tensor without sharding). */
+  private part<T extends tf.Tensor>(t: T): T {
+    if (!this.shard) return t;
+    const size = t.shape[0] / this.shard.count;
+    return tf.slice(t, this.shard.index * size, size) as T;
+  }
+
+  private partInputs(inputs: ReturnType<TrainingRun["fakeInputs"]>): ReturnType<TrainingRun["fakeInputs"]> {
+    if (!this.shard) return inputs;
+    return { z: this.part(inputs.z), zMix: this.part(inputs.zMix), mix: this.part(inputs.mix), noise: inputs.noise.map((t) => this.part(t)), label: inputs.label && this.part(inputs.label) };
+  }
+
+  /** Loss multiplier of this replica's part (1 / count): the replicas' sum is the whole batch's mean. */
+  private get partScale(): number {
+    return this.shard ? 1 / this.shard.count : 1;
+  }
+
+  /** Sums gradients (null stays null) and statistics over replicas; identity without sharding. */
+  private reduce(grads: (tf.Tensor | null)[], stats: number[]): { grads: (tf.Tensor | null)[]; stats: number[] } {
+    if (!this.shard) return { grads, stats };
+    let total = stats.length;
+    for (const g of grads) if (g) total += g.size;
+    const flat = new Float32Array(total);
+    let offset = 0;
+    for (const g of grads) {
+      if (!g) continue;
+      flat.set(g.dataSync() as Float32Array, offset);
+      offset += g.size;
+    }
+    flat.set(stats, offset);
+    const summed = this.shard.allReduce(flat);
+    offset = 0;
+    const out = grads.map((g) => {
+      if (!g) return null;
+      const t = tf.tensor(summed.subarray(offset, offset + g.size), g.shape, "float32");
+      offset += g.size;
+      return t;
+    });
+    return { grads: out, stats: Array.from(summed.subarray(offset, offset + stats.length)) };
+  }
+
   private checkFinite(what: string, value: number): void {
     if (!Number.isFinite(value)) throw new TrainingDivergedError(what, this.kimg);
   }
@@ -232,66 +294,74 @@ export class TrainingRun {
 
     // Gmain.
     tf.tidy(() => {
-      const inputs = this.fakeInputs(n);
+      const inputs = this.partInputs(this.fakeInputs(n));
       const augment = this.augmentFn();
-      let wMean: tf.Tensor1D | null = null;
+      let wMeanPart: tf.Tensor1D | null = null;
       const { value, grads } = tf.variableGrads(() => {
         const fake = this.generate(inputs);
-        wMean = tf.keep(fake.wMean);
-        return GeneratorMainLoss(DiscriminatorScores(this.D, fake.images, inputs.label, augment));
+        wMeanPart = tf.keep(tf.mul(fake.wMean, this.partScale) as tf.Tensor1D);
+        return tf.mul(GeneratorMainLoss(DiscriminatorScores(this.D, fake.images, inputs.label, augment)), this.partScale) as tf.Scalar;
       }, this.gVars);
-      lossG = value.dataSync()[0];
+      const reduced = this.reduce([...this.gVars.map((v) => grads[v.name] ?? null), wMeanPart], [value.dataSync()[0]]);
+      lossG = reduced.stats[0];
       this.checkFinite("the generator loss", lossG);
-      this.optG.apply(this.gVars.map((v) => grads[v.name] ?? null));
+      this.optG.apply(reduced.grads.slice(0, this.gVars.length));
       // Track w_avg (stylegan2-ada: w_avg_beta 0.995), outside the gradient.
+      const wMean = reduced.grads[this.gVars.length]!;
       const wAvg = this.G.variables.get("mapping.w_avg")!;
-      wAvg.assign(tf.add(wMean!, tf.mul(tf.sub(wAvg, wMean!), 0.995)));
-      wMean!.dispose();
+      wAvg.assign(tf.add(wMean, tf.mul(tf.sub(wAvg, wMean), 0.995)));
+      (wMeanPart as tf.Tensor1D | null)?.dispose();
     });
 
     // Greg: path-length regularisation on half the batch.
     if (o.plWeight > 0 && this.step % o.plInterval === 0) {
       tf.tidy(() => {
         const m = Math.max(1, Math.floor(n / 2));
-        const inputs = this.fakeInputs(m);
+        if (this.shard && m % this.shard.count !== 0) throw new Error(`path length: half the batch (${m}) must split into ${this.shard.count} workers`);
+        const inputs = this.partInputs(this.fakeInputs(m));
         const r = this.config.resolution;
-        const plNoise: tf.Tensor4D = tf.div(tf.tensor4d(this.random.normal(RandomPurpose.PathLengthNoise, m * r * r * 3), [m, r, r, 3]), r) as tf.Tensor4D;
+        const plNoise: tf.Tensor4D = this.part(tf.div(tf.tensor4d(this.random.normal(RandomPurpose.PathLengthNoise, m * r * r * 3), [m, r, r, 3]), r) as tf.Tensor4D);
+        const mPart = inputs.z.shape[0];
         let mean = 0;
         const { grads } = tf.variableGrads(() => {
           const label = inputs.label ? tf.concat([inputs.label, inputs.label], 0) : undefined;
           const both = this.G.mapping(tf.concat([inputs.z, inputs.zMix], 0), label);
-          const [w, wMix] = tf.split(both, [m, m], 0) as [tf.Tensor2D, tf.Tensor2D];
+          const [w, wMix] = tf.split(both, [mPart, mPart], 0) as [tf.Tensor2D, tf.Tensor2D];
           const mix = tf.expandDims(inputs.mix, 2);
           const ws = tf.add(tf.mul(tf.expandDims(w, 1), tf.sub(1, mix)), tf.mul(tf.expandDims(wMix, 1), mix)) as tf.Tensor3D;
-          const pl = PathLengthPenalty(this.G, ws, inputs.noise, tf.ones([m, 1]), plNoise, this.plMean);
-          mean = pl.meanLength.dataSync()[0];
-          return tf.mul(pl.penalty, o.plWeight * o.plInterval) as tf.Scalar;
+          const pl = PathLengthPenalty(this.G, ws, inputs.noise, tf.ones([mPart, 1]), plNoise, this.plMean);
+          mean = pl.meanLength.dataSync()[0] * this.partScale;
+          return tf.mul(pl.penalty, o.plWeight * o.plInterval * this.partScale) as tf.Scalar;
         }, this.gVars);
+        const reduced = this.reduce(this.gVars.map((v) => grads[v.name] ?? null), [mean]);
+        mean = reduced.stats[0];
         this.checkFinite("the path length", mean);
         pathLength = mean;
         this.plMean = this.plMean + (mean - this.plMean) * 0.01;
-        this.optG.apply(this.gVars.map((v) => grads[v.name] ?? null));
+        this.optG.apply(reduced.grads);
       });
     }
 
     // Dmain.
     tf.tidy(() => {
       const fake = tf.tidy(() => {
-        const inputs = this.fakeInputs(n);
+        const inputs = this.partInputs(this.fakeInputs(n));
         return { ...this.generate(inputs), label: inputs.label };
       });
-      const real = this.realBatch(n);
+      const realAll = this.realBatch(n);
+      const real = { images: this.part(realAll.images), label: realAll.label && this.part(realAll.label) };
       const augment = this.augmentFn();
       let realScores: tf.Tensor2D | null = null;
       const { value, grads } = tf.variableGrads(() => {
         const fakeScores = DiscriminatorScores(this.D, fake.images, fake.label, augment);
         realScores = tf.keep(DiscriminatorScores(this.D, real.images, real.label, augment));
-        return DiscriminatorMainLoss(fakeScores, realScores);
+        return tf.mul(DiscriminatorMainLoss(fakeScores, realScores), this.partScale) as tf.Scalar;
       }, this.dVars);
-      lossD = value.dataSync()[0];
+      const reduced = this.reduce(this.dVars.map((v) => grads[v.name] ?? null), [value.dataSync()[0], tf.sum(tf.sign(realScores!)).dataSync()[0]]);
+      lossD = reduced.stats[0];
       this.checkFinite("the discriminator loss", lossD);
-      this.optD.apply(this.dVars.map((v) => grads[v.name] ?? null));
-      const signSum = tf.sum(tf.sign(realScores!)).dataSync()[0];
+      this.optD.apply(reduced.grads);
+      const signSum = reduced.stats[1];
       realSign = signSum / n;
       this.augmentation?.update(signSum, n);
       (realScores as tf.Tensor2D | null)?.dispose();
@@ -300,15 +370,17 @@ export class TrainingRun {
     // Dreg: lazy R1.
     if (this.gamma > 0 && this.step % o.r1Interval === 0) {
       tf.tidy(() => {
-        const real = this.realBatch(n);
+        const realAll = this.realBatch(n);
+        const real = { images: this.part(realAll.images), label: realAll.label && this.part(realAll.label) };
         const augment = this.augmentFn();
         const { value, grads } = tf.variableGrads(() => {
           const penalty = R1Penalty(this.D, real.images, real.label, augment);
-          return tf.mul(penalty, (this.gamma / 2) * o.r1Interval) as tf.Scalar;
+          return tf.mul(penalty, (this.gamma / 2) * o.r1Interval * this.partScale) as tf.Scalar;
         }, this.dVars);
-        r1 = value.dataSync()[0] / ((this.gamma / 2) * o.r1Interval);
+        const reduced = this.reduce(this.dVars.map((v) => grads[v.name] ?? null), [value.dataSync()[0]]);
+        r1 = reduced.stats[0] / ((this.gamma / 2) * o.r1Interval);
         this.checkFinite("the R1 penalty", r1);
-        this.optD.apply(this.dVars.map((v) => grads[v.name] ?? null));
+        this.optD.apply(reduced.grads);
       });
     }
 
