@@ -1,8 +1,13 @@
 /** Data-parallel worker threads: deterministic, and resume from a snapshot is bit-identical (needs `tsc -b` first). */
+import { mkdtemp, readdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { AdaAugmentation } from "../src/augment/adaAugmentation.js";
+import { ReadCheckpointAsync } from "../src/training/checkpoint.js";
 import { InitializeTfjsBackendAsync } from "../src/backends/tfjsBackend.js";
 import { ParallelTrainingRun } from "../src/training/parallelTraining.js";
-import type { TrainingStateSnapshot } from "../src/training/trainingLoop.js";
+import { RunTrainingAsync, type TrainingStateSnapshot } from "../src/training/trainingLoop.js";
 import { ResolveTrainingOptions } from "../src/training/trainingOptions.js";
 import { SolidColourData } from "./trainingTestData.js";
 
@@ -41,5 +46,20 @@ describe("ParallelTrainingRun (2 workers, wasm)", () => {
     expect(stats[0].pathLength).not.toBeNull();
     expect(resumedEnd.step).toBe(3);
     expect(SameWeights(end, resumedEnd)).toBe(true);
+  }, 120_000);
+
+  it("drives RunTrainingAsync (--workers 2, ADA): sample grids, checkpoint, ADA state", async () => {
+    await InitializeTfjsBackendAsync("wasm");
+    const dir = await mkdtemp(join(tmpdir(), "npcf-parallel-run-"));
+    const options = ResolveTrainingOptions({ preset: "tiny", batch: 4, kimg: 0.008, tickKimg: 0.004, workers: 2, seed: 1 });
+    const result = await RunTrainingAsync({
+      runDir: dir, options, data: SolidColourData(), resume: false, gridSize: 4,
+      createAugmentation: (o, state) => (state ? AdaAugmentation.fromJSON(state as Parameters<typeof AdaAugmentation.fromJSON>[0]) : AdaAugmentation.Create("bgc", { target: o.adaTarget, adjustImages: 100 })),
+    });
+    expect(result.kimg).toBeCloseTo(0.008);
+    expect((await readdir(join(dir, "samples"))).sort()).toEqual(["latest.png", "tick-000000.png", "tick-000001.png", "tick-000002.png"]);
+    const { state } = await ReadCheckpointAsync(join(dir, "checkpoint.ckpt"));
+    expect(state.step).toBe(2);
+    expect(state.augment).not.toBeNull();
   }, 120_000);
 });

@@ -467,7 +467,7 @@ export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTraini
   }
   await WriteFileAtomicAsync(join(args.runDir, RunFiles.options), new TextEncoder().encode(`${JSON.stringify(options, null, 2)}\n`));
   const augmentation = args.createAugmentation?.(options, snapshot?.augment ?? null) ?? null;
-  const run = new TrainingRun(options, args.data, augmentation, snapshot);
+  const run = await CreateRunAsync(options, args.data, augmentation, snapshot);
   const gridSeeds = GridSeeds(args.gridSize ?? 32);
   let gridLabels: Float32Array | undefined;
   if (run.config.labelDim > 0 && args.data.labels) {
@@ -478,10 +478,16 @@ export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTraini
   const tickImages = options.tickKimg * 1000;
   let tick = Math.floor(run.imagesSeen / tickImages);
   const save = async () => {
-    await WriteCheckpointAsync(checkpointPath, { options, data: { id: args.data.id ?? null, resolution: args.data.resolution, labelNames: args.data.labelNames }, state: run.snapshot(), extra: { ...extra, tick } });
+    await WriteCheckpointAsync(checkpointPath, { options, data: { id: args.data.id ?? null, resolution: args.data.resolution, labelNames: args.data.labelNames }, state: await run.snapshotAsync(), extra: { ...extra, tick } });
   };
   const writeGrid = async () => {
-    const png = RenderSampleGridPng(run.Gema, gridSeeds, 8, gridLabels);
+    const gema = await run.emaGeneratorAsync();
+    let png: Uint8Array;
+    try {
+      png = RenderSampleGridPng(gema.network, gridSeeds, 8, gridLabels);
+    } finally {
+      gema.release();
+    }
     await WriteFileAtomicAsync(join(args.runDir, RunFiles.samples, `tick-${String(tick).padStart(6, "0")}.png`), png);
     await writeFile(join(args.runDir, RunFiles.samples, "latest.png"), png);
   };
@@ -498,7 +504,7 @@ export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTraini
         reason = "interrupted";
         break;
       }
-      const stats = run.trainStep();
+      const stats = await run.trainStepAsync();
       if (stats.r1 !== null) lastR1 = stats.r1;
       const elapsed = (performance.now() - start) / 1000;
       const ips = (run.imagesSeen - startImages) / Math.max(elapsed, 1e-9);
@@ -522,6 +528,53 @@ export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTraini
     await save();
     return { reason, kimg: run.kimg, checkpoint: checkpointPath };
   } finally {
-    run.dispose();
+    await run.disposeAsync();
   }
+}
+
+/** What RunTrainingAsync needs of a run: a {@link TrainingRun} in this thread or a ParallelTrainingRun. */
+interface RunDriver {
+  readonly config: GeneratorConfig;
+  readonly imagesSeen: number;
+  readonly kimg: number;
+  readonly step: number;
+  trainStepAsync(): Promise<StepStats>;
+  snapshotAsync(): Promise<TrainingStateSnapshot>;
+  /** The EMA generator for sample grids; `release` frees it when it was built for the call. */
+  emaGeneratorAsync(): Promise<{ network: GeneratorNetwork; release: () => void }>;
+  disposeAsync(): Promise<void>;
+}
+
+/** `options.workers` > 1 on wasm/cpu: data-parallel worker threads (parallelTraining.ts); else this thread. */
+async function CreateRunAsync(options: TrainingOptions, data: TrainingData, augmentation: TrainingAugmentation | null, snapshot?: TrainingStateSnapshot): Promise<RunDriver> {
+  const backend = tf.getBackend();
+  if (options.workers > 1 && (backend === "wasm" || backend === "cpu")) {
+    const { ParallelTrainingRun } = await import("./parallelTraining.js");
+    const parallel = await ParallelTrainingRun.CreateAsync(options, data, augmentation?.toJSON() ?? null, snapshot);
+    const config = TrainingGeneratorConfig(options, data.labelNames.length);
+    return {
+      config,
+      get imagesSeen() { return parallel.imagesSeen; },
+      get kimg() { return parallel.kimg; },
+      get step() { return parallel.step; },
+      trainStepAsync: () => parallel.trainStepAsync(),
+      snapshotAsync: () => parallel.snapshotAsync(),
+      emaGeneratorAsync: async () => {
+        const network = new GeneratorNetwork(config, (await parallel.snapshotAsync()).generatorEma);
+        return { network, release: () => network.dispose() };
+      },
+      disposeAsync: () => parallel.disposeAsync(),
+    };
+  }
+  const run = new TrainingRun(options, data, augmentation, snapshot);
+  return {
+    config: run.config,
+    get imagesSeen() { return run.imagesSeen; },
+    get kimg() { return run.kimg; },
+    get step() { return run.step; },
+    trainStepAsync: async () => run.trainStep(),
+    snapshotAsync: async () => run.snapshot(),
+    emaGeneratorAsync: async () => ({ network: run.Gema, release: () => {} }),
+    disposeAsync: async () => run.dispose(),
+  };
 }

@@ -27,6 +27,7 @@ interface TrainFlags {
   resume?: boolean;
   backend: "auto" | "gpu" | "node" | "wasm" | "cpu";
   seed: number;
+  workers?: number;
   tick?: number;
   snap?: number;
 }
@@ -75,6 +76,7 @@ export function TrainCommand(): Command {
     .option("--resume", "continue the run in --out from its checkpoint exactly (weights, EMA, optimiser, ADA p, kimg, RNG) (default: off)")
     .addOption(new Option("--backend <name>", "auto (gpu, node, then wasm), gpu (@tensorflow/tfjs-node-gpu, CUDA 11.x + cuDNN 8), node (@tensorflow/tfjs-node), wasm, cpu").choices(["auto", "gpu", "node", "wasm", "cpu"]).default("auto"))
     .addOption(new Option("--seed <seed>", "seed of initial weights and all training randomness").default(0).argParser(ParseSeed))
+    .addOption(new Option("--workers <n>", "data-parallel worker threads on wasm/cpu (same seed + same workers = same weights; default: game64/game128/paper256 2, tiny 1)").argParser(IntegerParser(1, 64)))
     .addOption(new Option("--tick <kimg>", "kimg per tick: log line and sample grid (default: 4; tiny 0.5)").argParser(PositiveNumber("--tick")))
     .addOption(new Option("--snap <ticks>", "ticks per checkpoint (default: 10)").argParser(IntegerParser(1, 1_000_000)))
     .addHelpText("after", "\nExamples:\n  npc-faces train --data data/faces64 --out runs/faces64\n  npc-faces train --data data/faces64 --out runs/faces64 --resume --kimg 4000\n  npc-faces train --data data/tiny --out runs/tiny --preset tiny --kimg 1 --aug none --backend wasm")
@@ -92,7 +94,7 @@ async function RunTrainAsync(flags: TrainFlags): Promise<void> {
   try {
     options = trainer.ResolveTrainingOptions({
       preset: flags.preset, kimg: flags.kimg, batch: flags.batch, gamma: flags.gamma, learningRate: flags.lr, plWeight: flags.plWeight,
-      styleMixing: flags.mixing, cond: flags.cond ?? false, aug: flags.aug, seed: flags.seed, backend: flags.backend, tickKimg: flags.tick, snapshotTicks: flags.snap,
+      styleMixing: flags.mixing, cond: flags.cond ?? false, aug: flags.aug, seed: flags.seed, backend: flags.backend, workers: flags.workers, tickKimg: flags.tick, snapshotTicks: flags.snap,
     });
   } catch (error) {
     throw new CliUsageError((error as Error).message);
