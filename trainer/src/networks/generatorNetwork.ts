@@ -87,13 +87,26 @@ export function MappingForward(config: GeneratorConfig, param: GeneratorParamete
   });
 }
 
-/** Synthesis network: ws [N, numWs, wDim], noise maps [N, r, r, 1], noiseStrength [N, 1] -> image [N, H, W, 3]. */
+/**
+ * Progressive growing (training only): the image is produced at `resolution` (blocks above it are skipped), and
+ * the top block's toRGB contribution is faded in by `alpha` (image = Up2x(lower image) + alpha * toRGB).
+ */
+export interface GrowthProgress {
+  readonly resolution: number;
+  readonly alpha: number;
+}
+
+/**
+ * Synthesis network: ws [N, numWs, wDim], noise maps [N, r, r, 1], noiseStrength [N, 1] -> image [N, H, W, 3].
+ * With `progress` (progressive growing) the image is [N, progress.resolution, progress.resolution, 3].
+ */
 export function SynthesisForward(
   config: GeneratorConfig,
   param: GeneratorParameterLookup,
   ws: tf.Tensor3D,
   noise: readonly tf.Tensor4D[],
   noiseStrength: tf.Tensor2D,
+  progress?: GrowthProgress,
 ): tf.Tensor4D {
   const layers = SynthesisLayers(config);
   const numWs = NumWs(config);
@@ -116,6 +129,7 @@ export function SynthesisForward(
     let x = tf.tile(tf.expandDims(constant, 0), [n, 1, 1, 1]) as tf.Tensor4D;
     let image: tf.Tensor4D | null = null;
     for (const layer of layers) {
+      if (progress && layer.resolution > progress.resolution) break; // layers are in resolution order
       const styles = FullyConnected(wPerLayer[layer.wIndex], param, `${layer.name}.affine`);
       const weight = param(`${layer.name}.weight`) as tf.Tensor4D;
       const bias = param(`${layer.name}.bias`);
@@ -125,7 +139,8 @@ export function SynthesisForward(
         y = tf.add(tf.add(y, scaledNoise), bias);
         x = Lrelu(y) as tf.Tensor4D;
       } else {
-        const rgb = tf.add(ModulatedConv2d(x, weight, styles, { demodulate: false, up: false }), bias) as tf.Tensor4D;
+        let rgb = tf.add(ModulatedConv2d(x, weight, styles, { demodulate: false, up: false }), bias) as tf.Tensor4D;
+        if (progress && progress.alpha < 1 && image !== null && layer.resolution === progress.resolution) rgb = tf.mul(rgb, progress.alpha);
         image = image === null ? rgb : (tf.add(Up2x(image), rgb) as tf.Tensor4D);
       }
     }
@@ -221,8 +236,8 @@ export class GeneratorNetwork {
   }
 
   /** Synthesis network: ws [N, numWs, wDim], noise [N, r, r, 1] per conv, noiseStrength [N, 1] -> image [N, H, W, 3]. */
-  synthesis(ws: tf.Tensor3D, noise: readonly tf.Tensor4D[], noiseStrength: tf.Tensor2D): tf.Tensor4D {
-    return SynthesisForward(this.config, this.param, ws, noise, noiseStrength);
+  synthesis(ws: tf.Tensor3D, noise: readonly tf.Tensor4D[], noiseStrength: tf.Tensor2D, progress?: GrowthProgress): tf.Tensor4D {
+    return SynthesisForward(this.config, this.param, ws, noise, noiseStrength, progress);
   }
 
   /** Composes ws from the graph-style inputs (truncation, mixing, controls) without running synthesis. */

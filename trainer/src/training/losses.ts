@@ -5,7 +5,7 @@
  */
 import { tf } from "../backends/tfjsBackend.js";
 import type { DiscriminatorNetwork } from "../networks/discriminatorNetwork.js";
-import type { GeneratorNetwork } from "../networks/generatorNetwork.js";
+import type { GeneratorNetwork, GrowthProgress } from "../networks/generatorNetwork.js";
 
 /** Image augmentation applied before every discriminator call (identity when null). */
 export type AugmentFunction = ((images: tf.Tensor4D) => tf.Tensor4D) | null;
@@ -50,8 +50,9 @@ export function PathLengthPenalty(
   noiseStrength: tf.Tensor2D,
   plNoise: tf.Tensor4D,
   plMean: number,
+  progress?: GrowthProgress,
 ): { penalty: tf.Scalar; meanLength: tf.Scalar } {
-  const gradient = tf.grad((w: tf.Tensor) => tf.sum(tf.mul(G.synthesis(w as tf.Tensor3D, noise, noiseStrength), plNoise)))(ws);
+  const gradient = tf.grad((w: tf.Tensor) => tf.sum(tf.mul(G.synthesis(w as tf.Tensor3D, noise, noiseStrength, progress), plNoise)))(ws);
   const lengths = tf.sqrt(tf.mean(tf.sum(tf.square(gradient), 2), 1));
   return { penalty: tf.mean(tf.square(tf.sub(lengths, plMean))) as tf.Scalar, meanLength: tf.mean(lengths) as tf.Scalar };
 }

@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { tf } from "../backends/tfjsBackend.js";
 import { type GeneratorConfig, NoiseResolutions, NumWs } from "../networks/architecture.js";
 import { DiscriminatorNetwork, InitializeDiscriminatorWeights, type DiscriminatorWeights } from "../networks/discriminatorNetwork.js";
-import { GeneratorNetwork } from "../networks/generatorNetwork.js";
+import { Down2x } from "../networks/filteredResampling.js";
+import { GeneratorNetwork, type GrowthProgress } from "../networks/generatorNetwork.js";
 import { InitializeGeneratorWeights } from "../networks/initializeGeneratorWeights.js";
 import { AdamOptimizer, LazyRegularizationSettings, type AdamSettings, type AdamState } from "./adam.js";
 import { EmaBeta, UpdateEma } from "./ema.js";
@@ -53,6 +54,28 @@ export interface TrainingAugmentation {
   toJSON(): unknown;
 }
 
+/**
+ * Progressive growing schedule (`--progressive`): with u = imagesSeen / (progressiveKimg * 1000), the run trains
+ * at `progressiveStart` for u in [0, 1), then for every doubling fades the next resolution in over one unit
+ * (alpha 0 -> 1) and trains it stable for one unit, until the full resolution (undefined: no growing). A pure
+ * function of the image count and the options, both in the checkpoint, so resume continues exactly.
+ */
+export function ProgressiveGrowth(options: TrainingOptions, finalResolution: number, imagesSeen: number): GrowthProgress | undefined {
+  if (!options.progressive) return undefined;
+  let t = imagesSeen / (options.progressiveKimg * 1000);
+  let resolution = Math.min(options.progressiveStart, finalResolution);
+  if (t < 1 && resolution < finalResolution) return { resolution, alpha: 1 };
+  t -= 1;
+  while (resolution < finalResolution) {
+    if (t < 1) return { resolution: resolution * 2, alpha: t };
+    t -= 1;
+    resolution *= 2;
+    if (t < 1 && resolution < finalResolution) return { resolution, alpha: 1 };
+    t -= 1;
+  }
+  return undefined;
+}
+
 /** Losses and statistics of one step (regularisers are null on steps that skip them). */
 export interface StepStats {
   readonly lossG: number;
@@ -62,6 +85,8 @@ export interface StepStats {
   /** Mean sign of D(real) (ADA's r_t). */
   readonly realSign: number;
   readonly augmentP: number;
+  /** Progressive growing: the resolution trained and the fade-in alpha of this step (absent when not growing). */
+  readonly growth?: GrowthProgress;
 }
 
 /** Thrown when a loss becomes NaN or infinite; the loop stops and keeps the last good checkpoint. */
@@ -136,7 +161,7 @@ export class TrainingRun {
     const gWeights = snapshot?.generator ?? InitializeGeneratorWeights(this.config, options.seed);
     this.G = new GeneratorNetwork(this.config, gWeights);
     this.Gema = new GeneratorNetwork(this.config, snapshot?.generatorEma ?? gWeights);
-    this.D = new DiscriminatorNetwork(this.config, snapshot?.discriminator ?? InitializeDiscriminatorWeights(this.config, options.seed), { progressive: options.progressive });
+    this.D = new DiscriminatorNetwork(this.config, snapshot?.discriminator ?? InitializeDiscriminatorWeights(this.config, options.seed, { progressive: options.progressive }), { progressive: options.progressive });
     this.gVars = this.G.trainableVariables();
     this.dVars = this.D.trainableVariables();
     const base: AdamSettings = { learningRate: options.learningRate, beta1: options.beta1, beta2: options.beta2, epsilon: 1e-8 };
@@ -197,7 +222,10 @@ export class TrainingRun {
       for (let j = 0; j < size; j++) pixels[i * size + j] = src[j] / 127.5 - 1;
       if (label && labels) label.set(labels.subarray(index * labelDim, (index + 1) * labelDim), i * labelDim);
     }
-    return { images: tf.tensor4d(pixels, [n, r, r, 3]), label: label ? tf.tensor2d(label, [n, labelDim]) : undefined };
+    let images = tf.tensor4d(pixels, [n, r, r, 3]);
+    // Progressive growing: reals at the trained resolution, by the generator's own filtered down-sampling.
+    for (let size = r; this.growthNow && size > this.growthNow.resolution; size /= 2) images = Down2x(images);
+    return { images, label: label ? tf.tensor2d(label, [n, labelDim]) : undefined };
   }
 
   /** Generator inputs for `n` fakes: latents, style-mixing matrix, noise, labels drawn from the data set. */
@@ -225,6 +253,9 @@ export class TrainingRun {
     return { z, zMix, mix: tf.tensor2d(mixValues, [n, numWs]), noise, label };
   }
 
+  /** Growth state of the step being run (set at the start of each step). */
+  private growthNow: GrowthProgress | undefined;
+
   /** Runs G (mapping both latents, mixing, synthesis); also returns ws and the batch mean of w. */
   private generate(inputs: ReturnType<TrainingRun["fakeInputs"]>): { images: tf.Tensor4D; ws: tf.Tensor3D; wMean: tf.Tensor1D } {
     const n = inputs.z.shape[0];
@@ -233,7 +264,7 @@ export class TrainingRun {
     const [w, wMix] = tf.split(both, [n, n], 0) as [tf.Tensor2D, tf.Tensor2D];
     const m = tf.expandDims(inputs.mix, 2);
     const ws = tf.add(tf.mul(tf.expandDims(w, 1), tf.sub(1, m)), tf.mul(tf.expandDims(wMix, 1), m)) as tf.Tensor3D;
-    const images = this.G.synthesis(ws, inputs.noise, tf.ones([n, 1]));
+    const images = this.G.synthesis(ws, inputs.noise, tf.ones([n, 1]), this.growthNow);
     return { images, ws, wMean: tf.mean(w, 0) as tf.Tensor1D };
   }
 
@@ -291,6 +322,8 @@ export class TrainingRun {
     let r1: number | null = null;
     let pathLength: number | null = null;
     let realSign = 0;
+    const growth = ProgressiveGrowth(o, this.config.resolution, this.imagesSeen);
+    this.growthNow = growth;
 
     // Gmain.
     tf.tidy(() => {
@@ -300,7 +333,7 @@ export class TrainingRun {
       const { value, grads } = tf.variableGrads(() => {
         const fake = this.generate(inputs);
         wMeanPart = tf.keep(tf.mul(fake.wMean, this.partScale) as tf.Tensor1D);
-        return tf.mul(GeneratorMainLoss(DiscriminatorScores(this.D, fake.images, inputs.label, augment)), this.partScale) as tf.Scalar;
+        return tf.mul(GeneratorMainLoss(DiscriminatorScores(this.D, fake.images, inputs.label, augment, growth)), this.partScale) as tf.Scalar;
       }, this.gVars);
       const reduced = this.reduce([...this.gVars.map((v) => grads[v.name] ?? null), wMeanPart], [value.dataSync()[0]]);
       lossG = reduced.stats[0];
@@ -320,7 +353,12 @@ export class TrainingRun {
         if (this.shard && m % this.shard.count !== 0) throw new Error(`path length: half the batch (${m}) must split into ${this.shard.count} workers`);
         const inputs = this.partInputs(this.fakeInputs(m));
         const r = this.config.resolution;
-        const plNoise: tf.Tensor4D = this.part(tf.div(tf.tensor4d(this.random.normal(RandomPurpose.PathLengthNoise, m * r * r * 3), [m, r, r, 3]), r) as tf.Tensor4D);
+        let plNoise: tf.Tensor4D = this.part(tf.div(tf.tensor4d(this.random.normal(RandomPurpose.PathLengthNoise, m * r * r * 3), [m, r, r, 3]), r) as tf.Tensor4D);
+        if (growth) {
+          // Same draws at every phase; crop to the trained size, keeping the 1/sqrt(H W) normalisation.
+          const g = growth.resolution;
+          plNoise = tf.mul(tf.slice(plNoise, [0, 0, 0, 0], [plNoise.shape[0], g, g, 3]), r / g) as tf.Tensor4D;
+        }
         const mPart = inputs.z.shape[0];
         let mean = 0;
         const { grads } = tf.variableGrads(() => {
@@ -329,7 +367,7 @@ export class TrainingRun {
           const [w, wMix] = tf.split(both, [mPart, mPart], 0) as [tf.Tensor2D, tf.Tensor2D];
           const mix = tf.expandDims(inputs.mix, 2);
           const ws = tf.add(tf.mul(tf.expandDims(w, 1), tf.sub(1, mix)), tf.mul(tf.expandDims(wMix, 1), mix)) as tf.Tensor3D;
-          const pl = PathLengthPenalty(this.G, ws, inputs.noise, tf.ones([mPart, 1]), plNoise, this.plMean);
+          const pl = PathLengthPenalty(this.G, ws, inputs.noise, tf.ones([mPart, 1]), plNoise, this.plMean, growth);
           mean = pl.meanLength.dataSync()[0] * this.partScale;
           return tf.mul(pl.penalty, o.plWeight * o.plInterval * this.partScale) as tf.Scalar;
         }, this.gVars);
@@ -353,8 +391,8 @@ export class TrainingRun {
       const augment = this.augmentFn();
       let realScores: tf.Tensor2D | null = null;
       const { value, grads } = tf.variableGrads(() => {
-        const fakeScores = DiscriminatorScores(this.D, fake.images, fake.label, augment);
-        realScores = tf.keep(DiscriminatorScores(this.D, real.images, real.label, augment));
+        const fakeScores = DiscriminatorScores(this.D, fake.images, fake.label, augment, growth);
+        realScores = tf.keep(DiscriminatorScores(this.D, real.images, real.label, augment, growth));
         return tf.mul(DiscriminatorMainLoss(fakeScores, realScores), this.partScale) as tf.Scalar;
       }, this.dVars);
       const reduced = this.reduce(this.dVars.map((v) => grads[v.name] ?? null), [value.dataSync()[0], tf.sum(tf.sign(realScores!)).dataSync()[0]]);
@@ -374,7 +412,7 @@ export class TrainingRun {
         const real = { images: this.part(realAll.images), label: realAll.label && this.part(realAll.label) };
         const augment = this.augmentFn();
         const { value, grads } = tf.variableGrads(() => {
-          const penalty = R1Penalty(this.D, real.images, real.label, augment);
+          const penalty = R1Penalty(this.D, real.images, real.label, augment, growth);
           return tf.mul(penalty, (this.gamma / 2) * o.r1Interval * this.partScale) as tf.Scalar;
         }, this.dVars);
         const reduced = this.reduce(this.dVars.map((v) => grads[v.name] ?? null), [value.dataSync()[0]]);
@@ -387,7 +425,7 @@ export class TrainingRun {
     UpdateEma(this.Gema.variables, this.G.variables, EmaBeta(n, this.imagesSeen, { halfLifeKimg: EffectiveEmaKimg(o), rampup: o.emaRampup }));
     this.imagesSeen += n;
     this.step++;
-    return { lossG, lossD, r1, pathLength, realSign, augmentP: this.augmentation?.p ?? 0 };
+    return { lossG, lossD, r1, pathLength, realSign, augmentP: this.augmentation?.p ?? 0, ...(growth ? { growth } : {}) };
   }
 
   /** Frees every tensor of the run. */

@@ -71,7 +71,7 @@ export function TrainCommand(): Command {
     .addOption(new Option("--pl-weight <w>", "path-length regularisation weight, 0 = off (default: 0; paper256 2)").argParser(NonNegativeNumber("--pl-weight")))
     .addOption(new Option("--mixing <p>", "style-mixing probability (default: 0.9)").argParser(NonNegativeNumber("--mixing")))
     .option("--cond", "condition on the data set's labels (named label controls on export) (default: off)")
-    .option("--progressive", "progressive growing (default: off; not available in this version)")
+    .option("--progressive", "progressive growing: train at 8x8 for 100 kimg, then per doubling a 100-kimg fade-in and a 100-kimg stable phase (default: off)")
     .addOption(new Option("--aug <mode>", "augmentation: ada (adaptive, target r_t 0.6) or none").choices(["ada", "none"]).default("ada"))
     .option("--resume", "continue the run in --out from its checkpoint exactly (weights, EMA, optimiser, ADA p, kimg, RNG) (default: off)")
     .addOption(new Option("--backend <name>", "auto (gpu, node, then wasm), gpu (@tensorflow/tfjs-node-gpu, CUDA 11.x + cuDNN 8), node (@tensorflow/tfjs-node), wasm, cpu").choices(["auto", "gpu", "node", "wasm", "cpu"]).default("auto"))
@@ -86,7 +86,6 @@ export function TrainCommand(): Command {
 }
 
 async function RunTrainAsync(flags: TrainFlags): Promise<void> {
-  if (flags.progressive) throw new CliUsageError("--progressive: progressive growing is not available in this version (train at the target resolution)");
   if (flags.mixing !== undefined && flags.mixing > 1) throw new CliUsageError(`--mixing must be in 0..1, got ${flags.mixing}`);
   const trainer = await import("@npc-faces/trainer");
   const { LoadTrainingDataAsync } = await import("../../training/loadTrainingData.js");
@@ -94,7 +93,7 @@ async function RunTrainAsync(flags: TrainFlags): Promise<void> {
   try {
     options = trainer.ResolveTrainingOptions({
       preset: flags.preset, kimg: flags.kimg, batch: flags.batch, gamma: flags.gamma, learningRate: flags.lr, plWeight: flags.plWeight,
-      styleMixing: flags.mixing, cond: flags.cond ?? false, aug: flags.aug, seed: flags.seed, backend: flags.backend, workers: flags.workers, tickKimg: flags.tick, snapshotTicks: flags.snap,
+      styleMixing: flags.mixing, cond: flags.cond ?? false, progressive: flags.progressive ?? false, aug: flags.aug, seed: flags.seed, backend: flags.backend, workers: flags.workers, tickKimg: flags.tick, snapshotTicks: flags.snap,
     });
   } catch (error) {
     throw new CliUsageError((error as Error).message);
