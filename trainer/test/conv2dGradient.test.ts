@@ -81,3 +81,18 @@ describe("Conv2dSame custom gradient", () => {
     }
   });
 });
+
+describe("Conv2dSame filterGradient: false", () => {
+  it("keeps the input gradient exactly and returns a zero filter gradient (wasm)", async () => {
+    await InitializeTfjsBackendAsync("wasm");
+    const x = Normal(21, [2, 5, 5, 3]) as tf.Tensor4D;
+    const w = Normal(22, [3, 3, 3, 4]) as tf.Tensor4D;
+    const r = Normal(23, [2, 5, 5, 4]);
+    const grads = (filterGradient: boolean) => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(Conv2dSame(a as tf.Tensor4D, b as tf.Tensor4D, { filterGradient }), r)))([x, w]);
+    const [dxFull, dwFull] = grads(true);
+    const [dx, dw] = grads(false);
+    expect(Array.from(dx.dataSync())).toEqual(Array.from(dxFull.dataSync()));
+    expect(tf.max(tf.abs(dw)).dataSync()[0]).toBe(0);
+    expect(tf.max(tf.abs(dwFull)).dataSync()[0]).toBeGreaterThan(0);
+  });
+});

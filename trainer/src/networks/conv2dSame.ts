@@ -24,7 +24,17 @@ type Padding2D = readonly [readonly [number, number], readonly [number, number]]
  * gradient made only of forward convolutions and transposes/reverses of the small operands.
  */
 export function Conv2dPadded(x: tf.Tensor4D, w: tf.Tensor4D, padding: Padding2D): tf.Tensor4D {
-  return ConvCustom(x, w, padding);
+  return ConvCustom(x, w, padding, true);
+}
+
+/** Options of {@link Conv2dSame}. */
+export interface Conv2dOptions {
+  /**
+   * False: the gradient with respect to `w` is returned as zeros without computing it (tf.customGrad computes
+   * every input's gradient eagerly). For a network whose weights are constants of this backward pass, e.g. D
+   * in the generator step; the input gradient and everything higher-order stay exact. Default true.
+   */
+  readonly filterGradient?: boolean;
 }
 
 /** flip(w)^T in plain JS: wT[a, b, o, i] = w[kh-1-a, kw-1-b, i, o], in 32x32 tiles (cache-friendly). */
@@ -67,8 +77,8 @@ function TfjsPadding(p: Padding2D): "valid" | [[number, number], [number, number
   return [[0, 0], [p[0][0], p[0][1]], [p[1][0], p[1][1]], [0, 0]];
 }
 
-function ConvCustom(x: tf.Tensor4D, w: tf.Tensor4D, padding: Padding2D): tf.Tensor4D {
-  const key = `${padding[0][0]},${padding[0][1]},${padding[1][0]},${padding[1][1]}`;
+function ConvCustom(x: tf.Tensor4D, w: tf.Tensor4D, padding: Padding2D, filterGradient: boolean): tf.Tensor4D {
+  const key = `${padding[0][0]},${padding[0][1]},${padding[1][0]},${padding[1][1]},${filterGradient}`;
   let f = customCache.get(key);
   if (!f) {
     const [[pt, pb], [pl, pr]] = padding;
@@ -85,12 +95,13 @@ function ConvCustom(x: tf.Tensor4D, w: tf.Tensor4D, padding: Padding2D): tf.Tens
           // Input gradient: correlation of dy with the flipped, in/out-swapped kernel; the complementary padding
           // makes the output exactly x's size (for 'same' it is 'same' again).
           const wT = FlipSwap(ws);
-          const dx = ConvCustom(g, wT, [[kh - 1 - pt, kh - 1 - pb], [kw - 1 - pl, kw - 1 - pr]]);
+          const dx = ConvCustom(g, wT, [[kh - 1 - pt, kh - 1 - pb], [kw - 1 - pl, kw - 1 - pr]], true);
+          if (!filterGradient) return [dx, tf.zerosLike(ws)];
           // Filter gradient: batch and channels swap roles and dy becomes the (large) kernel. Only x, dy and the
           // small result are transposed (large transposes are slow on wasm, see ENVIRONMENT.md).
           const xT = tf.transpose(xs, [3, 1, 2, 0]) as tf.Tensor4D; // [Cin, H, W, N]
           const dyT = tf.transpose(g, [1, 2, 0, 3]) as tf.Tensor4D; // [Ho, Wo, N, Cout]
-          const dw = tf.transpose(ConvCustom(xT, dyT, padding), [1, 2, 0, 3]) as tf.Tensor4D; // [kh, kw, Cin, Cout]
+          const dw = tf.transpose(ConvCustom(xT, dyT, padding, true), [1, 2, 0, 3]) as tf.Tensor4D; // [kh, kw, Cin, Cout]
           return [dx, dw];
         },
       };
@@ -104,10 +115,10 @@ function ConvCustom(x: tf.Tensor4D, w: tf.Tensor4D, padding: Padding2D): tf.Tens
  * Stride-1 convolution with 'same' zero padding: x NHWC [N, H, W, Cin], w HWIO [kh, kw, Cin, Cout] (odd kh, kw)
  * -> [N, H, W, Cout]. Differentiable to any order on every backend (custom gradient, see the file comment).
  */
-export function Conv2dSame(x: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
+export function Conv2dSame(x: tf.Tensor4D, w: tf.Tensor4D, options: Conv2dOptions = {}): tf.Tensor4D {
   const [kh, kw] = w.shape;
   if (kh % 2 !== 1 || kw % 2 !== 1) throw new Error(`Conv2dSame: kernel must be odd-sized, got ${kh}x${kw}`);
   const ph = (kh - 1) / 2;
   const pw = (kw - 1) / 2;
-  return ConvCustom(x, w, [[ph, ph], [pw, pw]]);
+  return ConvCustom(x, w, [[ph, ph], [pw, pw]], options.filterGradient ?? true);
 }

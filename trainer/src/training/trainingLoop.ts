@@ -330,11 +330,18 @@ export class TrainingRun {
       const inputs = this.partInputs(this.fakeInputs(n));
       const augment = this.augmentFn();
       let wMeanPart: tf.Tensor1D | null = null;
-      const { value, grads } = tf.variableGrads(() => {
-        const fake = this.generate(inputs);
-        wMeanPart = tf.keep(tf.mul(fake.wMean, this.partScale) as tf.Tensor1D);
-        return tf.mul(GeneratorMainLoss(DiscriminatorScores(this.D, fake.images, inputs.label, augment, growth)), this.partScale) as tf.Scalar;
-      }, this.gVars);
+      this.D.weightGradients = false; // D's weights are constants here: skip its filter gradients
+      let value: tf.Scalar;
+      let grads: tf.NamedTensorMap;
+      try {
+        ({ value, grads } = tf.variableGrads(() => {
+          const fake = this.generate(inputs);
+          wMeanPart = tf.keep(tf.mul(fake.wMean, this.partScale) as tf.Tensor1D);
+          return tf.mul(GeneratorMainLoss(DiscriminatorScores(this.D, fake.images, inputs.label, augment, growth)), this.partScale) as tf.Scalar;
+        }, this.gVars));
+      } finally {
+        this.D.weightGradients = true;
+      }
       const reduced = this.reduce([...this.gVars.map((v) => grads[v.name] ?? null), wMeanPart], [value.dataSync()[0]]);
       lossG = reduced.stats[0];
       this.checkFinite("the generator loss", lossG);
