@@ -3,7 +3,7 @@
  * onnxruntime-node, against the floor = GFLOP per face / the peak GFLOP/s onnxruntime-node reaches on this
  * machine for a large 3x3 convolution (measured in the same run).
  */
-import { mkdirSync, readFileSync, existsSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { FaceGenerator, type FaceRequest } from "@npc-faces/runtime";
 import { CreateNodeBackend } from "@npc-faces/runtime/node";
@@ -64,12 +64,15 @@ export async function MeasurePeakConvGflopsAsync(): Promise<{ gflops: number; sh
   return best;
 }
 
-/** Untrained model of a preset, exported once into the bench cache `.tmp/bench-models/<preset>-untrained.onnx` (exports are deterministic). */
+const ExportedThisRun = new Map<string, Uint8Array>();
+
+/**
+ * Untrained model of a preset, exported afresh once per bench run (so the figures always measure the current
+ * exporter) and written to `.tmp/bench-models/<preset>-untrained.onnx` for sections that need a file.
+ */
 export async function PresetModelAsync(preset: string, config: GeneratorConfig): Promise<Uint8Array> {
-  const dir = join(process.cwd(), ".tmp", "bench-models");
-  const path = join(dir, `${preset}-untrained.onnx`);
-  if (existsSync(path)) return readFileSync(path);
-  mkdirSync(dir, { recursive: true });
+  const cached = ExportedThisRun.get(preset);
+  if (cached) return cached;
   const weights = InitializeGeneratorWeights(config, 1);
   const bytes = ExportGeneratorOnnx({
     config,
@@ -78,7 +81,10 @@ export async function PresetModelAsync(preset: string, config: GeneratorConfig):
     controls: UnsupervisedControls(config, weights, 4),
     provenance: { trained: false, licenses: [], credits: [], kimg: 0, tool: "npc-faces bench" },
   });
-  await WriteFileAtomicAsync(path, bytes);
+  const dir = join(process.cwd(), ".tmp", "bench-models");
+  mkdirSync(dir, { recursive: true });
+  await WriteFileAtomicAsync(join(dir, `${preset}-untrained.onnx`), bytes);
+  ExportedThisRun.set(preset, bytes);
   return bytes;
 }
 
