@@ -395,11 +395,13 @@ export class TrainingRun {
       });
       const realAll = this.realBatch(n);
       const real = { images: this.part(realAll.images), label: realAll.label && this.part(realAll.label) };
-      const augment = this.augmentFn();
+      // Independent draws for fakes and reals (as ADA): one shared draw would give fake[i] and real[i] the same transform.
+      const augmentFake = this.augmentFn();
+      const augmentReal = this.augmentFn();
       let realScores: tf.Tensor2D | null = null;
       const { value, grads } = tf.variableGrads(() => {
-        const fakeScores = DiscriminatorScores(this.D, fake.images, fake.label, augment, growth);
-        realScores = tf.keep(DiscriminatorScores(this.D, real.images, real.label, augment, growth));
+        const fakeScores = DiscriminatorScores(this.D, fake.images, fake.label, augmentFake, growth);
+        realScores = tf.keep(DiscriminatorScores(this.D, real.images, real.label, augmentReal, growth));
         return tf.mul(DiscriminatorMainLoss(fakeScores, realScores), this.partScale) as tf.Scalar;
       }, this.dVars);
       const reduced = this.reduce(this.dVars.map((v) => grads[v.name] ?? null), [value.dataSync()[0], tf.sum(tf.sign(realScores!)).dataSync()[0]]);
