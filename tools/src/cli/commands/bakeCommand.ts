@@ -5,7 +5,6 @@
  * included) before the output folder is touched, and reports.
  */
 import { Command, InvalidArgumentError, Option } from "commander";
-import cliProgress from "cli-progress";
 import { IsNpcFacesError, type ModelMetadata } from "@npc-faces/runtime";
 import type { BakeOptions, BakePlan } from "../../bake/bakeSeeds.js";
 import { FormatSeedList } from "../../bake/seedList.js";
@@ -13,7 +12,8 @@ import { ParseShard, type BakeShard } from "../../bake/shard.js";
 import { ParseAtlasSize, type AtlasSize } from "../../bake/atlasPacker.js";
 import { ToolName } from "../../toolInfo.js";
 import { CollectControl, IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeed, ParseSeedListArgument } from "../argParsers.js";
-import { CliFailure, CliInterrupted, CliUsageError } from "../cliErrors.js";
+import { CreateBakeProgressBar, InstallInterruptHandler } from "../bakeProgress.js";
+import { CliFailure, CliUsageError } from "../cliErrors.js";
 import { FormatBytes } from "../cliFormat.js";
 
 /** Parsed flags of `npc-faces bake`. */
@@ -191,31 +191,8 @@ async function RunManifestBakeAsync(flags: BakeFlags & { model: string; manifest
   }
   for (const warning of plan.warnings) process.stderr.write(`${ToolName}: warning: ${warning}\n`);
 
-  const bar =
-    flags.progress && process.stderr.isTTY
-      ? new cliProgress.SingleBar(
-          {
-            stream: process.stderr,
-            format: "bake |{bar}| {value}/{total} faces ({cached} cached) | {speed} faces/s | ETA {eta_formatted}",
-            hideCursor: true,
-            clearOnComplete: true,
-            etaBuffer: 32,
-          },
-          cliProgress.Presets.shades_classic,
-        )
-      : undefined;
-  const interrupt = new AbortController();
-  const onInterrupt = (): void => {
-    if (!interrupt.signal.aborted) {
-      interrupt.abort(new CliInterrupted("interrupted; the faces written so far are complete and will be reused"));
-      return;
-    }
-    bar?.stop();
-    RemovePendingTempFilesSync();
-    process.stderr.write(`${ToolName}: error: interrupted\n`);
-    process.exit(130);
-  };
-  process.on("SIGINT", onInterrupt);
+  const bar = CreateBakeProgressBar(flags.progress, "bake |{bar}| {value}/{total} faces ({cached} cached) | {speed} faces/s | ETA {eta_formatted}");
+  const { interrupt, remove: removeInterruptHandler } = InstallInterruptHandler(bar, "interrupted; the faces written so far are complete and will be reused", RemovePendingTempFilesSync);
   let bakeStarted = 0;
   let started = false;
   let summary;
@@ -237,7 +214,7 @@ async function RunManifestBakeAsync(flags: BakeFlags & { model: string; manifest
     if (error instanceof ManifestBakeError) throw new CliFailure(`--out: ${error.message}`);
     throw error;
   } finally {
-    process.off("SIGINT", onInterrupt);
+    removeInterruptHandler();
     bar?.stop();
   }
   const rate = summary.seconds > 0 ? summary.baked / summary.seconds : 0;
@@ -300,33 +277,10 @@ async function RunBakeAsync(flags: BakeFlags & { model: string; seeds: number[];
     }
 
     const total = plan.seeds.length;
-    const bar =
-      flags.progress && process.stderr.isTTY
-        ? new cliProgress.SingleBar(
-            {
-              stream: process.stderr,
-              format: "bake |{bar}| {value}/{total} faces | {speed} faces/s | ETA {eta_formatted}",
-              hideCursor: true,
-              clearOnComplete: true,
-              etaBuffer: 32,
-            },
-            cliProgress.Presets.shades_classic,
-          )
-        : undefined;
+    const bar = CreateBakeProgressBar(flags.progress, "bake |{bar}| {value}/{total} faces | {speed} faces/s | ETA {eta_formatted}");
     // Ctrl-C stops after the file being written (so no half-written temporary file is left); a second Ctrl-C
     // exits at once, removing the temporary file of the write in progress.
-    const interrupt = new AbortController();
-    const onInterrupt = (): void => {
-      if (!interrupt.signal.aborted) {
-        interrupt.abort(new CliInterrupted("interrupted; the files written so far are complete"));
-        return;
-      }
-      bar?.stop();
-      RemovePendingTempFilesSync();
-      process.stderr.write(`${ToolName}: error: interrupted\n`);
-      process.exit(130);
-    };
-    process.on("SIGINT", onInterrupt);
+    const { interrupt, remove: removeInterruptHandler } = InstallInterruptHandler(bar, "interrupted; the files written so far are complete", RemovePendingTempFilesSync);
     const started = performance.now();
     bar?.start(total, 0, { speed: "0.0" });
     let summary;
@@ -343,7 +297,7 @@ async function RunBakeAsync(flags: BakeFlags & { model: string; seeds: number[];
       if (error instanceof OutputFolderError) throw new CliFailure(`--out: ${error.message}`);
       throw error;
     } finally {
-      process.off("SIGINT", onInterrupt);
+      removeInterruptHandler();
       bar?.stop();
     }
     const rate = summary.seconds > 0 ? summary.count / summary.seconds : 0;
