@@ -105,14 +105,7 @@ export async function StartSampleServerAsync(options: SampleServerOptions = {}):
       else response.destroy();
     });
   });
-  await new Promise<void>((resolvePromise, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? DefaultPort, SampleHost, () => {
-      server.off("error", reject);
-      resolvePromise();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await ListenAsync(server, options.port ?? DefaultPort, SampleHost);
   return { url: `http://${SampleHost}:${port}/`, port, model, closeAsync: () => CloseServerAsync(server) };
 }
 
@@ -182,6 +175,18 @@ function SendText(response: ServerResponse, status: number, text: string): void 
   const body = Buffer.from(text + "\n");
   response.writeHead(status, { ...IsolationHeaders, "Content-Type": MimeTypes[".txt"], "Content-Length": body.length });
   response.end(body);
+}
+
+/** Listens on `host`:`port` (0: any free port); resolves with the port actually bound, rejects on a listen error. */
+export async function ListenAsync(server: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolvePromise();
+    });
+  });
+  return (server.address() as AddressInfo).port;
 }
 
 /** Stops listening and closes open (keep-alive) connections. */

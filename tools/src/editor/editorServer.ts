@@ -11,7 +11,6 @@
  */
 import { readFile, realpath, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { createReadStream } from "node:fs";
 import { extname } from "node:path";
@@ -25,7 +24,7 @@ import {
   type FaceManifest,
   type ModelMetadata,
 } from "@npc-faces/runtime";
-import { CloseServerAsync, DecodeUrlPath, IsolationHeaders, MimeTypes, ResolveInsideAsync } from "@npc-faces/samples/server";
+import { CloseServerAsync, DecodeUrlPath, IsolationHeaders, ListenAsync, MimeTypes, ResolveInsideAsync } from "@npc-faces/samples/server";
 import { WriteFileAtomicAsync } from "../bake/atomicWrite.js";
 import { EditorApi, type ManifestResponse, type ModelInfoResponse, type ProblemsResponse, type SaveResponse } from "./page/editorApi.js";
 
@@ -143,14 +142,7 @@ export async function StartEditorServerAsync(options: EditorServerOptions): Prom
       else response.destroy();
     });
   });
-  await new Promise<void>((resolvePromise, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? DefaultEditorPort, host, () => {
-      server.off("error", reject);
-      resolvePromise();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await ListenAsync(server as Server, options.port ?? DefaultEditorPort, host);
   const shownHost = host.includes(":") ? `[${host}]` : host;
   return { url: `http://${shownHost}:${port}/`, port, root, manifestPath, modelInfo, closeAsync: () => CloseServerAsync(server as Server) };
 }
