@@ -3,7 +3,7 @@
  * the reader never looks at them) and a metadata document, each overridable.
  */
 import onnxProto from "onnx-proto";
-import { ExpectedInputNames, ExpectedOutputNames, FormatName, FormatVersion, MetadataKey, type ModelMetadata } from "@npc-faces/runtime";
+import { ExpectedInputNames, ExpectedOutputNames, FormatName, FormatVersion, MetadataKey, type ModelMetadata, type NpcFacesError } from "@npc-faces/runtime";
 
 // onnx-proto is CommonJS: its namespace is reachable only through the default export under ESM.
 const { onnx } = onnxProto;
@@ -30,6 +30,16 @@ export function SampleMetadata(overrides: Partial<ModelMetadata> = {}): ModelMet
     provenance: { trained: false, licenses: [], credits: [], kimg: 0, tool: "test" },
     ...overrides,
   };
+}
+
+/** The NpcFacesError that `action` throws (fails the test when it throws nothing). */
+export function ErrorOf(action: () => unknown): NpcFacesError {
+  try {
+    action();
+  } catch (error) {
+    return error as NpcFacesError;
+  }
+  throw new Error("expected an error");
 }
 
 /** A conditional variant: one 3-value attribute and one scalar attribute (labelDim 4). */

@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ReadOnnxModel, type NpcFacesError } from "@npc-faces/runtime";
-import { CraftOnnxModel, PngHeader, PseudoRandomBytes, SampleMetadata } from "./onnxFixtures.js";
-
-function ErrorOf(action: () => unknown): NpcFacesError {
-  try {
-    action();
-  } catch (error) {
-    return error as NpcFacesError;
-  }
-  throw new Error("expected an error");
-}
+import { CraftOnnxModel, ErrorOf, PngHeader, PseudoRandomBytes, SampleMetadata } from "./onnxFixtures.js";
 
 describe("ReadOnnxModel", () => {
   it("reads header, metadata_props and the graph interface of a valid model", () => {

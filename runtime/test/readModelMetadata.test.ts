@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ExpectedInputNames, ReadModelFile, ReadModelMetadata, type NpcFacesError } from "@npc-faces/runtime";
-import { ConditionalMetadata, CraftOnnxModel, PngHeader, SampleMetadata } from "./onnxFixtures.js";
-
-function ErrorOf(action: () => unknown): NpcFacesError {
-  try {
-    action();
-  } catch (error) {
-    return error as NpcFacesError;
-  }
-  throw new Error("expected an error");
-}
+import { ExpectedInputNames, ReadModelFile, ReadModelMetadata } from "@npc-faces/runtime";
+import { ConditionalMetadata, CraftOnnxModel, ErrorOf, PngHeader, SampleMetadata } from "./onnxFixtures.js";
 
 describe("ReadModelMetadata", () => {
   it("returns the validated metadata of a valid model", () => {

@@ -4,30 +4,15 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { FormatName, FormatVersion, type ModelMetadata } from "@npc-faces/runtime";
+import type { ModelMetadata } from "@npc-faces/runtime";
+import { SampleMetadata } from "../../../runtime/test/onnxFixtures.js";
 
-/** A valid metadata document: 16x16, 4 w layers, controls `smile` and `age`. */
+/** A valid metadata document: 16x16, 4 w layers, controls `smile` and `age`; trained, with a dataset and credits. */
 export function TestMetadata(overrides: Partial<ModelMetadata> = {}): ModelMetadata {
-  return {
-    format: FormatName,
-    formatVersion: FormatVersion,
-    name: "fixture",
-    resolution: 16,
-    zDim: 8,
-    wDim: 8,
-    numWs: 4,
-    labelDim: 0,
-    noiseResolutions: [4, 8, 8],
-    controls: [
-      { name: "smile", label: "Smile", kind: "sefa", min: -3, max: 3, default: 0, layers: [0, 1] },
-      { name: "age", label: "Age", kind: "sefa", min: -2, max: 2, default: 0.5, layers: [2, 3] },
-    ],
-    labels: [],
-    defaults: { psi: 0.7, noiseStrength: 1 },
-    architecture: {},
+  return SampleMetadata({
     provenance: { trained: true, dataset: "fixture-set", licenses: ["CC0"], credits: ["someone"], kimg: 100, tool: "test" },
     ...overrides,
-  };
+  });
 }
 
 /** The built CLI entry (`npm test` builds first; `npx tsc -b tools` by hand). */
