@@ -5,14 +5,11 @@
  * page cross-origin isolated (COOP/COEP: needed for SharedArrayBuffer, i.e. onnxruntime-web's WASM threads) and
  * the page's origin a "potentially trustworthy" one (127.0.0.1: needed for WebGPU without HTTPS).
  */
-import { createReadStream } from "node:fs";
 import { realpath, stat } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { extname, join, sep } from "node:path";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { pathToFileURL } from "node:url";
+import { CloseServerAsync, DecodeUrlPath, IsolationHeaders, ListenAsync, MimeTypes, ResolveInsideAsync, ResolveSampleModelAsync, SendFileAsync, type SampleModel } from "@npc-faces/tools";
 import { DefaultOutDir } from "./build.js";
-import { ResolveSampleModelAsync, type SampleModel } from "./sampleModel.js";
 
 /** The only host the server listens on: nothing outside this machine can reach it. */
 export const SampleHost = "127.0.0.1";
@@ -36,32 +33,6 @@ export interface SampleConfig {
   readonly trained: boolean;
   readonly origin: SampleModel["origin"];
 }
-
-/** Content types by file extension; anything else is served as bytes. */
-export const MimeTypes: Readonly<Record<string, string>> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".mjs": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".json": "application/json; charset=utf-8",
-  ".map": "application/json; charset=utf-8",
-  ".wasm": "application/wasm",
-  ".onnx": "application/octet-stream",
-  ".png": "image/png",
-  ".svg": "image/svg+xml",
-  ".ico": "image/x-icon",
-  ".txt": "text/plain; charset=utf-8",
-};
-
-/** Headers on every response. */
-export const IsolationHeaders: Readonly<Record<string, string>> = {
-  "Cross-Origin-Opener-Policy": "same-origin",
-  "Cross-Origin-Embedder-Policy": "require-corp",
-  "Cross-Origin-Resource-Policy": "same-origin",
-  "X-Content-Type-Options": "nosniff",
-  // A rebuilt sample must never be mixed with a cached old bundle.
-  "Cache-Control": "no-cache",
-};
 
 /** Options of {@link StartSampleServerAsync}. */
 export interface SampleServerOptions {
@@ -126,75 +97,13 @@ async function HandleRequestAsync(request: IncomingMessage, response: ServerResp
   if (file === undefined) return SendText(response, 404, "not found");
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) return SendText(response, 404, "not found");
-  response.writeHead(200, {
-    ...IsolationHeaders,
-    "Content-Type": MimeTypes[extname(file).toLowerCase()] ?? "application/octet-stream",
-    "Content-Length": info.size,
-  });
-  if (request.method === "HEAD") {
-    response.end();
-    return;
-  }
-  await new Promise<void>((resolvePromise, reject) => {
-    const stream = createReadStream(file);
-    stream.on("error", reject);
-    response.on("close", () => {
-      stream.destroy();
-      resolvePromise();
-    });
-    stream.pipe(response);
-  });
-}
-
-/**
- * Decodes the path part of a request URL, or undefined when it could escape the root: `..` segments (also
- * percent-encoded), backslashes, NUL bytes or malformed escapes.
- */
-export function DecodeUrlPath(url: string): string | undefined {
-  const raw = url.split(/[?#]/, 1)[0];
-  let path: string;
-  try {
-    path = decodeURIComponent(raw);
-  } catch {
-    return undefined;
-  }
-  if (!path.startsWith("/") || path.includes("\0") || path.includes("\\")) return undefined;
-  if (path.split("/").some((segment) => segment === "..")) return undefined;
-  return path;
-}
-
-/** Joins `urlPath` onto `root` and follows symlinks; undefined when the result is outside `root` or missing. */
-export async function ResolveInsideAsync(root: string, urlPath: string): Promise<string | undefined> {
-  const candidate = join(root, ...urlPath.split("/").filter((s) => s !== "" && s !== "."));
-  const real = await realpath(candidate).catch(() => undefined);
-  if (real === undefined || (real !== root && !real.startsWith(root + sep))) return undefined;
-  return real;
+  await SendFileAsync(response, file, info.size, request.method === "HEAD");
 }
 
 function SendText(response: ServerResponse, status: number, text: string): void {
   const body = Buffer.from(text + "\n");
   response.writeHead(status, { ...IsolationHeaders, "Content-Type": MimeTypes[".txt"], "Content-Length": body.length });
   response.end(body);
-}
-
-/** Listens on `host`:`port` (0: any free port); resolves with the port actually bound, rejects on a listen error. */
-export async function ListenAsync(server: Server, port: number, host: string): Promise<number> {
-  await new Promise<void>((resolvePromise, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolvePromise();
-    });
-  });
-  return (server.address() as AddressInfo).port;
-}
-
-/** Stops listening and closes open (keep-alive) connections. */
-export function CloseServerAsync(server: Server): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    server.close((error) => (error ? reject(error) : resolvePromise()));
-    server.closeAllConnections();
-  });
 }
 
 /** `--port N` / `--port=N` / `PORT`, and `--model FILE` / `--model=FILE`. */

@@ -29,3 +29,9 @@ export * from "./bake/esbuildNpcFacesPlugin.js";
 export * from "./editor/editorServer.js";
 export * from "./editor/editorBuild.js";
 export * from "./editor/page/editorApi.js";
+// Serving and bundling face pages (shared by the seed editor and the samples): static files with the
+// cross-origin isolation headers, listen/close helpers, the page + face worker bundle, the samples' model.
+export * from "./web/staticFiles.js";
+export * from "./web/httpServer.js";
+export * from "./web/bundleFacePage.js";
+export * from "./web/sampleModel.js";

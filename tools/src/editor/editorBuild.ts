@@ -5,11 +5,10 @@
  * changed since (esbuild's metafile lists every input; their modification times are compared), so a normal start
  * skips it and takes well under a second.
  */
-import { copyFile, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { build } from "esbuild";
-import { CopyOrtBinariesAsync, OrtFolder, WorkerEntry, WorkspaceSourcesPlugin } from "@npc-faces/samples/build";
-import { RepoRoot } from "@npc-faces/samples/sampleModel";
+import { BundleFacePageAsync } from "../web/bundleFacePage.js";
+import { RepoRoot } from "../web/sampleModel.js";
 
 /** The page's sources. */
 export const EditorPageSources = join(RepoRoot, "tools", "src", "editor", "page");
@@ -41,27 +40,17 @@ export async function BuildEditorPageAsync(options: { outDir?: string; force?: b
   const started = performance.now();
   const outDir = resolve(options.outDir ?? DefaultEditorPageDir);
   if (!options.force && (await IsUpToDateAsync(outDir))) return { outDir, rebuilt: false, milliseconds: performance.now() - started };
-  await mkdir(join(outDir, OrtFolder), { recursive: true });
   const builtAtMs = Date.now();
-  const result = await build({
-    entryPoints: { editor: join(EditorPageSources, "editorMain.ts"), faceWorker: WorkerEntry },
-    outdir: outDir,
-    absWorkingDir: RepoRoot,
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    // As the crowd sample: onnxruntime-web loads its WASM glue from the copied `ort/` files.
-    conditions: ["onnxruntime-web-use-extern-wasm", "import", "browser"],
-    sourcemap: "linked",
+  // As the crowd sample: the page, the plugin's face worker and onnxruntime-web's binaries in `ort/`.
+  const metafile = await BundleFacePageAsync({
+    pageName: "editor",
+    pageEntry: join(EditorPageSources, "editorMain.ts"),
+    indexHtml: join(EditorPageSources, "index.html"),
+    outDir,
     minify: options.minify ?? false,
-    metafile: true,
-    logLevel: "warning",
-    plugins: [WorkspaceSourcesPlugin()],
+    absWorkingDir: RepoRoot,
   });
-  await copyFile(join(EditorPageSources, "index.html"), join(outDir, "index.html"));
-  await CopyOrtBinariesAsync(join(outDir, OrtFolder));
-  const inputs = [...Object.keys(result.metafile.inputs).map((p) => resolve(RepoRoot, p)), join(EditorPageSources, "index.html")];
+  const inputs = [...Object.keys(metafile.inputs).map((p) => resolve(RepoRoot, p)), join(EditorPageSources, "index.html")];
   await writeFile(join(outDir, BuildInfoFile), JSON.stringify({ builtAtMs, inputs } satisfies BuildInfo));
   return { outDir, rebuilt: true, milliseconds: performance.now() - started };
 }

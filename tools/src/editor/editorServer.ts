@@ -11,9 +11,7 @@
  */
 import { readFile, realpath, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { createReadStream } from "node:fs";
-import { extname } from "node:path";
+import { dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import {
   CheckManifestAgainstModel,
   ManifestFormatName,
@@ -24,8 +22,9 @@ import {
   type FaceManifest,
   type ModelMetadata,
 } from "@npc-faces/runtime";
-import { CloseServerAsync, DecodeUrlPath, IsolationHeaders, ListenAsync, MimeTypes, ResolveInsideAsync } from "@npc-faces/samples/server";
 import { WriteFileAtomicAsync } from "../bake/atomicWrite.js";
+import { CloseServerAsync, ListenAsync } from "../web/httpServer.js";
+import { DecodeUrlPath, IsolationHeaders, MimeTypes, ResolveInsideAsync, SendFileAsync } from "../web/staticFiles.js";
 import { EditorApi, type ManifestResponse, type ModelInfoResponse, type ProblemsResponse, type SaveResponse } from "./page/editorApi.js";
 
 /** The address the editor listens on unless told another loopback one. */
@@ -189,20 +188,7 @@ async function HandleAsync(request: IncomingMessage, response: ServerResponse, c
   const file = urlPath === EditorApi.model ? context.modelPath : await ResolveInsideAsync(context.pageDir, urlPath === "/" ? "/index.html" : urlPath);
   const info = file === undefined ? undefined : await stat(file).catch(() => undefined);
   if (file === undefined || !info?.isFile()) return SendJson(response, 404, Problems("not found"));
-  response.writeHead(200, { ...IsolationHeaders, "Content-Type": MimeTypes[extname(file).toLowerCase()] ?? "application/octet-stream", "Content-Length": info.size });
-  if (method === "HEAD") {
-    response.end();
-    return;
-  }
-  await new Promise<void>((resolvePromise, reject) => {
-    const stream = createReadStream(file);
-    stream.on("error", reject);
-    response.on("close", () => {
-      stream.destroy();
-      resolvePromise();
-    });
-    stream.pipe(response);
-  });
+  await SendFileAsync(response, file, info.size, method === "HEAD");
 }
 
 async function SendManifestAsync(response: ServerResponse, context: Context, file: string): Promise<void> {

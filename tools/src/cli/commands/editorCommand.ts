@@ -58,7 +58,7 @@ async function RunEditorAsync(flags: EditorFlags): Promise<void> {
     if (error instanceof EditorRefusal) throw new CliUsageError(`--manifest ${error.message}`);
     throw error;
   }
-  const [{ BuildEditorPageAsync }, { ResolveSampleModelAsync }] = await Promise.all([import("../../editor/editorBuild.js"), import("@npc-faces/samples/sampleModel")]);
+  const [{ BuildEditorPageAsync }, { ResolveSampleModelAsync }] = await Promise.all([import("../../editor/editorBuild.js"), import("../../web/sampleModel.js")]);
   let modelPath: string;
   if (flags.model !== undefined) modelPath = resolve(flags.model);
   else modelPath = (await ResolveSampleModelAsync({ log: (line) => process.stderr.write(`${line}\n`) })).path;
