@@ -3,11 +3,11 @@
  * untrained `game64` export made once into `.tmp/` (so `npm start` works before any model is trained; the page
  * says "untrained" then). Node only.
  */
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, unlink } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ReadModelFile, type ModelMetadata } from "@npc-faces/runtime";
+import { WriteFileAtomicAsync } from "../bake/atomicWrite.js";
 
 /** The repository root (this file lives in `tools/src/web/` or `tools/dist/web/`). */
 export const RepoRoot = FindRepoRoot();
@@ -111,24 +111,6 @@ async function ExportUntrainedGame64Async(): Promise<Uint8Array> {
       notes: "untrained: random weights (seed 0), exported by the samples until models/default.onnx exists",
     },
   });
-}
-
-/** Writes into a temporary file in the same folder, then renames it: concurrent readers never see half a model. */
-async function WriteFileAtomicAsync(path: string, bytes: Uint8Array): Promise<void> {
-  const temp = join(dirname(path), `.${randomBytes(6).toString("hex")}-${process.pid}.tmp`);
-  const handle = await open(temp, "wx");
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
 }
 
 function FindRepoRoot(): string {
