@@ -8,14 +8,18 @@ import { StandardMaterial } from "@babylonjs/core/Materials/standardMaterial.js"
 import type { Material } from "@babylonjs/core/Materials/material.js";
 import type { Scene } from "@babylonjs/core/scene.js";
 
-/** One face's place in the atlas (as written by the baker). */
+/** One face's place in the atlas, as the baker (`npc-faces bake --atlas`) writes it, and its Babylon UV transform. */
 export interface NpcFaceAtlasRect {
+  /** Page index (file `atlas-<page>.png`). */
   readonly page: number;
+  /** Pixel rectangle of the face (gutter excluded), from the page's top-left corner. */
   readonly x: number;
   readonly y: number;
   readonly width: number;
   readonly height: number;
+  /** `Texture.uOffset`: u of the face's left edge. */
   readonly uOffset: number;
+  /** `Texture.vOffset` with `invertY = true` (v = 0 is the page's bottom row): v of the face's bottom edge. */
   readonly vOffset: number;
   readonly uScale: number;
   readonly vScale: number;

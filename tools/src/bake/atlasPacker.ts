@@ -5,6 +5,7 @@
  * `Texture` (`uOffset`, `vOffset`, `uScale`, `vScale` for the default `invertY = true`). See docs/baking.md.
  */
 import type { RgbaImage } from "./pngProvenance.js";
+import type { NpcFaceAtlasRect } from "@npc-faces/babylon";
 
 /** Gutter around each face in pixels (edge extrusion). */
 export const AtlasGutter = 2;
@@ -41,22 +42,8 @@ export function ParseAtlasSize(text: string): AtlasSize {
   return { width, height };
 }
 
-/** Where one face sits, and its Babylon UV transform. */
-export interface AtlasRect {
-  /** Page index (file `atlas-<page>.png`). */
-  readonly page: number;
-  /** Pixel rectangle of the face (gutter excluded), from the page's top-left corner. */
-  readonly x: number;
-  readonly y: number;
-  readonly width: number;
-  readonly height: number;
-  /** `Texture.uOffset`: u of the face's left edge. */
-  readonly uOffset: number;
-  /** `Texture.vOffset` with `invertY = true` (v = 0 is the page's bottom row): v of the face's bottom edge. */
-  readonly vOffset: number;
-  readonly uScale: number;
-  readonly vScale: number;
-}
+/** Where one face sits, and its Babylon UV transform: the plugin's atlas reader defines the format. */
+export type AtlasRect = NpcFaceAtlasRect;
 
 /** The atlas JSON document. */
 export interface AtlasDocument {
