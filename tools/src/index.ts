@@ -19,6 +19,7 @@ export * from "./bake/bakeSeeds.js";
 export * from "./bake/shard.js";
 export * from "./bake/bakedFacesManifest.js";
 export * from "./bake/bakeCache.js";
+export * from "./canonicalJson.js";
 export { BakeWorkerPool, DefaultWorkerCount, type BakeWorkerPoolOptions, type BakeFaceJob, type BakedFaceResult } from "./bake/bakeWorkerPool.js";
 export * from "./bake/atlasPacker.js";
 export * from "./bake/bakeAtlas.js";

@@ -11,6 +11,7 @@ import { WriteFileAtomicAsync } from "./atomicWrite.js";
 import { join } from "node:path";
 import type { BakeParameters } from "./bakeProvenance.js";
 import { ReadPngText } from "./pngProvenance.js";
+import { CanonicalJson } from "../canonicalJson.js";
 
 /** PNG text keyword of the cache key. */
 export const CacheKeyKeyword = "npc-faces:cache-key";
@@ -30,18 +31,6 @@ export interface FaceCacheKeyInput {
   /** The resolved parameters (defaults filled in), output size included. */
   readonly params: BakeParameters;
   readonly labels?: Readonly<Record<string, string>>;
-}
-
-/** JSON with object keys sorted at every level, so equal values give equal text. */
-export function CanonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(CanonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${CanonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** SHA-256 (hex) of model hash + resolved request + output options: the cache key of one face. */

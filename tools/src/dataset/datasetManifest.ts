@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { CanonicalJson } from "../canonicalJson.js";
 
 /** File name of the manifest inside a data-set folder. */
 export const DatasetManifestFile = "dataset.json";
@@ -87,18 +88,6 @@ export const DatasetManifestSchema = z.object({
 export type DatasetManifest = z.infer<typeof DatasetManifestSchema>;
 /** One image entry of a manifest. */
 export type DatasetImageEntry = z.infer<typeof DatasetImageSchema>;
-
-/** JSON with object keys sorted at every level: the same text whatever order the keys were built in. */
-export function CanonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(CanonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${CanonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /** The content hash of a manifest: SHA-256 of its canonical JSON without `contentHash`. */
 export function DatasetContentHash(manifest: Omit<DatasetManifest, "contentHash"> | DatasetManifest): string {
