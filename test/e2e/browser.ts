@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type BrowserContext } from "playwright-core";
+import { chromium, type BrowserContext, type Page, type Request } from "playwright-core";
 
 /** The browser binary (installed with `apt-get install -y chromium`; `.ci/run` does it). */
 export const ChromiumPath = process.env.NPC_FACES_CHROMIUM ?? "/usr/bin/chromium";
@@ -73,4 +73,39 @@ export async function LaunchChromiumAsync(options: { viewport?: { width: number;
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** A page whose outside requests and errors are being recorded. */
+export interface WatchedPage {
+  readonly page: Page;
+  /** Requests (page and its Web Workers) to anything but the page's own origin: must stay empty. */
+  readonly externalRequests: string[];
+  /** Console errors and uncaught page errors so far. */
+  readonly errors: string[];
+  /** Stops recording requests and closes the page. */
+  closeAsync(): Promise<void>;
+}
+
+/** Opens a new page of `context` that records requests leaving `url`'s origin and the page's errors (not navigated yet). */
+export async function OpenWatchedPageAsync(context: BrowserContext, url: string): Promise<WatchedPage> {
+  const origin = new URL(url).origin;
+  const externalRequests: string[] = [];
+  const errors: string[] = [];
+  const onRequest = (request: Request): void => {
+    const target = request.url();
+    // data: and blob: URLs never leave the page.
+    if (!target.startsWith(`${origin}/`) && !/^(data|blob):/.test(target)) externalRequests.push(target);
+  };
+  // Context-wide: requests of the page's Web Workers are reported there too.
+  context.on("request", onRequest);
+  const page = await context.newPage();
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  page.on("pageerror", (error) => errors.push(`uncaught: ${error.message}`));
+  const closeAsync = async (): Promise<void> => {
+    context.off("request", onRequest);
+    await page.close().catch(() => undefined);
+  };
+  return { page, externalRequests, errors, closeAsync };
 }

@@ -2,7 +2,8 @@
  * Driving the crowd sample page in Chromium: open it, wait for its ready flag, talk to its `window.npcFacesTest`
  * hook, and compare face pixels. Shared by the end-to-end test and the browser bench.
  */
-import type { BrowserContext, Page, Request } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { OpenWatchedPageAsync } from "./browser.js";
 import type { NpcFacesTestHook } from "@npc-faces/samples/crowd/testHook";
 
 /** The page's global as seen from `page.evaluate` callbacks (the test project has no DOM types). */
@@ -30,26 +31,8 @@ export interface CrowdPage {
  * `data-npc-faces-error`, which throws with the page's message and console errors).
  */
 export async function OpenCrowdPageAsync(context: BrowserContext, url: string, options: { timeoutMs?: number } = {}): Promise<CrowdPage> {
-  const origin = new URL(url).origin;
-  const externalRequests: string[] = [];
-  const errors: string[] = [];
-  const onRequest = (request: Request): void => {
-    const target = request.url();
-    // data: and blob: URLs never leave the page.
-    if (!target.startsWith(`${origin}/`) && !/^(data|blob):/.test(target)) externalRequests.push(target);
-  };
-  // Context-wide: requests of the page's Web Workers are reported there too.
-  context.on("request", onRequest);
-  const page = await context.newPage();
-  page.on("console", (message) => {
-    if (message.type() === "error") errors.push(message.text());
-  });
-  page.on("pageerror", (error) => errors.push(`uncaught: ${error.message}`));
+  const { page, externalRequests, errors, closeAsync: close } = await OpenWatchedPageAsync(context, url);
   const started = Date.now();
-  const close = async (): Promise<void> => {
-    context.off("request", onRequest);
-    await page.close().catch(() => undefined);
-  };
   try {
     await page.goto(url, { waitUntil: "load", timeout: 60_000 });
     await page.waitForFunction("document.body.dataset.npcFacesReady !== undefined || document.body.dataset.npcFacesError !== undefined", null, {

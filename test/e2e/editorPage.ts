@@ -4,7 +4,8 @@
  */
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { BrowserContext, Page, Request } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { OpenWatchedPageAsync } from "./browser.js";
 import { BuildEditorPageAsync, StartEditorServerAsync, type EditorServer, type EditorTestHook, type WriteFileFunction } from "@npc-faces/tools";
 import { ResolveSampleModelAsync, RepoRoot, type SampleModel } from "@npc-faces/samples/sampleModel";
 
@@ -46,23 +47,7 @@ export interface EditorPage {
 
 /** Opens the editor in a new page and waits for `data-editor-ready` (throws with the page's error otherwise). */
 export async function OpenEditorPageAsync(context: BrowserContext, url: string, options: { timeoutMs?: number } = {}): Promise<EditorPage> {
-  const origin = new URL(url).origin;
-  const externalRequests: string[] = [];
-  const errors: string[] = [];
-  const onRequest = (request: Request): void => {
-    const target = request.url();
-    if (!target.startsWith(`${origin}/`) && !/^(data|blob):/.test(target)) externalRequests.push(target);
-  };
-  context.on("request", onRequest);
-  const page = await context.newPage();
-  page.on("console", (message) => {
-    if (message.type() === "error") errors.push(message.text());
-  });
-  page.on("pageerror", (error) => errors.push(`uncaught: ${error.message}`));
-  const close = async (): Promise<void> => {
-    context.off("request", onRequest);
-    await page.close().catch(() => undefined);
-  };
+  const { page, externalRequests, errors, closeAsync: close } = await OpenWatchedPageAsync(context, url);
   try {
     await page.goto(url, { waitUntil: "load", timeout: 60_000 });
     await WaitForEditorReadyAsync(page, options.timeoutMs);
