@@ -19,17 +19,45 @@ export function LabelColumns(schema: { categorical: Record<string, string[]>; nu
   return columns;
 }
 
+/**
+ * The label columns a run conditions on when `--labels` names some: each name is a numeric label (one column,
+ * preferred where a categorical label has the same name), a categorical attribute (one column per value) or one
+ * `attribute=value` column. Order follows `names`, so it fixes the model's label vector.
+ */
+export function SelectLabelColumns(schema: { categorical: Record<string, string[]>; numeric: Record<string, { min: number; max: number }> }, names: readonly string[]): string[] {
+  const columns: string[] = [];
+  for (const name of names) {
+    const eq = name.indexOf("=");
+    if (name in schema.numeric) columns.push(name);
+    else if (name in schema.categorical) columns.push(...schema.categorical[name].map((v) => `${name}=${v}`));
+    else if (eq > 0 && schema.categorical[name.slice(0, eq)]?.includes(name.slice(eq + 1))) columns.push(name);
+    else {
+      const known = [...Object.keys(schema.numeric), ...Object.keys(schema.categorical).filter((k) => !(k in schema.numeric))].sort();
+      throw new Error(`--labels: the data set has no label "${name}" (it has: ${known.join(", ") || "none"})`);
+    }
+  }
+  if (new Set(columns).size !== columns.length) throw new Error(`--labels: a label column is named twice (${names.join(",")})`);
+  return columns;
+}
+
+/** Options of {@link LoadTrainingDataAsync}. */
+export interface LoadTrainingDataOptions {
+  /** Labels to keep (see {@link SelectLabelColumns}); default: every label column of the data set. */
+  readonly labels?: readonly string[];
+}
+
 /** Reads a data set folder or a folder of images into memory. */
-export async function LoadTrainingDataAsync(dir: string): Promise<TrainingData> {
+export async function LoadTrainingDataAsync(dir: string, options: LoadTrainingDataOptions = {}): Promise<TrainingData> {
   const info = await stat(dir).catch(() => null);
   if (!info) throw new Error(`--data ${dir}: no such folder`);
   if (!info.isDirectory()) throw new Error(`--data ${dir}: not a folder`);
   const names = await readdir(dir);
-  if (names.includes(DatasetManifestFile)) return LoadDatasetAsync(dir);
+  if (names.includes(DatasetManifestFile)) return LoadDatasetAsync(dir, options);
+  if (options.labels?.length) throw new Error(`--labels: ${dir} is a plain image folder without labels`);
   return LoadImageFolderAsync(dir, names);
 }
 
-async function LoadDatasetAsync(dir: string): Promise<TrainingData> {
+async function LoadDatasetAsync(dir: string, options: LoadTrainingDataOptions): Promise<TrainingData> {
   const dataset = await OpenDatasetAsync(dir);
   try {
     const { manifest } = dataset;
@@ -45,7 +73,7 @@ async function LoadDatasetAsync(dir: string): Promise<TrainingData> {
         throw new Error(`--data ${dir}: cannot read ${train[i].entry.file}: ${(error as Error).message}`);
       }
     }
-    const labelNames = LabelColumns(manifest.labelSchema);
+    const labelNames = options.labels?.length ? SelectLabelColumns(manifest.labelSchema, options.labels) : LabelColumns(manifest.labelSchema);
     let labels: Float32Array | null = null;
     if (labelNames.length > 0) {
       labels = new Float32Array(train.length * labelNames.length);

@@ -8,8 +8,8 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import cliProgress from "cli-progress";
 import { IntegerParser, ParseSeed } from "../argParsers.js";
 import { CliFailure, CliInterrupted, CliUsageError } from "../cliErrors.js";
+import { PresetNames } from "./exportCommand.js";
 
-const Presets = ["tiny", "game64", "game128", "paper256"];
 
 interface TrainFlags {
   data: string;
@@ -22,6 +22,7 @@ interface TrainFlags {
   plWeight?: number;
   mixing?: number;
   cond?: boolean;
+  labels?: string[];
   progressive?: boolean;
   aug: "ada" | "none";
   resume?: boolean;
@@ -49,8 +50,14 @@ function NonNegativeNumber(name: string): (text: string) => number {
 }
 
 function ParsePreset(text: string): string {
-  if (!Presets.includes(text)) throw new InvalidArgumentError(`unknown preset "${text}" (known: ${Presets.join(", ")})`);
+  if (!PresetNames.includes(text)) throw new InvalidArgumentError(`unknown preset "${text}" (known: ${PresetNames.join(", ")})`);
   return text;
+}
+
+function ParseLabelList(text: string): string[] {
+  const names = text.split(",").map((s) => s.trim());
+  if (names.some((n) => n === "")) throw new InvalidArgumentError(`--labels must be a comma-separated list of label names, got "${text}"`);
+  return names;
 }
 
 /** `npc-faces train`: see its `--help` and docs/training.md. */
@@ -63,20 +70,21 @@ export function TrainCommand(): Command {
     )
     .requiredOption("--data <dir>", "data set folder (from `npc-faces dataset`) or a folder of same-sized square images")
     .requiredOption("--out <dir>", "run folder to write (created; must not hold a run unless --resume)")
-    .addOption(new Option("--preset <name>", `architecture and defaults: ${Presets.join(", ")}; its resolution must match the data`).default("game64").argParser(ParsePreset))
-    .addOption(new Option("--kimg <n>", "length of training in thousands of real images (default: preset's: tiny 10, game64 2000, game128 3000, paper256 25000)").argParser(PositiveNumber("--kimg")))
+    .addOption(new Option("--preset <name>", `architecture and defaults: ${PresetNames.join(", ")}; its resolution must match the data`).default("game64").argParser(ParsePreset))
+    .addOption(new Option("--kimg <n>", "length of training in thousands of real images (default: preset's: tiny 10, npc64 1000, game64 2000, game128 3000, paper256 25000)").argParser(PositiveNumber("--kimg")))
     .addOption(new Option("--batch <n>", "minibatch size (default: 8; paper256 16)").argParser(IntegerParser(2, 4096)))
     .addOption(new Option("--gamma <g>", "R1 weight (default: 0.0002 * resolution^2 / batch, stylegan2-ada's heuristic)").argParser(NonNegativeNumber("--gamma")))
     .addOption(new Option("--lr <rate>", "Adam learning rate of G and D (default: 0.0025)").argParser(PositiveNumber("--lr")))
     .addOption(new Option("--pl-weight <w>", "path-length regularisation weight, 0 = off (default: 0; paper256 2)").argParser(NonNegativeNumber("--pl-weight")))
     .addOption(new Option("--mixing <p>", "style-mixing probability (default: 0.9)").argParser(NonNegativeNumber("--mixing")))
     .option("--cond", "condition on the data set's labels (named label controls on export) (default: off)")
+    .addOption(new Option("--labels <names>", "with --cond: the labels to condition on, comma-separated: numeric labels (skin_tone), categorical attributes (gender: one column per value) or attribute=value columns (default: every label)").argParser(ParseLabelList))
     .option("--progressive", "progressive growing: train at 8x8 for 100 kimg, then per doubling a 100-kimg fade-in and a 100-kimg stable phase (default: off)")
     .addOption(new Option("--aug <mode>", "augmentation: ada (adaptive, target r_t 0.6) or none").choices(["ada", "none"]).default("ada"))
     .option("--resume", "continue the run in --out from its checkpoint exactly (weights, EMA, optimiser, ADA p, kimg, RNG) (default: off)")
     .addOption(new Option("--backend <name>", "auto (gpu, node, then wasm), gpu (@tensorflow/tfjs-node-gpu, CUDA 11.x + cuDNN 8), node (@tensorflow/tfjs-node), wasm, cpu").choices(["auto", "gpu", "node", "wasm", "cpu"]).default("auto"))
     .addOption(new Option("--seed <seed>", "seed of initial weights and all training randomness").default(0).argParser(ParseSeed))
-    .addOption(new Option("--workers <n>", "data-parallel worker threads on wasm/cpu (same seed + same workers = same weights; default: game64/game128/paper256 2, tiny 1)").argParser(IntegerParser(1, 64)))
+    .addOption(new Option("--workers <n>", "data-parallel worker threads on wasm/cpu (same seed + same workers = same weights; default: npc64/game64/game128/paper256 2, tiny 1)").argParser(IntegerParser(1, 64)))
     .addOption(new Option("--tick <kimg>", "kimg per tick: log line and sample grid (default: 4; tiny 0.5)").argParser(PositiveNumber("--tick")))
     .addOption(new Option("--snap <ticks>", "ticks per checkpoint (default: 10)").argParser(IntegerParser(1, 1_000_000)))
     .addHelpText("after", "\nExamples:\n  npc-faces train --data data/faces64 --out runs/faces64\n  npc-faces train --data data/faces64 --out runs/faces64 --resume --kimg 4000\n  npc-faces train --data data/tiny --out runs/tiny --preset tiny --kimg 1 --aug none --backend wasm")
@@ -87,6 +95,7 @@ export function TrainCommand(): Command {
 
 async function RunTrainAsync(flags: TrainFlags): Promise<void> {
   if (flags.mixing !== undefined && flags.mixing > 1) throw new CliUsageError(`--mixing must be in 0..1, got ${flags.mixing}`);
+  if (flags.labels && !flags.cond) throw new CliUsageError("--labels needs --cond (it picks the labels to condition on)");
   const trainer = await import("@npc-faces/trainer");
   const { LoadTrainingDataAsync } = await import("../../training/loadTrainingData.js");
   let options;
@@ -100,7 +109,7 @@ async function RunTrainAsync(flags: TrainFlags): Promise<void> {
   }
   let data;
   try {
-    data = await LoadTrainingDataAsync(resolve(flags.data));
+    data = await LoadTrainingDataAsync(resolve(flags.data), { labels: flags.labels });
   } catch (error) {
     throw new CliFailure((error as Error).message);
   }
