@@ -89,7 +89,7 @@ export async function PresetModelAsync(preset: string, config: GeneratorConfig):
 }
 
 /** Runs the runtime benchmark and returns the lines to print. */
-export async function RunRuntimeBenchAsync(presets = ["game64", "game128", "paper256"], batches = [1, 8]): Promise<string[]> {
+export async function RunRuntimeBenchAsync(presets = ["npc64", "game64", "game128", "paper256"], batches = [1, 8]): Promise<string[]> {
   const peak = await MeasurePeakConvGflopsAsync();
   const rows: (string | number)[][] = [["preset", "params (M)", "GFLOP/face", "batch", "ms/face", "faces/s", "floor ms/face", "x floor"]];
   for (const preset of presets) {
