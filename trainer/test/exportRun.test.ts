@@ -22,7 +22,7 @@ describe("ExportRunAsync", () => {
     await InitializeTfjsBackendAsync("wasm");
     const dir = await mkdtemp(join(tmpdir(), "npcf-export-run-"));
     const base = SolidColourData();
-    const data = { ...base, labelNames: ["colour=red", "colour=blue"], labels: Float32Array.of(1, 0, 0, 1) };
+    const data = { ...base, id: "sha256:solid", labelNames: ["colour=red", "colour=blue"], labels: Float32Array.of(1, 0, 0, 1) };
     const options = ResolveTrainingOptions({ preset: "tiny", batch: 2, kimg: 0.006, tickKimg: 0.006, aug: "none", cond: true });
     await RunTrainingAsync({ runDir: dir, options, data, resume: false, gridSize: 4 });
     const bytes = await ExportRunAsync(dir, { unsupervisedControls: 2, labelSamples: 64 });
@@ -30,6 +30,16 @@ describe("ExportRunAsync", () => {
     expect(metadata.controls.map((c) => `${c.name}:${c.kind}`)).toEqual(["label_colour_red:label", "label_colour_blue:label", "direction_0:sefa", "direction_1:sefa"]);
     expect(metadata.labels).toEqual([{ name: "colour", offset: 0, values: ["red", "blue"], default: [0.5, 0.5] }]);
     expect(metadata.provenance.kimg).toBeCloseTo(0.006);
+    expect(metadata.provenance.licenses).toEqual([]);
+
+    // With the data set: its licence and credits in the provenance, its label mix as the labels' defaults;
+    // a different data set is refused.
+    const dataset = { id: "sha256:solid", licenses: ["CC0-1.0"], credits: ["solid colours by the test"], labelMean: () => Float32Array.of(0.25, 0.75) };
+    const withData = ReadModelMetadata(await ExportRunAsync(dir, { unsupervisedControls: 0, labelSamples: 64, dataset }));
+    expect(withData.provenance.licenses).toEqual(["CC0-1.0"]);
+    expect(withData.provenance.credits).toEqual(["solid colours by the test"]);
+    expect(withData.labels?.[0].default).toEqual([0.25, 0.75]);
+    await expect(ExportRunAsync(dir, { dataset: { ...dataset, id: "sha256:other" } })).rejects.toThrow("--data: that data set (sha256:other) is not the one the run trained on (sha256:solid)");
 
     const { state } = await ReadCheckpointAsync(join(dir, "checkpoint.ckpt"));
     const config = TrainingGeneratorConfig(options, 2);

@@ -6,7 +6,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import type { TrainingData } from "@npc-faces/trainer";
-import { DatasetManifestFile } from "../dataset/datasetManifest.js";
+import { DatasetManifestFile, type DatasetImageEntry, type DatasetManifest } from "../dataset/datasetManifest.js";
 import { OpenDatasetAsync } from "../dataset/packedDataset.js";
 
 const ImageExtensions = new Set([".png", ".jpg", ".jpeg", ".webp"]);
@@ -38,6 +38,34 @@ export function SelectLabelColumns(schema: { categorical: Record<string, string[
   }
   if (new Set(columns).size !== columns.length) throw new Error(`--labels: a label column is named twice (${names.join(",")})`);
   return columns;
+}
+
+/** One image's label vector: 1/0 for `attribute=value` columns, numeric labels scaled to 0..1 by the schema's range. */
+export function LabelVector(manifest: Pick<DatasetManifest, "labelSchema">, entry: Pick<DatasetImageEntry, "labels" | "numeric">, columns: readonly string[]): Float32Array {
+  const out = new Float32Array(columns.length);
+  columns.forEach((column, j) => {
+    const eq = column.indexOf("=");
+    if (eq >= 0) {
+      if (entry.labels[column.slice(0, eq)] === column.slice(eq + 1)) out[j] = 1;
+    } else {
+      const range = manifest.labelSchema.numeric[column];
+      const v = entry.numeric[column];
+      if (range && v !== undefined) out[j] = (v - range.min) / Math.max(range.max - range.min, 1e-12);
+    }
+  });
+  return out;
+}
+
+/** Mean label vector of a data set's training split: the label mix a conditional model was trained on. */
+export function MeanTrainingLabels(manifest: Pick<DatasetManifest, "labelSchema" | "images">, columns: readonly string[]): Float32Array {
+  const sum = new Float64Array(columns.length);
+  let count = 0;
+  for (const entry of manifest.images) {
+    if (entry.split !== "train") continue;
+    LabelVector(manifest, entry, columns).forEach((v, j) => (sum[j] += v));
+    count++;
+  }
+  return Float32Array.from(sum, (v) => v / Math.max(count, 1));
 }
 
 /** Options of {@link LoadTrainingDataAsync}. */
@@ -77,18 +105,7 @@ async function LoadDatasetAsync(dir: string, options: LoadTrainingDataOptions): 
     let labels: Float32Array | null = null;
     if (labelNames.length > 0) {
       labels = new Float32Array(train.length * labelNames.length);
-      train.forEach(({ entry }, i) => {
-        labelNames.forEach((column, j) => {
-          const eq = column.indexOf("=");
-          if (eq >= 0) {
-            if (entry.labels[column.slice(0, eq)] === column.slice(eq + 1)) labels![i * labelNames.length + j] = 1;
-          } else {
-            const range = manifest.labelSchema.numeric[column];
-            const v = entry.numeric[column];
-            if (v !== undefined) labels![i * labelNames.length + j] = (v - range.min) / Math.max(range.max - range.min, 1e-12);
-          }
-        });
-      });
+      train.forEach(({ entry }, i) => labels!.set(LabelVector(manifest, entry, labelNames), i * labelNames.length));
     }
     return { count: train.length, resolution: r, images, labelNames, labels, id: manifest.contentHash };
   } finally {

@@ -27,6 +27,18 @@ export interface ExportRunOptions {
   readonly weightType?: "float32" | "float16";
   /** Latents per label value for label directions (default 512). */
   readonly labelSamples?: number;
+  /** The data set the run trained on: its licences and credits go into the model's provenance. */
+  readonly dataset?: ExportRunDataset;
+}
+
+/** What an export knows about the run's data set (checked against the checkpoint's data identity). */
+export interface ExportRunDataset {
+  /** Content hash; must equal the one the run trained on. */
+  readonly id: string;
+  readonly licenses: readonly string[];
+  readonly credits: readonly string[];
+  /** The training split's mean label vector for the checkpoint's label columns (the reference of label directions). */
+  readonly labelMean?: (labelNames: readonly string[]) => Float32Array;
 }
 
 /** Mean w over `samples` fixed latents with the same label vector for all. */
@@ -76,19 +88,28 @@ export async function ExportRunAsync(runDir: string, options: ExportRunOptions =
   GetGeneratorPreset(training.preset);
   const config = TrainingGeneratorConfig(training, data.labelNames.length);
   const weights = state.generatorEma;
+  const dataset = options.dataset;
+  if (dataset && data.id !== null && dataset.id !== data.id) {
+    throw new Error(`--data: that data set (${dataset.id}) is not the one the run trained on (${data.id})`);
+  }
   const controls: ExportControl[] = [];
   let labels;
   if (config.labelDim > 0) {
-    // Label mix of the data set is not stored; use uniform per attribute as the reference.
     const groups = new Map<string, number[]>();
     data.labelNames.forEach((c, k) => {
       const a = c.includes("=") ? c.slice(0, c.indexOf("=")) : c;
       groups.set(a, [...(groups.get(a) ?? []), k]);
     });
-    const mean = new Float32Array(config.labelDim);
-    for (const ks of groups.values()) for (const k of ks) mean[k] = ks.length > 1 ? 1 / ks.length : 0.5;
+    // Reference of the label directions: the data set's label mix when known, else uniform per attribute.
+    let mean = dataset?.labelMean?.(data.labelNames);
+    if (mean && mean.length !== config.labelDim) throw new Error(`--data: ${mean.length} label means for ${config.labelDim} label columns`);
+    if (!mean) {
+      mean = new Float32Array(config.labelDim);
+      for (const ks of groups.values()) for (const k of ks) mean[k] = ks.length > 1 ? 1 / ks.length : 0.5;
+    }
     controls.push(...LabelControls(config, weights, data.labelNames, mean, options.labelSamples ?? 512));
-    labels = [...groups].map(([name, ks]) => ({ name, offset: ks[0], values: ks.map((k) => data.labelNames[k].slice(name.length + 1) || name), default: ks.map((k) => mean[k]) }));
+    const reference = mean;
+    labels = [...groups].map(([name, ks]) => ({ name, offset: ks[0], values: ks.map((k) => data.labelNames[k].slice(name.length + 1) || name), default: ks.map((k) => reference[k]) }));
   }
   const count = options.unsupervisedControls ?? 4;
   if (count > 0) controls.push(...UnsupervisedControls(config, weights, count));
@@ -101,8 +122,8 @@ export async function ExportRunAsync(runDir: string, options: ExportRunOptions =
     provenance: {
       trained: true,
       dataset: data.id ?? undefined,
-      licenses: [],
-      credits: [],
+      licenses: [...(dataset?.licenses ?? [])],
+      credits: [...(dataset?.credits ?? [])],
       kimg: state.imagesSeen / 1000,
       tool: "npc-faces train",
       notes: `preset ${training.preset}, batch ${training.batch}, aug ${training.aug}, seed ${training.seed}`,

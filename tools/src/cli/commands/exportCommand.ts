@@ -1,11 +1,14 @@
 /**
- * `npc-faces export`: writes a model file (the ONNX contract, docs/model-format.md). Today the weights come
- * from `--untrained` (fresh, seeded initialisation, for plumbing tests); the trainer issue adds `--run RUN`
- * (a training run's checkpoint). Both feed the same {@link ExportModelAsync} path.
+ * `npc-faces export`: writes a model file (the ONNX contract, docs/model-format.md). The weights come from a
+ * training run's checkpoint (`--run RUN`, with label and SeFa controls; `--data` adds the data set's licence,
+ * credits and label mix) or from `--untrained` (fresh, seeded initialisation, for plumbing tests).
  */
 import { stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { Command, Option } from "commander";
+import type { ExportRunDataset } from "@npc-faces/trainer";
+import { ReadDatasetAsync } from "../../dataset/datasetManifest.js";
+import { MeanTrainingLabels } from "../../training/loadTrainingData.js";
 import { ReadModelFile, Sha256HexAsync } from "@npc-faces/runtime";
 import { EnsureFolderAsync, WriteFileAtomicAsync } from "../../bake/atomicWrite.js";
 import { ToolLabel } from "../../toolInfo.js";
@@ -20,6 +23,7 @@ export const PresetNames = ["tiny", "npc64", "game64", "game128", "paper256"];
 interface ExportFlags {
   untrained?: boolean;
   run?: string;
+  data?: string;
   preset?: string;
   out: string;
   seed: number;
@@ -38,8 +42,8 @@ export function ExportCommand(): Command {
         "The controls are the model's strongest unsupervised directions (SeFa), named direction_0, direction_1, ...",
     )
     .addOption(new Option("--untrained", "use freshly initialised weights (needs --preset)"))
-    // The trainer issue implements runs; the flag is reserved (hidden) so the two sources stay exclusive.
     .addOption(new Option("--run <dir>", "export a training run's latest checkpoint").conflicts("untrained"))
+    .addOption(new Option("--data <dir>", "with --run: the data set the run trained on; its licence and credits go into the model, and its label mix is the reference of the label controls (default: uniform per label)").conflicts("untrained"))
     .addOption(new Option("--preset <name>", "generator configuration (with --untrained)").choices(PresetNames))
     .requiredOption("--out <file>", "model file to write (.onnx; parent folders are created; an existing file is replaced)")
     .addOption(new Option("--seed <seed>", "seed of the initial weights (with --untrained)").default(0).argParser(ParseSeed))
@@ -57,7 +61,8 @@ async function RunExportAsync(flags: ExportFlags): Promise<void> {
     // A training run's EMA generator with label + SeFa controls (trainer/src/training/exportRun.ts).
     const trainer = await import("@npc-faces/trainer");
     await InitializeTfjsAsync(trainer);
-    const bytes = await trainer.ExportRunAsync(resolve(flags.run), { name: flags.name, unsupervisedControls: flags.controls, weightType: flags.fp16 ? "float16" : "float32" }).catch((error: Error) => {
+    const dataset = flags.data === undefined ? undefined : await RunDatasetAsync(flags.data);
+    const bytes = await trainer.ExportRunAsync(resolve(flags.run), { name: flags.name, unsupervisedControls: flags.controls, weightType: flags.fp16 ? "float16" : "float32", dataset }).catch((error: Error) => {
       throw new CliFailure(error.message);
     });
     ReadModelFile(bytes, "exported model");
@@ -66,7 +71,7 @@ async function RunExportAsync(flags: ExportFlags): Promise<void> {
     process.stdout.write(`exported run ${flags.run} to ${resolve(flags.out)}: ${FormatBytes(bytes.length)}\n`);
     return;
   }
-  if (!flags.untrained) throw new CliUsageError("choose the weights: --untrained (a later version adds --run <dir>)");
+  if (!flags.untrained) throw new CliUsageError("choose the weights: --run <dir> (a training run) or --untrained");
   if (flags.preset === undefined) throw new CliUsageError("--untrained needs --preset <name> (one of " + PresetNames.join(", ") + ")");
   if (flags.name !== undefined && flags.name.trim() === "") throw new CliUsageError("--name: expected a non-empty name");
   const out = resolve(flags.out);
@@ -115,6 +120,19 @@ async function RunExportAsync(flags: ExportFlags): Promise<void> {
     `exported "${name}" (${config.resolution}x${config.resolution}, ${controls.length} control${controls.length === 1 ? "" : "s"}, ` +
       `${flags.fp16 ? "float16" : "float32"} weights, untrained seed ${flags.seed}) to ${out}: ${FormatBytes(bytes.length)}, sha256 ${hash.slice(0, 12)}, ${seconds.toFixed(1)} s\n`,
   );
+}
+
+/** The `--data` set of `export --run`: licence, credits and label mix (the trainer checks its hash against the run's). */
+async function RunDatasetAsync(dir: string): Promise<ExportRunDataset> {
+  const manifest = await ReadDatasetAsync(resolve(dir)).catch((error: Error) => {
+    throw new CliFailure(`--data ${dir}: ${error.message}`);
+  });
+  return {
+    id: manifest.contentHash,
+    licenses: [manifest.licence.url ? `${manifest.licence.name} (${manifest.licence.url})` : manifest.licence.name],
+    credits: manifest.licence.credits ? [manifest.licence.credits] : [],
+    labelMean: (columns) => MeanTrainingLabels(manifest, columns),
+  };
 }
 
 async function CheckNotAFolderAsync(path: string): Promise<void> {
