@@ -20,12 +20,12 @@ export class NpcFaceModelAssetTask extends AbstractAssetTask {
 
   /**
    * @param name the task's name
-   * @param url URL of the `.onnx` model
+   * @param url URL of the `.onnx` model (e.g. `DefaultModelUrl` of `@npc-faces/default-model`)
    * @param options the face system's other options (worker URL, wasm paths, execution provider, ...)
    */
   constructor(
     name: string,
-    readonly url: string,
+    readonly url: string | URL,
     readonly options: Omit<NpcFaceSystemOptions, "modelUrl" | "modelBytes"> = {},
   ) {
     super(name);
@@ -48,7 +48,7 @@ export class NpcFaceModelAssetTask extends AbstractAssetTask {
  * Adds an {@link NpcFaceModelAssetTask} to an AssetsManager, like its built-in `addXTask` methods.
  * @returns the task (its `system` is set once it has run)
  */
-export function AddNpcFaceModelTask(assetsManager: AssetsManager, name: string, url: string, options: Omit<NpcFaceSystemOptions, "modelUrl" | "modelBytes"> = {}): NpcFaceModelAssetTask {
+export function AddNpcFaceModelTask(assetsManager: AssetsManager, name: string, url: string | URL, options: Omit<NpcFaceSystemOptions, "modelUrl" | "modelBytes"> = {}): NpcFaceModelAssetTask {
   const task = new NpcFaceModelAssetTask(name, url, options);
   // AssetsManager has no public method for custom tasks; its addXTask methods push to this protected list.
   (assetsManager as unknown as { _tasks: AbstractAssetTask[] })._tasks.push(task);

@@ -1,8 +1,9 @@
 /**
- * One per scene: loads the model (URL or bytes), owns the face worker client, the generated textures (shared by
+ * One per scene: loads the model (URL, bytes, or the bundled default model), owns the face worker client, the generated textures (shared by
  * identical parameters, reference counted), the fallback texture and the error observable, and keeps the scene
  * "not ready" while faces are being generated so `scene.whenReadyAsync()` resolves when the faces exist.
  */
+import { DefaultModelUrl } from "@npc-faces/default-model";
 import { NpcFacesError, type FaceImage, type FaceRequest, type InferenceBackend, type ModelControl, type ModelMetadata } from "@npc-faces/runtime";
 import type { WebBackendOptions } from "@npc-faces/runtime/web";
 import { Constants } from "@babylonjs/core/Engines/constants.js";
@@ -18,11 +19,15 @@ import { WorkerFaceTransport } from "./workerFaceTransport.js";
 
 /** Options of {@link NpcFaceSystem.CreateAsync}. */
 export interface NpcFaceSystemOptions {
-  /** URL of the `.onnx` model (fetched with `fetch`; a 404 becomes a NOT_A_FILE error). */
-  readonly modelUrl?: string;
+  /**
+   * URL of the `.onnx` model (fetched with `fetch`; a 404 becomes a NOT_A_FILE error). Default, when `modelBytes`
+   * is not given either: the bundled default model, `DefaultModelUrl` of `@npc-faces/default-model` (your bundler
+   * must ship `default.onnx`: see the README).
+   */
+  readonly modelUrl?: string | URL;
   /** The model file's bytes, instead of `modelUrl`. */
   readonly modelBytes?: Uint8Array;
-  /** Name of the model in messages (default: `modelUrl`, or `"model"`). */
+  /** Name of the model in messages (default: `modelUrl`, the default model's URL, or `"model"` for bytes). */
   readonly source?: string;
   /** URL of the bundled `faceWorker.js` (or a Worker started from it). Given: generation runs in that worker. */
   readonly workerUrl?: string | URL | Worker;
@@ -310,9 +315,10 @@ export class NpcFaceSystem {
   }
 
   private async loadAsync(): Promise<boolean> {
-    const source = this.options.source ?? this.options.modelUrl ?? "model";
+    const url = this.options.modelBytes === undefined ? (this.options.modelUrl ?? DefaultModelUrl) : undefined;
+    const source = this.options.source ?? (url === undefined ? "model" : url === DefaultModelUrl ? `the default model (${url.href})` : String(url));
     try {
-      const bytes = this.options.modelBytes ?? (await FetchModelAsync(this.options.modelUrl, source));
+      const bytes = this.options.modelBytes ?? (await FetchModelAsync(url!, source));
       const provider = this.options.executionProvider ?? "wasm";
       await this.client.loadModelAsync(bytes, {
         source,
@@ -366,9 +372,20 @@ export class NpcFaceSystem {
   }
 }
 
-/** Fetches a model file; HTTP errors and network failures become NOT_A_FILE. */
-async function FetchModelAsync(url: string | undefined, source: string): Promise<Uint8Array> {
-  if (url === undefined) throw new NpcFacesError("NOT_A_FILE", "NpcFaceSystem: neither modelUrl nor modelBytes was given");
+/**
+ * Fetches a model file; HTTP errors and network failures become NOT_A_FILE. In Node, `file:` URLs (the default
+ * model's URL there) are read from disk, which `fetch` cannot do.
+ */
+async function FetchModelAsync(url: string | URL, source: string): Promise<Uint8Array> {
+  const fs = String(url).startsWith("file:") ? NodeFileSystem() : undefined;
+  if (fs) {
+    try {
+      return new Uint8Array(await fs.readFile(new URL(url)));
+    } catch (error) {
+      const reason = (error as { code?: string }).code === "ENOENT" ? "no such file" : error instanceof Error ? error.message : String(error);
+      throw new NpcFacesError("NOT_A_FILE", `${source}: cannot read the model file (${reason})`, { cause: error });
+    }
+  }
   let response: Response;
   try {
     response = await fetch(url);
@@ -377,6 +394,15 @@ async function FetchModelAsync(url: string | undefined, source: string): Promise
   }
   if (!response.ok) throw new NpcFacesError("NOT_A_FILE", `${source}: cannot fetch the model (HTTP ${response.status}${response.statusText ? " " + response.statusText : ""})`);
   return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * Node's `fs/promises`, through `process.getBuiltinModule` (Node 20.16+) rather than an import, so browser bundles
+ * never see `node:fs`; undefined in browsers.
+ */
+function NodeFileSystem(): { readFile(url: URL): Promise<Uint8Array> } | undefined {
+  type NodeProcess = { getBuiltinModule?(name: "node:fs/promises"): { readFile(url: URL): Promise<Uint8Array> } };
+  return (globalThis as { process?: NodeProcess }).process?.getBuiltinModule?.("node:fs/promises");
 }
 
 /** RGBA8 rows in reverse order: the texture's first row (v = 0) is the face's bottom row. */
