@@ -35,3 +35,6 @@ export function FormatTable(rows: readonly (readonly string[])[], indent = ""): 
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ").trimEnd());
 }
+
+/** How `--help` describes the model default of the commands that take one (bake, info, metrics, editor). */
+export const DefaultModelHelp = "default: the bundled default model (@npc-faces/default-model)";

@@ -1,9 +1,9 @@
 /**
  * Model loading for commands: the runtime's loader, with failures turned into one-line CLI errors that name
- * the flag or argument.
+ * the flag or argument; without one, the bundled default model.
  */
 import { IsNpcFacesError, type FaceGenerator } from "@npc-faces/runtime";
-import { LoadFaceGeneratorFileAsync } from "@npc-faces/runtime/node";
+import { DefaultModelPath, LoadFaceGeneratorFileAsync } from "@npc-faces/runtime/node";
 import { CliFailure } from "./cliErrors.js";
 
 /** Options of {@link LoadModelForCliAsync}. */
@@ -13,19 +13,31 @@ export interface LoadModelForCliOptions {
   readonly threads?: number;
 }
 
+/** A model given on the command line, or (`path` undefined) the bundled default model. */
+export interface CliModel {
+  /** The file to load. */
+  readonly path: string;
+  /** How messages name it: the flag (`--model`; empty for a positional argument), or "the default model". */
+  readonly what: string;
+}
+
+/** `--model`'s value (named `flag` in messages), else the bundled default model's file. */
+export function ModelOrDefault(flag: string, path: string | undefined): CliModel {
+  return path !== undefined ? { path, what: flag } : { path: DefaultModelPath(), what: "the default model" };
+}
+
 /**
  * Loads and validates a model file (metadata, graph interface, inference session).
- * @param what how the command names the file in messages, e.g. `--model` (empty for a positional argument)
- * @throws CliFailure with the runtime's message (which starts with the path)
+ * @throws CliFailure with the runtime's message (which starts with the path), after `model.what`
  */
-export async function LoadModelForCliAsync(what: string, path: string, options: LoadModelForCliOptions = {}): Promise<FaceGenerator> {
+export async function LoadModelForCliAsync(model: CliModel, options: LoadModelForCliOptions = {}): Promise<FaceGenerator> {
   try {
-    return await LoadFaceGeneratorFileAsync(path, {
+    return await LoadFaceGeneratorFileAsync(model.path, {
       ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
       ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
     });
   } catch (error) {
-    if (IsNpcFacesError(error)) throw new CliFailure(what ? `${what} ${error.message}` : error.message, { cause: error });
+    if (IsNpcFacesError(error)) throw new CliFailure(model.what ? `${model.what} ${error.message}` : error.message, { cause: error });
     throw error;
   }
 }

@@ -127,7 +127,7 @@ describe("npc-faces info and export with bad input", () => {
       ["not npc-faces", [notNpcFaces], 1, /not an npc-faces model/],
       ["too new", [tooNew], 1, /format version 99 is newer/],
       ["missing", [join(dir, "nope.onnx")], 1, /nope\.onnx: cannot read the model file/],
-      ["no file argument", [], 2, /missing required argument 'file'/],
+      ["two file arguments", [textFile, tooNew], 2, /too many arguments/],
     ];
     const results = await MapLimitAsync(cases, 3, ([, args]) => RunCliAsync(["info", ...args]));
     results.forEach((result, i) => ExpectFailure(result, cases[i][2], cases[i][3], cases[i][0]));

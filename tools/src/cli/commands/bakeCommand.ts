@@ -14,7 +14,7 @@ import { ToolName } from "../../toolInfo.js";
 import { CollectControl, IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeed, ParseSeedListArgument } from "../argParsers.js";
 import { CreateBakeProgressBar, InstallInterruptHandler } from "../bakeProgress.js";
 import { CliFailure, CliUsageError } from "../cliErrors.js";
-import { FormatBytes } from "../cliFormat.js";
+import { DefaultModelHelp, FormatBytes } from "../cliFormat.js";
 
 /** Parsed flags of `npc-faces bake`. */
 interface BakeFlags {
@@ -68,7 +68,7 @@ export function BakeCommand(): Command {
         "Everything (model, seeds or manifest, controls, output folder, atlas size) is checked before the first file is written. " +
         "Exit status: 0 done, 1 failure (bad model file, unwritable folder), 2 bad flags or values (manifest problems included).",
     )
-    .option("--model <file>", "model file (.onnx) made by `npc-faces export` (required)")
+    .option("--model <file>", `model file (.onnx) made by \`npc-faces export\`; ${DefaultModelHelp}`)
     .option("--seeds <list>", "seeds and inclusive ranges, e.g. 1-16,20,30-32 (integers in 0..4294967295); this or --manifest", ParseSeedListArgument)
     .option("--manifest <file>", "face manifest (JSON, docs/manifest.md): one face per NPC, with the NPC's own parameters; this or --seeds")
     .option("--out <dir>", "output folder, created if missing (required)")
@@ -89,6 +89,7 @@ export function BakeCommand(): Command {
     .addHelpText(
       "after",
       "\nExamples:\n" +
+        "  npc-faces bake --seeds 1-16 --out textures/        # the bundled default model\n" +
         "  npc-faces bake --model faces.onnx --seeds 1-16 --out textures/\n" +
         "  npc-faces bake --model faces.onnx --seeds 7,42 --out out/ --psi 0.5 --control direction_0=1.5 --size 256\n" +
         "  npc-faces bake --model faces.onnx --seeds 1-8 --out kids/ --mix-seed 99 --crossover 4\n" +
@@ -97,12 +98,11 @@ export function BakeCommand(): Command {
     )
     .addCommand(MergeCommand())
     .action(async (flags: BakeFlags) => {
-      if (flags.model === undefined) throw new CliUsageError("required option '--model <file>' not specified");
       if (flags.seeds !== undefined && flags.manifest !== undefined) throw new CliUsageError("--seeds and --manifest cannot be used together (a manifest names its NPCs' seeds)");
       if (flags.seeds === undefined && flags.manifest === undefined) throw new CliUsageError("required option '--seeds <list>' not specified (or --manifest <file>)");
       if (flags.out === undefined) throw new CliUsageError("required option '--out <dir>' not specified");
-      if (flags.manifest !== undefined) await RunManifestBakeAsync(flags as BakeFlags & { model: string; manifest: string; out: string });
-      else await RunBakeAsync(flags as BakeFlags & { model: string; seeds: number[]; out: string });
+      if (flags.manifest !== undefined) await RunManifestBakeAsync(flags as BakeFlags & { manifest: string; out: string });
+      else await RunBakeAsync(flags as BakeFlags & { seeds: number[]; out: string });
     });
 }
 
@@ -161,17 +161,22 @@ function AtlasArgument(text: string): AtlasSize {
 }
 
 /** `--manifest` form. */
-async function RunManifestBakeAsync(flags: BakeFlags & { model: string; manifest: string; out: string }): Promise<void> {
+async function RunManifestBakeAsync(flags: BakeFlags & { manifest: string; out: string }): Promise<void> {
   const perSeedFlags: [keyof BakeFlags, string][] = [["psi", "--psi"], ["noiseStrength", "--noise-strength"], ["mixSeed", "--mix-seed"], ["mix", "--mix"], ["crossover", "--crossover"], ["control", "--control"]];
   for (const [key, flag] of perSeedFlags) {
     if (flags[key] !== undefined) throw new CliUsageError(`${flag} is not used with --manifest (each NPC's parameters come from the manifest)`);
   }
-  const [{ PlanManifestBakeAsync, BakeManifestAsync, ManifestBakeError }, { RemovePendingTempFilesSync }] = await Promise.all([import("../../bake/manifestBake.js"), import("../../bake/atomicWrite.js")]);
+  const [{ PlanManifestBakeAsync, BakeManifestAsync, ManifestBakeError }, { RemovePendingTempFilesSync }, { ModelOrDefault }] = await Promise.all([
+    import("../../bake/manifestBake.js"),
+    import("../../bake/atomicWrite.js"),
+    import("../loadModelForCli.js"),
+  ]);
+  const model = ModelOrDefault("--model", flags.model);
   let plan;
   try {
     plan = await PlanManifestBakeAsync({
       manifest: flags.manifest,
-      model: flags.model,
+      model: model.path,
       outDir: flags.out,
       batchSize: flags.batch,
       force: flags.force === true,
@@ -184,7 +189,7 @@ async function RunManifestBakeAsync(flags: BakeFlags & { model: string; manifest
   } catch (error) {
     if (error instanceof ManifestBakeError) {
       // Manifest and model messages start with the file's path; the others get their flag.
-      const prefix = { manifest: "--manifest ", model: "--model ", out: "--out: ", atlas: "--atlas: ", size: "--size: ", shard: "--shard: " }[error.subject];
+      const prefix = { manifest: "--manifest ", model: `${model.what} `, out: "--out: ", atlas: "--atlas: ", size: "--size: ", shard: "--shard: " }[error.subject];
       throw error.kind === "usage" ? new CliUsageError(`${prefix}${error.message}`) : new CliFailure(`${prefix}${error.message}`);
     }
     throw error;
@@ -231,7 +236,7 @@ async function RunManifestBakeAsync(flags: BakeFlags & { model: string; manifest
   );
 }
 
-async function RunBakeAsync(flags: BakeFlags & { model: string; seeds: number[]; out: string }): Promise<void> {
+async function RunBakeAsync(flags: BakeFlags & { seeds: number[]; out: string }): Promise<void> {
   const manifestOnly: [keyof BakeFlags, string][] = [["workers", "--workers"], ["force", "--force"], ["shard", "--shard"], ["atlas", "--atlas"]];
   for (const [key, flag] of manifestOnly) {
     if (flags[key] !== undefined) throw new CliUsageError(`${flag} needs --manifest (the --seeds form always writes every file)`);
@@ -242,12 +247,12 @@ async function RunBakeAsync(flags: BakeFlags & { model: string; seeds: number[];
     if (flags.crossover !== undefined) throw new CliUsageError("--crossover needs --mix-seed (the face to mix with)");
   }
   // Heavy modules (onnxruntime, sharp) load only now: `--help` and flag errors stay fast.
-  const [{ BakeInputError, BakeSeedsAsync, CheckOutputFolderAsync, OutputFolderError, PlanBake }, { RemovePendingTempFilesSync }, { LoadModelForCliAsync }] = await Promise.all([
+  const [{ BakeInputError, BakeSeedsAsync, CheckOutputFolderAsync, OutputFolderError, PlanBake }, { RemovePendingTempFilesSync }, { LoadModelForCliAsync, ModelOrDefault }] = await Promise.all([
     import("../../bake/bakeSeeds.js"),
     import("../../bake/atomicWrite.js"),
     import("../loadModelForCli.js"),
   ]);
-  const generator = await LoadModelForCliAsync("--model", flags.model, { maxBatch: flags.batch, threads: flags.threads });
+  const generator = await LoadModelForCliAsync(ModelOrDefault("--model", flags.model), { maxBatch: flags.batch, threads: flags.threads });
   try {
     const options: BakeOptions = {
       seeds: flags.seeds,

@@ -5,6 +5,7 @@
 import { Command, Option } from "commander";
 import { resolve } from "node:path";
 import { IntegerParser } from "../argParsers.js";
+import { DefaultModelHelp } from "../cliFormat.js";
 import { CliFailure, CliUsageError } from "../cliErrors.js";
 
 /** Parsed flags of `npc-faces editor`. */
@@ -30,7 +31,7 @@ export function EditorCommand(): Command {
         "as NPCs into the manifest, which it saves atomically. Manifests are read and written only inside the project folder " +
         "(--root, default: the current folder).",
     )
-    .option("--model <file>", "model file (.onnx) (default: models/default.onnx of this repository, else an untrained game64 export)")
+    .option("--model <file>", `model file (.onnx); ${DefaultModelHelp}`)
     .option("--manifest <file>", `manifest to edit, inside the project folder; created on the first save`, DefaultManifestName)
     .addOption(new Option("--port <port>", "port on 127.0.0.1 (0 = any free port)").default(8090).argParser(IntegerParser(0, 65535)))
     .option("--root <dir>", "project folder: manifest paths must resolve inside it (default: the current folder)")
@@ -58,10 +59,8 @@ async function RunEditorAsync(flags: EditorFlags): Promise<void> {
     if (error instanceof EditorRefusal) throw new CliUsageError(`--manifest ${error.message}`);
     throw error;
   }
-  const [{ BuildEditorPageAsync }, { ResolveSampleModelAsync }] = await Promise.all([import("../../editor/editorBuild.js"), import("../../web/sampleModel.js")]);
-  let modelPath: string;
-  if (flags.model !== undefined) modelPath = resolve(flags.model);
-  else modelPath = (await ResolveSampleModelAsync({ log: (line) => process.stderr.write(`${line}\n`) })).path;
+  const [{ BuildEditorPageAsync }, { DefaultModelPath }] = await Promise.all([import("../../editor/editorBuild.js"), import("@npc-faces/runtime/node")]);
+  const modelPath = flags.model !== undefined ? resolve(flags.model) : DefaultModelPath();
   const build = await BuildEditorPageAsync({ force: flags.rebuild });
   if (build.rebuilt) process.stderr.write(`built the editor page in ${(build.milliseconds / 1000).toFixed(1)} s\n`);
   let server;
@@ -71,7 +70,7 @@ async function RunEditorAsync(flags: EditorFlags): Promise<void> {
     const e = error as NodeJS.ErrnoException;
     if (e.code === "EADDRINUSE") throw new CliFailure(`--port ${flags.port} is in use; choose another (or --port 0 for any free port)`);
     if (error instanceof EditorRefusal) throw new CliUsageError(error.message);
-    if (flags.model !== undefined && (e.name === "NpcFacesError" || e.code === "ENOENT")) throw new CliFailure(`--model ${e.message}`);
+    if (e.name === "NpcFacesError" || e.code === "ENOENT") throw new CliFailure(`${flags.model !== undefined ? "--model" : "the default model"} ${e.message}`);
     throw error;
   }
   const info = server.modelInfo;

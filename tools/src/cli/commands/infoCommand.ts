@@ -5,7 +5,7 @@
 import { stat } from "node:fs/promises";
 import { Command } from "commander";
 import { MetadataKey, type FaceGenerator, type ModelMetadata } from "@npc-faces/runtime";
-import { FormatBytes, FormatIndexRanges, FormatTable } from "../cliFormat.js";
+import { DefaultModelHelp, FormatBytes, FormatIndexRanges, FormatTable } from "../cliFormat.js";
 
 /** Parsed flags of `npc-faces info`. */
 interface InfoFlags {
@@ -20,12 +20,14 @@ export function InfoCommand(): Command {
       "Validates a model file (ONNX, npc-faces metadata, graph inputs and outputs, loadable by onnxruntime) and prints its " +
         "name, resolution, latent sizes, controls, labels, provenance and SHA-256. Exit status 1 if the file is not a valid model.",
     )
-    .argument("<file>", "model file (.onnx)")
+    .argument("[file]", `model file (.onnx); ${DefaultModelHelp}`)
     .option("--json", "print the model's metadata document (the raw JSON stored in the file), nothing else (default: a human summary)")
-    .addHelpText("after", "\nExamples:\n  npc-faces info models/faces.onnx\n  npc-faces info models/faces.onnx --json | jq .controls")
-    .action(async (file: string, flags: InfoFlags) => {
-      const { LoadModelForCliAsync } = await import("../loadModelForCli.js");
-      const generator = await LoadModelForCliAsync("", file);
+    .addHelpText("after", "\nExamples:\n  npc-faces info              # the bundled default model\n  npc-faces info models/faces.onnx\n  npc-faces info models/faces.onnx --json | jq .controls")
+    .action(async (fileArgument: string | undefined, flags: InfoFlags) => {
+      const { LoadModelForCliAsync, ModelOrDefault } = await import("../loadModelForCli.js");
+      const model = ModelOrDefault("", fileArgument);
+      const file = model.path;
+      const generator = await LoadModelForCliAsync(model);
       try {
         if (flags.json) {
           const raw = generator.onnx.metadataProps.find((e) => e.key === MetadataKey)?.value ?? JSON.stringify(generator.metadata);

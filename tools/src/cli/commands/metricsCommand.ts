@@ -7,11 +7,11 @@
 import { Command, Option } from "commander";
 import { IntegerParser, ParseFiniteNumber, ParseSeed } from "../argParsers.js";
 import { CliFailure } from "../cliErrors.js";
-import { FormatTable } from "../cliFormat.js";
+import { DefaultModelHelp, FormatTable } from "../cliFormat.js";
 
 /** Parsed flags of `npc-faces metrics`. */
 interface MetricsFlags {
-  model: string;
+  model?: string;
   data: string;
   count: number;
   psi: number;
@@ -34,7 +34,7 @@ export function MetricsCommand(): Command {
         "layer, images resized to 299x299 — not the standard FID network, so compare figures only with this command's, on the same data set and " +
         "--count. Runs offline on the tfjs wasm backend, about 2-4 images/s.",
     )
-    .requiredOption("--model <file>", "model file (.onnx)")
+    .option("--model <file>", `model file (.onnx); ${DefaultModelHelp}`)
     .requiredOption("--data <dir>", "data set folder (from `npc-faces dataset`; its held-out split is the reference)")
     .addOption(new Option("--count <n>", "generated faces (seeds from --first-seed), and the most data images used").default(256).argParser(IntegerParser(2, MaxCount)))
     .addOption(new Option("--psi <x>", "truncation of the generated faces (1 = the full distribution)").default(1).argParser(ParseFiniteNumber))
@@ -43,17 +43,18 @@ export function MetricsCommand(): Command {
     .option("--json", "print the figures as one JSON object (default: a human summary)")
     .addHelpText(
       "after",
-      "\nExamples:\n  npc-faces metrics --model models/faces.onnx --data data/faces64\n  npc-faces metrics --model runs/faces64/model.onnx --data data/faces64 --count 1000 --floor --json",
+      "\nExamples:\n  npc-faces metrics --data data/faces64        # the bundled default model\n  npc-faces metrics --model models/faces.onnx --data data/faces64\n  npc-faces metrics --model runs/faces64/model.onnx --data data/faces64 --count 1000 --floor --json",
     )
     .action(async (flags: MetricsFlags) => {
       const { ComputeModelMetricsAsync, ComputeDataFloorAsync, OpenMetricsDataAsync } = await import("../../metrics/modelMetrics.js");
-      const { LoadModelForCliAsync } = await import("../loadModelForCli.js");
+      const { LoadModelForCliAsync, ModelOrDefault } = await import("../loadModelForCli.js");
+      const model = ModelOrDefault("--model", flags.model);
       // Check both inputs before the slow part (loading the feature network, generating).
       const opened = await OpenMetricsDataAsync(flags.data).catch((error: unknown) => {
         throw new CliFailure((error as Error).message);
       });
       await opened.CloseAsync();
-      const generator = await LoadModelForCliAsync("--model", flags.model);
+      const generator = await LoadModelForCliAsync(model);
       const progress = process.stderr.isTTY
         ? (phase: string, done: number, total: number) => process.stderr.write(`\rfeatures: ${phase} ${done}/${total}   ${done === total ? "\n" : ""}`)
         : undefined;
@@ -61,12 +62,12 @@ export function MetricsCommand(): Command {
         const metrics = await ComputeModelMetricsAsync({ generator, dataDir: flags.data, count: flags.count, psi: flags.psi, firstSeed: flags.firstSeed, onProgress: progress });
         const floor = flags.floor ? await ComputeDataFloorAsync(flags.data, { count: flags.count, onProgress: progress }) : null;
         if (flags.json) {
-          process.stdout.write(`${JSON.stringify({ model: flags.model, ...metrics, ...(floor ? { floor } : {}) }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ model: model.path, ...metrics, ...(floor ? { floor } : {}) }, null, 2)}\n`);
           return;
         }
         const f = (x: number, digits = 4) => (Math.abs(x) >= 100 ? x.toFixed(1) : x.toPrecision(digits));
         const lines = [
-          `${flags.model} vs ${flags.data} (${metrics.dataSplit === "holdout" ? "held-out" : "training"} images: ${metrics.dataCount}), ${metrics.count} faces at psi ${metrics.psi}`,
+          `${model.path} vs ${flags.data} (${metrics.dataSplit === "holdout" ? "held-out" : "training"} images: ${metrics.dataCount}), ${metrics.count} faces at psi ${metrics.psi}`,
           ...FormatTable([
             ["fd", f(metrics.fd)],
             ["kid", `${f(metrics.kid)} ± ${f(metrics.kidStd, 2)}`],
