@@ -1,2 +1,2 @@
 /** Which model the samples use: now part of `@npc-faces/tools` (the seed editor uses it too); re-exported here. */
-export { DefaultModelPath, RepoRoot, ResolveSampleModelAsync, UntrainedModelPath, type ResolveSampleModelOptions, type SampleModel } from "@npc-faces/tools";
+export { RepoRoot, ResolveSampleModelAsync, type ResolveSampleModelOptions, type SampleModel } from "@npc-faces/tools";

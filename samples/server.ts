@@ -1,9 +1,10 @@
 /**
  * The samples' static file server: `node samples/dist/node/server.js [--port N] [--model file.onnx]`.
  *
- * Serves the built sample (`samples/dist/crowd/`) and one model on 127.0.0.1 only, with the headers that make the
- * page cross-origin isolated (COOP/COEP: needed for SharedArrayBuffer, i.e. onnxruntime-web's WASM threads) and
- * the page's origin a "potentially trustworthy" one (127.0.0.1: needed for WebGPU without HTTPS).
+ * Serves the built sample (`samples/dist/crowd/`, the bundled default model included) and one model (`--model`, else
+ * the default model again as `/model.onnx`) on 127.0.0.1 only, with the headers that make the page cross-origin
+ * isolated (COOP/COEP: needed for SharedArrayBuffer, i.e. onnxruntime-web's WASM threads) and the page's origin a
+ * "potentially trustworthy" one (127.0.0.1: needed for WebGPU without HTTPS).
  */
 import { realpath, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -25,7 +26,11 @@ export const ConfigUrlPath = "/sample-config.json";
 
 /** What the page learns from {@link ConfigUrlPath}. */
 export interface SampleConfig {
-  readonly modelUrl: string;
+  /**
+   * The model's URL, relative to the page; null for the bundled default model, which the page then loads as an app
+   * would: by giving the plugin no `modelUrl` (the build copies `default.onnx` next to the bundle).
+   */
+  readonly modelUrl: string | null;
   /** The model's metadata name. */
   readonly modelName: string;
   /** Where the file lives, relative to the repository root. */
@@ -62,9 +67,9 @@ export async function StartSampleServerAsync(options: SampleServerOptions = {}):
   const root = await realpath(options.root ?? DefaultOutDir).catch((error: NodeJS.ErrnoException) => {
     throw new Error(`${options.root ?? DefaultOutDir}: ${error.code === "ENOENT" ? "not built yet (run `node samples/dist/node/build.js`, or `npm start`)" : error.message}`);
   });
-  const model = options.model ?? (await ResolveSampleModelAsync({ log: (line) => console.log(line) }));
+  const model = options.model ?? (await ResolveSampleModelAsync());
   const config: SampleConfig = {
-    modelUrl: ModelUrlPath.slice(1),
+    modelUrl: model.origin === "default" ? null : ModelUrlPath.slice(1),
     modelName: model.metadata.name,
     modelPath: model.displayPath,
     trained: model.trained,
@@ -137,7 +142,7 @@ async function MainAsync(): Promise<void> {
     console.error(`npc-faces sample server: ${(error as Error).message}`);
     process.exit(2);
   }
-  const model = await ResolveSampleModelAsync({ modelPath: args.modelPath, log: (line) => console.log(line) });
+  const model = await ResolveSampleModelAsync({ modelPath: args.modelPath });
   const server = await StartSampleServerAsync({ port: args.port, model });
   const label = model.trained ? "" : " (UNTRAINED: random weights, the faces are noise)";
   console.log(`npc-faces crowd sample: model ${model.displayPath} "${model.metadata.name}"${label}`);

@@ -106,7 +106,7 @@ async function MainAsync(): Promise<void> {
   modelLine.append("Model: ", modelName, ` from ${config.modelPath}`);
   if (!config.trained) {
     modelLine.classList.add("untrained");
-    modelLine.append(document.createElement("br"), "Untrained export: random weights, so the faces are coloured noise until models/default.onnx exists.");
+    modelLine.append(document.createElement("br"), "Untrained model: random weights, so the faces are coloured noise.");
   }
   const engineSwitch = document.getElementById("engineSwitch") as HTMLAnchorElement;
   const other = engineName === "webgl2" ? "webgpu" : "webgl2";
@@ -166,7 +166,8 @@ async function MainAsync(): Promise<void> {
   // Created before the materials (not awaited yet): each face plugin then binds the fallback texture from its first
   // frame, so the face shader compiles while the model loads rather than in the middle of generation.
   const facesPromise = NpcFaceSystem.CreateAsync(scene, {
-    modelUrl: config.modelUrl,
+    // No modelUrl: the plugin's default, the bundled default model (the build copies it next to main.js).
+    ...(config.modelUrl !== null ? { modelUrl: config.modelUrl } : {}),
     workerUrl: new URL("./faceWorker.js", location.href).href,
     wasmPaths: new URL("./ort/", location.href).href,
     executionProvider,

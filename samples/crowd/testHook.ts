@@ -6,7 +6,8 @@ import type { FaceRequest } from "@npc-faces/runtime";
 
 /** What the server says about the model (`/sample-config.json`, see samples/server.ts). */
 export interface SampleConfig {
-  readonly modelUrl: string;
+  /** null: the bundled default model (the plugin's default `modelUrl`). */
+  readonly modelUrl: string | null;
   readonly modelName: string;
   readonly modelPath: string;
   readonly trained: boolean;

@@ -1,29 +1,24 @@
 /**
  * Bake benchmark (issue 8): `npc-faces bake --manifest` of 256 faces with 1 and 2 workers (faces/s, scaling
  * ratio), and ms per face against the runtime's floor (GFLOP per face / peak conv GFLOP/s of onnxruntime-node,
- * measured in the same run). Model: models/default.onnx if present, else an untrained game64 export.
+ * measured in the same run). Model: the bundled default model (`@npc-faces/default-model`).
  */
-import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ReadModelFile } from "@npc-faces/runtime";
-import { GeneratorFlopsPerFace, GetGeneratorPreset, type GeneratorConfig } from "@npc-faces/trainer";
+import { DefaultModelPath } from "@npc-faces/runtime/node";
+import { GeneratorFlopsPerFace, type GeneratorConfig } from "@npc-faces/trainer";
 import { BakeManifestFileAsync, Sha256Hex } from "@npc-faces/tools";
 import { FormatTable } from "./benchUtil.js";
-import { MeasurePeakConvGflopsAsync, PresetModelAsync } from "./runtimeBench.js";
+import { MeasurePeakConvGflopsAsync } from "./runtimeBench.js";
 
 /** Faces per bake. */
 const FaceCount = 256;
 
 /** Runs the bake benchmark and returns the lines to print. */
 export async function RunBakeBenchAsync(workerCounts = [1, 2]): Promise<string[]> {
-  const defaultModel = join(process.cwd(), "models", "default.onnx");
-  let modelPath = defaultModel;
-  if (!existsSync(defaultModel)) {
-    await PresetModelAsync("game64", GetGeneratorPreset("game64"));
-    modelPath = join(process.cwd(), ".tmp", "bench-models", "game64-untrained.onnx");
-  }
+  const modelPath = DefaultModelPath();
   const bytes = new Uint8Array(await readFile(modelPath));
   const { metadata } = ReadModelFile(bytes, modelPath);
   let gflop: number | undefined;

@@ -14,7 +14,7 @@ export interface CrowdSample {
   pageUrl(engine: "webgl2" | "webgpu", query?: Readonly<Record<string, string>>): string;
 }
 
-/** Builds the sample, resolves its model (exporting the untrained fallback once) and starts the server on a free port. */
+/** Builds the sample, resolves its model (the bundled default model) and starts the server on a free port. */
 export async function StartCrowdSampleAsync(): Promise<CrowdSample> {
   const [model] = await Promise.all([ResolveSampleModelAsync(), BuildSampleAsync()]);
   const server = await StartSampleServerAsync({ port: 0, model });

@@ -1,13 +1,14 @@
 /**
  * Bundles a browser page that shows npc-faces with esbuild, as the crowd sample and the seed editor do: the page,
- * the plugin's face worker (a separate module so it never runs on the main thread), the page's `index.html` and
- * `ort/` with onnxruntime-web's `.wasm`/`.mjs` files copied from node_modules: the page loads everything from its
- * own server, never from a CDN.
+ * the plugin's face worker (a separate module so it never runs on the main thread), the page's `index.html`,
+ * `ort/` with onnxruntime-web's `.wasm`/`.mjs` files copied from node_modules, and the bundled default model: the
+ * page loads everything from its own server, never from a CDN.
  */
 import { copyFile, mkdir, readdir, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { build, type Metafile, type Plugin } from "esbuild";
+import { DefaultModelPath } from "@npc-faces/runtime/node";
 import { RepoRoot } from "./sampleModel.js";
 
 /** The plugin's worker entry, bundled as its own file (`faceWorker.js`). */
@@ -15,6 +16,12 @@ export const WorkerEntry = join(RepoRoot, "plugin", "src", "worker", "faceWorker
 
 /** Sub-folder of the output holding onnxruntime-web's binaries (the page passes it as `wasmPaths`). */
 export const OrtFolder = "ort";
+
+/**
+ * The bundled default model's file name in the output. The plugin's default `modelUrl` is `@npc-faces/default-model`'s
+ * `new URL("./default.onnx", import.meta.url)`, which esbuild leaves as is: in the bundle it points next to the bundle.
+ */
+export const DefaultModelFileName = "default.onnx";
 
 /** Options of {@link BundleFacePageAsync}. */
 export interface BundleFacePageOptions {
@@ -32,8 +39,8 @@ export interface BundleFacePageOptions {
 }
 
 /**
- * Bundles the page and the worker into `outDir` and copies `index.html` and onnxruntime-web's binaries (incremental:
- * a copy whose size and modification time match is kept).
+ * Bundles the page and the worker into `outDir` and copies `index.html`, onnxruntime-web's binaries and the bundled
+ * default model (incremental: a copy whose size and modification time match is kept).
  * @returns esbuild's metafile (every input of the bundles)
  */
 export async function BundleFacePageAsync(options: BundleFacePageOptions): Promise<Metafile> {
@@ -59,6 +66,7 @@ export async function BundleFacePageAsync(options: BundleFacePageOptions): Promi
   });
   await copyFile(options.indexHtml, join(outDir, "index.html"));
   await CopyOrtBinariesAsync(join(outDir, OrtFolder));
+  await CopyIfChangedAsync(DefaultModelPath(), join(outDir, DefaultModelFileName));
   return result.metafile;
 }
 
@@ -95,11 +103,12 @@ export async function CopyOrtBinariesAsync(destination: string): Promise<void> {
   const ortDist = dirname(require.resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm"));
   const names = (await readdir(ortDist)).filter((name) => /^ort-wasm-simd-threaded(\.[a-z]+)?\.(wasm|mjs)$/.test(name));
   if (names.length === 0) throw new Error(`no onnxruntime-web binaries found in ${ortDist}`);
-  for (const name of names) {
-    const source = join(ortDist, name);
-    const target = join(destination, name);
-    const [from, to] = await Promise.all([stat(source), stat(target).catch(() => undefined)]);
-    if (to && to.size === from.size && to.mtimeMs >= from.mtimeMs) continue;
-    await copyFile(source, target);
-  }
+  for (const name of names) await CopyIfChangedAsync(join(ortDist, name), join(destination, name));
+}
+
+/** Copies a file unless the target has the same size and is not older. */
+async function CopyIfChangedAsync(source: string, target: string): Promise<void> {
+  const [from, to] = await Promise.all([stat(source), stat(target).catch(() => undefined)]);
+  if (to && to.size === from.size && to.mtimeMs >= from.mtimeMs) return;
+  await copyFile(source, target);
 }

@@ -1,22 +1,15 @@
 /**
- * Which model the samples use: the bundled default model (`models/default.onnx`) when it exists, else an
- * untrained `game64` export made once into `.tmp/` (so `npm start` works before any model is trained; the page
- * says "untrained" then). Node only.
+ * Which model the samples and the seed editor use: the one given (`--model`), else the bundled default model
+ * (`@npc-faces/default-model`, i.e. `models/default.onnx`). Node only.
  */
-import { mkdir, readFile } from "node:fs/promises";
-import { dirname, join, relative, resolve } from "node:path";
+import { readFile } from "node:fs/promises";
+import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ReadModelFile, type ModelMetadata } from "@npc-faces/runtime";
-import { WriteFileAtomicAsync } from "../bake/atomicWrite.js";
+import { DefaultModelPath } from "@npc-faces/runtime/node";
 
 /** The repository root (this file lives in `tools/src/web/` or `tools/dist/web/`). */
 export const RepoRoot = FindRepoRoot();
-
-/** The bundled default model, used when present. */
-export const DefaultModelPath = join(RepoRoot, "models", "default.onnx");
-
-/** Where the untrained fallback model is exported to (ignored by git). */
-export const UntrainedModelPath = join(RepoRoot, ".tmp", "samples", "game64-untrained.onnx");
 
 /** The model a sample serves. */
 export interface SampleModel {
@@ -26,91 +19,30 @@ export interface SampleModel {
   readonly displayPath: string;
   /** The file's validated metadata. */
   readonly metadata: ModelMetadata;
-  /** `metadata.provenance.trained`: false for the untrained fallback (faces are coloured noise). */
+  /** `metadata.provenance.trained` (false for a model exported with `--untrained`: its faces are coloured noise). */
   readonly trained: boolean;
-  /** How it was chosen: given explicitly, the bundled default, or the untrained fallback export. */
-  readonly origin: "explicit" | "default" | "untrained-export";
+  /** How it was chosen: given explicitly, or the bundled default. */
+  readonly origin: "explicit" | "default";
 }
 
 /** Options of {@link ResolveSampleModelAsync}. */
 export interface ResolveSampleModelOptions {
-  /** Use this file (e.g. `--model`) instead of the default / fallback. */
+  /** Use this file (e.g. `--model`) instead of the bundled default model. */
   readonly modelPath?: string;
-  /** Called with progress lines (e.g. "exporting an untrained model ..."). */
-  readonly log?: (line: string) => void;
 }
 
 /**
- * Picks the sample's model: `options.modelPath`, else `models/default.onnx`, else the untrained fallback,
- * exporting it first when it is missing or no longer loads (e.g. after a format change).
- * @throws when an explicit or default model file is not a valid npc-faces model (the runtime's message)
+ * Picks the sample's model: `options.modelPath`, else the bundled default model, and validates it.
+ * @throws when the file cannot be read or is not a valid npc-faces model (the runtime's message, naming the path)
  */
 export async function ResolveSampleModelAsync(options: ResolveSampleModelOptions = {}): Promise<SampleModel> {
-  if (options.modelPath !== undefined) return ReadSampleModelAsync(resolve(options.modelPath), "explicit");
-  const bundled = await readFile(DefaultModelPath).catch(() => undefined);
-  if (bundled) return Describe(DefaultModelPath, bundled, "default");
-  const cached = await readFile(UntrainedModelPath).catch(() => undefined);
-  if (cached) {
-    try {
-      return Describe(UntrainedModelPath, cached, "untrained-export");
-    } catch {
-      // A fallback from an older exporter the runtime no longer accepts: export it again.
-    }
-  }
-  const log = options.log ?? (() => undefined);
-  log(`no ${relative(RepoRoot, DefaultModelPath)} yet: exporting an untrained game64 model to ${relative(RepoRoot, UntrainedModelPath)} (once) ...`);
-  const started = performance.now();
-  const bytes = await ExportUntrainedGame64Async();
-  await mkdir(dirname(UntrainedModelPath), { recursive: true });
-  await WriteFileAtomicAsync(UntrainedModelPath, bytes);
-  log(`exported ${(bytes.length / 1e6).toFixed(1)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  return Describe(UntrainedModelPath, bytes, "untrained-export");
-}
-
-async function ReadSampleModelAsync(path: string, origin: SampleModel["origin"]): Promise<SampleModel> {
-  return Describe(path, await readFile(path), origin);
-}
-
-function Describe(path: string, bytes: Uint8Array, origin: SampleModel["origin"]): SampleModel {
-  const { metadata } = ReadModelFile(bytes, path);
-  return { path, displayPath: relative(RepoRoot, path), metadata, trained: metadata.provenance.trained, origin };
-}
-
-/**
- * An untrained `game64` model (seeded initial weights, 4 SeFa controls). StyleGAN initialises the per-layer
- * noise strengths at 0, which would make the noise-strength slider do nothing; like the runtime's test models,
- * they are set to a small non-zero value so every sample parameter visibly acts.
- */
-async function ExportUntrainedGame64Async(): Promise<Uint8Array> {
-  // Loaded on demand: the trainer pulls in tfjs, which serving an existing model does not need.
-  const trainer = await import("@npc-faces/trainer");
-  const config = trainer.GetGeneratorPreset("game64");
-  const weights = trainer.InitializeGeneratorWeights(config, 0);
-  for (const spec of trainer.GeneratorParameterSpecs(config).filter((s) => s.name.endsWith(".noise_strength"))) {
-    weights.get(spec.name)!.fill(0.3 / spec.gain);
-  }
-  try {
-    await trainer.InitializeTfjsBackendAsync("wasm");
-  } catch {
-    await trainer.InitializeTfjsBackendAsync("cpu");
-  }
-  // 512 latents are plenty for the centre of an untrained mapping network and keep the first start short.
-  weights.set("mapping.w_avg", trainer.EstimateWAvg(config, weights, 512));
-  const controls = trainer.UnsupervisedControls(config, weights, 4);
-  return trainer.ExportGeneratorOnnx({
-    config,
-    weights,
-    name: "game64-untrained",
-    controls,
-    provenance: {
-      trained: false,
-      licenses: [],
-      credits: [],
-      kimg: 0,
-      tool: "npc-faces samples",
-      notes: "untrained: random weights (seed 0), exported by the samples until models/default.onnx exists",
-    },
+  const explicit = options.modelPath !== undefined;
+  const path = explicit ? resolve(options.modelPath!) : DefaultModelPath();
+  const bytes = await readFile(path).catch((error: NodeJS.ErrnoException) => {
+    throw new Error(`${path}: cannot read the ${explicit ? "" : "bundled default "}model file (${error.code === "ENOENT" ? "no such file" : error.message})`, { cause: error });
   });
+  const { metadata } = ReadModelFile(bytes, path);
+  return { path, displayPath: relative(RepoRoot, path), metadata, trained: metadata.provenance.trained, origin: explicit ? "explicit" : "default" };
 }
 
 function FindRepoRoot(): string {
