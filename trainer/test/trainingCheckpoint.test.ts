@@ -1,6 +1,6 @@
 /**
  * Checkpoints: resume continues bit-identically (N steps straight = N/2, checkpoint file, resume, N/2 on wasm),
- * SIGKILL during a checkpoint write leaves the previous checkpoint loadable, corruption is detected, a
+ * the compact and packed forms keep what a resume needs, SIGKILL during a checkpoint write leaves the previous checkpoint loadable, corruption is detected, a
  * non-finite loss stops training with a clear error.
  */
 import { spawn } from "node:child_process";
@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { InitializeTfjsBackendAsync, tf } from "../src/backends/tfjsBackend.js";
-import { ReadCheckpointAsync, SerializeCheckpoint, WriteCheckpointAsync, ParseCheckpoint } from "../src/training/checkpoint.js";
+import { PackCheckpoint, ReadCheckpointAsync, SerializeCheckpoint, WriteCheckpointAsync, ParseCheckpoint } from "../src/training/checkpoint.js";
 import { TrainingDivergedError, TrainingRun } from "../src/training/trainingLoop.js";
 import { ResolveTrainingOptions } from "../src/training/trainingOptions.js";
 import { SolidColourData } from "./trainingTestData.js";
@@ -72,6 +72,38 @@ describe("checkpoints", () => {
     const compact = SerializeCheckpoint({ options, data: { id: "x", resolution: 16, labelNames: [] }, state }, { compact: true });
     expect(compact.length).toBeLessThan(bytes.length);
     expect(ParseCheckpoint(compact).state.adamG.v[0]).toEqual(new Float32Array([0.25]));
+  });
+
+  it("compact form keeps Adam's tiny second moments (bfloat16), zeroes the unused first moment, refuses fp16 overflow; packed form is gzip with the log", () => {
+    const options = ResolveTrainingOptions({ preset: "tiny" }); // beta1 0
+    const v = new Float32Array([1e-12, 3e-9, 2.5e-5, 0.7, 0]);
+    const state = {
+      imagesSeen: 8, step: 1, plMean: 0, random: { "0": 3 }, augment: null,
+      generator: new Map([["a", new Float32Array([1, 2.5, -3, 1e-3])]]), generatorEma: new Map(), discriminator: new Map([["d", new Float32Array([0.1])]]),
+      adamG: { step: 1, m: [new Float32Array([0.5, -2e-6, 0, 0, 0])], v: [v] }, adamD: { step: 1, m: [new Float32Array([1])], v: [new Float32Array([4])] },
+    };
+    const contents = { options, data: { id: "x", resolution: 16, labelNames: [] }, state };
+    const compact = ParseCheckpoint(SerializeCheckpoint(contents, { compact: true }));
+    const back = compact.state.adamG.v[0];
+    // fp16 would flush 1e-12 and 3e-9 to 0 (a resumed Adam step of up to 10x); bfloat16 keeps 2-3 digits.
+    for (let i = 0; i < v.length; i++) expect(Math.abs(back[i] - v[i])).toBeLessThanOrEqual(Math.abs(v[i]) / 256);
+    expect(back[0]).toBeGreaterThan(0);
+    expect(compact.state.adamG.m[0]).toEqual(new Float32Array(5)); // beta1 = 0: m is never read
+    expect(compact.state.generator.get("a")![3]).toBeCloseTo(1e-3, 6);
+    expect(compact.stored).toMatchObject({ gzip: false, formatVersion: 2, types: ["float16", "bfloat16"] });
+    const withBeta1 = ParseCheckpoint(SerializeCheckpoint({ ...contents, options: { ...options, beta1: 0.9 } }, { compact: true }));
+    expect(withBeta1.state.adamG.m[0][1]).toBeCloseTo(-2e-6, 8);
+    expect(ParseCheckpoint(SerializeCheckpoint(contents)).stored).toMatchObject({ formatVersion: 1, types: ["float32"] });
+    const huge = { ...contents, state: { ...state, generator: new Map([["a", new Float32Array([1e5])]]) } };
+    expect(() => SerializeCheckpoint(huge, { compact: true })).toThrow(/G\/a\[0\] = 100000 does not fit in float16/);
+
+    const packed = PackCheckpoint(contents, '{"tick":1,"kimg":0.008}\n');
+    expect([packed[0], packed[1]]).toEqual([0x1f, 0x8b]);
+    const unpacked = ParseCheckpoint(packed, "p.gz");
+    expect(unpacked.extra?.log).toBe('{"tick":1,"kimg":0.008}\n');
+    expect(unpacked.stored?.gzip).toBe(true);
+    expect(unpacked.state.discriminator.get("d")![0]).toBeCloseTo(0.1, 3);
+    expect(() => ParseCheckpoint(packed.subarray(0, packed.length - 10), "p.gz")).toThrow(/checkpoint p.gz: corrupted or truncated \(gzip: /);
   });
 
   it("SIGKILL during a checkpoint write leaves the previous checkpoint loadable", async () => {

@@ -67,7 +67,7 @@ describe("npc-faces train", () => {
       [["--data", empty], 1, /no images/],
       [["--data", unreadable], 1, /cannot read image broken\.png/],
       [["--data", mixed], 1, /mixed sizes: a\.png is 16x16, b\.png is 32x32/],
-      [["--data", mixed, "--preset", "huge"], 2, /unknown preset "huge" \(known: tiny, game64, game128, paper256\)/],
+      [["--data", mixed, "--preset", "huge"], 2, /unknown preset "huge" \(known: tiny, npc64, game64, game128, paper256\)/],
       [["--data", join(dir, "nowhere")], 1, /no such folder/],
       [["--data", empty, "--resume"], 1, /no images/],
     ];
@@ -81,8 +81,8 @@ describe("npc-faces train", () => {
 
   it("documents every flag and its default in --help", async () => {
     const help = await RunCliAsync(["train", "--help"]);
-    for (const flag of ["--data", "--out", "--preset", "--kimg", "--batch", "--gamma", "--cond", "--progressive", "--aug", "--resume", "--backend"]) expect(help.stdout).toContain(flag);
-    expect(help.stdout).toMatch(/default: "game64"/);
+    for (const flag of ["--data", "--out", "--preset", "--kimg", "--batch", "--gamma", "--cond", "--progressive", "--aug", "--resume", "--resume-from", "--backend"]) expect(help.stdout).toContain(flag);
+    expect(help.stdout).toMatch(/default:\s+"game64"/); // wrapped where the line ends
     expect(help.stdout).toMatch(/CUDA 11\.x \+ cuDNN 8/);
   });
 });

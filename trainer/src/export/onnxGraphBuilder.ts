@@ -38,10 +38,12 @@ export type OnnxAttribute =
 /** One dimension of a graph input or output: a fixed size or a symbolic name such as `"N"`. */
 export type OnnxDim = number | string;
 
+// Scratch for reading a float32's bits (one allocation, not one per value: checkpoints convert millions).
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
 /** Rounds a float32 value to IEEE-754 half precision (round to nearest even) and returns its bits. */
 export function Float32ToFloat16Bits(value: number): number {
-  const f32 = new Float32Array(1);
-  const u32 = new Uint32Array(f32.buffer);
   f32[0] = value;
   const x = u32[0];
   const sign = (x >>> 16) & 0x8000;

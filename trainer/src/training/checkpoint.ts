@@ -4,22 +4,32 @@
  * Layout: "NPCFCKPT" (8 bytes) | header length (uint32 LE) | header (UTF-8 JSON) | tensor blob | SHA-256 (32 bytes)
  * of everything before it. The header lists options, counters, RNG counters, ADA state, and every tensor
  * (group, name, shape, dtype, byte offset into the blob). Tensors: G, G_ema and D stored weights, Adam step
- * and moments of G and D; fp32, or fp16 in the compact form (for committing a model's checkpoint: it can be
- * exported, and resumed with slightly rounded values).
+ * and moments of G and D; fp32, or in the compact form (for committing a run's checkpoint: it can be exported,
+ * and resumed with slightly rounded values) weights as fp16 and Adam moments as bfloat16: fp16 flushes
+ * values below 6e-8 to zero, and Adam's second moments (squared gradients, often 1e-12) would vanish, which
+ * makes the first steps after a resume up to 10x too large. With beta1 = 0 (the StyleGAN default) the first
+ * moment is never read (m' = 0·m + g), so the compact form stores zeros for it.
+ * A packed checkpoint ({@link PackCheckpoint}) is the compact form, gzip-compressed, with the run's log up to
+ * the checkpoint in `extra.log`; the readers here take plain, compact and packed files alike.
  * Writes are atomic: a temporary file in the same folder, fsync, rename over the target, fsync of the folder,
  * so a crash (even SIGKILL) mid-write leaves the previous checkpoint intact.
  */
 import { createHash } from "node:crypto";
 import { open, readFile, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { Float16BitsToFloat32, Float32ToFloat16Bits } from "../export/onnxGraphBuilder.js";
 import type { AdamState } from "./adam.js";
 import type { TrainingStateSnapshot } from "./trainingLoop.js";
 import { TrainingOptionsSchema, type TrainingOptions } from "./trainingOptions.js";
 
 const Magic = "NPCFCKPT";
-/** Layout version of the header. */
-export const CheckpointFormatVersion = 1;
+/**
+ * Layout version of the header: 1 = fp32 and fp16 tensors, 2 = also bfloat16 ones. A file is written with the
+ * lowest version that holds it (plain checkpoints stay readable by older trainers; a compact one is refused by
+ * them instead of misread).
+ */
+export const CheckpointFormatVersion = 2;
 
 /** What a checkpoint file holds. */
 export interface CheckpointContents {
@@ -29,13 +39,30 @@ export interface CheckpointContents {
   readonly state: TrainingStateSnapshot;
   /** Free-form extras (e.g. tick counters, timing) kept verbatim. */
   readonly extra?: Record<string, unknown>;
+  /** How the file stored it (set by {@link ParseCheckpoint}; ignored when writing). */
+  readonly stored?: CheckpointStorage;
 }
+
+/** How a checkpoint file stores its contents. */
+export interface CheckpointStorage {
+  readonly formatVersion: number;
+  /** Packed: gzip around the checkpoint. */
+  readonly gzip: boolean;
+  /** Size of the checkpoint itself (uncompressed when packed). */
+  readonly bytes: number;
+  /** Tensor types in the file, e.g. ["float16", "bfloat16"] for the compact form. */
+  readonly types: readonly TensorType[];
+}
+
+/** Element type of a stored tensor. */
+export type TensorType = "float32" | "float16" | "bfloat16";
+const BytesPer: Record<TensorType, number> = { float32: 4, float16: 2, bfloat16: 2 };
 
 interface TensorEntry {
   group: string;
   name: string;
   length: number;
-  dtype: "float32" | "float16";
+  dtype: TensorType;
   offset: number;
 }
 
@@ -58,24 +85,31 @@ function Groups(state: TrainingStateSnapshot): [string, Map<string, Float32Array
   ];
 }
 
+/** Round-to-nearest-even bfloat16 (the top half of a float32: same range, 8-bit significand) of float32 bits. */
+function Float32BitsToBfloat16Bits(bits: number): number {
+  if ((bits & 0x7f800000) === 0x7f800000 && bits & 0x7fffff) return (bits >>> 16) | 0x40; // NaN stays NaN
+  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
 /** Serialises a checkpoint to bytes (see the file comment for the layout). */
 export function SerializeCheckpoint(contents: CheckpointContents, options: { compact?: boolean } = {}): Uint8Array {
-  const dtype = options.compact ? "float16" : "float32";
-  const bytesPer = options.compact ? 2 : 4;
   const entries: TensorEntry[] = [];
   const arrays: Float32Array[] = [];
   let offset = 0;
+  const unusedFirstMoment = options.compact === true && contents.options.beta1 === 0;
   for (const [group, tensors] of Groups(contents.state)) {
+    const moments = group === "adamG" || group === "adamD";
     for (const [name, values] of tensors) {
+      const dtype: TensorType = !options.compact ? "float32" : moments ? "bfloat16" : "float16";
       entries.push({ group, name, length: values.length, dtype, offset });
-      arrays.push(values);
-      offset += values.length * bytesPer;
+      arrays.push(unusedFirstMoment && moments && name.startsWith("m") ? new Float32Array(values.length) : values);
+      offset += values.length * BytesPer[dtype];
     }
   }
   const { state } = contents;
   const header = {
     format: "npc-faces-checkpoint",
-    formatVersion: CheckpointFormatVersion,
+    formatVersion: entries.some((e) => e.dtype === "bfloat16") ? 2 : 1,
     options: contents.options,
     data: contents.data,
     counters: { imagesSeen: state.imagesSeen, step: state.step, plMean: state.plMean, adamGStep: state.adamG.step, adamDStep: state.adamD.step },
@@ -95,15 +129,60 @@ export function SerializeCheckpoint(contents: CheckpointContents, options: { com
   entries.forEach((e, i) => {
     const values = arrays[i];
     const at = blobStart + e.offset;
-    if (options.compact) for (let j = 0; j < values.length; j++) view.setUint16(at + 2 * j, Float32ToFloat16Bits(values[j]), true);
-    else for (let j = 0; j < values.length; j++) view.setFloat32(at + 4 * j, values[j], true);
+    if (e.dtype === "float16") {
+      for (let j = 0; j < values.length; j++) {
+        const half = Float32ToFloat16Bits(values[j]);
+        // A weight beyond fp16's range would come back as infinity: refuse rather than write a broken file.
+        if ((half & 0x7c00) === 0x7c00 && Number.isFinite(values[j])) throw new Error(`checkpoint: ${e.group}/${e.name}[${j}] = ${values[j]} does not fit in float16 (compact form)`);
+        view.setUint16(at + 2 * j, half, true);
+      }
+    } else if (e.dtype === "bfloat16") {
+      const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+      for (let j = 0; j < values.length; j++) view.setUint16(at + 2 * j, Float32BitsToBfloat16Bits(bits[j]), true);
+    } else for (let j = 0; j < values.length; j++) view.setFloat32(at + 4 * j, values[j], true);
   });
   out.set(createHash("sha256").update(out.subarray(0, total - 32)).digest(), total - 32);
   return out;
 }
 
-/** Parses and verifies checkpoint bytes; `path` only names the file in messages. */
+let float16Table: Float32Array | null = null;
+
+/** float32 value of every float16 bit pattern (a compact checkpoint holds millions of them). */
+function Float16Table(): Float32Array {
+  if (!float16Table) {
+    float16Table = new Float32Array(65536);
+    for (let bits = 0; bits < 65536; bits++) float16Table[bits] = Float16BitsToFloat32(bits);
+  }
+  return float16Table;
+}
+
+/** True for gzip data (its two magic bytes). */
+function IsGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/**
+ * The packed form of a checkpoint, for committing it and continuing on another machine: the compact form
+ * (fp16 weights, bfloat16 Adam moments) gzip-compressed (level 9), with `log` (the run's log.jsonl lines up to
+ * the checkpoint) in `extra.log`, so a run started from it (`--resume-from`) continues the log.
+ */
+export function PackCheckpoint(contents: CheckpointContents, log?: string): Uint8Array {
+  const extra = { ...(contents.extra ?? {}) };
+  if (log !== undefined) extra.log = log;
+  else delete extra.log;
+  return gzipSync(SerializeCheckpoint({ ...contents, extra }, { compact: true }), { level: 9 });
+}
+
+/** Parses and verifies checkpoint bytes (plain, compact, or packed: gzip); `path` only names the file in messages. */
 export function ParseCheckpoint(bytes: Uint8Array, path = "(bytes)"): CheckpointContents {
+  const gzip = IsGzip(bytes);
+  if (gzip) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (error) {
+      throw new CheckpointError(path, `corrupted or truncated (gzip: ${(error as Error).message})`);
+    }
+  }
   if (bytes.length < 44 || new TextDecoder().decode(bytes.subarray(0, 8)) !== Magic) throw new CheckpointError(path, "not an npc-faces checkpoint (bad magic)");
   const digest = createHash("sha256").update(bytes.subarray(0, bytes.length - 32)).digest();
   if (!Buffer.from(bytes.subarray(bytes.length - 32)).equals(digest)) {
@@ -122,16 +201,25 @@ export function ParseCheckpoint(bytes: Uint8Array, path = "(bytes)"): Checkpoint
     throw new CheckpointError(path, "unreadable header");
   }
   if (header.format !== "npc-faces-checkpoint") throw new CheckpointError(path, "not an npc-faces checkpoint");
-  if (header.formatVersion !== CheckpointFormatVersion) throw new CheckpointError(path, `unsupported format version ${header.formatVersion} (this trainer reads ${CheckpointFormatVersion})`);
+  if (!(header.formatVersion >= 1 && header.formatVersion <= CheckpointFormatVersion)) throw new CheckpointError(path, `unsupported format version ${header.formatVersion} (this trainer reads 1 to ${CheckpointFormatVersion})`);
   const parsedOptions = TrainingOptionsSchema.safeParse(header.options);
   if (!parsedOptions.success) throw new CheckpointError(path, `bad options: ${parsedOptions.error.issues[0]?.message}`);
   const blobStart = 12 + headerLength;
+  const blobLength = bytes.length - 32 - blobStart;
   const groups = new Map<string, Map<string, Float32Array>>();
   for (const e of header.tensors) {
+    if (!Object.hasOwn(BytesPer, e.dtype)) throw new CheckpointError(path, `tensor ${e.group}/${e.name} has an unknown type "${e.dtype}"`);
+    if (e.offset < 0 || e.offset + e.length * BytesPer[e.dtype] > blobLength) throw new CheckpointError(path, `tensor ${e.group}/${e.name} lies outside the file`);
     const at = blobStart + e.offset;
     const values = new Float32Array(e.length);
-    if (e.dtype === "float16") for (let j = 0; j < e.length; j++) values[j] = Float16BitsToFloat32(view.getUint16(at + 2 * j, true));
-    else for (let j = 0; j < e.length; j++) values[j] = view.getFloat32(at + 4 * j, true);
+    if (e.dtype === "float16") {
+      const table = Float16Table();
+      for (let j = 0; j < e.length; j++) values[j] = table[view.getUint16(at + 2 * j, true)];
+    }
+    else if (e.dtype === "bfloat16") {
+      const bits = new Uint32Array(values.buffer);
+      for (let j = 0; j < e.length; j++) bits[j] = view.getUint16(at + 2 * j, true) << 16;
+    } else for (let j = 0; j < e.length; j++) values[j] = view.getFloat32(at + 4 * j, true);
     if (!groups.has(e.group)) groups.set(e.group, new Map());
     groups.get(e.group)!.set(e.name, values);
   }
@@ -145,6 +233,7 @@ export function ParseCheckpoint(bytes: Uint8Array, path = "(bytes)"): Checkpoint
     options: parsedOptions.data,
     data: header.data,
     extra: header.extra,
+    stored: { formatVersion: header.formatVersion, gzip, bytes: bytes.length, types: [...new Set(header.tensors.map((e) => e.dtype))] },
     state: {
       imagesSeen: header.counters.imagesSeen,
       step: header.counters.step,
@@ -188,7 +277,7 @@ export async function WriteCheckpointAsync(path: string, contents: CheckpointCon
   await WriteFileAtomicAsync(path, SerializeCheckpoint(contents, options));
 }
 
-/** Reads and verifies a checkpoint; throws {@link CheckpointError} with a clear message. */
+/** Reads and verifies a checkpoint file (plain, compact or packed); throws {@link CheckpointError} with a clear message. */
 export async function ReadCheckpointAsync(path: string): Promise<CheckpointContents> {
   let bytes: Uint8Array;
   try {

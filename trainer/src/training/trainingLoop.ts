@@ -21,7 +21,7 @@ import { EmaBeta, UpdateEma } from "./ema.js";
 import { type AugmentFunction, DiscriminatorMainLoss, DiscriminatorScores, GeneratorMainLoss, PathLengthPenalty, R1Penalty } from "./losses.js";
 import { EffectiveEmaKimg, EffectiveGamma, TrainingGeneratorConfig, type TrainingOptions } from "./trainingOptions.js";
 import { RandomPurpose, TrainingRandom, type RandomState } from "./trainingRandom.js";
-import { ReadCheckpointAsync, WriteCheckpointAsync, WriteFileAtomicAsync } from "./checkpoint.js";
+import { ReadCheckpointAsync, WriteCheckpointAsync, WriteFileAtomicAsync, type CheckpointContents } from "./checkpoint.js";
 import { GridSeeds, RenderSampleGridPng } from "./sampleGrid.js";
 import { AppendTrainingLogAsync } from "./trainingLog.js";
 
@@ -473,6 +473,12 @@ export interface RunTrainingArgs {
   readonly data: TrainingData;
   /** Continue from `runDir/checkpoint.ckpt` (its options win, except `kimg`). */
   readonly resume: boolean;
+  /**
+   * Start `runDir` (which must hold no checkpoint) from another run's checkpoint, e.g. a packed one committed on
+   * another machine, and continue as `resume` does (same checks; its options win, except `kimg`); its `extra.log`
+   * becomes the run's log.jsonl. `path` names it in messages.
+   */
+  readonly resumeFrom?: { readonly path: string; readonly checkpoint: CheckpointContents };
   /** Builds the augmentation from options (and the checkpoint's state when resuming); null = none. */
   readonly createAugmentation?: (options: TrainingOptions, state: unknown) => TrainingAugmentation | null;
   readonly onProgress?: (progress: TrainingProgress) => void;
@@ -496,22 +502,28 @@ export interface RunTrainingResult {
  */
 export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTrainingResult> {
   const checkpointPath = join(args.runDir, RunFiles.checkpoint);
-  await mkdir(join(args.runDir, RunFiles.samples), { recursive: true });
   let options = args.options;
   let snapshot: TrainingStateSnapshot | undefined;
   let extra: Record<string, unknown> = {};
+  let log: unknown;
   const exists = await access(checkpointPath).then(() => true, () => false);
-  if (args.resume) {
-    if (!exists) throw new Error(`--resume: ${checkpointPath} does not exist (nothing to resume; drop --resume to start)`);
-    const loaded = await ReadCheckpointAsync(checkpointPath);
-    if (loaded.data.resolution !== args.data.resolution) throw new Error(`--resume: the checkpoint was trained on ${loaded.data.resolution}px images, the data set has ${args.data.resolution}px`);
-    if (loaded.data.labelNames.join("\n") !== args.data.labelNames.join("\n") && loaded.options.cond) throw new Error("--resume: the data set's labels differ from the checkpoint's");
+  if (args.resume && args.resumeFrom) throw new Error("--resume and --resume-from exclude each other");
+  if (args.resume || args.resumeFrom) {
+    const flag = args.resumeFrom ? `--resume-from ${args.resumeFrom.path}` : "--resume";
+    if (args.resume && !exists) throw new Error(`--resume: ${checkpointPath} does not exist (nothing to resume; drop --resume to start)`);
+    // Never overwrite a run folder's (possibly newer) work with an older checkpoint.
+    if (args.resumeFrom && exists) throw new Error(`--resume-from: ${args.runDir} already holds a run (${RunFiles.checkpoint}); continue it with --resume or choose another --out`);
+    const loaded = args.resumeFrom?.checkpoint ?? (await ReadCheckpointAsync(checkpointPath));
+    if (loaded.data.resolution !== args.data.resolution) throw new Error(`${flag}: the checkpoint was trained on ${loaded.data.resolution}px images, the data set has ${args.data.resolution}px`);
+    if (loaded.data.labelNames.join("\n") !== args.data.labelNames.join("\n") && loaded.options.cond) throw new Error(`${flag}: the data set's labels differ from the checkpoint's`);
     options = { ...loaded.options, kimg: args.options.kimg };
     snapshot = loaded.state;
-    extra = loaded.extra ?? {};
+    ({ log, ...extra } = loaded.extra ?? {}); // a packed checkpoint's log goes to log.jsonl, not into later checkpoints
   } else if (exists) {
     throw new Error(`${args.runDir} already holds a run (${RunFiles.checkpoint}); use --resume to continue it or choose another --out`);
   }
+  await mkdir(join(args.runDir, RunFiles.samples), { recursive: true });
+  if (args.resumeFrom && typeof log === "string") await WriteFileAtomicAsync(join(args.runDir, RunFiles.log), new TextEncoder().encode(log));
   await WriteFileAtomicAsync(join(args.runDir, RunFiles.options), new TextEncoder().encode(`${JSON.stringify(options, null, 2)}\n`));
   const augmentation = args.createAugmentation?.(options, snapshot?.augment ?? null) ?? null;
   const run = await CreateRunAsync(options, args.data, augmentation, snapshot);

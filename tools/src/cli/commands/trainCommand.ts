@@ -1,9 +1,10 @@
 /**
  * `npc-faces train`: trains a StyleGAN2-ADA generator on a data set (see docs/training.md). Progress bar with
  * kimg, images/s, ETA, losses, ADA p and R1; Ctrl-C / SIGTERM writes a checkpoint and stops (exit 130);
- * `--resume` continues a run exactly.
+ * `--resume` continues a run exactly; `--resume-from FILE` starts a new run folder from a (packed) checkpoint.
  */
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import cliProgress from "cli-progress";
 import { IntegerParser, ParseSeed } from "../argParsers.js";
@@ -26,6 +27,7 @@ interface TrainFlags {
   progressive?: boolean;
   aug: "ada" | "none";
   resume?: boolean;
+  resumeFrom?: string;
   backend: "auto" | "gpu" | "node" | "wasm" | "cpu";
   seed: number;
   workers?: number;
@@ -81,13 +83,14 @@ export function TrainCommand(): Command {
     .addOption(new Option("--labels <names>", "with --cond: the labels to condition on, comma-separated: numeric labels (skin_tone), categorical attributes (gender: one column per value) or attribute=value columns (default: every label)").argParser(ParseLabelList))
     .option("--progressive", "progressive growing: train at 8x8 for 100 kimg, then per doubling a 100-kimg fade-in and a 100-kimg stable phase (default: off)")
     .addOption(new Option("--aug <mode>", "augmentation: ada (adaptive, target r_t 0.6) or none").choices(["ada", "none"]).default("ada"))
-    .option("--resume", "continue the run in --out from its checkpoint exactly (weights, EMA, optimiser, ADA p, kimg, RNG) (default: off)")
+    .option("--resume", "continue the run in --out from its checkpoint exactly (weights, EMA, optimiser, ADA p, kimg, RNG; its options win, --kimg and the labels default to its own) (default: off)")
+    .addOption(new Option("--resume-from <file>", "start --out (which must hold no checkpoint) from a checkpoint file, a packed one (`npc-faces checkpoint pack`) or another run's checkpoint.ckpt, and continue as --resume does; --kimg and the labels default to the checkpoint's (default: off)").conflicts("resume"))
     .addOption(new Option("--backend <name>", "auto (gpu, node, then wasm), gpu (@tensorflow/tfjs-node-gpu, CUDA 11.x + cuDNN 8), node (@tensorflow/tfjs-node), wasm, cpu").choices(["auto", "gpu", "node", "wasm", "cpu"]).default("auto"))
     .addOption(new Option("--seed <seed>", "seed of initial weights and all training randomness").default(0).argParser(ParseSeed))
     .addOption(new Option("--workers <n>", "data-parallel worker threads on wasm/cpu (same seed + same workers = same weights; default: npc64/game64/game128/paper256 2, tiny 1)").argParser(IntegerParser(1, 64)))
     .addOption(new Option("--tick <kimg>", "kimg per tick: log line and sample grid (default: 4; tiny 0.5)").argParser(PositiveNumber("--tick")))
     .addOption(new Option("--snap <ticks>", "ticks per checkpoint (default: 10)").argParser(IntegerParser(1, 1_000_000)))
-    .addHelpText("after", "\nExamples:\n  npc-faces train --data data/faces64 --out runs/faces64\n  npc-faces train --data data/faces64 --out runs/faces64 --resume --kimg 4000\n  npc-faces train --data data/tiny --out runs/tiny --preset tiny --kimg 1 --aug none --backend wasm")
+    .addHelpText("after", "\nExamples:\n  npc-faces train --data data/faces64 --out runs/faces64\n  npc-faces train --data data/faces64 --out runs/faces64 --resume --kimg 4000\n  npc-faces train --data data/faces64 --out runs/faces64 --resume-from models/training/checkpoint.npcfckpt.gz\n  npc-faces train --data data/tiny --out runs/tiny --preset tiny --kimg 1 --aug none --backend wasm")
     .action(async (flags: TrainFlags) => {
       await RunTrainAsync(flags);
     });
@@ -95,13 +98,23 @@ export function TrainCommand(): Command {
 
 async function RunTrainAsync(flags: TrainFlags): Promise<void> {
   if (flags.mixing !== undefined && flags.mixing > 1) throw new CliUsageError(`--mixing must be in 0..1, got ${flags.mixing}`);
-  if (flags.labels && !flags.cond) throw new CliUsageError("--labels needs --cond (it picks the labels to condition on)");
+  if (flags.labels && !flags.cond && !flags.resume && !flags.resumeFrom) throw new CliUsageError("--labels needs --cond (it picks the labels to condition on)");
   const trainer = await import("@npc-faces/trainer");
   const { LoadTrainingDataAsync } = await import("../../training/loadTrainingData.js");
+  // --resume-from / --resume: read the checkpoint before anything else (a bad file writes nothing); its preset, target
+  // kimg and label columns are the defaults, so continuing needs no flags of the original run. (--resume without a
+  // checkpoint is reported by RunTrainingAsync.)
+  const fromPath = flags.resumeFrom ?? (flags.resume ? join(resolve(flags.out), trainer.RunFiles.checkpoint) : undefined);
+  let from: Awaited<ReturnType<typeof trainer.ReadCheckpointAsync>> | undefined;
+  if (fromPath !== undefined && (flags.resumeFrom !== undefined || existsSync(fromPath))) {
+    from = await trainer.ReadCheckpointAsync(fromPath).catch((error: Error) => {
+      throw new CliFailure(error.message);
+    });
+  }
   let options;
   try {
     options = trainer.ResolveTrainingOptions({
-      preset: flags.preset, kimg: flags.kimg, batch: flags.batch, gamma: flags.gamma, learningRate: flags.lr, plWeight: flags.plWeight,
+      preset: from?.options.preset ?? flags.preset, kimg: flags.kimg ?? from?.options.kimg, batch: flags.batch, gamma: flags.gamma, learningRate: flags.lr, plWeight: flags.plWeight,
       styleMixing: flags.mixing, cond: flags.cond ?? false, progressive: flags.progressive ?? false, aug: flags.aug, seed: flags.seed, backend: flags.backend, workers: flags.workers, tickKimg: flags.tick, snapshotTicks: flags.snap,
     });
   } catch (error) {
@@ -109,7 +122,7 @@ async function RunTrainAsync(flags: TrainFlags): Promise<void> {
   }
   let data;
   try {
-    data = await LoadTrainingDataAsync(resolve(flags.data), { labels: flags.labels });
+    data = await LoadTrainingDataAsync(resolve(flags.data), { labels: flags.labels ?? (from?.options.cond ? from.data.labelNames : undefined) });
   } catch (error) {
     throw new CliFailure((error as Error).message);
   }
@@ -118,6 +131,9 @@ async function RunTrainAsync(flags: TrainFlags): Promise<void> {
     throw new CliUsageError(`--preset ${options.preset} trains ${config.resolution}x${config.resolution} images, the data has ${data.resolution}x${data.resolution} (pick a preset with that resolution)`);
   }
   if (options.cond && data.labelNames.length === 0) throw new CliUsageError("--cond: the data set has no labels");
+  if (from?.data.id && data.id && from.data.id !== data.id) {
+    process.stderr.write(`npc-faces train: note: --data ${flags.data} (id ${data.id}) is not the data set the checkpoint was trained on (id ${from.data.id}); training continues on it\n`);
+  }
   const backend = await trainer.SelectBackendAsync(options.backend).catch((error: Error) => {
     throw new CliFailure(error.message);
   });
@@ -143,6 +159,7 @@ async function RunTrainAsync(flags: TrainFlags): Promise<void> {
       options,
       data,
       resume: flags.resume ?? false,
+      resumeFrom: from && flags.resumeFrom !== undefined ? { path: flags.resumeFrom, checkpoint: from } : undefined,
       createAugmentation: (o, state) => {
         if (o.aug !== "ada") return null;
         return state ? trainer.AdaAugmentation.fromJSON(state as Parameters<typeof trainer.AdaAugmentation.fromJSON>[0]) : trainer.AdaAugmentation.Create("bgc", { target: o.adaTarget, adjustImages: o.adaKimg * 1000 });

@@ -1,0 +1,139 @@
+/**
+ * `npc-faces checkpoint pack|info`: the packed checkpoint that carries a training run from one machine (or
+ * sitting) to the next. `pack` turns a run's fp32 checkpoint.ckpt into the compact form (fp16 weights, bfloat16
+ * Adam moments), gzip-compressed, with the run's log up to it; `npc-faces train --resume-from FILE` continues
+ * from it. See docs/training.md, "Continuing on another machine".
+ */
+import { readFile, stat } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { Command } from "commander";
+import type { CheckpointContents } from "@npc-faces/trainer";
+import { EnsureFolderAsync, WriteFileAtomicAsync } from "../../bake/atomicWrite.js";
+import { CliFailure, CliUsageError } from "../cliErrors.js";
+import { FormatBytes } from "../cliFormat.js";
+
+/** The run folder's checkpoint and log names (trainer's RunFiles; kept here so `--help` needs no trainer import). */
+const CheckpointFile = "checkpoint.ckpt";
+const LogFile = "log.jsonl";
+
+/** `npc-faces checkpoint`: see its `--help` and docs/training.md. */
+export function CheckpointCommand(): Command {
+  const command = new Command("checkpoint")
+    .summary("pack a training run's checkpoint for another machine, or describe one")
+    .description("Packs a training run's checkpoint into one compact file that `npc-faces train --resume-from` continues from, or describes a checkpoint file.");
+  command.addCommand(
+    new Command("pack")
+      .summary("write a run's checkpoint in packed form (fp16 weights, gzip)")
+      .description(
+        "Reads RUN/checkpoint.ckpt and writes --out: the compact form (fp16 weights and G_ema, bfloat16 Adam moments; " +
+          "the first Adam moment as zeros when beta1 = 0, as it is never read then), gzip-compressed, with RUN/log.jsonl up to the checkpoint. " +
+          "About 40% of the fp32 checkpoint. The file is written atomically (an existing one is replaced) and read back to check it. " +
+          "`npc-faces train --data D --out NEWRUN --resume-from FILE` continues from it; the resumed run is not bit-identical to the fp32 one.",
+      )
+      .requiredOption("--run <dir>", "run folder (from `npc-faces train`) holding checkpoint.ckpt")
+      .requiredOption("--out <file>", "packed checkpoint to write (parent folders are created; replaced if it exists)")
+      .addHelpText("after", "\nExample:\n  npc-faces checkpoint pack --run runs/default --out models/training/checkpoint.npcfckpt.gz")
+      .action(async (flags: { run: string; out: string }) => {
+        await PackAsync(flags.run, flags.out);
+      }),
+  );
+  command.addCommand(
+    new Command("info")
+      .summary("describe a checkpoint file (plain or packed)")
+      .description("Verifies a checkpoint file (SHA-256) and prints its progress (kimg, step), preset and options, data set id and labels, storage and sizes. Exit status 1 if it is not a valid checkpoint.")
+      .argument("<file>", "checkpoint file: RUN/checkpoint.ckpt or a packed one")
+      .action(async (file: string) => {
+        const { contents, bytes } = await ReadForCliAsync(file);
+        process.stdout.write(`${FormatCheckpointSummary(contents, file, bytes).join("\n")}\n`);
+      }),
+  );
+  return command;
+}
+
+/** Reads and verifies a checkpoint file; a bad one ends in one line naming it (exit 1). */
+async function ReadForCliAsync(file: string): Promise<{ contents: CheckpointContents; bytes: number }> {
+  const trainer = await import("@npc-faces/trainer");
+  const info = await stat(file).catch(() => null);
+  if (info?.isDirectory()) throw new CliFailure(`checkpoint ${file}: is a folder (the checkpoint of a run is RUN/${CheckpointFile})`);
+  try {
+    return { contents: await trainer.ReadCheckpointAsync(file), bytes: info?.size ?? 0 };
+  } catch (error) {
+    throw new CliFailure((error as Error).message);
+  }
+}
+
+async function PackAsync(run: string, out: string): Promise<void> {
+  const runInfo = await stat(run).catch(() => null);
+  if (!runInfo) throw new CliFailure(`--run ${run}: no such folder`);
+  if (!runInfo.isDirectory()) throw new CliFailure(`--run ${run}: not a folder (pass the run folder that holds ${CheckpointFile})`);
+  const source = join(run, CheckpointFile);
+  if (resolve(out) === resolve(source)) throw new CliUsageError(`--out ${out}: that is the run's own checkpoint; write the packed file elsewhere`);
+  if (!(await stat(source).catch(() => null))) throw new CliFailure(`--run ${run}: no ${CheckpointFile} (train first; it is written every --snap ticks)`);
+  const trainer = await import("@npc-faces/trainer");
+  // One read: the trainer replaces the file by rename, so these bytes are one complete checkpoint even while it runs.
+  const raw = await readFile(source);
+  let contents: CheckpointContents;
+  try {
+    contents = trainer.ParseCheckpoint(raw, source);
+  } catch (error) {
+    throw new CliFailure((error as Error).message);
+  }
+  const log = await ReadLogUpToAsync(join(run, LogFile), contents.state.imagesSeen / 1000);
+  let packed: Uint8Array;
+  try {
+    packed = trainer.PackCheckpoint(contents, log?.text);
+  } catch (error) {
+    throw new CliFailure((error as Error).message);
+  }
+  // Read it back before replacing anything: what gets committed must be loadable.
+  trainer.ParseCheckpoint(packed, out);
+  try {
+    await EnsureFolderAsync(dirname(resolve(out)));
+    await WriteFileAtomicAsync(resolve(out), packed);
+  } catch (error) {
+    throw new CliFailure(`--out ${out}: ${(error as Error).message}`);
+  }
+  const kimg = contents.state.imagesSeen / 1000;
+  process.stdout.write(
+    `packed ${source} (${FormatBytes(raw.length)}, ${kimg.toFixed(3)} kimg) -> ${out}: ${FormatBytes(packed.length)} ` +
+      `(${((100 * packed.length) / raw.length).toFixed(0)}%; fp16 weights, bfloat16 Adam moments, gzip; log: ${log ? `${log.lines} lines` : "none"})\n`,
+  );
+}
+
+/** The run's log lines up to `kimg` (later ticks are past the checkpoint; a half-written last line is dropped), or null without a log. */
+async function ReadLogUpToAsync(path: string, kimg: number): Promise<{ text: string; lines: number } | null> {
+  const text = await readFile(path, "utf8").catch(() => null);
+  if (text === null) return null;
+  const kept = text.split("\n").filter((line) => {
+    try {
+      const entry = JSON.parse(line) as { kimg?: unknown };
+      return typeof entry.kimg === "number" && entry.kimg <= kimg + 1e-9;
+    } catch {
+      return false;
+    }
+  });
+  return { text: kept.map((l) => `${l}\n`).join(""), lines: kept.length };
+}
+
+/** The human summary of a checkpoint, one string per line. */
+export function FormatCheckpointSummary(c: CheckpointContents, file: string, bytes: number): string[] {
+  const { options: o, state: s, data, stored } = c;
+  const count = (m: ReadonlyMap<string, Float32Array>) => [...m.values()].reduce((n, v) => n + v.length, 0);
+  const moments = (a: { m: Float32Array[] }) => a.m.reduce((n, v) => n + v.length, 0);
+  const p = (s.augment as { controller?: { p?: unknown } } | null)?.controller?.p;
+  const log = typeof c.extra?.log === "string" ? c.extra.log.split("\n").filter(Boolean).length : null;
+  const storage = stored
+    ? `${stored.gzip ? `packed (gzip of ${FormatBytes(stored.bytes)}), ` : ""}${stored.types.join(" + ")}, format version ${stored.formatVersion}`
+    : "unknown";
+  return [
+    `file:      ${file} (${FormatBytes(bytes)})`,
+    `storage:   ${storage}`,
+    `progress:  ${(s.imagesSeen / 1000).toFixed(3)} kimg of ${o.kimg} (step ${s.step}, G Adam step ${s.adamG.step}, D Adam step ${s.adamD.step})`,
+    `preset:    ${o.preset}, batch ${o.batch}, lr ${o.learningRate}, ${o.cond ? "conditional" : "unconditional"}, aug ${o.aug}${typeof p === "number" ? ` (p ${p.toFixed(3)})` : ""}, seed ${o.seed}, workers ${o.workers}`,
+    `data:      ${data.resolution}x${data.resolution}, id ${data.id ?? "none (plain image folder)"}`,
+    `labels:    ${data.labelNames.length ? data.labelNames.join(", ") : "none"}`,
+    `values:    G ${count(s.generator)}, G_ema ${count(s.generatorEma)}, D ${count(s.discriminator)}, Adam G ${2 * moments(s.adamG)}, Adam D ${2 * moments(s.adamD)}`,
+    `log:       ${log === null ? "not included" : `${log} lines included`}`,
+    `options:   ${JSON.stringify(o)}`,
+  ];
+}

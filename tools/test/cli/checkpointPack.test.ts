@@ -1,0 +1,139 @@
+/**
+ * `npc-faces checkpoint pack|info` and `npc-faces train --resume-from` with the built CLI: a tiny conditional
+ * run (wasm) is packed, two new run folders continue from the packed file with no flags of the original run
+ * (preset, labels and target come from the checkpoint) and end with identical weights; kimg and the log go on;
+ * then --resume goes on there; bad input (corrupted, truncated, wrong file, missing run, occupied run folder) gives
+ * one line and writes nothing.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import sharp from "sharp";
+import { ParseCheckpoint, type CheckpointContents } from "@npc-faces/trainer";
+import { MapLimitAsync, RunCliAsync } from "./cliTestData.js";
+
+let dir = "";
+let data = "";
+let packed = "";
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "npcf-pack-"));
+  data = join(dir, "data");
+  packed = join(dir, "models", "training", "checkpoint.npcfckpt.gz");
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function ReadRunAsync(run: string): Promise<CheckpointContents> {
+  return ParseCheckpoint(await readFile(join(run, "checkpoint.ckpt")), run);
+}
+
+function Tensors(c: CheckpointContents): Map<string, Float32Array> {
+  const s = c.state;
+  const all = new Map<string, Float32Array>();
+  for (const [group, m] of [["G", s.generator], ["G_ema", s.generatorEma], ["D", s.discriminator]] as const) for (const [k, v] of m) all.set(`${group}/${k}`, v);
+  for (const [group, adam] of [["adamG", s.adamG], ["adamD", s.adamD]] as const) adam.m.forEach((m, i) => all.set(`${group}/m${i}`, m).set(`${group}/v${i}`, adam.v[i]));
+  return all;
+}
+
+function SameBits(a: Float32Array, b: Float32Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+const TrainArgs = ["--batch", "4", "--tick", "0.008", "--backend", "wasm"];
+// Each CLI run takes about a CPU second; on the shared 2-core machine under load a run can wait 10-20 s for it.
+const Timeout = 400_000;
+
+describe("npc-faces checkpoint pack / train --resume-from", () => {
+  it("packs a run, and two runs continued from the packed file go on identically", async () => {
+    const made = await RunCliAsync(["dataset", "--source", "facesjs", "--count", "6", "--res", "16", "--out", data, "--no-progress"]);
+    expect(made.code, made.stderr).toBe(0);
+    const first = join(dir, "first");
+    const trained = await RunCliAsync(["train", "--data", data, "--out", first, "--preset", "tiny", "--cond", "--labels", "skin_tone,gender", "--kimg", "0.016", "--snap", "1", ...TrainArgs]);
+    expect(trained.code, trained.stderr).toBe(0);
+
+    const pack = await RunCliAsync(["checkpoint", "pack", "--run", first, "--out", packed]);
+    expect(pack.code, pack.stderr).toBe(0);
+    expect(pack.stdout).toMatch(/^packed .*first\/checkpoint\.ckpt \([\d.]+ [KM]iB, 0\.016 kimg\) -> .*checkpoint\.npcfckpt\.gz: [\d.]+ [KM]iB \(\d+%; fp16 weights, bfloat16 Adam moments, gzip; log: 2 lines\)\n$/);
+    const plainBytes = (await readFile(join(first, "checkpoint.ckpt"))).length;
+    const packedBytes = await readFile(packed);
+    expect(packedBytes.length).toBeLessThan(plainBytes / 2);
+    const original = await ReadRunAsync(first);
+
+    const info = await RunCliAsync(["checkpoint", "info", packed]);
+    expect(info.code, info.stderr).toBe(0);
+    expect(info.stdout).toMatch(/storage: +packed \(gzip of .*\), float16 \+ bfloat16, format version 2/);
+    expect(info.stdout).toMatch(/progress: +0\.016 kimg of 0\.016 \(step 4,/);
+    expect(info.stdout).toMatch(/preset: +tiny, batch 4, .*conditional/);
+    expect(info.stdout).toContain(`id ${original.data.id}`);
+    expect(info.stdout).toMatch(/labels: +skin_tone, gender=/);
+    expect(info.stdout).toMatch(/log: +2 lines included/);
+
+    // No --preset, --cond or --labels: they come from the checkpoint (the default preset, game64, would not fit 16 px).
+    const runs = [join(dir, "second"), join(dir, "third")];
+    const resumed = await Promise.all(runs.map((run) => RunCliAsync(["train", "--data", data, "--out", run, "--resume-from", packed, "--kimg", "0.024", ...TrainArgs])));
+    for (const [i, run] of runs.entries()) {
+      expect(resumed[i].code, resumed[i].stderr).toBe(0);
+      const log = (await readFile(join(run, "log.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+      expect(log.map((l) => l.tick)).toEqual([1, 2, 3]);
+      expect(log[2].kimg).toBeCloseTo(0.024);
+    }
+    const [a, b] = await Promise.all(runs.map(ReadRunAsync));
+    expect(a.state.imagesSeen).toBe(24);
+    expect(a.options).toEqual({ ...original.options, kimg: 0.024 });
+    expect(a.data.labelNames).toEqual(original.data.labelNames);
+    const [ta, tb, t0] = [Tensors(a), Tensors(b), Tensors(original)];
+    expect([...ta.keys()]).toEqual([...tb.keys()]);
+    for (const [k, v] of ta) expect(SameBits(v, tb.get(k)!), k).toBe(true);
+    expect([...ta].filter(([k, v]) => !SameBits(v, t0.get(k)!)).length).toBeGreaterThan(ta.size / 2); // it trained on
+    expect(a.state.random).toEqual(b.state.random);
+
+    // A run folder that holds a checkpoint is never overwritten from a packed file.
+    const before = await readFile(join(runs[0], "checkpoint.ckpt"));
+    const again = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume-from", packed, "--kimg", "0.032", ...TrainArgs]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/--resume-from: .*second already holds a run \(checkpoint\.ckpt\); continue it with --resume/);
+    expect((await readFile(join(runs[0], "checkpoint.ckpt"))).equals(before)).toBe(true);
+    // There --resume goes on, again without the original run's --preset, --cond and --labels.
+    const more = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.032", ...TrainArgs]);
+    expect(more.code, more.stderr).toBe(0);
+    expect((await ReadRunAsync(runs[0])).state.imagesSeen).toBe(32);
+  }, Timeout);
+
+  it("reports a bad packed file, a missing run and conflicting flags in one line and writes nothing", async () => {
+    const bytes = await readFile(packed);
+    const truncated = join(dir, "truncated.gz");
+    await writeFile(truncated, bytes.subarray(0, bytes.length >> 1));
+    const flipped = join(dir, "flipped.gz");
+    const copy = Buffer.from(bytes);
+    copy[copy.length >> 1] ^= 0x55;
+    await writeFile(flipped, copy);
+    const png = join(dir, "image.png");
+    await sharp({ create: { width: 4, height: 4, channels: 3, background: "#808080" } }).png().toFile(png);
+    const noCheckpoint = join(dir, "empty-run");
+    await mkdir(noCheckpoint);
+    const out = join(dir, "never");
+    const cases: [string[], number, RegExp][] = [
+      [["train", "--data", data, "--out", out, "--resume-from", truncated], 1, /checkpoint .*truncated\.gz: corrupted or truncated \(gzip: /],
+      [["train", "--data", data, "--out", out, "--resume-from", flipped], 1, /checkpoint .*flipped\.gz: corrupted or truncated/],
+      [["train", "--data", data, "--out", out, "--resume-from", png], 1, /checkpoint .*image\.png: not an npc-faces checkpoint/],
+      [["train", "--data", data, "--out", out, "--resume-from", join(dir, "nothing.gz")], 1, /checkpoint .*nothing\.gz: no such file/],
+      [["train", "--data", data, "--out", out, "--resume-from", packed, "--resume"], 2, /option '--resume-from <file>' cannot be used with option '--resume'/],
+      [["checkpoint", "info", truncated], 1, /checkpoint .*truncated\.gz: corrupted or truncated/],
+      [["checkpoint", "pack", "--run", join(dir, "no-run"), "--out", join(out, "p.gz")], 1, /--run .*no-run: no such folder/],
+      [["checkpoint", "pack", "--run", noCheckpoint, "--out", join(out, "p.gz")], 1, /--run .*empty-run: no checkpoint\.ckpt/],
+      [["checkpoint", "pack", "--run", join(dir, "first"), "--out", join(dir, "first", "checkpoint.ckpt")], 2, /that is the run's own checkpoint/],
+    ];
+    const results = await MapLimitAsync(cases, 3, ([args]) => RunCliAsync(args));
+    cases.forEach(([args, code, message], i) => {
+      expect(results[i].code, `${args.join(" ")}: ${results[i].stderr}`).toBe(code);
+      expect(results[i].stderr).toMatch(message);
+      expect(results[i].stderr.trim().split("\n")).toHaveLength(1);
+    });
+    expect(existsSync(out)).toBe(false);
+    expect((await readFile(packed)).equals(bytes)).toBe(true);
+  }, Timeout);
+});
