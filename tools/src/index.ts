@@ -36,3 +36,13 @@ export * from "./web/staticFiles.js";
 export * from "./web/httpServer.js";
 export * from "./web/bundleFacePage.js";
 export * from "./web/sampleModel.js";
+// Evaluation: the memorisation check (nearest training images) and the label-control direction check.
+export * from "./evaluation/pixelFeatures.js";
+export * from "./evaluation/datasetFeatures.js";
+export * from "./evaluation/nearestNeighbours.js";
+export * from "./evaluation/ridgeRegression.js";
+export * from "./evaluation/labelProbe.js";
+export * from "./evaluation/cheekLightness.js";
+export * from "./evaluation/pairSheet.js";
+export * from "./evaluation/memorisationCheck.js";
+export * from "./evaluation/controlDirectionCheck.js";

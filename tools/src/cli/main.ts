@@ -12,6 +12,8 @@ import { TrainCommand } from "./commands/trainCommand.js";
 import { CheckpointCommand } from "./commands/checkpointCommand.js";
 import { EditorCommand } from "./commands/editorCommand.js";
 import { MetricsCommand } from "./commands/metricsCommand.js";
+import { NearestCommand } from "./commands/nearestCommand.js";
+import { ControlCheckCommand } from "./commands/controlCheckCommand.js";
 import { SheetCommand } from "./commands/sheetCommand.js";
 import { ReportCliError } from "./cliErrors.js";
 import { ToolName, ToolVersion } from "../toolInfo.js";
@@ -20,7 +22,7 @@ const program = new Command(ToolName)
   .description("Procedural NPC faces: export, inspect, bake and build data sets for StyleGAN face models.")
   .version(ToolVersion, "-V, --version", "print the version")
   .addHelpText("after", "\nExit status: 0 success, 1 failure (bad model file, unwritable output, ...), 2 usage error (bad flags or values).");
-for (const command of [ExportCommand(), InfoCommand(), BakeCommand(), DatasetCommand(), TrainCommand(), CheckpointCommand(), MetricsCommand(), SheetCommand(), EditorCommand()]) program.addCommand(command);
+for (const command of [ExportCommand(), InfoCommand(), BakeCommand(), DatasetCommand(), TrainCommand(), CheckpointCommand(), MetricsCommand(), NearestCommand(), ControlCheckCommand(), SheetCommand(), EditorCommand()]) program.addCommand(command);
 
 // Every command reports errors the same way: commander's own ("error: unknown option ...") get our prefix, are
 // folded onto one line (its "(Did you mean bake?)" hint included), and come back here as exceptions instead of

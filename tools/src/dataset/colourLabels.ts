@@ -19,12 +19,22 @@ export function HexToRgb(hex: string): [number, number, number] {
  * manifest's bytes do not depend on floating-point printing quirks.
  */
 export function ColourLightness(hex: string): number {
-  const linear = HexToRgb(hex).map((c) => {
+  const [r, g, b] = HexToRgb(hex);
+  return Math.round(LStar(r, g, b) * 100) / 10000;
+}
+
+/** CIE L* / 100 of an sRGB colour given as bytes (0..255 each), unrounded: 0 = black, 1 = white. */
+export function SrgbLightness(r: number, g: number, b: number): number {
+  return LStar(r, g, b) / 100;
+}
+
+/** CIE L* (0..100) of sRGB bytes. */
+function LStar(r: number, g: number, b: number): number {
+  const linear = (c: number): number => {
     const s = c / 255;
     return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
-  });
-  const y = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2];
+  };
+  const y = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
   const f = y > 216 / 24389 ? Math.cbrt(y) : (24389 / 27 * y + 16) / 116;
-  const lStar = 116 * f - 16;
-  return Math.round(Math.min(100, Math.max(0, lStar)) * 100) / 10000;
+  return Math.min(100, Math.max(0, 116 * f - 16));
 }
