@@ -37,14 +37,14 @@ export interface GeneratorConfig {
 export const GeneratorPresets = {
   /** For tests: 16x16, a few thousand parameters per layer. */
   tiny: { resolution: 16, zDim: 32, wDim: 32, labelDim: 0, mappingLayers: 2, mappingLrMultiplier: 0.01, channelBase: 256, channelMax: 32 },
-  /** 64x64 game preset; channel budget as NVIDIA's 64x64 CPU reference (channel_base 2048). */
-  game64: { resolution: 64, zDim: 256, wDim: 256, labelDim: 0, mappingLayers: 8, mappingLrMultiplier: 0.01, channelBase: 2048, channelMax: 512 },
   /**
    * The bundled default model's preset (models/default.onnx): 64x64 with a quarter of game64's channels
    * (256 at 4x4 down to 16 at 64x64) and a 4-layer mapping network, sized so that CPU-only training reaches
    * usable faces in hours and a face costs ~2 ms at run time.
    */
   npc64: { resolution: 64, zDim: 256, wDim: 256, labelDim: 0, mappingLayers: 4, mappingLrMultiplier: 0.01, channelBase: 1024, channelMax: 256 },
+  /** 64x64 game preset; channel budget as NVIDIA's 64x64 CPU reference (channel_base 2048). */
+  game64: { resolution: 64, zDim: 256, wDim: 256, labelDim: 0, mappingLayers: 8, mappingLrMultiplier: 0.01, channelBase: 2048, channelMax: 512 },
   /** 128x128 game preset. */
   game128: { resolution: 128, zDim: 256, wDim: 256, labelDim: 0, mappingLayers: 8, mappingLrMultiplier: 0.01, channelBase: 4096, channelMax: 256 },
   /** NVIDIA StyleGAN2-ADA `paper256`. */
