@@ -36,6 +36,12 @@ const Configure = (command: Command): void => {
 };
 Configure(program);
 
+// `npc-faces --help | head`: a reader that goes away early is not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(process.exitCode ?? 0);
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

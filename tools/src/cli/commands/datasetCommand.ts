@@ -70,6 +70,7 @@ interface BuildFlags {
 export function DatasetCommand(): Command {
   const sources = `facesjs | ${DicebearStyleNames.map((s) => `dicebear:${s}`).join(" | ")} | folder:PATH`;
   const command = new Command("dataset")
+    .summary("build a face data set for training")
     .description("Build a face data set (images + dataset.json with labels, licence and content hash) for training.")
     .addOption(new Option("--source <source>", `where faces come from: ${sources}`).argParser(Checked((t) => (ParseSourceText(t), t))))
     .addOption(new Option("--count <n>", "number of images (required for generators; folders: at most this many, default all)").argParser(IntegerOption("--count", 1, MaxDatasetCount)))
