@@ -68,6 +68,8 @@ describe("ExportRunAsync", () => {
     const { LabelControls } = await import("../src/training/exportRun.js");
     const { UnsupervisedControls } = await import("../src/export/sefaDirections.js");
     const all = [...LabelControls(config, state.generatorEma, data.labelNames, Float32Array.of(0.5, 0.5), 64), ...UnsupervisedControls(config, state.generatorEma, 2)];
+    // A numeric label column (no "=") is a scale: its control runs -1..1; a categorical value's 0..1.
+    expect(LabelControls(config, state.generatorEma, ["colour=red", "size"], Float32Array.of(0.5, 0.5), 16).map((c) => [c.name, c.min, c.max])).toEqual([["label_colour_red", 0, 1], ["label_size", -1, 1]]);
     const directions = new Float32Array(4 * numWs * config.wDim);
     all.forEach((c, k) => c.layers.forEach((l) => directions.set(c.direction, (k * numWs + l) * config.wDim)));
     const G = new GeneratorNetwork(config, state.generatorEma);

@@ -1,8 +1,9 @@
 /**
  * Exports a training run's EMA generator as a contract model file with named controls:
  *  - label directions (conditional models): for each label column, the mean w of latents with that label
- *    minus the mean w over the data set's label mix (ADA's "mean w per class" idea), kind "label", range 0..1
- *    (1 = the full shift toward that value), acting on every style layer;
+ *    minus the mean w over the data set's label mix (ADA's "mean w per class" idea), kind "label", acting on
+ *    every style layer; range 0..1 for a categorical value (1 = the full shift toward it) and -1..1 for a numeric
+ *    label (skin tone: -1 toward its lowest value, dark, +1 toward its highest, light);
  *  - unsupervised SeFa directions for any model (kind "sefa", -3..3).
  */
 import { GetGeneratorPreset, NumWs, type GeneratorConfig } from "../networks/architecture.js";
@@ -71,9 +72,13 @@ export function LabelControls(config: GeneratorConfig, weights: GeneratorWeights
     let name = `label_${column.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "")}`;
     while (used.has(name)) name += "_";
     used.add(name);
+    // A numeric label is a scale: its control also runs the other way (the direction reversed).
+    const numeric = !column.includes("=");
     return {
-      name, label: column, kind: "label" as const, min: 0, max: 1, default: 0, layers,
-      description: `Shift toward ${column}: mean w with that label minus the mean w over the data set's labels.`,
+      name, label: column, kind: "label" as const, min: numeric ? -1 : 0, max: 1, default: 0, layers,
+      description: numeric
+        ? `Toward high (+1) or low (-1) ${column}: mean w with ${column} = 1 minus the mean w over the data set's labels.`
+        : `Shift toward ${column}: mean w with that label minus the mean w over the data set's labels.`,
       direction: Float32Array.from(mean, (v, i) => v - base[i]),
     };
   });
