@@ -3,9 +3,9 @@
  * input tensors. Everything here is pure and bit-exact: the same requests give the same bytes on every engine.
  */
 import type { TensorData } from "./inferenceBackend.js";
-import { TensorNames, type ModelMetadata } from "./modelMetadata.js";
+import { TensorNames, type ModelLabel, type ModelMetadata } from "./modelMetadata.js";
 import { NpcFacesError } from "./npcFacesError.js";
-import { IsValidSeed, LatentFromSeed, MaxSeed, NoiseFromSeed } from "./seeds/index.js";
+import { FillUniform, IsValidSeed, LatentFromSeed, MaxSeed, NoiseFromSeed, SeedStream } from "./seeds/index.js";
 
 /** One face to generate. Everything but `seed` is optional and falls back to the model's defaults. */
 export interface FaceRequest {
@@ -26,7 +26,10 @@ export interface FaceRequest {
   readonly noiseStrength?: number;
   /** Amount of named control directions; missing controls take their default. Values outside min..max extrapolate. */
   readonly controls?: Readonly<Record<string, number>>;
-  /** Conditional models: attribute -> value; missing attributes are fed the metadata's default probabilities. */
+  /**
+   * Conditional models: attribute -> value; a missing attribute is drawn per seed as its metadata's `sampling`
+   * says (or, without one, fed its default probabilities).
+   */
   readonly labels?: Readonly<Record<string, string>>;
 }
 
@@ -94,7 +97,8 @@ export function ResolveFaceRequest(metadata: ModelMetadata, request: FaceRequest
   }
 
   const label = new Float32Array(metadata.labelDim);
-  for (const attribute of metadata.labels) label.set(attribute.default, attribute.offset);
+  const draws = metadata.labels.some((l) => l.sampling) ? FillUniform(request.seed, SeedStream.Labels, new Float64Array(metadata.labels.length)) : null;
+  metadata.labels.forEach((attribute, k) => label.set(DefaultLabelValues(attribute, draws?.[k] ?? 0), attribute.offset));
   if (request.labels !== undefined) {
     if (typeof request.labels !== "object" || request.labels === null || Array.isArray(request.labels)) {
       fail(".labels", `expected an object of attribute -> value, got ${Describe(request.labels)}`);
@@ -189,4 +193,28 @@ function Describe(value: unknown): string {
 
 function KnownList(names: readonly string[]): string {
   return names.length === 0 ? "none" : names.join(", ");
+}
+
+/** An attribute's label values when the request sets none, from the seed's uniform draw `u` (see `ModelLabel.sampling`). */
+function DefaultLabelValues(attribute: ModelLabel, u: number): number[] {
+  switch (attribute.sampling) {
+    case "bernoulli":
+      return [u < attribute.default[0] ? 1 : 0];
+    case "uniform":
+      return [u];
+    case "onehot": {
+      const values = attribute.default.map(() => 0);
+      let cumulative = 0;
+      for (let i = 0; i < values.length; i++) {
+        cumulative += attribute.default[i];
+        if (u < cumulative) {
+          values[i] = 1;
+          break;
+        }
+      }
+      return values;
+    }
+    default:
+      return attribute.default;
+  }
 }

@@ -64,8 +64,14 @@ export const LabelSchema = z.object({
   offset: z.number().int().nonnegative(),
   /** One-hot values, or a single value for a scalar attribute. */
   values: z.array(z.string()),
-  /** Default probabilities (one per value) fed when the caller gives none: usually the data set's frequencies. */
+  /** Default probabilities (one per value): usually the data set's frequencies (a scalar's: its mean). */
   default: z.array(finite),
+  /**
+   * What a face gets when the caller sets no value (per seed, from the seed's label stream): `onehot` draws one
+   * value with the `default` probabilities (none with the remainder), `bernoulli` draws 1 with probability
+   * `default[0]` else 0, `uniform` draws a scalar in 0..1. Absent: `default` itself is fed (every face alike).
+   */
+  sampling: z.enum(["onehot", "bernoulli", "uniform"]).optional(),
 });
 export type ModelLabel = z.infer<typeof LabelSchema>;
 

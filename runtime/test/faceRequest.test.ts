@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BuildFaceInputs, LatentFromSeed, NoiseFromSeed, ResolveFaceRequest, ValidateFaceRequest, type FaceRequest, type NpcFacesError } from "@npc-faces/runtime";
+import { BuildFaceInputs, FillUniform, LatentFromSeed, NoiseFromSeed, ResolveFaceRequest, SeedStream, ValidateFaceRequest, type FaceRequest, type NpcFacesError } from "@npc-faces/runtime";
 import { ConditionalMetadata, SampleMetadata } from "./onnxFixtures.js";
 
 const metadata = SampleMetadata();
@@ -75,6 +75,31 @@ describe("ResolveFaceRequest", () => {
     expect([...ResolveFaceRequest(m, { seed: 1 }).label]).toEqual([0.5, 0.30000001192092896, 0.20000000298023224, 0.10000000149011612]);
     expect([...ResolveFaceRequest(m, { seed: 1, labels: { hair: "brown" } }).label]).toEqual([0, 1, 0, 0.10000000149011612]);
     expect([...ResolveFaceRequest(m, { seed: 1, labels: { glasses: "yes" } }).label].slice(3)).toEqual([1]);
+  });
+
+  it("draws unset labels per seed where the metadata says how: one-hot, yes/no, uniform scalar", () => {
+    const base = ConditionalMetadata();
+    const m = {
+      ...base,
+      labelDim: 5,
+      labels: [
+        { ...base.labels[0], sampling: "onehot" as const },
+        { ...base.labels[1], sampling: "bernoulli" as const },
+        { name: "tone", offset: 4, values: ["tone"], default: [0.5], sampling: "uniform" as const },
+      ],
+    };
+    const seeds = Array.from({ length: 4000 }, (_, i) => i);
+    const labels = seeds.map((seed) => [...ResolveFaceRequest(m, { seed }).label]);
+    // Deterministic, from the seed's label stream (one uniform per attribute, in metadata order).
+    const u = FillUniform(7, SeedStream.Labels, new Float64Array(3));
+    expect([...ResolveFaceRequest(m, { seed: 7 }).label]).toEqual([u[0] < 0.5 ? 1 : 0, u[0] >= 0.5 && u[0] < 0.8 ? 1 : 0, u[0] >= 0.8 ? 1 : 0, u[1] < 0.1 ? 1 : 0, Math.fround(u[2])]);
+    // Frequencies follow the defaults.
+    const mean = (column: number) => labels.reduce((sum, l) => sum + l[column], 0) / labels.length;
+    for (const [column, p] of [[0, 0.5], [1, 0.3], [2, 0.2], [3, 0.1], [4, 0.5]]) expect(Math.abs(mean(column) - p), `column ${column}`).toBeLessThan(0.03);
+    expect(labels.every((l) => l[0] + l[1] + l[2] === 1 && (l[3] === 0 || l[3] === 1) && l[4] > 0 && l[4] < 1)).toBe(true);
+    // A value the caller sets wins; other attributes are still drawn.
+    expect([...ResolveFaceRequest(m, { seed: 7, labels: { hair: "blond" } }).label].slice(0, 3)).toEqual([0, 0, 1]);
+    expect(ResolveFaceRequest(m, { seed: 7, labels: { hair: "blond" } }).label[4]).toBe(Math.fround(u[2]));
   });
 });
 

@@ -28,7 +28,7 @@ describe("ExportRunAsync", () => {
     const bytes = await ExportRunAsync(dir, { unsupervisedControls: 2, labelSamples: 64 });
     const metadata = ReadModelMetadata(bytes);
     expect(metadata.controls.map((c) => `${c.name}:${c.kind}`)).toEqual(["label_colour_red:label", "label_colour_blue:label", "direction_0:sefa", "direction_1:sefa"]);
-    expect(metadata.labels).toEqual([{ name: "colour", offset: 0, values: ["red", "blue"], default: [0.5, 0.5] }]);
+    expect(metadata.labels).toEqual([{ name: "colour", offset: 0, values: ["red", "blue"], default: [0.5, 0.5], sampling: "onehot" }]);
     expect(metadata.provenance.kimg).toBeCloseTo(0.006);
     expect(metadata.provenance.licenses).toEqual([]);
 

@@ -14,8 +14,10 @@ export const SeedStream = {
   Noise: (layer: number): number => 1 + layer,
   /** Initial value of generator/discriminator parameter number `index` (trainer): 0x10000 + index. */
   ParameterInit: (index: number): number => 0x10000 + index,
-  /** Trainer's own draws (batches, augmentation, ...): 0x1000000 + purpose. */
+  /** Trainer's own draws (batches, augmentation, ...): 0x1000000 + purpose, purpose < 0x1000000. */
   Training: (purpose: number): number => 0x1000000 + purpose,
+  /** A conditional model's per-face label draws (one uniform per label attribute, in metadata order). */
+  Labels: 0x2000000,
 } as const;
 
 /** Largest valid seed. */
@@ -45,6 +47,21 @@ export function FillStandardNormal(seed: number, stream: number, out: Float32Arr
     const counter = Math.floor(index / 4);
     Philox4x32(counter >>> 0, Math.floor(counter / 4294967296) >>> 0, 0, 0, seed, key1, block);
     for (let lane = index % 4; lane < 4 && i < out.length; lane++, i++) out[i] = NormalFromUint32(block[lane]);
+  }
+  return out;
+}
+
+/**
+ * Fills `out` with uniform values in (0, 1) of (seed, stream): value i is (x + 0.5) / 2^32 for the Philox word x
+ * of index i (as {@link FillStandardNormal}), exact in float64.
+ * @returns out
+ */
+export function FillUniform(seed: number, stream: number, out: Float64Array): Float64Array {
+  AssertValidSeed(seed);
+  const block = new Uint32Array(4);
+  for (let i = 0; i < out.length; i++) {
+    if (i % 4 === 0) Philox4x32(Math.floor(i / 4) >>> 0, 0, 0, 0, seed, stream >>> 0, block);
+    out[i] = (block[i % 4] + 0.5) / 4294967296;
   }
   return out;
 }

@@ -109,7 +109,7 @@ export function FormatSheetLegendLines(legend: SheetLegend): string[] {
   const labels =
     legend.model.labels.length === 0
       ? ""
-      : `, labels ${[...given, ...(defaulted.length > 0 ? [`${defaulted.join(", ")} at the model's default frequencies`] : [])].join(", ")}`;
+      : `, labels ${[...given, ...(defaulted.length > 0 ? [`${defaulted.join(", ")} as the model defaults them (drawn per seed, or its default frequencies)`] : [])].join(", ")}`;
   const i = legend.image;
   const lines = [
     `model "${legend.model.name}" sha256 ${legend.model.sha256}${legend.model.trained ? ` (trained, ${legend.model.kimg} kimg)` : " (untrained)"}`,

@@ -261,7 +261,7 @@ describe("npc-faces sheet with a conditional model", () => {
     const result = await RunCliAsync(["sheet", "seeds", "--model", conditional, "--out", out, "--seeds", "0-1", "--label", "hair=blond"]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("labels hair=blond, glasses at the model's default frequencies");
+    expect(result.stdout).toContain("labels hair=blond, glasses as the model defaults them (drawn per seed, or its default frequencies)");
     const image = await DecodeAsync(out);
     const own = await LoadFaceGeneratorFileAsync(conditional);
     try {

@@ -12,7 +12,7 @@ import { tf } from "../backends/tfjsBackend.js";
 import { ExportGeneratorOnnx, type ExportControl } from "../export/exportGeneratorOnnx.js";
 import { UnsupervisedControls } from "../export/sefaDirections.js";
 import { GeneratorParameterSpecs, type GeneratorWeights } from "../networks/architecture.js";
-import { LatentFromSeed } from "@npc-faces/runtime";
+import { LatentFromSeed, type ModelLabel } from "@npc-faces/runtime";
 import { ReadCheckpointAsync } from "./checkpoint.js";
 import { TrainingGeneratorConfig } from "./trainingOptions.js";
 import { RunFiles } from "./trainingLoop.js";
@@ -40,6 +40,8 @@ export interface ExportRunDataset {
   readonly credits: readonly string[];
   /** The training split's mean label vector for the checkpoint's label columns (the reference of label directions). */
   readonly labelMean?: (labelNames: readonly string[]) => Float32Array;
+  /** Numeric labels whose training values are all 0 or 1 (drawn as yes/no per face; other numeric labels uniformly). */
+  readonly binaryLabels?: readonly string[];
 }
 
 /** Mean w over `samples` fixed latents with the same label vector for all. */
@@ -114,7 +116,15 @@ export async function ExportRunAsync(runDir: string, options: ExportRunOptions =
     }
     controls.push(...LabelControls(config, weights, data.labelNames, mean, options.labelSamples ?? 512));
     const reference = mean;
-    labels = [...groups].map(([name, ks]) => ({ name, offset: ks[0], values: ks.map((k) => data.labelNames[k].slice(name.length + 1) || name), default: ks.map((k) => reference[k]) }));
+    // How a face draws an attribute the caller leaves unset: one value of a categorical group, yes/no, or a scalar
+    // (which kind a numeric label is, only the data set knows: without it every face gets the mean).
+    const sampling = (name: string, ks: number[]): ModelLabel["sampling"] => {
+      if (ks.length > 1) return "onehot";
+      if (data.labelNames[ks[0]].includes("=")) return "bernoulli";
+      if (!dataset?.binaryLabels) return undefined;
+      return dataset.binaryLabels.includes(name) ? "bernoulli" : "uniform";
+    };
+    labels = [...groups].map(([name, ks]) => ({ name, offset: ks[0], values: ks.map((k) => data.labelNames[k].slice(name.length + 1) || name), default: ks.map((k) => reference[k]), sampling: sampling(name, ks) }));
   }
   const count = options.unsupervisedControls ?? 4;
   if (count > 0) controls.push(...UnsupervisedControls(config, weights, count));

@@ -132,6 +132,9 @@ async function RunDatasetAsync(dir: string): Promise<ExportRunDataset> {
     licenses: [manifest.licence.url ? `${manifest.licence.name} (${manifest.licence.url})` : manifest.licence.name],
     credits: manifest.licence.credits ? [manifest.licence.credits] : [],
     labelMean: (columns) => MeanTrainingLabels(manifest, columns),
+    binaryLabels: Object.keys(manifest.labelSchema.numeric).filter((name) =>
+      manifest.images.every((entry) => entry.split !== "train" || entry.numeric[name] === undefined || entry.numeric[name] === 0 || entry.numeric[name] === 1),
+    ),
   };
 }
 
