@@ -1,19 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { CreateSeededRandom } from "../../src/dataset/seededRandom.js";
 import { Cholesky, CholeskySolve, FitRidgeModels, GramMatrix, PredictRidge, SolveRidge, CrossProduct } from "../../src/evaluation/ridgeRegression.js";
 import { FitLabelProbes, HasLabelColumn, LabelColumnValues, MeasureProbeQuality, PearsonCorrelation } from "../../src/evaluation/labelProbe.js";
 import { MakePixelFeatureLayout } from "../../src/evaluation/pixelFeatures.js";
 
-/** Deterministic uniform numbers in [0, 1) (mulberry32). */
-function Random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform numbers in [0, 1): the data-set tools' seeded generator. */
+const Random = CreateSeededRandom;
 
 /** n×d features in 0..1 (like pixels) and a planted linear target y = X·w + b + noise. */
 function Planted(n: number, d: number, seed: number, noise: number): { x: Float32Array; y: Float64Array; w: Float64Array; b: number } {

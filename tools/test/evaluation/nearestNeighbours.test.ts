@@ -1,20 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { CreateSeededRandom } from "../../src/dataset/seededRandom.js";
 import { FindNearest, SummariseDistances } from "../../src/evaluation/nearestNeighbours.js";
 import { CommonFeatureRes, MakePixelFeatureLayout, PixelFeatures } from "../../src/evaluation/pixelFeatures.js";
 import { CheekLightness, CheekPatches } from "../../src/evaluation/cheekLightness.js";
 import { ColourLightness, SrgbLightness } from "../../src/dataset/colourLabels.js";
 
-/** Deterministic uniform numbers in [0, 1) (mulberry32). */
-function Random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform numbers in [0, 1): the data-set tools' seeded generator. */
+const Random = CreateSeededRandom;
 
 function Naive(references: Float32Array, length: number, query: Float32Array): { index: number; distance: number } {
   let best = { index: -1, distance: Number.POSITIVE_INFINITY };
