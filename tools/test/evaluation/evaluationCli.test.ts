@@ -87,7 +87,7 @@ describe("npc-faces control-check", () => {
     expect(report.seeds).toEqual([0, 1, 2, 3]);
     expect(report.scoring).toEqual({ split: "holdout", count: 24 });
     expect(report.controls.map((c: { control: string }) => c.control)).toEqual(["label_skin_tone", "label_glasses", "label_gender_male", "label_gender_female"]);
-    expect(report.controls[0]).toMatchObject({ column: "skin_tone", min: 0, max: 1, movement: { seeds: 4 } });
+    expect(report.controls[0]).toMatchObject({ column: "skin_tone", min: -1, max: 1, movement: { seeds: 4 } });
     expect(report.controls[0].probe.r).toBeGreaterThan(0.5);
     expect(report.cheekQuality.r).toBeGreaterThan(0.99);
 
