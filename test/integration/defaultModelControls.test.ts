@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FaceGenerator } from "@npc-faces/runtime";
 import { LoadFaceGeneratorFileAsync } from "@npc-faces/runtime/node";
-import { BuildDatasetAsync, CheckControlDirectionsAsync, OpenDatasetAsync, type ControlCheckReport } from "@npc-faces/tools";
+import { BuildDatasetAsync, CheckControlDirectionsAsync, OpenDatasetAsync, PearsonCorrelation, type ControlCheckReport } from "@npc-faces/tools";
 import { mkdtemp, rm } from "node:fs/promises";
 import { SrgbLightness } from "../../tools/src/dataset/colourLabels.js";
 import { tmpdir } from "node:os";
@@ -56,19 +56,6 @@ function RegionDarkness(pixels: Uint8Array, channels: 3 | 4, [x0, x1, y0, y1]: r
   return MeanLightness(pixels, channels, 20, 26, 46, 52) - MeanLightness(pixels, channels, x0, x1, y0, y1);
 }
 
-function Correlation(a: readonly number[], b: readonly number[]): number {
-  const mean = (v: readonly number[]) => v.reduce((s, x) => s + x, 0) / v.length;
-  const ma = mean(a);
-  const mb = mean(b);
-  let c = 0, va = 0, vb = 0;
-  a.forEach((x, i) => {
-    c += (x - ma) * (b[i] - mb);
-    va += (x - ma) ** 2;
-    vb += (b[i] - mb) ** 2;
-  });
-  return c / Math.sqrt(va * vb);
-}
-
 beforeAll(async () => {
   folder = await mkdtemp(join(tmpdir(), "npc-faces-default-controls-"));
   // Seed 2026: not the training set's draws (seed 0); 10% held out to score the probes.
@@ -80,7 +67,7 @@ beforeAll(async () => {
     const holdout = dataset.manifest.images.map((entry, index) => ({ entry, index })).filter((x) => x.entry.split === "holdout");
     const holdoutPixels = await Promise.all(holdout.map((x) => dataset.ReadImageAsync(x.index)));
     for (const [control, { column, region }] of Object.entries(DarkRegions) as [MeasuredControl, (typeof DarkRegions)[MeasuredControl]][]) {
-      const quality = Correlation(holdoutPixels.map((p) => RegionDarkness(p, 3, region)), holdout.map((x) => x.entry.numeric[column] ?? 0));
+      const quality = PearsonCorrelation(holdoutPixels.map((p) => RegionDarkness(p, 3, region)), holdout.map((x) => x.entry.numeric[column] ?? 0));
       let movedRight = 0;
       let meanChange = 0;
       for (const seed of Seeds) {

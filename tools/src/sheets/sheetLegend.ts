@@ -32,13 +32,8 @@ export interface SheetLegend {
     readonly labels: readonly string[];
   };
   readonly parameters: SheetParameters;
-  readonly image: {
-    readonly width: number;
-    readonly height: number;
-    readonly tile: number;
-    readonly scale: number;
-    readonly gap: number;
-    readonly blockGap: number;
+  /** The sheet's geometry (without the block origins, which the layout lists) plus how to read it. */
+  readonly image: Omit<SheetGeometry, "blocks"> & {
     readonly background: string;
     /** How to find a tile: a formula over the block's x, y. */
     readonly tileOrigin: string;
