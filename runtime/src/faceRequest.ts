@@ -27,7 +27,8 @@ export interface FaceRequest {
   /** Amount of named control directions; missing controls take their default. Values outside min..max extrapolate. */
   readonly controls?: Readonly<Record<string, number>>;
   /**
-   * Conditional models: attribute -> value; a missing attribute is drawn per seed as its metadata's `sampling`
+   * Conditional models: attribute -> value; missing attributes are drawn per seed, from the metadata's `labelTable`
+   * (a training-data row that agrees with the values set) or each as its `sampling`
    * says (or, without one, fed its default probabilities).
    */
   readonly labels?: Readonly<Record<string, string>>;
@@ -96,9 +97,8 @@ export function ResolveFaceRequest(metadata: ModelMetadata, request: FaceRequest
     }
   }
 
-  const label = new Float32Array(metadata.labelDim);
-  const draws = metadata.labels.some((l) => l.sampling) ? FillUniform(request.seed, SeedStream.Labels, new Float64Array(metadata.labels.length)) : null;
-  metadata.labels.forEach((attribute, k) => label.set(DefaultLabelValues(attribute, draws?.[k] ?? 0), attribute.offset));
+  // Values the caller sets: [attribute, value index].
+  const chosen: [ModelLabel, number][] = [];
   if (request.labels !== undefined) {
     if (typeof request.labels !== "object" || request.labels === null || Array.isArray(request.labels)) {
       fail(".labels", `expected an object of attribute -> value, got ${Describe(request.labels)}`);
@@ -108,10 +108,14 @@ export function ResolveFaceRequest(metadata: ModelMetadata, request: FaceRequest
       if (!attribute) fail(`.labels.${name}`, `unknown attribute (known: ${KnownList(metadata.labels.map((l) => l.name))})`);
       const index = attribute!.values.indexOf(value);
       if (index < 0) fail(`.labels.${name}`, `unknown value ${Describe(value)} (known: ${KnownList(attribute!.values)})`);
-      // A chosen value is a one-hot block; the defaults are the data set's frequencies.
-      label.fill(0, attribute!.offset, attribute!.offset + attribute!.values.length);
-      label[attribute!.offset + index] = 1;
+      chosen.push([attribute!, index]);
     }
+  }
+  const label = UnsetLabels(metadata, request.seed, chosen);
+  for (const [attribute, index] of chosen) {
+    // A chosen value is a one-hot block.
+    label.fill(0, attribute.offset, attribute.offset + attribute.values.length);
+    label[attribute.offset + index] = 1;
   }
 
   const mix = request.mix ?? (request.mixSeed !== undefined ? 1 : 0);
@@ -193,6 +197,32 @@ function Describe(value: unknown): string {
 
 function KnownList(names: readonly string[]): string {
   return names.length === 0 ? "none" : names.join(", ");
+}
+
+/**
+ * The label vector of a face before the caller's own values: a row of the metadata's `labelTable` that agrees
+ * with them, else each attribute drawn as its `sampling` says, else the attributes' defaults. All draws come
+ * from the seed's label stream: one uniform per attribute in metadata order (a table uses the first).
+ */
+function UnsetLabels(metadata: ModelMetadata, seed: number, chosen: readonly [ModelLabel, number][]): Float32Array {
+  const label = new Float32Array(metadata.labelDim);
+  const table = metadata.labelTable;
+  const drawn = table !== undefined || metadata.labels.some((l) => l.sampling);
+  const draws = drawn ? FillUniform(seed, SeedStream.Labels, new Float64Array(Math.max(metadata.labels.length, 1))) : null;
+  if (table && draws) {
+    const agrees = (row: readonly number[]) => chosen.every(([a, index]) => !IsCategorical(a) || a.values.every((_, j) => row[a.offset + j] === (j === index ? 1 : 0)));
+    const matching = table.filter(agrees);
+    const rows = matching.length > 0 ? matching : table;
+    label.set(rows[Math.floor(draws[0] * rows.length)]);
+    return label;
+  }
+  metadata.labels.forEach((attribute, k) => label.set(DefaultLabelValues(attribute, draws?.[k] ?? 0), attribute.offset));
+  return label;
+}
+
+/** True for one-hot groups and yes/no attributes (a table row either has the value or not), false for scalars. */
+function IsCategorical(attribute: ModelLabel): boolean {
+  return attribute.values.length > 1 || attribute.sampling === "bernoulli";
 }
 
 /** An attribute's label values when the request sets none, from the seed's uniform draw `u` (see `ModelLabel.sampling`). */

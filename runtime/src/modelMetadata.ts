@@ -101,6 +101,13 @@ export const ModelMetadataSchema = z.object({
   noiseResolutions: z.array(positiveInt),
   controls: z.array(ControlSchema),
   labels: z.array(LabelSchema),
+  /**
+   * Label vectors of the training data (rows of `labelDim` values), so that faces get the data's joint mix of
+   * attributes (dark skin with dark hair as often as the data has it): a face whose request leaves attributes
+   * unset takes them from one row picked by its seed, among the rows that agree with the values it sets.
+   * Takes precedence over the attributes' `sampling`; absent: each attribute is drawn on its own.
+   */
+  labelTable: z.array(z.array(finite)).min(1).optional(),
   defaults: z.object({ psi: finite, noiseStrength: finite }),
   /** The generator configuration it was built from (informational). */
   architecture: z.record(z.string(), z.unknown()),

@@ -103,6 +103,9 @@ function CheckConsistency(m: ModelMetadata, where: string): void {
       fail(`labels[${i}]`, `offset ${label.offset} + ${label.values.length} values exceed labelDim ${m.labelDim}`);
     }
   });
+  m.labelTable?.forEach((row, i) => {
+    if (row.length !== m.labelDim) fail(`labelTable[${i}]`, `expected ${m.labelDim} values (labelDim), got ${row.length}`);
+  });
 }
 
 /** `controls[0].name` from a zod issue path. */

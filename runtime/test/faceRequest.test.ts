@@ -101,6 +101,29 @@ describe("ResolveFaceRequest", () => {
     expect([...ResolveFaceRequest(m, { seed: 7, labels: { hair: "blond" } }).label].slice(0, 3)).toEqual([0, 0, 1]);
     expect(ResolveFaceRequest(m, { seed: 7, labels: { hair: "blond" } }).label[4]).toBe(Math.fround(u[2]));
   });
+
+  it("takes unset labels from a labelTable row picked by the seed, among the rows that agree with the values set", () => {
+    const base = ConditionalMetadata();
+    const table = [
+      [1, 0, 0, 0],
+      [0, 1, 0, 1],
+      [0, 0, 1, 0],
+      [0, 0, 1, 1],
+    ];
+    const m = { ...base, labels: [{ ...base.labels[0], sampling: "onehot" as const }, { ...base.labels[1], sampling: "bernoulli" as const }], labelTable: table };
+    const u = FillUniform(7, SeedStream.Labels, new Float64Array(2));
+    expect([...ResolveFaceRequest(m, { seed: 7 }).label]).toEqual(table[Math.floor(u[0] * 4)]);
+    // Only whole rows of the table, and every row shows up.
+    const rows = new Set(Array.from({ length: 400 }, (_, seed) => ResolveFaceRequest(m, { seed }).label.join(",")));
+    expect([...rows].sort()).toEqual(table.map((r) => r.join(",")).sort());
+    // Setting hair=blond picks among the blond rows only (the glasses follow them); a value no row has falls back to all rows.
+    const blond = new Set(Array.from({ length: 200 }, (_, seed) => ResolveFaceRequest(m, { seed, labels: { hair: "blond" } }).label.join(",")));
+    expect([...blond].sort()).toEqual(["0,0,1,0", "0,0,1,1"]);
+    const both = Array.from({ length: 50 }, (_, seed) => ResolveFaceRequest(m, { seed, labels: { hair: "black", glasses: "yes" } }).label.join(","));
+    expect(new Set(both)).toEqual(new Set(["1,0,0,1"]));
+    // Deterministic per seed.
+    expect(ResolveFaceRequest(m, { seed: 11 }).label).toEqual(ResolveFaceRequest(m, { seed: 11 }).label);
+  });
 });
 
 describe("BuildFaceInputs", () => {

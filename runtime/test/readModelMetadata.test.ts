@@ -63,6 +63,8 @@ describe("ReadModelMetadata", () => {
     const label = ConditionalMetadata();
     label.labelDim = 3;
     expect(ErrorOf(() => ReadModelMetadata(CraftOnnxModel({ metadata: label }))).message).toMatch(/labels\[1\]: offset 3 \+ 1 values exceed labelDim 3/);
+    const table = { ...ConditionalMetadata(), labelTable: [[1, 0, 0, 1], [0, 1, 0]] };
+    expect(ErrorOf(() => ReadModelMetadata(CraftOnnxModel({ metadata: table }))).message).toMatch(/labelTable\[1\]: expected 4 values \(labelDim\), got 3/);
   });
 
   it("fails with BAD_METADATA on two npc_faces entries", () => {

@@ -34,11 +34,15 @@ describe("ExportRunAsync", () => {
 
     // With the data set: its licence and credits in the provenance, its label mix as the labels' defaults;
     // a different data set is refused.
-    const dataset = { id: "sha256:solid", licenses: ["CC0-1.0"], credits: ["solid colours by the test"], labelMean: () => Float32Array.of(0.25, 0.75) };
-    const withData = ReadModelMetadata(await ExportRunAsync(dir, { unsupervisedControls: 0, labelSamples: 64, dataset }));
+    // The label table holds training label vectors spread over the split.
+    const trainingLabels = () => [Float32Array.of(1, 0), Float32Array.of(0, 1), Float32Array.of(0, 1), Float32Array.of(0, 1)];
+    const dataset = { id: "sha256:solid", licenses: ["CC0-1.0"], credits: ["solid colours by the test"], labelMean: () => Float32Array.of(0.25, 0.75), trainingLabels };
+    const withData = ReadModelMetadata(await ExportRunAsync(dir, { unsupervisedControls: 0, labelSamples: 64, labelTableRows: 2, dataset }));
     expect(withData.provenance.licenses).toEqual(["CC0-1.0"]);
     expect(withData.provenance.credits).toEqual(["solid colours by the test"]);
     expect(withData.labels?.[0].default).toEqual([0.25, 0.75]);
+    expect(withData.labelTable).toEqual([[1, 0], [0, 1]]);
+    expect(metadata.labelTable).toBeUndefined();
     await expect(ExportRunAsync(dir, { dataset: { ...dataset, id: "sha256:other" } })).rejects.toThrow("--data: that data set (sha256:other) is not the one the run trained on (sha256:solid)");
 
     const { state } = await ReadCheckpointAsync(join(dir, "checkpoint.ckpt"));

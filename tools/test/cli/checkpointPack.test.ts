@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import sharp from "sharp";
 import { ParseCheckpoint, type CheckpointContents } from "@npc-faces/trainer";
+import { ReadModelMetadata } from "@npc-faces/runtime";
 import { MapLimitAsync, RunCliAsync } from "./cliTestData.js";
 
 let dir = "";
@@ -71,6 +72,22 @@ describe("npc-faces checkpoint pack / train --resume-from", () => {
     expect(info.stdout).toContain(`id ${original.data.id}`);
     expect(info.stdout).toMatch(/labels: +skin_tone, gender=/);
     expect(info.stdout).toMatch(/log: +2 lines included/);
+
+    // export --run --data: the data set's licence in the provenance and its training label vectors as the label table.
+    const model = join(dir, "first.onnx");
+    const exported = await RunCliAsync(["export", "--run", first, "--data", data, "--out", model, "--controls", "0"]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const metadata = ReadModelMetadata(await readFile(model));
+    expect(metadata.provenance.licenses.join()).toMatch(/Apache-2\.0/);
+    const manifest = JSON.parse(await readFile(join(data, "dataset.json"), "utf8")) as { images: { split: string; numeric: Record<string, number>; labels: Record<string, string> }[] };
+    const training = manifest.images.filter((e) => e.split === "train");
+    const rows = training.map((e) => {
+      const row = new Array<number>(metadata.labelDim);
+      for (const l of metadata.labels) l.values.forEach((v, j) => (row[l.offset + j] = l.values.length > 1 ? Number(e.labels[l.name] === v) : Math.round(e.numeric[l.name] * 1e4) / 1e4));
+      return row;
+    });
+    expect(metadata.labels.map((l) => l.name).sort()).toEqual(["gender", "skin_tone"]);
+    expect(metadata.labelTable).toEqual(rows);
 
     // No --preset, --cond or --labels: they come from the checkpoint (the default preset, game64, would not fit 16 px).
     const runs = [join(dir, "second"), join(dir, "third")];

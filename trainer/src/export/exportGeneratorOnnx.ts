@@ -38,6 +38,8 @@ export interface ExportOptions {
   readonly controls: readonly ExportControl[];
   /** Label attributes of conditional models (`config.labelDim > 0`). */
   readonly labels?: readonly ModelLabel[];
+  /** Training label vectors that faces draw unset labels from (see `ModelMetadata.labelTable`). */
+  readonly labelTable?: readonly (readonly number[])[];
   /** Defaults the runtime feeds when a caller gives none. Default `{ psi: 0.7, noiseStrength: 1 }`. */
   readonly defaults?: { readonly psi: number; readonly noiseStrength: number };
   readonly provenance: ModelMetadata["provenance"];
@@ -257,6 +259,7 @@ function BuildMetadata(options: ExportOptions, numWs: number): ModelMetadata {
       return rest;
     }),
     labels: options.labels ?? [],
+    ...(options.labelTable ? { labelTable: options.labelTable } : {}),
     defaults: options.defaults ?? { psi: 0.7, noiseStrength: 1 },
     architecture: { ...config },
     provenance: options.provenance,

@@ -28,6 +28,8 @@ export interface ExportRunOptions {
   readonly weightType?: "float32" | "float16";
   /** Latents per label value for label directions (default 512). */
   readonly labelSamples?: number;
+  /** Rows of the model's `labelTable` (training label vectors that faces draw their unset labels from; default 512). */
+  readonly labelTableRows?: number;
   /** The data set the run trained on: its licences and credits go into the model's provenance. */
   readonly dataset?: ExportRunDataset;
 }
@@ -42,6 +44,17 @@ export interface ExportRunDataset {
   readonly labelMean?: (labelNames: readonly string[]) => Float32Array;
   /** Numeric labels whose training values are all 0 or 1 (drawn as yes/no per face; other numeric labels uniformly). */
   readonly binaryLabels?: readonly string[];
+  /** The training split's label vectors for the checkpoint's label columns, in data-set order. */
+  readonly trainingLabels?: (labelNames: readonly string[]) => readonly Float32Array[];
+}
+
+/**
+ * `rows` label vectors spread evenly over the training split (data-set order; the sets are shuffled when made),
+ * rounded to 4 decimals to keep the metadata small.
+ */
+export function LabelTable(trainingLabels: readonly Float32Array[], rows: number): number[][] {
+  const count = Math.min(rows, trainingLabels.length);
+  return Array.from({ length: count }, (_, i) => Array.from(trainingLabels[Math.floor((i * trainingLabels.length) / count)], (v) => Math.round(v * 1e4) / 1e4));
 }
 
 /** Mean w over `samples` fixed latents with the same label vector for all. */
@@ -101,6 +114,7 @@ export async function ExportRunAsync(runDir: string, options: ExportRunOptions =
   }
   const controls: ExportControl[] = [];
   let labels;
+  let labelTable: number[][] | undefined;
   if (config.labelDim > 0) {
     const groups = new Map<string, number[]>();
     data.labelNames.forEach((c, k) => {
@@ -125,6 +139,8 @@ export async function ExportRunAsync(runDir: string, options: ExportRunOptions =
       return dataset.binaryLabels.includes(name) ? "bernoulli" : "uniform";
     };
     labels = [...groups].map(([name, ks]) => ({ name, offset: ks[0], values: ks.map((k) => data.labelNames[k].slice(name.length + 1) || name), default: ks.map((k) => reference[k]), sampling: sampling(name, ks) }));
+    const rows = dataset?.trainingLabels?.(data.labelNames);
+    if (rows && rows.length > 0) labelTable = LabelTable(rows, options.labelTableRows ?? 512);
   }
   const count = options.unsupervisedControls ?? 4;
   if (count > 0) controls.push(...UnsupervisedControls(config, weights, count));
@@ -134,6 +150,7 @@ export async function ExportRunAsync(runDir: string, options: ExportRunOptions =
     name: options.name ?? `${training.preset}-${(state.imagesSeen / 1000).toFixed(state.imagesSeen < 10000 ? 1 : 0)}kimg`,
     controls,
     labels,
+    labelTable,
     provenance: {
       trained: true,
       dataset: data.id ?? undefined,

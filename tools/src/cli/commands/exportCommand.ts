@@ -8,7 +8,7 @@ import { dirname, resolve } from "node:path";
 import { Command, Option } from "commander";
 import type { ExportRunDataset } from "@npc-faces/trainer";
 import { ReadDatasetAsync } from "../../dataset/datasetManifest.js";
-import { MeanTrainingLabels } from "../../training/loadTrainingData.js";
+import { LabelVector, MeanTrainingLabels } from "../../training/loadTrainingData.js";
 import { ReadModelFile, Sha256HexAsync } from "@npc-faces/runtime";
 import { EnsureFolderAsync, WriteFileAtomicAsync } from "../../bake/atomicWrite.js";
 import { ToolLabel } from "../../toolInfo.js";
@@ -122,7 +122,7 @@ async function RunExportAsync(flags: ExportFlags): Promise<void> {
   );
 }
 
-/** The `--data` set of `export --run`: licence, credits and label mix (the trainer checks its hash against the run's). */
+/** The `--data` set of `export --run`: licence, credits and labels (the trainer checks its hash against the run's). */
 async function RunDatasetAsync(dir: string): Promise<ExportRunDataset> {
   const manifest = await ReadDatasetAsync(resolve(dir)).catch((error: Error) => {
     throw new CliFailure(`--data ${dir}: ${error.message}`);
@@ -135,6 +135,7 @@ async function RunDatasetAsync(dir: string): Promise<ExportRunDataset> {
     binaryLabels: Object.keys(manifest.labelSchema.numeric).filter((name) =>
       manifest.images.every((entry) => entry.split !== "train" || entry.numeric[name] === undefined || entry.numeric[name] === 0 || entry.numeric[name] === 1),
     ),
+    trainingLabels: (columns) => manifest.images.filter((entry) => entry.split === "train").map((entry) => LabelVector(manifest, entry, columns)),
   };
 }
 
