@@ -73,12 +73,14 @@ describe("npc-faces checkpoint pack / train --resume-from", () => {
     expect(info.stdout).toMatch(/labels: +skin_tone, gender=/);
     expect(info.stdout).toMatch(/log: +2 lines included/);
 
-    // export --run --data: the data set's licence in the provenance and its training label vectors as the label table.
+    // export --run --data: the data set's licence in the provenance, its training label vectors as the label table,
+    // and the default noise strength given.
     const model = join(dir, "first.onnx");
-    const exported = await RunCliAsync(["export", "--run", first, "--data", data, "--out", model, "--controls", "0"]);
+    const exported = await RunCliAsync(["export", "--run", first, "--data", data, "--out", model, "--controls", "0", "--noise-strength", "0.5"]);
     expect(exported.code, exported.stderr).toBe(0);
     const metadata = ReadModelMetadata(await readFile(model));
     expect(metadata.provenance.licenses.join()).toMatch(/Apache-2\.0/);
+    expect(metadata.defaults).toEqual({ psi: 0.7, noiseStrength: 0.5 });
     const manifest = JSON.parse(await readFile(join(data, "dataset.json"), "utf8")) as { images: { split: string; numeric: Record<string, number>; labels: Record<string, string> }[] };
     const training = manifest.images.filter((e) => e.split === "train");
     const rows = training.map((e) => {

@@ -142,6 +142,7 @@ describe("npc-faces info and export with bad input", () => {
       ["too many controls", ["--untrained", "--preset", "tiny", "--controls", "33", "--out", out], 2, /--controls: expected at most 32/],
       ["bad seed", ["--untrained", "--preset", "tiny", "--seed", "-1", "--out", out], 2, /--seed.*expected a seed/],
       ["both sources", ["--untrained", "--run", "runs/x", "--preset", "tiny", "--out", out], 2, /'--run <dir>' cannot be used with option '--untrained'/],
+      ["noise strength out of range", ["--untrained", "--preset", "tiny", "--noise-strength", "5", "--out", out], 2, /--noise-strength <x>.* expected a number in 0\.\.4, got 5/],
       ["out is a folder", ["--untrained", "--preset", "tiny", "--out", dir], 1, /--out: .* is a folder; expected a file name/],
       ["out under a file", ["--untrained", "--preset", "tiny", "--out", join(textFile, "m.onnx")], 1, /--out: .*notes\.onnx exists and is not a folder/],
     ];

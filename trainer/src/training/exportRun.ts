@@ -32,6 +32,8 @@ export interface ExportRunOptions {
   readonly labelTableRows?: number;
   /** The data set the run trained on: its licences and credits go into the model's provenance. */
   readonly dataset?: ExportRunDataset;
+  /** What the runtime feeds when a request sets none (default `{ psi: 0.7, noiseStrength: 1 }`). */
+  readonly defaults?: { readonly psi: number; readonly noiseStrength: number };
 }
 
 /** What an export knows about the run's data set (checked against the checkpoint's data identity). */
@@ -151,6 +153,7 @@ export async function ExportRunAsync(runDir: string, options: ExportRunOptions =
     controls,
     labels,
     labelTable,
+    defaults: options.defaults,
     provenance: {
       trained: true,
       dataset: data.id ?? undefined,

@@ -12,7 +12,7 @@ import { LabelVector, MeanTrainingLabels } from "../../training/loadTrainingData
 import { ReadModelFile, Sha256HexAsync } from "@npc-faces/runtime";
 import { EnsureFolderAsync, WriteFileAtomicAsync } from "../../bake/atomicWrite.js";
 import { ToolLabel } from "../../toolInfo.js";
-import { IntegerParser, ParseSeed } from "../argParsers.js";
+import { IntegerParser, NumberInRangeParser, ParseSeed } from "../argParsers.js";
 import { CliFailure, CliUsageError } from "../cliErrors.js";
 import { FormatBytes } from "../cliFormat.js";
 
@@ -30,6 +30,7 @@ interface ExportFlags {
   controls: number;
   fp16?: boolean;
   name?: string;
+  noiseStrength: number;
 }
 
 /** `npc-faces export`: see its `--help` and docs/cli.md. */
@@ -50,6 +51,11 @@ export function ExportCommand(): Command {
     .addOption(new Option("--controls <count>", "number of unsupervised control directions (SeFa), 0..wDim").default(4).argParser(IntegerParser(0, 100000)))
     .option("--fp16", "store weights as float16 (half the file; outputs differ slightly) (default: float32)")
     .option("--name <name>", "model name written to the metadata (default: <preset>-untrained)")
+    .addOption(
+      new Option("--noise-strength <x>", "the model's default noise multiplier (0..4; what faces get when a request sets none; 0 = smooth, 1 = the noise as trained)")
+        .default(1)
+        .argParser(NumberInRangeParser(0, 4)),
+    )
     .addHelpText("after", "\nExamples:\n  npc-faces export --preset tiny --untrained --out models/tiny.onnx\n  npc-faces export --preset game64 --untrained --seed 7 --controls 8 --fp16 --out game64.onnx")
     .action(async (flags: ExportFlags) => {
       await RunExportAsync(flags);
@@ -62,7 +68,13 @@ async function RunExportAsync(flags: ExportFlags): Promise<void> {
     const trainer = await import("@npc-faces/trainer");
     await InitializeTfjsAsync(trainer);
     const dataset = flags.data === undefined ? undefined : await RunDatasetAsync(flags.data);
-    const bytes = await trainer.ExportRunAsync(resolve(flags.run), { name: flags.name, unsupervisedControls: flags.controls, weightType: flags.fp16 ? "float16" : "float32", dataset }).catch((error: Error) => {
+    const bytes = await trainer.ExportRunAsync(resolve(flags.run), {
+      name: flags.name,
+      unsupervisedControls: flags.controls,
+      weightType: flags.fp16 ? "float16" : "float32",
+      dataset,
+      defaults: { psi: 0.7, noiseStrength: flags.noiseStrength },
+    }).catch((error: Error) => {
       throw new CliFailure(error.message);
     });
     ReadModelFile(bytes, "exported model");
@@ -104,6 +116,7 @@ async function RunExportAsync(flags: ExportFlags): Promise<void> {
     name,
     controls,
     provenance: { trained: false, licenses: [], credits: [], kimg: 0, tool: ToolLabel, notes: "untrained: random weights, for plumbing tests" },
+    defaults: { psi: 0.7, noiseStrength: flags.noiseStrength },
     weightType: flags.fp16 ? "float16" : "float32",
   });
   // Never write a file the runtime would refuse.
