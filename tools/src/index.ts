@@ -43,6 +43,7 @@ export * from "./evaluation/nearestNeighbours.js";
 export * from "./evaluation/ridgeRegression.js";
 export * from "./evaluation/labelProbe.js";
 export * from "./evaluation/cheekLightness.js";
+export * from "./evaluation/directMeasures.js";
 export * from "./evaluation/pairSheet.js";
 export * from "./evaluation/memorisationCheck.js";
 export * from "./evaluation/controlDirectionCheck.js";

@@ -4,14 +4,15 @@
  * the control's minimum and at its maximum (everything else at the model's defaults) and measure the
  * attribute on both with a linear probe of that label column (labelProbe.ts) fitted on the data set the model
  * was trained on. A control "moves the right way" for a seed when the probe's prediction rises from minimum
- * to maximum. Skin tone also gets a direct measurement, the cheek lightness (cheekLightness.ts).
+ * to maximum. Skin tone, glasses and facial hair also get a direct measurement (directMeasures.ts): the cheek
+ * lightness, and how much darker the nose bridge / the mouth surroundings are than the cheeks.
  *
  * The probes are scored on images they were not fitted on (the data set's held-out split), so the report
  * shows whether each probe measures its attribute at all before its verdict on the control is read.
  */
 import type { FaceGenerator, FaceRequest, ModelControl } from "@npc-faces/runtime";
 import type { OpenedDataset } from "../dataset/packedDataset.js";
-import { CheekLightness } from "./cheekLightness.js";
+import { DirectMeasureOf, type DirectMeasure } from "./directMeasures.js";
 import { DatasetFeaturesAsync, SplitIndices } from "./datasetFeatures.js";
 import { FitLabelProbes, HasLabelColumn, LabelColumnValues, PearsonCorrelation, PredictProbe, type ProbeQuality } from "./labelProbe.js";
 import { CommonFeatureRes, MakePixelFeatureLayout, WritePixelFeatures } from "./pixelFeatures.js";
@@ -24,9 +25,6 @@ export const DefaultProbeFeatureRes = 16;
 export const MaxScoreImages = 1000;
 /** Fewest held-out images worth scoring on; with fewer, the last training images are held back instead. */
 export const MinHoldoutImages = 20;
-/** The label column measured directly by the cheek lightness. */
-export const SkinToneColumn = "skin_tone";
-
 /** The label controls of a model (kind "label"), in metadata order. */
 export function LabelControlsOf(controls: readonly ModelControl[]): ModelControl[] {
   return controls.filter((c) => c.kind === "label");
@@ -53,8 +51,17 @@ export interface ControlCheckRow {
   readonly probe: ProbeQuality;
   /** Movement of the probe's prediction. */
   readonly movement: ControlMovement;
-  /** Skin tone only: movement of the cheek lightness (CIE L* / 100). */
-  readonly cheek: ControlMovement | null;
+  /** Columns with a direct measurement (skin tone, glasses, facial hair): its movement (CIE L* / 100). */
+  readonly direct: { readonly measure: string; readonly movement: ControlMovement } | null;
+}
+
+/** A direct measurement against its label on the scoring images. */
+export interface DirectMeasureQuality {
+  readonly measure: string;
+  readonly column: string;
+  /** Pearson correlation with the label. */
+  readonly r: number;
+  readonly count: number;
 }
 
 /** The whole report. */
@@ -65,8 +72,8 @@ export interface ControlCheckReport {
   readonly probeImages: number;
   /** Images the probes were scored on: the held-out split, or the training images after the fitted ones. */
   readonly scoring: { readonly split: "holdout" | "train"; readonly count: number };
-  /** The cheek lightness against the skin_tone label on the scoring images (null without that label). */
-  readonly cheekQuality: { readonly r: number; readonly meanAbsError: number; readonly count: number } | null;
+  /** The direct measurements of the controls' columns against their labels on the scoring images. */
+  readonly directQuality: readonly DirectMeasureQuality[];
   readonly seeds: readonly number[];
   readonly psi: number;
   readonly controls: readonly ControlCheckRow[];
@@ -128,10 +135,10 @@ export async function CheckControlDirectionsAsync(options: ControlCheckOptions):
   const layout = MakePixelFeatureLayout(CommonFeatureRes(options.featureRes ?? DefaultProbeFeatureRes, [dataset.resolution, modelSide]));
   const progress = options.onProgress ?? (() => undefined);
   const fit = await DatasetFeaturesAsync(dataset, fitIndices, layout, { onProgress: (d, t) => progress("probe images", d, t) });
-  const hasSkin = columns.includes(SkinToneColumn);
-  const scoreCheek: number[] = [];
+  const direct = columns.map(DirectMeasureOf).filter((m): m is DirectMeasure => m !== undefined);
+  const scoreDirect = direct.map((): number[] => []);
   const score = await DatasetFeaturesAsync(dataset, scoreIndices, layout, {
-    onImage: hasSkin ? (_, pixels) => scoreCheek.push(CheekLightness(pixels, dataset.resolution, 3)) : undefined,
+    onImage: direct.length > 0 ? (_, pixels) => direct.forEach((m, j) => scoreDirect[j].push(m.measure(pixels, dataset.resolution, 3))) : undefined,
   });
   const pick = (indices: readonly number[], k: number) => Float64Array.from(indices, (i) => values[k][i]);
   const probes = FitLabelProbes(
@@ -140,12 +147,9 @@ export async function CheckControlDirectionsAsync(options: ControlCheckOptions):
     { features: fit.features, values: columns.map((_, k) => pick(fitIndices, k)) },
     { features: score.features, values: columns.map((_, k) => pick(scoreIndices, k)) },
   );
-  let cheekQuality: ControlCheckReport["cheekQuality"] = null;
-  if (hasSkin) {
-    const skin = pick(scoreIndices, columns.indexOf(SkinToneColumn));
-    const meanAbsError = scoreCheek.reduce((sum, v, i) => sum + Math.abs(v - skin[i]), 0) / scoreCheek.length;
-    cheekQuality = { r: PearsonCorrelation(scoreCheek, skin), meanAbsError, count: scoreCheek.length };
-  }
+  const directQuality = direct.map((m, j): DirectMeasureQuality => ({
+    measure: m.name, column: m.column, r: PearsonCorrelation(scoreDirect[j], pick(scoreIndices, columns.indexOf(m.column))), count: scoreDirect[j].length,
+  }));
 
   // The faces: each control at its minimum and maximum per seed; identical requests (a control's default is
   // usually its minimum, so every "minimum" face is the plain seed) are generated once.
@@ -156,13 +160,13 @@ export async function CheckControlDirectionsAsync(options: ControlCheckOptions):
   for (const c of controls) for (const seed of seeds) for (const v of [c.min, c.max]) unique.set(JSON.stringify(requestOf(seed, c, v)), requestOf(seed, c, v));
   const keys = [...unique.keys()];
   const faceFeatures = new Float32Array(keys.length * layout.length);
-  const faceCheek = new Float64Array(keys.length);
+  const faceDirect = direct.map(() => new Float64Array(keys.length));
   const chunk = Math.max(generator.maxBatch, 16);
   for (let start = 0; start < keys.length; start += chunk) {
     const faces = await generator.generateAsync(keys.slice(start, start + chunk).map((k) => unique.get(k)!));
     faces.forEach((face, i) => {
       WritePixelFeatures(face.data, modelSide, 4, layout, faceFeatures, (start + i) * layout.length);
-      faceCheek[start + i] = CheekLightness(face.data, modelSide, 4);
+      direct.forEach((m, j) => (faceDirect[j][start + i] = m.measure(face.data, modelSide, 4)));
     });
     progress("faces", Math.min(start + chunk, keys.length), keys.length);
   }
@@ -177,6 +181,7 @@ export async function CheckControlDirectionsAsync(options: ControlCheckOptions):
       const movedRight = changes.filter((d) => d > 0).length;
       return { seeds: seeds.length, movedRight, fraction: movedRight / seeds.length, meanChange: changes.reduce((a, b) => a + b, 0) / seeds.length };
     };
+    const j = direct.findIndex((m) => m.column === c.label);
     return {
       control: c.name,
       column: c.label,
@@ -184,8 +189,8 @@ export async function CheckControlDirectionsAsync(options: ControlCheckOptions):
       max: c.max,
       probe: probes[k].quality,
       movement: movement(predictions[k]),
-      cheek: c.label === SkinToneColumn ? movement(faceCheek) : null,
+      direct: j < 0 ? null : { measure: direct[j].name, movement: movement(faceDirect[j]) },
     };
   });
-  return { featureRes: layout.res, probeImages: fitIndices.length, scoring: { split, count: scoreIndices.length }, cheekQuality, seeds: [...seeds], psi, controls: rows };
+  return { featureRes: layout.res, probeImages: fitIndices.length, scoring: { split, count: scoreIndices.length }, directQuality, seeds: [...seeds], psi, controls: rows };
 }

@@ -89,13 +89,14 @@ describe("npc-faces control-check", () => {
     expect(report.controls.map((c: { control: string }) => c.control)).toEqual(["label_skin_tone", "label_glasses", "label_gender_male", "label_gender_female"]);
     expect(report.controls[0]).toMatchObject({ column: "skin_tone", min: -1, max: 1, movement: { seeds: 4 } });
     expect(report.controls[0].probe.r).toBeGreaterThan(0.5);
-    expect(report.cheekQuality.r).toBeGreaterThan(0.99);
+    expect(report.directQuality.find((d: { column: string }) => d.column === "skin_tone").r).toBeGreaterThan(0.99);
 
     const table = await RunCliAsync(["control-check", "--model", at("label.onnx"), "--data", at("data"), "--seeds", "0-3"]);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^ {2}control\s+probe \(held-out\)\s+right way\s+mean change$/m);
     expect(table.stdout).toMatch(/^ {2}label_skin_tone\s+r \d\.\d\d\s+\d\/4 \(\d+%\)\s+[+-]\d\.\d{3}$/m);
     expect(table.stdout).toMatch(/^ {4}cheek lightness\s+r \d\.\d{3}\s+\d\/4/m);
+    expect(table.stdout).toMatch(/^ {4}bridge darkness\s+r -?\d\.\d{3}\s+\d\/4/m);
     expect(table.stdout).toMatch(/^ {2}label_gender_male\s+acc \d\.\d\d \(base \d\.\d\d\), r -?\d\.\d\d\s+\d\/4/m);
   }, 600_000);
 

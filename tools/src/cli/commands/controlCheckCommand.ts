@@ -27,8 +27,9 @@ export function ControlCheckCommand(): Command {
       "For each label control of the model (label_skin_tone, label_glasses, ...), fits a linear probe of its label column on the data set " +
         "(ridge regression on 16x16 RGB pixels, up to --probe-images training images), reports how well the probe predicts the held-out " +
         "images (r; accuracy against the majority-class baseline for yes/no labels), then generates each seed's face at the control's " +
-        "minimum and maximum (everything else at the model's defaults) and counts the seeds where the probe's prediction rises. Skin tone " +
-        "also gets a direct measurement: the median lightness (CIE L*/100) of two cheek patches. A report: exit status 0 whatever it finds. " +
+        "minimum and maximum (everything else at the model's defaults) and counts the seeds where the probe's prediction rises. Skin tone, " +
+        "glasses and facial hair also get a direct measurement: the median lightness (CIE L*/100) of two cheek patches, and how much darker " +
+        "than the cheeks the nose bridge / the mouth surroundings are. A report: exit status 0 whatever it finds. " +
         "See docs/evaluation.md.",
     )
     .option("--model <file>", "model file (.onnx) with label controls (default: the bundled default model)")
@@ -79,8 +80,10 @@ export function ControlCheckCommand(): Command {
               const q = row.probe;
               const quality = q.binary ? `acc ${f(q.accuracy)} (base ${f(q.baseline)}), r ${f(q.r)}` : `r ${f(q.r)}`;
               const lines = [[row.control, quality, `${row.movement.movedRight}/${row.movement.seeds} (${Math.round(row.movement.fraction * 100)}%)`, signed(row.movement.meanChange)]];
-              if (row.cheek && report.cheekQuality) {
-                lines.push(["  cheek lightness", `r ${f(report.cheekQuality.r, 3)}`, `${row.cheek.movedRight}/${row.cheek.seeds} (${Math.round(row.cheek.fraction * 100)}%)`, signed(row.cheek.meanChange)]);
+              const agreement = report.directQuality.find((d) => d.column === row.column);
+              if (row.direct && agreement) {
+                const m = row.direct.movement;
+                lines.push([`  ${row.direct.measure}`, `r ${f(agreement.r, 3)}`, `${m.movedRight}/${m.seeds} (${Math.round(m.fraction * 100)}%)`, signed(m.meanChange)]);
               }
               return lines;
             }),
@@ -89,7 +92,7 @@ export function ControlCheckCommand(): Command {
             `${model.path}: ${controls.length} label controls, ${report.seeds.length} seeds, psi ${report.psi}`,
             `probes: ridge on ${report.featureRes}x${report.featureRes} RGB, fitted on ${report.probeImages} training images, scored on ${report.scoring.count} ${report.scoring.split === "holdout" ? "held-out" : "unused training"} images of ${flags.data}`,
             ...table,
-            "right way: seeds where the measurement rises from the control's minimum to its maximum; mean change in label units (0..1; cheek: L*/100)",
+            "right way: seeds where the measurement rises from the control's minimum to its maximum; mean change in label units (0..1; indented direct measurements: L*/100)",
           ];
           process.stdout.write(`${lines.join("\n")}\n`);
         } finally {
