@@ -85,6 +85,8 @@ export interface ModelMetricsOptions {
   readonly count?: number;
   /** Truncation (default 1). */
   readonly psi?: number;
+  /** Noise multiplier (default: the model's). */
+  readonly noiseStrength?: number;
   /** First seed of the generated faces (default 0). */
   readonly firstSeed?: number;
   readonly onProgress?: MetricsProgress;
@@ -100,7 +102,7 @@ export async function ComputeModelMetricsAsync(options: ModelMetricsOptions): Pr
     const data = holdout.count >= 2 ? holdout : SplitImages(dataset, "train");
     const generator = options.generator ?? (loaded = await LoadFaceGeneratorFileAsync(options.modelPath!));
     const metrics = await ComputeMetricsAsync({
-      generator, data, count: options.count ?? DefaultMetricsCount, psi: options.psi, firstSeed: options.firstSeed, onProgress: options.onProgress,
+      generator, data, count: options.count ?? DefaultMetricsCount, psi: options.psi, noiseStrength: options.noiseStrength, firstSeed: options.firstSeed, onProgress: options.onProgress,
     });
     return { ...metrics, data: options.dataDir, dataset: dataset.manifest.contentHash, dataSplit: data === holdout ? "holdout" : "train" };
   } finally {

@@ -68,18 +68,18 @@ describe("ComputeModelMetricsAsync / ComputeDataFloorAsync", () => {
 
 describe("npc-faces metrics", () => {
   it("prints the figures as JSON", async () => {
-    const result = await RunCliAsync(["metrics", "--model", model, "--data", data, "--count", "3", "--json"]);
+    const result = await RunCliAsync(["metrics", "--model", model, "--data", data, "--count", "3", "--noise-strength", "0.5", "--json"]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout) as Record<string, unknown>;
-    expect(json).toMatchObject({ model, count: 3, dataCount: 3, dataSplit: "holdout", featureNet: FeatureNetworkName, psi: 1 });
+    expect(json).toMatchObject({ model, count: 3, dataCount: 3, dataSplit: "holdout", featureNet: FeatureNetworkName, psi: 1, noiseStrength: 0.5 });
     expect(typeof json.fd).toBe("number");
   });
 
   it("documents every flag and default in --help", async () => {
     const result = await RunCliAsync(["metrics", "--help"]);
     expect(result.code).toBe(0);
-    for (const flag of ["--model <file>", "--data <dir>", "--count <n>", "--psi <x>", "--first-seed <seed>", "--floor", "--json"]) expect(result.stdout).toContain(flag);
+    for (const flag of ["--model <file>", "--data <dir>", "--count <n>", "--psi <x>", "--noise-strength <x>", "--first-seed <seed>", "--floor", "--json"]) expect(result.stdout).toContain(flag);
     expect(result.stdout).toMatch(/default: 256/);
     expect(result.stdout).toMatch(/not the standard FID network/);
   });
@@ -90,6 +90,7 @@ describe("npc-faces metrics", () => {
       [["--model", model, "--data", join(dir, "no-such-dir")], /--data .*no-such-dir: no such folder/, 1],
       [["--model", model, "--data", dir], /not an npc-faces data set \(no dataset\.json\)/, 1],
       [["--model", model, "--data", data, "--count", "0"], /--count.*expected an integer in 2\.\.50000, got 0/, 2],
+      [["--model", model, "--data", data, "--noise-strength", "x"], /--noise-strength.*expected a finite number/, 2],
       [["--model", model, "--data", data, "--psi", "abc"], /--psi.*expected a finite number/, 2],
     ];
     for (const [args, message, code] of cases) {

@@ -49,6 +49,8 @@ export interface ComputeMetricsOptions {
   readonly count?: number;
   /** Truncation of the generated faces (default 1: the full distribution). */
   readonly psi?: number;
+  /** Noise multiplier of the generated faces (default: the generator's own default). */
+  readonly noiseStrength?: number;
   /** First seed of the generated faces (default 0). */
   readonly firstSeed?: number;
   /** Faces per generator call (default 8). */
@@ -119,7 +121,11 @@ export async function ExtractImageSetFeaturesAsync(set: MetricsImageSet, max: nu
 }
 
 /** Features of `count` generated faces (seeds firstSeed.., truncation psi). */
-export async function ExtractGeneratorFeaturesAsync(generator: GeneratedImageSource, count: number, options: { psi?: number; firstSeed?: number; batchSize?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<Float32Array[]> {
+export async function ExtractGeneratorFeaturesAsync(
+  generator: GeneratedImageSource,
+  count: number,
+  options: { psi?: number; noiseStrength?: number; firstSeed?: number; batchSize?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<Float32Array[]> {
   const net = await LoadFeatureNetworkAsync();
   const psi = options.psi ?? 1;
   const firstSeed = options.firstSeed ?? 0;
@@ -127,7 +133,9 @@ export async function ExtractGeneratorFeaturesAsync(generator: GeneratedImageSou
   const out: Float32Array[] = [];
   for (let start = 0; start < count; start += batch) {
     const requests: FaceRequest[] = [];
-    for (let i = start; i < Math.min(count, start + batch); i++) requests.push({ seed: (firstSeed + i) >>> 0, psi });
+    for (let i = start; i < Math.min(count, start + batch); i++) {
+      requests.push({ seed: (firstSeed + i) >>> 0, psi, ...(options.noiseStrength === undefined ? {} : { noiseStrength: options.noiseStrength }) });
+    }
     const faces = await generator.generateAsync(requests);
     out.push(...(await net.extractAsync(faces.map((f) => ({ width: f.width, height: f.height, channels: 4 as const, data: f.data })))));
     options.onProgress?.(out.length, count);
@@ -166,7 +174,7 @@ export async function ComputeMetricsAsync(options: ComputeMetricsOptions): Promi
   await EnsureBackendAsync(options.backend ?? "wasm");
   const data = await ExtractImageSetFeaturesAsync(options.data, count, { batchSize: options.batchSize, onProgress: (d, t) => options.onProgress?.("data", d, t) });
   const generated = await ExtractGeneratorFeaturesAsync(options.generator, count, {
-    psi, firstSeed: options.firstSeed, batchSize: options.batchSize, onProgress: (d, t) => options.onProgress?.("generated", d, t),
+    psi, noiseStrength: options.noiseStrength, firstSeed: options.firstSeed, batchSize: options.batchSize, onProgress: (d, t) => options.onProgress?.("generated", d, t),
   });
   return { ...CompareFeatureSets(generated, data), psi, seconds: (performance.now() - started) / 1000 };
 }

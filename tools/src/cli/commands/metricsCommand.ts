@@ -5,7 +5,7 @@
  * --count). See docs/training.md, "Metrics".
  */
 import { Command, Option } from "commander";
-import { IntegerParser, ParseFiniteNumber, ParseSeed } from "../argParsers.js";
+import { IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeed } from "../argParsers.js";
 import { CliFailure } from "../cliErrors.js";
 import { DefaultModelHelp, FormatTable } from "../cliFormat.js";
 
@@ -15,6 +15,7 @@ interface MetricsFlags {
   data: string;
   count: number;
   psi: number;
+  noiseStrength?: number;
   firstSeed: number;
   floor?: boolean;
   json?: boolean;
@@ -38,6 +39,7 @@ export function MetricsCommand(): Command {
     .requiredOption("--data <dir>", "data set folder (from `npc-faces dataset`; its held-out split is the reference)")
     .addOption(new Option("--count <n>", "generated faces (seeds from --first-seed), and the most data images used").default(256).argParser(IntegerParser(2, MaxCount)))
     .addOption(new Option("--psi <x>", "truncation of the generated faces (1 = the full distribution)").default(1).argParser(ParseFiniteNumber))
+    .addOption(new Option("--noise-strength <x>", "noise multiplier of the generated faces, 0..4 (default: the model's)").argParser(NumberInRangeParser(0, 4)))
     .addOption(new Option("--first-seed <seed>", "seed of the first generated face").default(0).argParser(ParseSeed))
     .option("--floor", "also measure the data set's floor: its first --count training images vs the same held-out images (what a perfect model would score) (default: off)")
     .option("--json", "print the figures as one JSON object (default: a human summary)")
@@ -59,15 +61,16 @@ export function MetricsCommand(): Command {
         ? (phase: string, done: number, total: number) => process.stderr.write(`\rfeatures: ${phase} ${done}/${total}   ${done === total ? "\n" : ""}`)
         : undefined;
       try {
-        const metrics = await ComputeModelMetricsAsync({ generator, dataDir: flags.data, count: flags.count, psi: flags.psi, firstSeed: flags.firstSeed, onProgress: progress });
+        const metrics = await ComputeModelMetricsAsync({ generator, dataDir: flags.data, count: flags.count, psi: flags.psi, noiseStrength: flags.noiseStrength, firstSeed: flags.firstSeed, onProgress: progress });
+        const noiseStrength = flags.noiseStrength ?? generator.metadata.defaults.noiseStrength;
         const floor = flags.floor ? await ComputeDataFloorAsync(flags.data, { count: flags.count, onProgress: progress }) : null;
         if (flags.json) {
-          process.stdout.write(`${JSON.stringify({ model: model.path, ...metrics, ...(floor ? { floor } : {}) }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ model: model.path, ...metrics, noiseStrength, ...(floor ? { floor } : {}) }, null, 2)}\n`);
           return;
         }
         const f = (x: number, digits = 4) => (Math.abs(x) >= 100 ? x.toFixed(1) : x.toPrecision(digits));
         const lines = [
-          `${model.path} vs ${flags.data} (${metrics.dataSplit === "holdout" ? "held-out" : "training"} images: ${metrics.dataCount}), ${metrics.count} faces at psi ${metrics.psi}`,
+          `${model.path} vs ${flags.data} (${metrics.dataSplit === "holdout" ? "held-out" : "training"} images: ${metrics.dataCount}), ${metrics.count} faces at psi ${metrics.psi}, noise strength ${noiseStrength}`,
           ...FormatTable([
             ["fd", f(metrics.fd)],
             ["kid", `${f(metrics.kid)} ± ${f(metrics.kidStd, 2)}`],
