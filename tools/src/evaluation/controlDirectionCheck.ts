@@ -25,6 +25,7 @@ export const DefaultProbeFeatureRes = 16;
 export const MaxScoreImages = 1000;
 /** Fewest held-out images worth scoring on; with fewer, the last training images are held back instead. */
 export const MinHoldoutImages = 20;
+
 /** The label controls of a model (kind "label"), in metadata order. */
 export function LabelControlsOf(controls: readonly ModelControl[]): ModelControl[] {
   return controls.filter((c) => c.kind === "label");

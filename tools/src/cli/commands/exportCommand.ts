@@ -63,6 +63,8 @@ export function ExportCommand(): Command {
 }
 
 async function RunExportAsync(flags: ExportFlags): Promise<void> {
+  // What the runtime feeds a request that sets neither (psi 0.7 as every export; the noise strength as asked).
+  const defaults = { psi: 0.7, noiseStrength: flags.noiseStrength };
   if (flags.run !== undefined) {
     // A training run's EMA generator with label + SeFa controls (trainer/src/training/exportRun.ts).
     const trainer = await import("@npc-faces/trainer");
@@ -73,7 +75,7 @@ async function RunExportAsync(flags: ExportFlags): Promise<void> {
       unsupervisedControls: flags.controls,
       weightType: flags.fp16 ? "float16" : "float32",
       dataset,
-      defaults: { psi: 0.7, noiseStrength: flags.noiseStrength },
+      defaults,
     }).catch((error: Error) => {
       throw new CliFailure(error.message);
     });
@@ -116,7 +118,7 @@ async function RunExportAsync(flags: ExportFlags): Promise<void> {
     name,
     controls,
     provenance: { trained: false, licenses: [], credits: [], kimg: 0, tool: ToolLabel, notes: "untrained: random weights, for plumbing tests" },
-    defaults: { psi: 0.7, noiseStrength: flags.noiseStrength },
+    defaults,
     weightType: flags.fp16 ? "float16" : "float32",
   });
   // Never write a file the runtime would refuse.
