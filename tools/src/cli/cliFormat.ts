@@ -38,3 +38,14 @@ export function FormatTable(rows: readonly (readonly string[])[], indent = ""): 
 
 /** How `--help` describes the model default of the commands that take one (bake, info, metrics, editor). */
 export const DefaultModelHelp = "default: the bundled default model (@npc-faces/default-model)";
+
+/**
+ * A progress line on stderr for work in phases ("faces 48/128"), rewritten in place and ended when a phase is
+ * done; undefined when stderr is no terminal (logs and pipes get no carriage-return noise).
+ */
+export function PhaseProgressLine(prefix = ""): ((phase: string, done: number, total: number) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return (phase, done, total) => {
+    process.stderr.write(`\r${prefix}${phase} ${done}/${total}   ${done === total ? "\n" : ""}`);
+  };
+}

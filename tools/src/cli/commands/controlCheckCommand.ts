@@ -7,7 +7,7 @@
 import { Command, Option } from "commander";
 import { IntegerParser, ParseFiniteNumber, ParseSeedListArgument } from "../argParsers.js";
 import { CliFailure } from "../cliErrors.js";
-import { FormatTable } from "../cliFormat.js";
+import { FormatTable, PhaseProgressLine } from "../cliFormat.js";
 
 /** Parsed flags of `npc-faces control-check`. */
 interface ControlCheckFlags {
@@ -64,7 +64,7 @@ export function ControlCheckCommand(): Command {
           }
           const missing = controls.find((c) => !HasLabelColumn(dataset.manifest, c.label));
           if (missing) throw new CliFailure(`--data ${flags.data}: the data set has no label column "${missing.label}" (${where}'s control ${missing.name} shifts toward it)`);
-          const progress = process.stderr.isTTY ? (phase: string, done: number, total: number) => process.stderr.write(`\r${phase} ${done}/${total}   ${done === total ? "\n" : ""}`) : undefined;
+          const progress = PhaseProgressLine();
           const report = await CheckControlDirectionsAsync({ generator, dataset, seeds: flags.seeds, psi: flags.psi, probeImages: flags.probeImages, onProgress: progress }).catch((error: unknown) => {
             throw new CliFailure(`--data ${flags.data}: ${(error as Error).message}`);
           });

@@ -7,7 +7,7 @@
 import { Command, Option } from "commander";
 import { IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeed } from "../argParsers.js";
 import { CliFailure } from "../cliErrors.js";
-import { DefaultModelHelp, FormatTable } from "../cliFormat.js";
+import { DefaultModelHelp, FormatTable, PhaseProgressLine } from "../cliFormat.js";
 
 /** Parsed flags of `npc-faces metrics`. */
 interface MetricsFlags {
@@ -57,9 +57,7 @@ export function MetricsCommand(): Command {
       });
       await opened.CloseAsync();
       const generator = await LoadModelForCliAsync(model);
-      const progress = process.stderr.isTTY
-        ? (phase: string, done: number, total: number) => process.stderr.write(`\rfeatures: ${phase} ${done}/${total}   ${done === total ? "\n" : ""}`)
-        : undefined;
+      const progress = PhaseProgressLine("features: ");
       try {
         const metrics = await ComputeModelMetricsAsync({ generator, dataDir: flags.data, count: flags.count, psi: flags.psi, noiseStrength: flags.noiseStrength, firstSeed: flags.firstSeed, onProgress: progress });
         const noiseStrength = flags.noiseStrength ?? generator.metadata.defaults.noiseStrength;

@@ -7,7 +7,7 @@ import { Command, Option } from "commander";
 import { basename, dirname, resolve } from "node:path";
 import { IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeed } from "../argParsers.js";
 import { CliFailure, CliUsageError } from "../cliErrors.js";
-import { FormatTable } from "../cliFormat.js";
+import { FormatTable, PhaseProgressLine } from "../cliFormat.js";
 
 /** Parsed flags of `npc-faces nearest`. */
 interface NearestFlags {
@@ -63,7 +63,7 @@ export function NearestCommand(): Command {
       try {
         if (!dataset.manifest.images.some((e) => e.split === "train")) throw new CliFailure(`--data ${flags.data}: the data set has no training images`);
         const generator = await LoadModelForCliAsync(model);
-        const progress = process.stderr.isTTY ? (phase: string, done: number, total: number) => process.stderr.write(`\r${phase} ${done}/${total}   ${done === total ? "\n" : ""}`) : undefined;
+        const progress = PhaseProgressLine();
         let result;
         try {
           result = await FindNearestTrainingImagesAsync({
