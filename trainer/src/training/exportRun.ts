@@ -72,6 +72,11 @@ function MeanW(config: GeneratorConfig, weights: GeneratorWeights, label: Float3
   });
 }
 
+/** The attribute of a label column: `gender` for the categorical column `gender=male`, a numeric column itself. */
+function LabelAttribute(column: string): string {
+  return column.split("=")[0];
+}
+
 /** Label-direction controls of a conditional model (see the file comment). */
 export function LabelControls(config: GeneratorConfig, weights: GeneratorWeights, labelNames: readonly string[], labelMean: Float32Array, samples = 512): ExportControl[] {
   const base = MeanW(config, weights, labelMean, samples);
@@ -80,9 +85,9 @@ export function LabelControls(config: GeneratorConfig, weights: GeneratorWeights
   return labelNames.map((column, j) => {
     const onehot = Float32Array.from(labelMean);
     // Replace the column's attribute group by a one-hot on this value (numeric columns: set to 1).
-    const attribute = column.includes("=") ? column.slice(0, column.indexOf("=")) : column;
+    const attribute = LabelAttribute(column);
     labelNames.forEach((other, k) => {
-      if ((other.includes("=") ? other.slice(0, other.indexOf("=")) : other) === attribute) onehot[k] = 0;
+      if (LabelAttribute(other) === attribute) onehot[k] = 0;
     });
     onehot[j] = 1;
     const mean = MeanW(config, weights, onehot, samples);
@@ -120,7 +125,7 @@ export async function ExportRunAsync(runDir: string, options: ExportRunOptions =
   if (config.labelDim > 0) {
     const groups = new Map<string, number[]>();
     data.labelNames.forEach((c, k) => {
-      const a = c.includes("=") ? c.slice(0, c.indexOf("=")) : c;
+      const a = LabelAttribute(c);
       groups.set(a, [...(groups.get(a) ?? []), k]);
     });
     // Reference of the label directions: the data set's label mix when known, else uniform per attribute.
