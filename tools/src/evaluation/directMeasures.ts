@@ -8,16 +8,7 @@
  *  - glasses: how much darker the nose bridge at eye height is than the cheeks (a frame's bridge crosses it);
  *  - facial_hair: how much darker the mouth surroundings are than the cheeks (beard, moustache).
  */
-import { SrgbLightness } from "../dataset/colourLabels.js";
-import { CheekLightness } from "./cheekLightness.js";
-
-/** A region as fractions of the image side: [x0, x1) × [y0, y1). */
-export interface ImageRegion {
-  readonly x0: number;
-  readonly x1: number;
-  readonly y0: number;
-  readonly y1: number;
-}
+import { CheekLightness, RegionLightnesses, type ImageRegion } from "./cheekLightness.js";
 
 /** One direct measurement of a label column. */
 export interface DirectMeasure {
@@ -36,18 +27,8 @@ export const MouthRegion: ImageRegion = { x0: 22 / 64, x1: 42 / 64, y0: 48 / 64,
 
 /** Mean lightness (CIE L* / 100) over a region of a `side`×`side` image (at least one pixel). */
 export function RegionLightness(pixels: Uint8Array, side: number, channels: 3 | 4, region: ImageRegion): number {
-  const x0 = Math.floor(region.x0 * side);
-  const y0 = Math.floor(region.y0 * side);
-  const x1 = Math.max(x0 + 1, Math.round(region.x1 * side));
-  const y1 = Math.max(y0 + 1, Math.round(region.y1 * side));
-  let sum = 0;
-  for (let y = y0; y < y1; y++) {
-    for (let x = x0; x < x1; x++) {
-      const p = (y * side + x) * channels;
-      sum += SrgbLightness(pixels[p], pixels[p + 1], pixels[p + 2]);
-    }
-  }
-  return sum / ((x1 - x0) * (y1 - y0));
+  const values = RegionLightnesses(pixels, side, channels, region);
+  return values.reduce((sum, v) => sum + v, 0) / values.length;
 }
 
 /** How much darker a region is than the cheeks (CIE L* / 100; positive = darker). */
