@@ -4,6 +4,7 @@
  */
 import { BuildFaceInputs, ResolveFaceRequest, type FaceRequest } from "./faceRequest.js";
 import { TensorSize, type InferenceBackend, type InferenceSessionHandle, type TensorData } from "./inferenceBackend.js";
+import { Sha256HexAsync, VerifyModelIntegrityAsync, type ModelIntegrity } from "./modelIntegrity.js";
 import { TensorNames, type ModelControl, type ModelMetadata } from "./modelMetadata.js";
 import { NpcFacesError } from "./npcFacesError.js";
 import type { OnnxModelInfo } from "./onnxModelReader.js";
@@ -43,6 +44,14 @@ export interface FaceImage {
   readonly float?: Float32Array;
 }
 
+/** What {@link FaceGenerator.loadAsync} learnt from the file before creating the session. */
+interface LoadedFile {
+  readonly metadata: ModelMetadata;
+  readonly onnx: OnnxModelInfo;
+  readonly modelHash: string;
+  readonly integrity: ModelIntegrity;
+}
+
 /** A loaded model. Create with {@link FaceGenerator.loadAsync}; release with {@link FaceGenerator.disposeAsync}. */
 export class FaceGenerator {
   /** The validated metadata document of the model file. */
@@ -53,6 +62,13 @@ export class FaceGenerator {
   readonly onnx: OnnxModelInfo;
   /** Name of the inference backend. */
   readonly backendName: string;
+  /**
+   * True when the backend computes canonical pixels (onnxruntime-web's WASM engine): bit-identical on every CPU
+   * and browser. False for the "close" engines (onnxruntime-node, WebGPU): within 1 level of 255 on a few bytes.
+   */
+  readonly canonical: boolean;
+  /** Whether the file's graph digest was checked (`"verified"`) or the file has none (`"absent"`, older exports). */
+  readonly integrity: ModelIntegrity;
   /** Most faces per session run. */
   readonly maxBatch: number;
   private session: InferenceSessionHandle | undefined;
@@ -60,12 +76,14 @@ export class FaceGenerator {
   /** Runs are serialised: one session run at a time keeps memory bounded and results independent of timing. */
   private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(metadata: ModelMetadata, onnx: OnnxModelInfo, modelHash: string, session: InferenceSessionHandle, backendName: string, maxBatch: number, source: string) {
-    this.metadata = metadata;
-    this.onnx = onnx;
-    this.modelHash = modelHash;
+  private constructor(file: LoadedFile, session: InferenceSessionHandle, backend: InferenceBackend, maxBatch: number, source: string) {
+    this.metadata = file.metadata;
+    this.onnx = file.onnx;
+    this.modelHash = file.modelHash;
+    this.integrity = file.integrity;
     this.session = session;
-    this.backendName = backendName;
+    this.backendName = backend.name;
+    this.canonical = backend.canonical === true;
     this.maxBatch = maxBatch;
     this.source = source;
   }
@@ -73,14 +91,16 @@ export class FaceGenerator {
   /**
    * Validates a model file and creates its inference session. The metadata and graph interface are checked
    * before the (costly) session is created, and the session's reported inputs/outputs are checked again.
-   * @throws NpcFacesError NOT_ONNX, NOT_NPC_FACES_MODEL, FORMAT_TOO_NEW, BAD_METADATA, GRAPH_MISMATCH, BACKEND_FAILED
+   * The graph's integrity digest, when the file has one, is checked before the session too.
+   * @throws NpcFacesError NOT_ONNX, NOT_NPC_FACES_MODEL, FORMAT_TOO_NEW, BAD_METADATA, GRAPH_MISMATCH, CORRUPT_MODEL, BACKEND_FAILED
    */
   static async loadAsync(modelBytes: Uint8Array, options: FaceGeneratorOptions): Promise<FaceGenerator> {
     const source = options.source ?? "model";
     const maxBatch = options.maxBatch ?? DefaultMaxBatch;
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new NpcFacesError("BAD_REQUEST", `maxBatch: expected a positive integer, got ${String(maxBatch)}`);
     const { onnx, metadata } = ReadModelFile(modelBytes, source);
-    const hashPromise = Sha256HexAsync(modelBytes);
+    // Both digests before the session: a damaged graph never reaches the engine (which may not fail cleanly on it).
+    const [modelHash, integrity] = await Promise.all([Sha256HexAsync(modelBytes), VerifyModelIntegrityAsync(modelBytes, onnx, metadata, source)]);
     let session: InferenceSessionHandle;
     try {
       session = await options.backend.createSessionAsync(modelBytes);
@@ -89,7 +109,7 @@ export class FaceGenerator {
     }
     try {
       CheckGraphInterface(metadata, session.inputNames, session.outputNames, `${source} (as loaded by ${options.backend.name})`);
-      return new FaceGenerator(metadata, onnx, await hashPromise, session, options.backend.name, maxBatch, source);
+      return new FaceGenerator({ metadata, onnx, modelHash, integrity }, session, options.backend, maxBatch, source);
     } catch (error) {
       await session.releaseAsync();
       throw error;
@@ -184,12 +204,6 @@ export class FaceGenerator {
     }
     return t;
   }
-}
-
-/** SHA-256 of bytes as lowercase hex, with Web Crypto (available in browsers, workers and Node >= 19). */
-export async function Sha256HexAsync(bytes: Uint8Array): Promise<string> {
-  const digest = await globalThis.crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function FirstLine(error: unknown): string {

@@ -6,4 +6,5 @@ export * from "./readModelMetadata.js";
 export * from "./inferenceBackend.js";
 export * from "./faceRequest.js";
 export * from "./faceGenerator.js";
+export * from "./modelIntegrity.js";
 export * from "./faceManifest.js";

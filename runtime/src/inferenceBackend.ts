@@ -35,6 +35,11 @@ export interface InferenceSessionHandle {
 export interface InferenceBackend {
   /** Short name for logs and provenance, e.g. `"onnxruntime-node/cpu"`. */
   readonly name: string;
+  /**
+   * True only for an engine whose arithmetic is specified bit for bit on every CPU: onnxruntime-web's WASM engine
+   * (the definition of a face's exact pixels; see docs/seeds.md). Absent or false: a "close" engine.
+   */
+  readonly canonical?: boolean;
   /** Creates a session from the whole `.onnx` file. */
   createSessionAsync(model: Uint8Array): Promise<InferenceSessionHandle>;
 }

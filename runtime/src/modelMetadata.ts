@@ -112,5 +112,10 @@ export const ModelMetadataSchema = z.object({
   /** The generator configuration it was built from (informational). */
   architecture: z.record(z.string(), z.unknown()),
   provenance: ProvenanceSchema,
+  /**
+   * Digest of the serialised graph (nodes and weights), written at export and checked at load: a file damaged in
+   * transit or in a cache is refused instead of drawing other faces. Absent in files from before it existed.
+   */
+  integrity: z.object({ graphSha256: z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex digits") }).optional(),
 });
 export type ModelMetadata = z.infer<typeof ModelMetadataSchema>;

@@ -15,6 +15,8 @@ export type NpcFacesErrorCode =
   | "FORMAT_TOO_NEW"
   /** The metadata JSON is unreadable or does not match the schema. */
   | "BAD_METADATA"
+  /** The graph's bytes do not match the digest in the metadata (a damaged or altered file). */
+  | "CORRUPT_MODEL"
   /** The graph's inputs/outputs are not those the metadata implies. */
   | "GRAPH_MISMATCH"
   /** A face request (seed, controls, ...) is invalid. */

@@ -33,6 +33,11 @@ export interface OnnxModelInfo {
   readonly inputNames: readonly string[];
   /** Names of the graph outputs. */
   readonly outputNames: readonly string[];
+  /**
+   * Byte ranges `[start, end)` of the file's `graph` field payloads (the serialised GraphProto: nodes, weights,
+   * inputs, outputs), in file order; one for every file the exporter writes. The integrity digest covers them.
+   */
+  readonly graphByteRanges: readonly (readonly [number, number])[];
 }
 
 /** Protobuf wire types; 3 and 4 (groups) are deprecated and never appear in ONNX files. */
@@ -197,7 +202,7 @@ export function ReadOnnxModel(bytes: Uint8Array, source = "model"): OnnxModelInf
     let irVersion: number | undefined;
     let producerName = "";
     let producerVersion = "";
-    let graphs = 0;
+    const graphByteRanges: [number, number][] = [];
     const opsetImports: OnnxOpsetImport[] = [];
     const metadataProps: OnnxMetadataEntry[] = [];
     const inputs: string[] = [];
@@ -218,12 +223,14 @@ export function ReadOnnxModel(bytes: Uint8Array, source = "model"): OnnxModelInf
           reader.expect(field, wire, WireType.Len, at);
           producerVersion = reader.string(field);
           break;
-        case ModelGraph:
+        case ModelGraph: {
           reader.expect(field, wire, WireType.Len, at);
           // A repeated occurrence of a message field merges in protobuf; concatenating the lists is that merge.
-          ReadGraph(reader.message(field, `graph at byte ${at}`), inputs, outputs, initializers);
-          graphs++;
+          const graph = reader.message(field, `graph at byte ${at}`);
+          graphByteRanges.push([graph.pos, graph.end]);
+          ReadGraph(graph, inputs, outputs, initializers);
           break;
+        }
         case ModelOpsetImport: {
           reader.expect(field, wire, WireType.Len, at);
           const opset = reader.message(field, `opset_import at byte ${at}`);
@@ -255,7 +262,7 @@ export function ReadOnnxModel(bytes: Uint8Array, source = "model"): OnnxModelInf
       }
     }
     if (irVersion === undefined || irVersion === 0) throw new WireError("no ir_version");
-    if (graphs === 0) throw new WireError("no graph");
+    if (graphByteRanges.length === 0) throw new WireError("no graph");
     return {
       irVersion,
       producerName,
@@ -264,6 +271,7 @@ export function ReadOnnxModel(bytes: Uint8Array, source = "model"): OnnxModelInf
       metadataProps,
       inputNames: inputs.filter((name) => !initializers.has(name)),
       outputNames: outputs,
+      graphByteRanges,
     };
   } catch (error) {
     if (error instanceof WireError) throw new NpcFacesError("NOT_ONNX", `${source}: not an ONNX model (${error.message})`);

@@ -55,6 +55,6 @@ describe("LoadFaceGeneratorFileAsync", () => {
     writeFileSync(path, CraftOnnxModel());
     const e = await LoadError(path);
     expect(e.code).toBe("BACKEND_FAILED");
-    expect(e.message).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: onnxruntime-node/cpu could not load the model \\(.+\\)$`));
+    expect(e.message).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: onnxruntime-web/wasm, 1 thread could not load the model \\(.+\\)$`));
   });
 });

@@ -43,8 +43,8 @@ function Compare(a: FaceImage, b: FaceImage): { channels: number; pixels: number
 
 describe("CreateWebBackend (onnxruntime-web WASM in Node)", () => {
   it("names its providers and rejects unknown ones", () => {
-    expect(web.backendName).toBe("onnxruntime-web/wasm, 1 threads");
-    expect(CreateWebBackend({ executionProviders: ["webgpu", "wasm"] }).name).toBe("onnxruntime-web/webgpu+wasm");
+    expect(web.backendName).toBe("onnxruntime-web/wasm, 1 thread");
+    expect(CreateWebBackend({ executionProviders: ["webgpu", "wasm"] }).name).toBe("onnxruntime-web/webgpu+wasm, 1 thread");
     expect(() => CreateWebBackend({ executionProviders: ["cuda" as "wasm"] })).toThrow(/unsupported execution provider "cuda"/);
     expect(() => CreateWebBackend({ executionProviders: [] })).toThrow(/empty/);
   });

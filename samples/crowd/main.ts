@@ -3,8 +3,8 @@
  * Web Worker; a panel edits one NPC's parameters live.
  *
  * URL query: `engine=webgl2|webgpu` (Babylon engine, default webgl2), `ep=wasm|webgpu` (onnxruntime-web provider,
- * default wasm: bit-identical to onnxruntime-node), `count=N` (NPCs, default 64), `threads=N` (WASM threads,
- * default onnxruntime-web's choice).
+ * default wasm: the canonical engine, the same bytes on every machine), `count=N` (NPCs, default 64), `threads=N` (WASM
+ * threads, default 1: the canonical engine; more are faster but "close, not exact", see docs/seeds.md).
  *
  * For automation: `document.body.dataset.npcFacesReady` is set to the number of faces once `scene.whenReadyAsync()`
  * has resolved (`npcFacesError` holds the message when something failed), and `window.npcFacesTest` exposes the
@@ -57,11 +57,10 @@ const engineName = query.get("engine") === "webgpu" ? "webgpu" : "webgl2";
 const executionProvider = query.get("ep") === "webgpu" ? "webgpu" : "wasm";
 const npcCount = Math.max(1, Math.min(1024, Number(query.get("count") ?? 64) || 64));
 const threadsParam = query.get("threads");
-// Default: onnxruntime-web's own choice, half the cores (at most 4) when cross-origin isolated, else 1. More
-// threads than that compete with rendering and the browser's GPU process: on 2 cores, 2 threads made generation
-// slower and the frames longer than 1 thread did.
+// Default 1, the runtime's: the canonical engine, whose bytes do not depend on the machine. More threads also compete
+// with rendering and the browser's GPU process: on 2 cores, 2 threads made generation slower and the frames longer.
 const numThreads = threadsParam !== null ? Math.max(1, Math.trunc(Number(threadsParam)) || 1) : undefined;
-const expectedThreads = numThreads ?? (crossOriginIsolated ? Math.min(4, Math.ceil((navigator.hardwareConcurrency || 1) / 2)) : 1);
+const expectedThreads = numThreads ?? 1;
 
 const statusLine = document.getElementById("status")!;
 const modelLine = document.getElementById("model")!;

@@ -1,19 +1,21 @@
 /**
  * End-to-end: the crowd sample in real headless Chromium (Debian's, through playwright-core) on Babylon's WebGL2 and
  * WebGPU engines. Checks that the page loads with its 64 NPCs, that every face texture is ready when
- * `scene.whenReadyAsync()` resolves, that a face read back from the GPU equals onnxruntime-node's output for the same
- * model and request, that changing a material parameter (through the panel and through the plugin) changes the
+ * `scene.whenReadyAsync()` resolves, that a face read back from the GPU equals the canonical engine's bytes for the same
+ * model and request (and onnxruntime-node's within its bound), that `npc-faces bake` of 16 of the page's NPCs writes
+ * exactly their textures' pixels, that changing a material parameter (through the panel and through the plugin) changes the
  * texture, and that nothing is fetched from outside the machine. Takes a screenshot for the README.
  *
  * No skipping: when Chromium or the WebGPU engine cannot start here, these tests fail with the reason.
  */
-import { copyFile, mkdir, readFile, stat } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FaceGenerator } from "@npc-faces/runtime";
+import { FaceGenerator, ManifestFormatName, ManifestFormatVersion, type FaceManifest, type FaceRequest } from "@npc-faces/runtime";
 import { LoadFaceGeneratorFileAsync } from "@npc-faces/runtime/node";
 import { CreateWebBackend } from "@npc-faces/runtime/web";
 import { RepoRoot } from "@npc-faces/samples/sampleModel";
+import { BakeManifestAsync, DecodePngRgb, PlanManifestBakeAsync } from "@npc-faces/tools";
 import { LaunchChromiumAsync, type TestBrowser } from "../e2e/browser.js";
 import { ComparePixels, DescribeDifference, OpenCrowdPageAsync, ReadFaceTextureAsync, type CrowdWindow, type PixelDifference } from "../e2e/crowdPage.js";
 import { StartCrowdSampleAsync, type CrowdSample } from "../e2e/sampleServer.js";
@@ -88,6 +90,21 @@ describe.sequential("crowd sample in headless Chromium", () => {
         const before = await check(0, "initial");
         await check(info.faceCount - 1, "initial");
 
+        // A baked NPC equals the same NPC generated in the game: `npc-faces bake` (default, canonical engine) of a
+        // manifest of the page's first 16 NPCs writes exactly the pixels their textures show.
+        const npcCount = 16;
+        const requests = await page.evaluate((n) => Array.from({ length: n }, (_, i) => (globalThis as unknown as CrowdWindow).npcFacesTest.requestOf(i)), npcCount);
+        const textures = await Promise.all(Array.from({ length: npcCount }, (_, i) => ReadFaceTextureAsync(page, i)));
+        const baked = await BakeRequestsAsync(requests, join(RepoRoot, ".tmp", "e2e", `baked-${engine}`));
+        let bakeMismatches = 0;
+        for (let i = 0; i < npcCount; i++) {
+          const rgb = StripAlpha(textures[i].data);
+          const diff = ComparePixels(rgb, baked[i]);
+          if (diff.differingBytes > 0) bakeMismatches++;
+          expect(diff.differingBytes, `NPC ${i} ${JSON.stringify(requests[i])}: texture vs baked PNG: ${DescribeDifference(diff)}`).toBe(0);
+        }
+        differences.push(`${npcCount} NPCs baked by \`npc-faces bake --manifest\` (canonical engine) vs their textures: ${bakeMismatches} differ`);
+
         // A parameter changed through the panel (psi slider of the selected NPC 0) regenerates the texture.
         await page.evaluate(() => {
           const slider = document.querySelector<HTMLInputElement>('input[data-param="psi"]');
@@ -136,6 +153,45 @@ describe.sequential("crowd sample in headless Chromium", () => {
     }, 170_000);
   }
 });
+
+/**
+ * Bakes the requests as a face manifest with the bake's defaults (canonical engine), as `npc-faces bake --manifest`
+ * does, and returns each NPC's PNG pixels (RGB; the faces are opaque) in request order.
+ */
+async function BakeRequestsAsync(requests: readonly FaceRequest[], outDir: string): Promise<Uint8Array[]> {
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+  const manifest: FaceManifest = {
+    format: ManifestFormatName,
+    formatVersion: ManifestFormatVersion,
+    model: { sha256: webGenerator.modelHash },
+    npcs: requests.map((r, i) => ({
+      id: `npc-${String(i).padStart(2, "0")}`,
+      name: `NPC ${i}`,
+      seed: r.seed,
+      ...(r.mixSeed !== undefined ? { mixSeed: r.mixSeed } : {}),
+      ...(r.mix !== undefined ? { mix: r.mix } : {}),
+      ...(r.mixCrossover !== undefined ? { mixCrossover: r.mixCrossover } : {}),
+      ...(r.psi !== undefined ? { psi: r.psi } : {}),
+      ...(r.noiseStrength !== undefined ? { noiseStrength: r.noiseStrength } : {}),
+      ...(r.controls !== undefined ? { controls: { ...r.controls } } : {}),
+      ...(r.labels !== undefined ? { labels: { ...r.labels } } : {}),
+    })),
+  };
+  const manifestPath = join(outDir, "npcs.json");
+  await writeFile(manifestPath, JSON.stringify(manifest));
+  const plan = await PlanManifestBakeAsync({ manifest: manifestPath, model: sample.model.path, outDir: join(outDir, "faces"), workers: 1 });
+  expect(plan.engine).toBe("canonical");
+  await BakeManifestAsync(plan);
+  return Promise.all(manifest.npcs.map(async (npc) => DecodePngRgb(await readFile(join(outDir, "faces", `${npc.id}.png`))).rgb));
+}
+
+/** RGBA8 -> RGB8. */
+function StripAlpha(rgba: Uint8Array): Uint8Array {
+  const rgb = new Uint8Array((rgba.length / 4) * 3);
+  for (let p = 0, q = 0; p < rgba.length; p += 4, q += 3) rgb.set(rgba.subarray(p, p + 3), q);
+  return rgb;
+}
 
 function ExpectWithin(diff: PixelDifference, bound: { maxAbs: number; maxFraction: number }, label: string): void {
   expect(diff.maxAbs, `${label}: ${DescribeDifference(diff)}`).toBeLessThanOrEqual(bound.maxAbs);

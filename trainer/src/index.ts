@@ -1,6 +1,7 @@
 export * from "./networks/architecture.js";
 export * from "./export/onnxGraphBuilder.js";
 export * from "./export/exportGeneratorOnnx.js";
+export * from "./export/integrityDigest.js";
 export * from "./export/sefaDirections.js";
 export * from "./backends/tfjsBackend.js";
 export * from "./networks/conv2dSame.js";

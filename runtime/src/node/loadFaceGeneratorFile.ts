@@ -1,5 +1,6 @@
 /**
- * Loads a model file from disk into a {@link FaceGenerator} on onnxruntime-node.
+ * Loads a model file from disk into a {@link FaceGenerator}, on the canonical engine (onnxruntime-web's WASM build,
+ * which runs in Node) or the native one (onnxruntime-node).
  */
 import { readFile, stat } from "node:fs/promises";
 import { FaceGenerator } from "../faceGenerator.js";
@@ -7,9 +8,28 @@ import type { InferenceBackend } from "../inferenceBackend.js";
 import { NpcFacesError } from "../npcFacesError.js";
 import { CreateNodeBackend, type NodeBackendOptions } from "./nodeBackend.js";
 
+/**
+ * Which engine computes the faces:
+ * - `"canonical"`: onnxruntime-web's WASM engine — the exact pixels a game shows in any browser, bit for bit on
+ *   every CPU (docs/seeds.md);
+ * - `"native"`: onnxruntime-node's CPU kernels — several times faster, "close, not exact": within 1 level of 255 on a
+ *   small fraction of bytes, and the rounding depends on the CPU.
+ */
+export type FaceEngine = "canonical" | "native";
+
+/** The engines, for option parsers. */
+export const FaceEngines: readonly FaceEngine[] = ["canonical", "native"];
+
 /** Options of {@link LoadFaceGeneratorFileAsync}. */
 export interface LoadFaceGeneratorFileOptions extends NodeBackendOptions {
-  /** Backend to use instead of a new {@link CreateNodeBackend} with the options above. */
+  /** The engine (default `"canonical"`); ignored when `backend` is given. */
+  readonly engine?: FaceEngine;
+  /**
+   * WASM threads of the canonical engine (default 1: in Node more threads measured no faster, and a bake pool
+   * runs one engine per worker thread). The pixels do not depend on it.
+   */
+  readonly wasmThreads?: number;
+  /** Backend to use instead of the one `engine` names. */
   readonly backend?: InferenceBackend;
   /** Most faces per session run. */
   readonly maxBatch?: number;
@@ -17,9 +37,12 @@ export interface LoadFaceGeneratorFileOptions extends NodeBackendOptions {
 
 /**
  * Reads, validates and loads an `.onnx` model file.
- * @throws NpcFacesError NOT_A_FILE for a missing path or a directory, then the codes of {@link FaceGenerator.loadAsync}
+ * @throws NpcFacesError NOT_A_FILE for a missing path or a directory, BAD_REQUEST for an unknown engine, then the
+ * codes of {@link FaceGenerator.loadAsync}
  */
 export async function LoadFaceGeneratorFileAsync(path: string, options: LoadFaceGeneratorFileOptions = {}): Promise<FaceGenerator> {
+  const { backend, maxBatch, engine, wasmThreads, ...nodeOptions } = options;
+  const chosen = backend ?? (await CreateEngineBackendAsync(engine ?? "canonical", { ...nodeOptions, wasmThreads }));
   let bytes: Uint8Array;
   try {
     const info = await stat(path);
@@ -31,6 +54,27 @@ export async function LoadFaceGeneratorFileAsync(path: string, options: LoadFace
     const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (error as Error).message;
     throw new NpcFacesError("NOT_A_FILE", `${path}: cannot read the model file (${reason})`, { cause: error });
   }
-  const { backend, maxBatch, ...backendOptions } = options;
-  return FaceGenerator.loadAsync(bytes, { backend: backend ?? CreateNodeBackend(backendOptions), maxBatch, source: path });
+  return FaceGenerator.loadAsync(bytes, { backend: chosen, maxBatch, source: path });
+}
+
+/**
+ * The backend of an engine. The canonical one is imported on demand, so `onnxruntime-web` is needed only by
+ * programs that use it.
+ * @throws NpcFacesError BAD_REQUEST for an unknown engine, BACKEND_FAILED when onnxruntime-web is not installed
+ */
+export async function CreateEngineBackendAsync(engine: FaceEngine, options: NodeBackendOptions & { readonly wasmThreads?: number } = {}): Promise<InferenceBackend> {
+  if (engine === "native") {
+    const { wasmThreads: _wasmThreads, ...nodeOptions } = options;
+    return CreateNodeBackend(nodeOptions);
+  }
+  if (engine !== "canonical") {
+    throw new NpcFacesError("BAD_REQUEST", `engine: expected one of ${FaceEngines.join(", ")}, got ${JSON.stringify(engine)}`);
+  }
+  let web: typeof import("../web/webBackend.js");
+  try {
+    web = await import("../web/webBackend.js");
+  } catch (error) {
+    throw new NpcFacesError("BACKEND_FAILED", `the canonical engine needs the package onnxruntime-web (npm install onnxruntime-web), or use the native engine (${(error as Error).message})`, { cause: error });
+  }
+  return web.CreateWebBackend({ numThreads: options.wasmThreads ?? 1 });
 }

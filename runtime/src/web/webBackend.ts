@@ -17,8 +17,11 @@ export interface WebBackendOptions {
    */
   readonly executionProviders?: readonly WebExecutionProvider[];
   /**
-   * WASM threads (`ort.env.wasm.numThreads`). Default 0: onnxruntime-web's choice, which is 1 unless the page is
-   * cross-origin isolated (`Cross-Origin-Opener-Policy: same-origin` + `Cross-Origin-Embedder-Policy: require-corp`).
+   * WASM threads (`ort.env.wasm.numThreads`; more than 1 needs a cross-origin isolated page). Default 1: the
+   * canonical engine. With more threads onnxruntime splits some operators differently for small batches, so a
+   * face's bytes can change with the thread count (measured: 1 of 16 default-model faces at batch 1 with 4 threads):
+   * such a backend is fast but "close, not exact", like onnxruntime-node. For speed without losing exactness, run
+   * several single-threaded engines (one per worker) instead.
    */
   readonly numThreads?: number;
   /**
@@ -42,11 +45,15 @@ export function CreateWebBackend(options: WebBackendOptions = {}): InferenceBack
     executionProviders: providers,
     graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
   };
-  const threads = options.numThreads !== undefined ? `, ${options.numThreads} threads` : "";
+  const numThreads = options.numThreads ?? 1;
+  if (!Number.isInteger(numThreads) || numThreads < 0) throw new Error(`CreateWebBackend: numThreads must be a non-negative integer, got ${String(options.numThreads)}`);
   return {
-    name: `onnxruntime-web/${providers.join("+")}${threads}`,
+    name: `onnxruntime-web/${providers.join("+")}, ${numThreads} thread${numThreads === 1 ? "" : "s"}`,
+    // Single-threaded WASM alone is canonical; with WebGPU first the engine may be either (onnxruntime-web falls
+    // back silently), and 0 lets onnxruntime-web choose the thread count.
+    canonical: providers.length === 1 && providers[0] === "wasm" && numThreads === 1,
     async createSessionAsync(model: Uint8Array): Promise<InferenceSessionHandle> {
-      if (options.numThreads !== undefined) ort.env.wasm.numThreads = options.numThreads;
+      ort.env.wasm.numThreads = numThreads;
       if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = typeof options.wasmPaths === "string" ? options.wasmPaths : { ...options.wasmPaths };
       const session = await ort.InferenceSession.create(model, sessionOptions);
       return new WebSessionHandle(session);

@@ -5,6 +5,7 @@
  * (WriteFileAtomicAsync), so a bake killed at any point leaves finished faces that are reused, and at most
  * temporary files, which {@link RemoveStaleTempFilesAsync} deletes on the next run.
  */
+import type { FaceEngine } from "@npc-faces/runtime/node";
 import { createHash } from "node:crypto";
 import { readdir, readFile, unlink } from "node:fs/promises";
 import { WriteFileAtomicAsync } from "./atomicWrite.js";
@@ -26,6 +27,8 @@ export interface FaceCacheKeyInput {
   readonly modelSha256: string;
   /** `npc-faces <version>`: written into the file, so it shapes the bytes. */
   readonly tool: string;
+  /** canonical or native: native pixels differ slightly, so neither engine's files stand in for the other's. */
+  readonly engine: FaceEngine;
   readonly npcId: string;
   readonly seed: number;
   /** The resolved parameters (defaults filled in), output size included. */

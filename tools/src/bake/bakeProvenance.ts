@@ -2,6 +2,7 @@
  * The provenance record every baked texture carries (contract, see docs/cli.md): which model (by content
  * hash), which seed and parameters, which tool. Stored as PNG text chunks, so any image tool can show it.
  */
+import type { FaceEngine } from "@npc-faces/runtime/node";
 import type { ModelMetadata } from "@npc-faces/runtime";
 import { ReadPngText } from "./pngProvenance.js";
 
@@ -53,6 +54,8 @@ export interface BakeProvenance {
   readonly version: typeof BakeProvenanceVersion;
   /** `npc-faces <version>`. */
   readonly tool: string;
+  /** The engine that computed the pixels: canonical (the game's exact bytes) or native (close, not exact). */
+  readonly engine: FaceEngine;
   readonly model: {
     readonly name: string;
     readonly sha256: string;
@@ -67,12 +70,13 @@ export interface BakeProvenance {
 }
 
 /** Builds the provenance record of one face. */
-export function MakeBakeProvenance(tool: string, metadata: ModelMetadata, modelSha256: string, seed: number, params: BakeParameters): BakeProvenance {
+export function MakeBakeProvenance(tool: string, engine: FaceEngine, metadata: ModelMetadata, modelSha256: string, seed: number, params: BakeParameters): BakeProvenance {
   const { provenance } = metadata;
   return {
     format: BakeProvenanceFormat,
     version: BakeProvenanceVersion,
     tool,
+    engine,
     model: {
       name: metadata.name,
       sha256: modelSha256,

@@ -18,6 +18,8 @@ export interface BakeGenerator {
   readonly metadata: ModelMetadata;
   /** SHA-256 of the model file, lowercase hex. */
   readonly modelHash: string;
+  /** Whether its engine computes canonical pixels (recorded in each file's provenance). */
+  readonly canonical: boolean;
   generateAsync(requests: readonly FaceRequest[]): Promise<readonly RgbaImage[]>;
 }
 
@@ -270,7 +272,7 @@ export async function BakeSeedsAsync(generator: BakeGenerator, plan: BakePlan, o
       const i = indices[k];
       const seed = plan.seeds[i];
       const image = await ResizeRgbaAsync(images[k], plan.params.size);
-      const provenance = MakeBakeProvenance(tool, generator.metadata, generator.modelHash, seed, plan.params);
+      const provenance = MakeBakeProvenance(tool, generator.canonical ? "canonical" : "native", generator.metadata, generator.modelHash, seed, plan.params);
       const png = EncodePngWithText(image, ProvenanceToPngText(provenance));
       await WriteFileAtomicAsync(plan.files[i], png);
       bytes += png.length;

@@ -1,11 +1,11 @@
 /**
- * One bake worker (worker_threads): its own onnxruntime-node session; receives batches of faces, generates,
+ * One bake worker (worker_threads): its own inference session on the bake's engine; receives batches of faces, generates,
  * encodes (PNG with the text chunks the main thread computed) and writes each file atomically, then reports
  * its hash. Started by bakeWorkerPool.ts; the protocol types live there.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { FaceGenerator } from "@npc-faces/runtime";
-import { CreateNodeBackend } from "@npc-faces/runtime/node";
+import { CreateEngineBackendAsync } from "@npc-faces/runtime/node";
 import { env } from "onnxruntime-node";
 import { WriteFileAtomicAsync } from "./atomicWrite.js";
 import { Sha256Hex } from "./bakeCache.js";
@@ -30,7 +30,7 @@ env.logLevel = "error";
 let generator: FaceGenerator | undefined;
 try {
   generator = await FaceGenerator.loadAsync(data.modelBytes, {
-    backend: CreateNodeBackend(data.threads !== undefined ? { intraOpNumThreads: data.threads } : {}),
+    backend: await CreateEngineBackendAsync(data.engine, data.threads !== undefined ? { intraOpNumThreads: data.threads } : {}),
     maxBatch: data.maxBatch,
     source: data.source,
   });

@@ -1,5 +1,6 @@
 /**
- * A pool of bake workers (worker_threads, see bakeWorker.ts), each with its own onnxruntime-node session.
+ * A pool of bake workers (worker_threads, see bakeWorker.ts), each with its own inference session (canonical: a
+ * single-threaded onnxruntime-web WASM engine; native: onnxruntime-node).
  * Batches go to whichever worker is idle; each worker writes its files atomically, and the results are keyed by
  * NPC id, so the output does not depend on which worker baked what.
  */
@@ -8,10 +9,12 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { FaceRequest } from "@npc-faces/runtime";
+import type { FaceEngine } from "@npc-faces/runtime/node";
 
 /** What a worker starts with. */
 export interface BakeWorkerData {
   readonly modelBytes: Uint8Array;
+  readonly engine: FaceEngine;
   /** onnxruntime intra-op threads of the worker's session (undefined: onnxruntime's default). */
   readonly threads?: number;
   readonly maxBatch: number;
@@ -57,6 +60,8 @@ export interface BakeWorkerPoolOptions {
   readonly source: string;
   /** Number of workers (default: the number of cores). */
   readonly workers?: number;
+  /** The engine of every worker (default canonical). */
+  readonly engine?: FaceEngine;
   /**
    * onnxruntime threads per worker (default: 1 with several workers, so that N workers use N cores instead of
    * N x cores threads fighting over them; onnxruntime's default with one worker).
@@ -111,7 +116,7 @@ export class BakeWorkerPool {
     const batchSize = options.batchSize ?? 8;
     const threads = options.threads ?? (count > 1 ? 1 : undefined);
     const script = WorkerScriptUrl();
-    const data: BakeWorkerData = { modelBytes: options.modelBytes, maxBatch: batchSize, source: options.source, ...(threads !== undefined ? { threads } : {}) };
+    const data: BakeWorkerData = { modelBytes: options.modelBytes, engine: options.engine ?? "canonical", maxBatch: batchSize, source: options.source, ...(threads !== undefined ? { threads } : {}) };
     const slots: WorkerSlot[] = [];
     const ready: Promise<string>[] = [];
     for (let i = 0; i < count; i++) {

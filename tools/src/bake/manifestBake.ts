@@ -4,6 +4,7 @@
  * bakeWorkerPool.ts), incremental (bakeCache.ts), shardable (shard.ts), with optional atlases (atlasPacker.ts,
  * bakeAtlas.ts). Everything is checked before the output folder is touched. See docs/baking.md.
  */
+import type { FaceEngine } from "@npc-faces/runtime/node";
 import { readFile, readdir, unlink } from "node:fs/promises";
 import { join, relative, resolve, sep, isAbsolute } from "node:path";
 import {
@@ -34,7 +35,7 @@ export class ManifestBakeError extends Error {
   override readonly name = "ManifestBakeError";
   readonly kind: "usage" | "failure";
   /** The input at fault. */
-  readonly subject: "manifest" | "model" | "out" | "atlas" | "size" | "shard";
+  readonly subject: "manifest" | "model" | "out" | "atlas" | "size" | "shard" | "engine" | "threads";
 
   constructor(kind: "usage" | "failure", subject: ManifestBakeError["subject"], message: string, options?: ErrorOptions) {
     super(message, options);
@@ -61,7 +62,9 @@ export interface ManifestBakeOptions {
   readonly force?: boolean;
   /** Worker threads (default: the number of cores; never more than there are batches to bake). */
   readonly workers?: number;
-  /** onnxruntime threads per worker (default 1 with several workers, else onnxruntime's default). */
+  /** The engine (default canonical: the bytes the game shows; native: faster, close, not exact). */
+  readonly engine?: FaceEngine;
+  /** onnxruntime-node threads per worker, native engine only (default 1 with several workers, else onnxruntime's default). */
   readonly threads?: number;
   /** Faces per session run (default 8). */
   readonly batchSize?: number;
@@ -89,6 +92,7 @@ export interface ManifestBakePlan {
   readonly modelBytes: Uint8Array;
   readonly modelSha256: string;
   readonly tool: string;
+  readonly engine: FaceEngine;
   readonly size: number;
   /** The faces of this bake (the shard's slice), in id order. */
   readonly faces: readonly PlannedFace[];
@@ -137,6 +141,11 @@ export async function PlanManifestBakeAsync(options: ManifestBakeOptions): Promi
 
   const outDir = resolve(options.outDir);
   const tool = options.tool ?? ToolLabel;
+  const engine = options.engine ?? "canonical";
+  if (engine !== "canonical" && engine !== "native") throw new ManifestBakeError("usage", "engine", `expected canonical or native, got ${JSON.stringify(engine)}`);
+  if (engine === "canonical" && options.threads !== undefined && options.threads !== 1) {
+    throw new ManifestBakeError("usage", "threads", "the canonical engine runs single-threaded (its bytes would otherwise depend on the thread count); use workers to bake in parallel, or the native engine");
+  }
   const size = options.size ?? metadata.resolution;
   const faces: PlannedFace[] = [];
   // NPCs the model check already faulted would only repeat its message below.
@@ -171,7 +180,7 @@ export async function PlanManifestBakeAsync(options: ManifestBakeOptions): Promi
       const request: FaceRequest = { ...plan.requests[0], ...(npc.labels !== undefined ? { labels: npc.labels } : {}) };
       ValidateFaceRequest(metadata, request, `npcs[${index}]`);
       const params = plan.params;
-      const key = FaceCacheKey({ modelSha256, tool, npcId: npc.id, seed: npc.seed, params, ...(npc.labels !== undefined ? { labels: npc.labels } : {}) });
+      const key = FaceCacheKey({ modelSha256, tool, engine, npcId: npc.id, seed: npc.seed, params, ...(npc.labels !== undefined ? { labels: npc.labels } : {}) });
       faces.push({ id: npc.id, index, file, request, params, key });
     } catch (error) {
       if (error instanceof BakeInputError) {
@@ -206,6 +215,7 @@ export async function PlanManifestBakeAsync(options: ManifestBakeOptions): Promi
     modelBytes,
     modelSha256,
     tool,
+    engine,
     size,
     faces,
     warnings: check.warnings,
@@ -292,6 +302,7 @@ export async function BakeManifestAsync(plan: ManifestBakePlan, run: ManifestBak
       source: options.model,
       workers,
       batchSize,
+      engine: plan.engine,
       // With one worker the caller's choice or onnxruntime's default; with several, 1 thread each unless told.
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
     });
@@ -299,7 +310,7 @@ export async function BakeManifestAsync(plan: ManifestBakePlan, run: ManifestBak
       const byId = new Map(toBake.map((f) => [f.id, f]));
       const jobs: BakeFaceJob[] = toBake.map((face) => {
         const params = face.request.labels ? { ...face.params, labels: face.request.labels } : face.params;
-        const provenance = MakeBakeProvenance(plan.tool, plan.metadata, plan.modelSha256, face.request.seed, params);
+        const provenance = MakeBakeProvenance(plan.tool, plan.engine, plan.metadata, plan.modelSha256, face.request.seed, params);
         return {
           id: face.id,
           file: face.file,

@@ -2,7 +2,7 @@
  * Value parsers for commander options (`Option.argParser`): each turns the text into a checked value or throws
  * `InvalidArgumentError`, so bad values stop the run before any work with a message naming the option.
  */
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 import { AssertValidSeed, MaxSeed } from "@npc-faces/runtime";
 import { ParseSeedList } from "../bake/seedList.js";
 
@@ -71,4 +71,17 @@ export function CollectControl(text: string, previous: Record<string, number> | 
     throw new InvalidArgumentError(`control "${match[1]}": expected a finite number, got "${match[2]}"`);
   }
   return { ...(previous ?? {}), [match[1]]: value };
+}
+
+/**
+ * `--engine canonical|native`, shared by the commands that draw faces: canonical (onnxruntime-web WASM, the bytes a
+ * game shows in any browser, on every CPU) by default; native (onnxruntime-node) is faster but "close, not exact".
+ */
+export function EngineOption(): Option {
+  return new Option(
+    "--engine <engine>",
+    "canonical: onnxruntime-web's WASM engine, the exact pixels the game shows in any browser, the same on every CPU; native: onnxruntime-node, several times faster, within 1 level of 255 on a few bytes (docs/seeds.md)",
+  )
+    .choices(["canonical", "native"])
+    .default("canonical");
 }

@@ -3,13 +3,15 @@
  * the flag or argument; without one, the bundled default model.
  */
 import { IsNpcFacesError, type FaceGenerator } from "@npc-faces/runtime";
-import { DefaultModelPath, LoadFaceGeneratorFileAsync } from "@npc-faces/runtime/node";
-import { CliFailure } from "./cliErrors.js";
+import { DefaultModelPath, LoadFaceGeneratorFileAsync, type FaceEngine } from "@npc-faces/runtime/node";
+import { CliFailure, CliUsageError } from "./cliErrors.js";
 
 /** Options of {@link LoadModelForCliAsync}. */
 export interface LoadModelForCliOptions {
   readonly maxBatch?: number;
-  /** onnxruntime intra-op threads (default: onnxruntime's choice). */
+  /** The engine (default canonical). */
+  readonly engine?: FaceEngine;
+  /** onnxruntime-node intra-op threads, native engine only (default: onnxruntime's choice). */
   readonly threads?: number;
 }
 
@@ -31,8 +33,12 @@ export function ModelOrDefault(flag: string, path: string | undefined): CliModel
  * @throws CliFailure with the runtime's message (which starts with the path), after `model.what`
  */
 export async function LoadModelForCliAsync(model: CliModel, options: LoadModelForCliOptions = {}): Promise<FaceGenerator> {
+  if (options.threads !== undefined && options.threads !== 1 && (options.engine ?? "canonical") === "canonical") {
+    throw new CliUsageError("--threads: the canonical engine runs single-threaded (its bytes would otherwise depend on the thread count); use --workers to bake in parallel, or --engine native");
+  }
   try {
     return await LoadFaceGeneratorFileAsync(model.path, {
+      ...(options.engine !== undefined ? { engine: options.engine } : {}),
       ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
       ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
     });

@@ -23,6 +23,7 @@ function FakeGenerator(): BakeGenerator & { batches: FaceRequest[][] } {
   return {
     metadata: TestMetadata(),
     modelHash: "cd".repeat(32),
+    canonical: true,
     batches,
     async generateAsync(requests: readonly FaceRequest[]): Promise<RgbaImage[]> {
       batches.push([...requests]);

@@ -154,6 +154,7 @@ describe("npc-faces bake", () => {
       format: "npc-faces-bake",
       version: 1,
       tool: ToolLabel,
+      engine: "canonical",
       model: { name: "tiny-untrained", sha256: modelSha256, resolution: 16, trained: false, licenses: [], credits: [] },
       seed: 3,
       params: { psi: 0.7, noiseStrength: 1, mixSeed: null, mix: 0, crossover: 0, controls: { direction_0: 0, direction_1: 0, direction_2: 0, direction_3: 0 }, size: 16, filter: null },

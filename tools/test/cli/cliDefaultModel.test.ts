@@ -3,6 +3,7 @@
  * use the bundled default model (`@npc-faces/default-model`) and say so in `--help`.
  */
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +11,10 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FaceGenerator } from "@npc-faces/runtime";
 import { DefaultModelPath, LoadDefaultFaceGeneratorAsync } from "@npc-faces/runtime/node";
+import { ReadBakeProvenance } from "@npc-faces/tools";
 import { CliBin, RunCliAsync } from "./cliTestData.js";
+
+const GoldenFile = new URL("../../../runtime/test/defaultModel.golden.json", import.meta.url);
 
 const DefaultModelHelp = "default: the bundled default model (@npc-faces/default-model)";
 
@@ -49,18 +53,49 @@ describe("commands without --model use the bundled default model", () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ name: generator.metadata.name, resolution: generator.metadata.resolution });
   });
 
-  it("bake --seeds: writes the default model's faces", async () => {
+  it("bake --seeds 0-63: writes the canonical faces, byte for byte the runtime's golden (the game's pixels)", async () => {
     const out = join(dir, "seeds");
-    const result = await RunCliAsync(["bake", "--seeds", "3,5", "--out", out, "--no-progress"]);
+    const result = await RunCliAsync(["bake", "--seeds", "0-63", "--out", out, "--no-progress"]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`model "${generator.metadata.name}" sha256 ${generator.modelHash.slice(0, 12)}`);
-    const faces = await generator.generateAsync([{ seed: 3 }, { seed: 5 }]);
-    for (const [i, seed] of [3, 5].entries()) {
-      const { data, info } = await sharp(join(out, `face-${seed}.png`)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-      expect([info.width, info.height]).toEqual([faces[i].width, faces[i].height]);
-      expect(data.equals(Buffer.from(faces[i].data)), `face-${seed}.png`).toBe(true);
+    const golden = JSON.parse(await readFile(GoldenFile, "utf8")) as { model: { sha256: string }; faces: Record<string, string> };
+    expect(golden.model.sha256).toBe(generator.modelHash);
+    for (let seed = 0; seed < 64; seed++) {
+      const png = await readFile(join(out, `face-${seed}.png`));
+      expect(ReadBakeProvenance(png)?.engine).toBe("canonical");
+      const { data } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      expect(createHash("sha256").update(data).digest("hex"), `face-${seed}.png vs the canonical golden`).toBe(golden.faces[`seed ${seed}`]);
     }
+  });
+
+  it("bake --engine native: close to the canonical faces (at most 1 level on a few bytes), recorded as native", async () => {
+    const out = join(dir, "native");
+    const result = await RunCliAsync(["bake", "--seeds", "0-15", "--out", out, "--engine", "native", "--no-progress"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const canonical = await generator.generateAsync(Array.from({ length: 16 }, (_, seed) => ({ seed })));
+    let differing = 0;
+    for (let seed = 0; seed < 16; seed++) {
+      const png = await readFile(join(out, `face-${seed}.png`));
+      expect(ReadBakeProvenance(png)?.engine).toBe("native");
+      const { data } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      for (let i = 0; i < data.length; i++) {
+        const d = Math.abs(data[i] - canonical[seed].data[i]);
+        expect(d, `face-${seed}.png byte ${i}`).toBeLessThanOrEqual(1);
+        if (d > 0) differing++;
+      }
+    }
+    expect(differing / (16 * canonical[0].data.length)).toBeLessThanOrEqual(0.001);
+  });
+
+  it("bake: --threads above 1 needs --engine native (the canonical engine is single-threaded)", async () => {
+    const result = await RunCliAsync(["bake", "--seeds", "1", "--out", join(dir, "threads"), "--threads", "2"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--threads: the canonical engine runs single-threaded/);
+    const bad = await RunCliAsync(["bake", "--seeds", "1", "--out", join(dir, "threads"), "--engine", "gpu"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--engine/);
   });
 
   it("bake --manifest: bakes with the default model and records it in faces.json", async () => {

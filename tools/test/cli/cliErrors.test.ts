@@ -133,6 +133,37 @@ describe("npc-faces info and export with bad input", () => {
     results.forEach((result, i) => ExpectFailure(result, cases[i][2], cases[i][3], cases[i][0]));
   });
 
+  it("info refuses a copy with a damaged weight (CORRUPT_MODEL); export --stamp gives an older file a digest, refusing a damaged one", async () => {
+    const bytes = new Uint8Array(await readFile(model));
+    const damaged = new Uint8Array(bytes);
+    damaged[Math.floor(bytes.length / 2)] ^= 0x10; // the middle of the file: inside the weights
+    await writeFile(join(dir, "damaged.onnx"), damaged);
+    ExpectFailure(await RunCliAsync(["info", join(dir, "damaged.onnx")]), 1, /damaged\.onnx: the model's weights or graph are damaged/, "damaged weights");
+
+    // An older file: the same model without the digest loads, and info warns.
+    const proto = ParseOnnxModel(bytes);
+    const entry = proto.metadataProps.find((e) => e.key === "npc_faces")!;
+    const { integrity: _integrity, ...older } = JSON.parse(entry.value!) as Record<string, unknown>;
+    entry.value = JSON.stringify(older);
+    await writeFile(join(dir, "older.onnx"), SerializeOnnxModel(proto));
+    const info = await RunCliAsync(["info", join(dir, "older.onnx")]);
+    expect(info.code).toBe(0);
+    expect(info.stderr).toMatch(/warning: .*older\.onnx has no integrity digest/);
+    expect(info.stdout).toMatch(/^integrity +no graph digest/m);
+
+    const stamp = await RunCliAsync(["export", "--stamp", join(dir, "older.onnx"), "--out", join(dir, "stamped.onnx")]);
+    expect(stamp.stderr).toBe("");
+    expect(stamp.code).toBe(0);
+    // The graph is untouched, so stamping gives back exactly the file the exporter wrote.
+    expect(new Uint8Array(await readFile(join(dir, "stamped.onnx")))).toEqual(bytes);
+    const stamped = await RunCliAsync(["info", join(dir, "stamped.onnx")]);
+    expect(stamped.stderr).toBe("");
+    expect(stamped.stdout).toMatch(/^integrity +graph digest verified/m);
+
+    ExpectFailure(await RunCliAsync(["export", "--stamp", join(dir, "damaged.onnx"), "--out", join(dir, "blessed.onnx")]), 1, /--stamp .*damaged\.onnx: the model's weights or graph are damaged/, "stamp damaged");
+    expect(existsSync(join(dir, "blessed.onnx"))).toBe(false);
+  });
+
   it("export rejects bad flags before writing anything", async () => {
     const out = join(dir, "export-out", "model.onnx");
     const cases: [string, string[], number, RegExp][] = [

@@ -15,6 +15,7 @@ import {
   type GeneratorWeights,
   type ParameterSpec,
 } from "../networks/architecture.js";
+import { StampGraphDigest } from "./integrityDigest.js";
 import { Float16BitsToFloat32, Float32ToFloat16Bits, OnnxGraphBuilder, SerializeOnnxModel } from "./onnxGraphBuilder.js";
 
 /** `producer_version` of exported files: the trainer package version. */
@@ -224,6 +225,7 @@ export function ExportGeneratorOnnx(options: ExportOptions): Uint8Array {
     docString: `npc-faces StyleGAN2 generator "${options.name}" (${R}x${R}); see docs/model-format.md`,
     metadata: { [MetadataKey]: JSON.stringify(metadata) },
   });
+  StampGraphDigest(model);
   return SerializeOnnxModel(model);
 }
 

@@ -6,12 +6,13 @@
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { IsNpcFacesError, type ModelMetadata } from "@npc-faces/runtime";
+import type { FaceEngine } from "@npc-faces/runtime/node";
 import type { BakeOptions, BakePlan } from "../../bake/bakeSeeds.js";
 import { FormatSeedList } from "../../bake/seedList.js";
 import { ParseShard, type BakeShard } from "../../bake/shard.js";
 import { ParseAtlasSize, type AtlasSize } from "../../bake/atlasPacker.js";
 import { ToolName } from "../../toolInfo.js";
-import { CollectControl, IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeed, ParseSeedListArgument } from "../argParsers.js";
+import { CollectControl, EngineOption, IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeed, ParseSeedListArgument } from "../argParsers.js";
 import { CreateBakeProgressBar, InstallInterruptHandler } from "../bakeProgress.js";
 import { CliFailure, CliUsageError } from "../cliErrors.js";
 import { DefaultModelHelp, FormatBytes } from "../cliFormat.js";
@@ -34,6 +35,7 @@ interface BakeFlags {
   control?: Record<string, number>;
   size?: number;
   batch: number;
+  engine: FaceEngine;
   threads?: number;
   progress: boolean;
 }
@@ -80,7 +82,8 @@ export function BakeCommand(): Command {
     .option("--control <name=value>", "[--seeds] set a named control, repeatable (default: each control's default; `npc-faces info` lists names and ranges)", CollectControl)
     .option("--size <pixels>", `side of the written images, resampled with lanczos3 (default: the model's resolution; max ${MaxSize})`, IntegerParser(1, MaxSize))
     .addOption(new Option("--batch <count>", "faces per inference run (1..256)").default(8).argParser(IntegerParser(1, 256)))
-    .addOption(new Option("--threads <count>", "onnxruntime threads per operator, per worker with --manifest (default: 1 per worker with several workers, else onnxruntime's choice, the number of physical cores)").argParser(IntegerParser(1, 1024)))
+    .addOption(EngineOption())
+    .addOption(new Option("--threads <count>", "[--engine native] onnxruntime-node threads per operator, per worker with --manifest (default: 1 per worker with several workers, else onnxruntime's choice, the number of physical cores); the canonical engine is single-threaded").argParser(IntegerParser(1, 1024)))
     .addOption(new Option("--workers <count>", "[--manifest] worker threads, each with its own inference session (default: the number of cores; never more than there are batches to bake)").argParser(IntegerParser(1, 256)))
     .option("--force", "[--manifest] rebake every face, even those whose file already matches (default: reuse them)")
     .addOption(new Option("--shard <i/n>", "[--manifest] bake only slice i of n (by a stable hash of the NPC id) and write faces.shard-<i>-of-<n>.json; join the slices with `npc-faces bake merge`").argParser(ShardArgument))
@@ -185,11 +188,12 @@ async function RunManifestBakeAsync(flags: BakeFlags & { manifest: string; out: 
       ...(flags.atlas !== undefined ? { atlas: flags.atlas } : {}),
       ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
       ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+      engine: flags.engine,
     });
   } catch (error) {
     if (error instanceof ManifestBakeError) {
       // Manifest and model messages start with the file's path; the others get their flag.
-      const prefix = { manifest: "--manifest ", model: `${model.what} `, out: "--out: ", atlas: "--atlas: ", size: "--size: ", shard: "--shard: " }[error.subject];
+      const prefix = { manifest: "--manifest ", model: `${model.what} `, out: "--out: ", atlas: "--atlas: ", size: "--size: ", shard: "--shard: ", engine: "--engine: ", threads: "--threads: " }[error.subject];
       throw error.kind === "usage" ? new CliUsageError(`${prefix}${error.message}`) : new CliFailure(`${prefix}${error.message}`);
     }
     throw error;
@@ -252,7 +256,7 @@ async function RunBakeAsync(flags: BakeFlags & { seeds: number[]; out: string })
     import("../../bake/atomicWrite.js"),
     import("../loadModelForCli.js"),
   ]);
-  const generator = await LoadModelForCliAsync(ModelOrDefault("--model", flags.model), { maxBatch: flags.batch, threads: flags.threads });
+  const generator = await LoadModelForCliAsync(ModelOrDefault("--model", flags.model), { maxBatch: flags.batch, threads: flags.threads, engine: flags.engine });
   try {
     const options: BakeOptions = {
       seeds: flags.seeds,

@@ -4,13 +4,15 @@
  * the seeds where each control's maximum raises the probe's prediction over its minimum (see
  * evaluation/controlDirectionCheck.ts). A report: exits 0 whatever the verdict.
  */
+import type { FaceEngine } from "@npc-faces/runtime/node";
 import { Command, Option } from "commander";
-import { IntegerParser, ParseFiniteNumber, ParseSeedListArgument } from "../argParsers.js";
+import { EngineOption, IntegerParser, ParseFiniteNumber, ParseSeedListArgument } from "../argParsers.js";
 import { CliFailure } from "../cliErrors.js";
 import { FormatTable, PhaseProgressLine } from "../cliFormat.js";
 
 /** Parsed flags of `npc-faces control-check`. */
 interface ControlCheckFlags {
+  engine: FaceEngine;
   model?: string;
   data: string;
   seeds: number[];
@@ -38,6 +40,7 @@ export function ControlCheckCommand(): Command {
     .addOption(new Option("--psi <x>", "truncation of the generated faces (default: the model's default psi)").argParser(ParseFiniteNumber))
     .addOption(new Option("--probe-images <n>", "most training images to fit each probe on").default(4000).argParser(IntegerParser(10, 100_000)))
     .option("--json", "print the report as one JSON object (default: a table)")
+    .addOption(EngineOption())
     .addHelpText("after", "\nExamples:\n  npc-faces control-check --data data/facesjs64\n  npc-faces control-check --model runs/default/model.onnx --data data/facesjs64 --seeds 0-63 --json")
     .action(async (flags: ControlCheckFlags) => {
       const { OpenMetricsDataAsync } = await import("../../metrics/modelMetrics.js");
@@ -55,7 +58,7 @@ export function ControlCheckCommand(): Command {
         if (Object.keys(schema.numeric).length === 0 && Object.keys(schema.categorical).length === 0) {
           throw new CliFailure(`--data ${flags.data}: the data set has no labels; control-check needs the labelled data set the model trained on`);
         }
-        const generator = await LoadModelForCliAsync(model);
+        const generator = await LoadModelForCliAsync(model, { engine: flags.engine });
         try {
           const controls = LabelControlsOf(generator.controls);
           const where = `${model.what} ${model.path}`;

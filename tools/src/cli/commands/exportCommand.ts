@@ -3,13 +3,13 @@
  * training run's checkpoint (`--run RUN`, with label and SeFa controls; `--data` adds the data set's licence,
  * credits and label mix) or from `--untrained` (fresh, seeded initialisation, for plumbing tests).
  */
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { Command, Option } from "commander";
 import type { ExportRunDataset } from "@npc-faces/trainer";
 import { ReadDatasetAsync } from "../../dataset/datasetManifest.js";
 import { LabelVector, MeanTrainingLabels } from "../../training/loadTrainingData.js";
-import { ReadModelFile, Sha256HexAsync } from "@npc-faces/runtime";
+import { IsNpcFacesError, ReadModelFile, Sha256HexAsync, VerifyModelIntegrityAsync } from "@npc-faces/runtime";
 import { EnsureFolderAsync, WriteFileAtomicAsync } from "../../bake/atomicWrite.js";
 import { ToolLabel } from "../../toolInfo.js";
 import { IntegerParser, NumberInRangeParser, ParseSeed } from "../argParsers.js";
@@ -23,6 +23,7 @@ export const PresetNames = ["tiny", "npc64", "game64", "game128", "paper256"];
 interface ExportFlags {
   untrained?: boolean;
   run?: string;
+  stamp?: string;
   data?: string;
   preset?: string;
   out: string;
@@ -40,10 +41,12 @@ export function ExportCommand(): Command {
     .description(
       "Writes an npc-faces model file: the generator as one ONNX graph plus its metadata document (see docs/model-format.md).\n\n" +
         "Choose where the weights come from: --untrained initialises them from --seed (the faces are noise; for testing the pipeline). " +
-        "The controls are the model's strongest unsupervised directions (SeFa), named direction_0, direction_1, ...",
+        "The controls are the model's strongest unsupervised directions (SeFa), named direction_0, direction_1, ... " +
+        "Every export records a digest of its graph (weights included) that loading checks; --stamp adds one to an older file.",
     )
     .addOption(new Option("--untrained", "use freshly initialised weights (needs --preset)"))
     .addOption(new Option("--run <dir>", "export a training run's latest checkpoint").conflicts("untrained"))
+    .addOption(new Option("--stamp <model>", "write a copy of an existing model file with its integrity digest added (for files exported before digests existed; the faces do not change)").conflicts(["untrained", "run"]))
     .addOption(new Option("--data <dir>", "with --run: the data set the run trained on; its licence and credits go into the model, and its label mix is the reference of the label controls (default: uniform per label)").conflicts("untrained"))
     .addOption(new Option("--preset <name>", "generator configuration (with --untrained)").choices(PresetNames))
     .requiredOption("--out <file>", "model file to write (.onnx; parent folders are created; an existing file is replaced)")
@@ -65,6 +68,10 @@ export function ExportCommand(): Command {
 async function RunExportAsync(flags: ExportFlags): Promise<void> {
   // What the runtime feeds a request that sets neither (psi 0.7 as every export; the noise strength as asked).
   const defaults = { psi: 0.7, noiseStrength: flags.noiseStrength };
+  if (flags.stamp !== undefined) {
+    await StampModelAsync(flags.stamp, resolve(flags.out));
+    return;
+  }
   if (flags.run !== undefined) {
     // A training run's EMA generator with label + SeFa controls (trainer/src/training/exportRun.ts).
     const trainer = await import("@npc-faces/trainer");
@@ -135,6 +142,36 @@ async function RunExportAsync(flags: ExportFlags): Promise<void> {
     `exported "${name}" (${config.resolution}x${config.resolution}, ${controls.length} control${controls.length === 1 ? "" : "s"}, ` +
       `${flags.fp16 ? "float16" : "float32"} weights, untrained seed ${flags.seed}) to ${out}: ${FormatBytes(bytes.length)}, sha256 ${hash.slice(0, 12)}, ${seconds.toFixed(1)} s\n`,
   );
+}
+
+/**
+ * `export --stamp`: the same model with `integrity.graphSha256` in its metadata. A file that already has a digest
+ * is checked first: a damaged one is refused rather than blessed with a new digest.
+ */
+async function StampModelAsync(path: string, out: string): Promise<void> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (error) {
+    throw new CliFailure(`--stamp ${path}: cannot read the model file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  try {
+    const { onnx, metadata } = ReadModelFile(bytes, path);
+    await VerifyModelIntegrityAsync(bytes, onnx, metadata, path);
+  } catch (error) {
+    if (IsNpcFacesError(error)) throw new CliFailure(`--stamp ${error.message}`);
+    throw error;
+  }
+  const { StampModelFileDigest } = await import("@npc-faces/trainer");
+  const stamped = StampModelFileDigest(bytes);
+  ReadModelFile(stamped, "stamped model");
+  try {
+    await EnsureFolderAsync(dirname(out));
+  } catch (error) {
+    throw new CliFailure(`--out: ${(error as Error).message}`);
+  }
+  await WriteFileAtomicAsync(out, stamped);
+  process.stdout.write(`stamped ${path} with its graph digest to ${out}: ${FormatBytes(stamped.length)}, sha256 ${(await Sha256HexAsync(stamped)).slice(0, 12)}\n`);
 }
 
 /** The `--data` set of `export --run`: licence, credits and labels (the trainer checks its hash against the run's). */

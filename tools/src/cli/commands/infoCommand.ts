@@ -5,6 +5,7 @@
 import { stat } from "node:fs/promises";
 import { Command } from "commander";
 import { MetadataKey, type FaceGenerator, type ModelMetadata } from "@npc-faces/runtime";
+import { ToolName } from "../../toolInfo.js";
 import { DefaultModelHelp, FormatBytes, FormatIndexRanges, FormatTable } from "../cliFormat.js";
 
 /** Parsed flags of `npc-faces info`. */
@@ -34,6 +35,7 @@ export function InfoCommand(): Command {
           process.stdout.write(`${JSON.stringify(JSON.parse(raw), null, 2)}\n`);
         } else {
           const bytes = (await stat(file)).size;
+          if (generator.integrity === "absent") process.stderr.write(`${ToolName}: warning: ${file} has no integrity digest: a damaged copy would load and draw other faces\n`);
           process.stdout.write(`${FormatModelSummary(generator, file, bytes).join("\n")}\n`);
         }
       } finally {
@@ -43,7 +45,7 @@ export function InfoCommand(): Command {
 }
 
 /** The human summary of a loaded model, one string per line. */
-export function FormatModelSummary(generator: Pick<FaceGenerator, "metadata" | "modelHash" | "onnx">, file: string, bytes: number): string[] {
+export function FormatModelSummary(generator: Pick<FaceGenerator, "metadata" | "modelHash" | "onnx" | "integrity">, file: string, bytes: number): string[] {
   const m: ModelMetadata = generator.metadata;
   const { onnx } = generator;
   const opsets = onnx.opsetImports.map((o) => `${o.domain || "ai.onnx"} ${o.version}`).join(", ");
@@ -54,6 +56,7 @@ export function FormatModelSummary(generator: Pick<FaceGenerator, "metadata" | "
       ["name", m.name],
       ["file", `${file} (${FormatBytes(bytes)})`],
       ["sha256", generator.modelHash],
+      ["integrity", generator.integrity === "verified" ? `graph digest verified (${generator.metadata.integrity!.graphSha256.slice(0, 12)}…)` : "no graph digest (exported before npc-faces 0.2): damage to the weights would go unnoticed; add one with `npc-faces export --stamp FILE --out FILE`"],
       ["format", `${m.format} version ${m.formatVersion}; ONNX IR ${onnx.irVersion}, opset ${opsets}; produced by ${producer}`],
       ["resolution", `${m.resolution}x${m.resolution}`],
       ["latents", `z ${m.zDim}, w ${m.wDim}, ${m.numWs} style layers (w indices 0-${m.numWs - 1})`],

@@ -4,13 +4,15 @@
  * NOT the standard FID network: figures compare only with figures of this command on the same data set and
  * --count). See docs/training.md, "Metrics".
  */
+import type { FaceEngine } from "@npc-faces/runtime/node";
 import { Command, Option } from "commander";
-import { IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeed } from "../argParsers.js";
+import { EngineOption, IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeed } from "../argParsers.js";
 import { CliFailure } from "../cliErrors.js";
 import { DefaultModelHelp, FormatTable, PhaseProgressLine } from "../cliFormat.js";
 
 /** Parsed flags of `npc-faces metrics`. */
 interface MetricsFlags {
+  engine: FaceEngine;
   model?: string;
   data: string;
   count: number;
@@ -43,6 +45,7 @@ export function MetricsCommand(): Command {
     .addOption(new Option("--first-seed <seed>", "seed of the first generated face").default(0).argParser(ParseSeed))
     .option("--floor", "also measure the data set's floor: its first --count training images vs the same held-out images (what a perfect model would score) (default: off)")
     .option("--json", "print the figures as one JSON object (default: a human summary)")
+    .addOption(EngineOption())
     .addHelpText(
       "after",
       "\nExamples:\n  npc-faces metrics --data data/faces64        # the bundled default model\n  npc-faces metrics --model models/faces.onnx --data data/faces64\n  npc-faces metrics --model runs/faces64/model.onnx --data data/faces64 --count 1000 --floor --json",
@@ -56,7 +59,7 @@ export function MetricsCommand(): Command {
         throw new CliFailure((error as Error).message);
       });
       await opened.CloseAsync();
-      const generator = await LoadModelForCliAsync(model);
+      const generator = await LoadModelForCliAsync(model, { engine: flags.engine });
       const progress = PhaseProgressLine("features: ");
       try {
         const metrics = await ComputeModelMetricsAsync({ generator, dataDir: flags.data, count: flags.count, psi: flags.psi, noiseStrength: flags.noiseStrength, firstSeed: flags.firstSeed, onProgress: progress });

@@ -3,14 +3,16 @@
  * one's nearest training image of the data set, and compares those distances with held-out real images'
  * (see evaluation/memorisationCheck.ts); writes the pairs side by side into F.png and a legend F.json.
  */
+import type { FaceEngine } from "@npc-faces/runtime/node";
 import { Command, Option } from "commander";
 import { basename, dirname, resolve } from "node:path";
-import { IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeed } from "../argParsers.js";
+import { EngineOption, IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeed } from "../argParsers.js";
 import { CliFailure, CliUsageError } from "../cliErrors.js";
 import { FormatTable, PhaseProgressLine } from "../cliFormat.js";
 
 /** Parsed flags of `npc-faces nearest`. */
 interface NearestFlags {
+  engine: FaceEngine;
   model?: string;
   data: string;
   out: string;
@@ -43,6 +45,7 @@ export function NearestCommand(): Command {
     .addOption(new Option("--duplicate-threshold <d>", "distance (RMS, 0..255) below which a pair counts as an exact duplicate").default(2).argParser(NumberInRangeParser(0, 255)))
     .addOption(new Option("--scale <n>", "sheet cells are the larger image side times this (nearest pixel)").default(2).argParser(IntegerParser(1, 8)))
     .option("--json", "print the legend JSON instead of the summary")
+    .addOption(EngineOption())
     .addHelpText("after", "\nExamples:\n  npc-faces nearest --data data/facesjs64 --out sheets/nearest.png\n  npc-faces nearest --model runs/default/model.onnx --data data/facesjs64 --out nearest.png --count 32 --json")
     .action(async (flags: NearestFlags) => {
       const out = resolve(flags.out);
@@ -62,7 +65,7 @@ export function NearestCommand(): Command {
       const model = ModelOrDefault("--model", flags.model);
       try {
         if (!dataset.manifest.images.some((e) => e.split === "train")) throw new CliFailure(`--data ${flags.data}: the data set has no training images`);
-        const generator = await LoadModelForCliAsync(model);
+        const generator = await LoadModelForCliAsync(model, { engine: flags.engine });
         const progress = PhaseProgressLine();
         let result;
         try {

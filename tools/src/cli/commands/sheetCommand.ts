@@ -3,12 +3,13 @@
  * mixing), with a legend JSON next to it. The sheets themselves live in ../../sheets/; this file parses flags,
  * checks everything (model, plan, output path) before generating, and reports.
  */
+import type { FaceEngine } from "@npc-faces/runtime/node";
 import { stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { IsNpcFacesError, type ModelMetadata } from "@npc-faces/runtime";
 import type { SheetCommonOptions, SheetPlan } from "../../sheets/sheetPlan.js";
-import { IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeedListArgument } from "../argParsers.js";
+import { EngineOption, IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeedListArgument } from "../argParsers.js";
 import { CliFailure, CliUsageError } from "../cliErrors.js";
 import { DefaultModelHelp, FormatBytes } from "../cliFormat.js";
 
@@ -21,6 +22,7 @@ interface CommonFlags {
   scale: number;
   gap: number;
   batch: number;
+  engine: FaceEngine;
   threads?: number;
 }
 
@@ -160,7 +162,8 @@ function AddCommonOptions(command: Command, withPsi: boolean): Command {
     .addOption(new Option("--scale <factor>", "integer magnification of every face, nearest neighbour (1..16)").default(1).argParser(IntegerParser(1, 16)))
     .addOption(new Option("--gap <pixels>", "grey pixels between tiles and around the edge (0..64); blocks are max(2 x gap, tile / 4) apart").default(2).argParser(IntegerParser(0, 64)))
     .addOption(new Option("--batch <count>", "faces per inference run (1..256)").default(8).argParser(IntegerParser(1, 256)))
-    .addOption(new Option("--threads <count>", "onnxruntime threads per operator (default: onnxruntime's choice)").argParser(IntegerParser(1, 1024)));
+    .addOption(EngineOption())
+    .addOption(new Option("--threads <count>", "[--engine native] onnxruntime-node threads per operator (default: onnxruntime's choice); the canonical engine is single-threaded").argParser(IntegerParser(1, 1024)));
 }
 
 function Common(flags: CommonFlags): SheetCommonOptions {
@@ -218,7 +221,7 @@ async function RunSheetAsync(flags: CommonFlags, plan: (metadata: ModelMetadata)
     import("../../sheets/sheetLegend.js"),
     import("../../bake/bakeSeeds.js"),
   ]);
-  const generator = await LoadModelForCliAsync(ModelOrDefault("--model", flags.model), { maxBatch: flags.batch, threads: flags.threads });
+  const generator = await LoadModelForCliAsync(ModelOrDefault("--model", flags.model), { maxBatch: flags.batch, threads: flags.threads, engine: flags.engine });
   try {
     let sheet: SheetPlan;
     try {
