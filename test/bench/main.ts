@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- section ...]`: prints the figures the issues ask for. Sections: runtime, dataset, browser, training.
+ * `npm run bench [-- section ...]`: prints the figures the issues ask for. Sections: runtime, dataset, browser, training, canonical, bake, editor.
  * Each section is one file; run a subset by naming it.
  */
 import { cpus } from "node:os";
@@ -13,6 +13,7 @@ const Sections: Record<string, () => Promise<string[]>> = {
   dataset: () => RunDatasetBenchAsync(),
   browser: () => RunBrowserBenchAsync(),
   training: () => RunTrainingBenchAsync(),
+  canonical: () => import("./canonicalBench.js").then((m) => m.RunCanonicalBenchAsync()),
   bake: () => import("./bakeBench.js").then((m) => m.RunBakeBenchAsync()),
   editor: async () => (await import("./editorBench.js")).RunEditorBenchAsync(),
 };

@@ -121,6 +121,7 @@ describe("BakeSeedsAsync", () => {
       format: "npc-faces-bake",
       version: 1,
       tool: ToolLabel,
+      engine: "canonical",
       model: { name: "fixture", sha256: "cd".repeat(32), resolution: 16, trained: true, dataset: "fixture-set", licenses: ["CC0"], credits: ["someone"] },
       seed: 7,
       params: plan.params,

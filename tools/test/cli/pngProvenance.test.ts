@@ -79,7 +79,7 @@ describe("PNG with text chunks", () => {
 
   it("stores and reads back a bake provenance record", () => {
     const params: BakeParameters = { psi: 0.5, noiseStrength: 1, mixSeed: 3, mix: 1, crossover: 2, controls: { smile: 1, age: 0.5 }, size: 16, filter: null };
-    const record = MakeBakeProvenance("npc-faces 9.9.9", TestMetadata(), "ab".repeat(32), 42, params);
+    const record = MakeBakeProvenance("npc-faces 9.9.9", "canonical", TestMetadata(), "ab".repeat(32), 42, params);
     const text = ProvenanceToPngText(record);
     expect(Object.keys(text)).toEqual(Object.values(ProvenanceKeys));
     const png = EncodePngWithText(Gradient(4, 4), text);
