@@ -4,12 +4,14 @@
  * Serves the built sample (`samples/dist/crowd/`, the bundled default model included) and one model (`--model`, else
  * the default model again as `/model.onnx`) on 127.0.0.1 only, with the headers that make the page cross-origin
  * isolated (COOP/COEP: needed for SharedArrayBuffer, i.e. onnxruntime-web's WASM threads) and the page's origin a
- * "potentially trustworthy" one (127.0.0.1: needed for WebGPU without HTTPS).
+ * "potentially trustworthy" one (127.0.0.1: needed for WebGPU without HTTPS). Requests whose `Host` is not a
+ * loopback name with the served port are refused (a page on a rebinding domain must not read the files).
  */
 import { realpath, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
-import { CloseServerAsync, DecodeUrlPath, IsolationHeaders, ListenAsync, MimeTypes, ResolveInsideAsync, ResolveSampleModelAsync, SendFileAsync, type SampleModel } from "@npc-faces/tools";
+import { CloseServerAsync, DecodeUrlPath, HostRefusal, IsolationHeaders, IsStateChanging, ListenAsync, MimeTypes, ResolveInsideAsync, ResolveSampleModelAsync, SendFileAsync, type SampleModel } from "@npc-faces/tools";
 import { DefaultOutDir } from "./build.js";
 
 /** The only host the server listens on: nothing outside this machine can reach it. */
@@ -76,7 +78,8 @@ export async function StartSampleServerAsync(options: SampleServerOptions = {}):
     origin: model.origin,
   };
   const server = createServer((request, response) => {
-    HandleRequestAsync(request, response, root, model.path, config).catch((error: unknown) => {
+    const port = (server.address() as AddressInfo).port;
+    HandleRequestAsync(request, response, { root, modelPath: model.path, config, port }).catch((error: unknown) => {
       if (!response.headersSent) SendText(response, 500, `internal error: ${(error as Error).message}`);
       else response.destroy();
     });
@@ -85,8 +88,18 @@ export async function StartSampleServerAsync(options: SampleServerOptions = {}):
   return { url: `http://${SampleHost}:${port}/`, port, model, closeAsync: () => CloseServerAsync(server) };
 }
 
-async function HandleRequestAsync(request: IncomingMessage, response: ServerResponse, root: string, modelPath: string, config: SampleConfig): Promise<void> {
-  if (request.method !== "GET" && request.method !== "HEAD") {
+interface Served {
+  readonly root: string;
+  readonly modelPath: string;
+  readonly config: SampleConfig;
+  readonly port: number;
+}
+
+async function HandleRequestAsync(request: IncomingMessage, response: ServerResponse, { root, modelPath, config, port }: Served): Promise<void> {
+  const badHost = HostRefusal(request.headers, { host: SampleHost, port });
+  if (badHost !== undefined) return SendText(response, 403, badHost);
+  // Read-only server: anything that would change state is refused.
+  if (IsStateChanging(request.method)) {
     response.setHeader("Allow", "GET, HEAD");
     return SendText(response, 405, "method not allowed");
   }

@@ -3,7 +3,7 @@
  * material gives the face the runtime generates for `ManifestNpcToFaceRequest(entry)`, and applying entries one
  * after another leaks nothing from the previous one.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { StandardMaterial } from "@babylonjs/core/Materials/standardMaterial.js";
 import { FaceGenerator, ManifestNpcToFaceRequest, type ManifestNpc } from "@npc-faces/runtime";
 import { CreateNodeBackend } from "@npc-faces/runtime/node";
@@ -46,16 +46,34 @@ describe("ApplyManifestEntry", () => {
   });
 
   it("applying the same entry twice does not regenerate", async () => {
-    const { scene } = await CreateFaceSceneAsync();
+    const { scene, system } = await CreateFaceSceneAsync();
     const plugin = new NpcFaceMaterialPlugin(new StandardMaterial("npc", scene));
     ApplyManifestEntry(plugin, Entries[0]);
     await plugin.whenSettledAsync();
     let generated = 0;
     plugin.onGeneratedObservable.add(() => generated++);
-    ApplyManifestEntry(plugin, Entries[0]);
-    expect(plugin.isGenerating).toBe(false);
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    const requests = system.client.stats.requests;
+    // With the clock faked, a regeneration would show as an armed debounce timer; run every timer to be sure.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      ApplyManifestEntry(plugin, Entries[0]);
+      expect(plugin.isGenerating).toBe(false);
+      expect(vi.getTimerCount(), "no debounce timer armed").toBe(0);
+      await vi.runAllTimersAsync();
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(system.client.stats.requests).toBe(requests);
     expect(generated).toBe(0);
+    // The check can fail: a changed entry arms the debounce at once.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      ApplyManifestEntry(plugin, Entries[2]);
+      expect(plugin.isGenerating).toBe(true);
+      expect(vi.getTimerCount()).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
     scene.dispose();
   });
 });

@@ -4,7 +4,7 @@
  */
 import "@babylonjs/core/Loading/Plugins/babylonFileLoader.js";
 import "@babylonjs/core/Materials/colorCurves.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { FreeCamera } from "@babylonjs/core/Cameras/freeCamera.js";
 import { AppendSceneAsync } from "@babylonjs/core/Loading/sceneLoader.js";
 import { Material } from "@babylonjs/core/Materials/material.js";
@@ -43,6 +43,19 @@ function FaceOnSphere(scene: import("@babylonjs/core/scene.js").Scene, kind: "st
   const mesh = CreateSphere(name, { segments: 8 }, scene);
   mesh.material = material;
   return { mesh, material, plugin: new NpcFaceMaterialPlugin(material) };
+}
+
+/**
+ * Waits for the plugin to settle while timers are faked: advances the clock a step at a time and lets real I/O
+ * (inference on onnxruntime-node's threads) run in between.
+ */
+async function SettleWithTestClockAsync(plugin: NpcFaceMaterialPlugin): Promise<void> {
+  let settled = false;
+  void plugin.whenSettledAsync().then(() => (settled = true));
+  while (!settled) {
+    await vi.advanceTimersByTimeAsync(1);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 describe("NpcFaceMaterialPlugin: parameters -> faces", () => {
@@ -109,12 +122,20 @@ describe("NpcFaceMaterialPlugin: parameters -> faces", () => {
     const before = { ...system.client.stats };
     let generated = 0;
     plugin.onGeneratedObservable.add(() => generated++);
-    for (let seed = 100; seed <= 110; seed++) {
-      plugin.seed = seed;
-      await new Promise((resolve) => setTimeout(resolve, 2)); // a slider drag: changes closer than the debounce
+    // The clock is the test's: a slow or busy machine cannot stretch the gaps past the debounce.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      for (let seed = 100; seed <= 110; seed++) {
+        plugin.seed = seed;
+        await vi.advanceTimersByTimeAsync(19); // a slider drag: each change 19 ms after the last, under the 20 ms debounce
+      }
+      plugin.psi = 0.9;
+      await vi.advanceTimersByTimeAsync(19);
+      expect(system.client.stats.requests - before.requests, "nothing requested before the debounce ran out").toBe(0);
+      await SettleWithTestClockAsync(plugin);
+    } finally {
+      vi.useRealTimers();
     }
-    plugin.psi = 0.9;
-    await plugin.whenSettledAsync();
     expect(generated).toBe(1);
     expect(system.client.stats.generated - before.generated).toBe(1);
     expect(plugin.face!.data).toEqual(await ReferenceFaceAsync({ seed: 110, psi: 0.9 }));
@@ -248,7 +269,9 @@ describe("NpcFaceMaterialPlugin: disposal", () => {
       material.dispose(true, true);
       if (cycle % 100 === 99) samples.push(measure());
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // No settling wait: disposal releases at once. (Every third plugin is disposed before its debounce timer ran,
+    // so nothing of it is queued or in flight, which the client's queue confirms.)
+    expect(system.client.queuedCount).toBe(0);
     const end = measure();
     console.log(`after 1,000 create/dispose cycles: ${JSON.stringify(end)}; generated ${system.client.stats.generated}, cancelled ${system.client.stats.cancelled}`);
     expect(end).toEqual({ textures: 1, cache: 0, client: 0, pending: 0, materials: 0, meshes: 0 }); // 1: the shared fallback
@@ -282,7 +305,9 @@ describe("NpcFaceMaterialPlugin: shaders and Inspector", () => {
       new FreeCamera("camera", new Vector3(0, 0, -5), scene);
       const { mesh, material, plugin } = FaceOnSphere(scene, kind);
       await WithinAsync(scene.whenReadyAsync(), 30_000, "ready");
-      for (let i = 0; i < 20 && !material.isReadyForSubMesh(mesh, mesh.subMeshes[0]); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      // Babylon's own event for the effect being compiled (instead of polling isReadyForSubMesh).
+      await WithinAsync(material.forceCompilationAsync(mesh), 30_000, "effect compiled");
+      expect(material.isReadyForSubMesh(mesh, mesh.subMeshes[0])).toBe(true);
       scene.render();
       const effect = mesh.subMeshes[0].effect as unknown as { isReady(): boolean; _fragmentSourceCode: string; getSamplers?: () => string[] };
       expect(effect.isReady()).toBe(true);

@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- section ...]`: prints the figures the issues ask for. Sections: runtime, dataset, browser, training, canonical, bake, editor.
- * Each section is one file; run a subset by naming it.
+ * Each section is one file; run a subset by naming it. `runtime` and `training` also measure NVIDIA's
+ * StyleGAN2-ADA in the same run when NPC_FACES_STYLEGAN2_ADA names a checkout of it (see nvidiaReference.ts).
  */
 import { cpus } from "node:os";
 import { RunDatasetBenchAsync } from "@npc-faces/tools";

@@ -1,7 +1,8 @@
 /**
  * Runtime benchmark (issue 2): per preset and batch size, ms per face and faces/s through FaceGenerator on
  * onnxruntime-node, against the floor = GFLOP per face / the peak GFLOP/s onnxruntime-node reaches on this
- * machine for a large 3x3 convolution (measured in the same run).
+ * machine for a large 3x3 convolution (measured in the same run); and, when a stylegan2-ada-pytorch checkout is
+ * configured (nvidiaReference.ts), NVIDIA's generator with the same sizes, also measured in this run.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -21,6 +22,7 @@ import {
 import { WriteFileAtomicAsync } from "@npc-faces/tools";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { FormatTable, MedianMsAsync } from "./benchUtil.js";
+import { MeasureNvidiaAsync, NotMeasuredLine } from "./nvidiaReference.js";
 
 /**
  * Convolution shapes tried for the peak: [batch, channels, size] (wide-and-small to narrow-and-large, as in the
@@ -92,6 +94,7 @@ export async function PresetModelAsync(preset: string, config: GeneratorConfig):
 export async function RunRuntimeBenchAsync(presets = ["npc64", "game64", "game128", "paper256"], batches = [1, 8]): Promise<string[]> {
   const peak = await MeasurePeakConvGflopsAsync();
   const rows: (string | number)[][] = [["preset", "params (M)", "GFLOP/face", "batch", "ms/face", "faces/s", "floor ms/face", "x floor"]];
+  const ours = new Map<string, number>();
   for (const preset of presets) {
     const config = GetGeneratorPreset(preset);
     const gflop = GeneratorFlopsPerFace(config) / 1e9;
@@ -101,12 +104,24 @@ export async function RunRuntimeBenchAsync(presets = ["npc64", "game64", "game12
       const ms = (await MedianMsAsync(() => generator.generateAsync(requests), { warmup: 1, minRuns: 3, minMs: 2000 })) / batch;
       const floorMs = (gflop / peak.gflops) * 1000;
       rows.push([preset, CountParameters(config) / 1e6, gflop, batch, ms, 1000 / ms, floorMs, ms / floorMs]);
+      ours.set(`${preset}/${batch}`, ms);
     }
     await generator.disposeAsync();
   }
+  const nvidia = await MeasureNvidiaAsync({ generate: presets.map((name) => ({ name, config: GetGeneratorPreset(name), batches })) });
+  const comparison = nvidia.measured
+    ? [
+        `${nvidia.label}, the same sizes (fp32, this CPU, measured in this run):`,
+        ...FormatTable([
+          ["preset", "batch", "NVIDIA ms/face", "npc-faces ms/face", "NVIDIA / npc-faces"],
+          ...nvidia.generate.map((g) => [g.preset, g.batch, g.msPerFace, ours.get(`${g.preset}/${g.batch}`)!, g.msPerFace / ours.get(`${g.preset}/${g.batch}`)!]),
+        ]),
+      ]
+    : [NotMeasuredLine(nvidia)];
   return [
     `Runtime (onnxruntime-node CPU, default threads): peak 3x3 conv ${peak.gflops.toFixed(1)} GFLOP/s (best of ${PeakConvShapes.length} shapes, ${PeakConvChain} chained convs: ${peak.shape})`,
     ...FormatTable(rows),
-    "x floor = measured ms/face / (GFLOP per face / peak GFLOP/s); goal <= 1.5 at batch 8. Reference: NVIDIA StyleGAN2-ADA on this CPU, 3.7 s per 256x256 face.",
+    "x floor = measured ms/face / (GFLOP per face / peak GFLOP/s); goal <= 1.5 at batch 8.",
+    ...comparison,
   ];
 }

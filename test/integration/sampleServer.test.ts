@@ -1,32 +1,19 @@
 /**
  * The samples' static server without a browser: isolation headers, MIME types, the model and config routes, no
- * way out of the served folder, methods, and the command-line parsing of `--port` / `PORT` / `--model`.
+ * way out of the served folder, methods, a foreign `Host` (DNS rebinding) refused, and the command-line parsing
+ * of `--port` / `PORT` / `--model`.
  */
 import { mkdtemp, mkdir, rm, symlink, writeFile } from "node:fs/promises";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SampleModel } from "@npc-faces/samples/sampleModel";
 import { ParseServerArgs, StartSampleServerAsync, type SampleServer } from "@npc-faces/samples/server";
+import { RawRequestAsync as SendRawAsync, type RawResponse } from "../../tools/test/web/rawHttp.js";
 
-interface RawResponse {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: Buffer;
-}
-
-/** A request with the path sent exactly as given (fetch would normalise `..` away). */
-function RawRequestAsync(server: SampleServer, path: string, method = "GET"): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port: server.port, path, method }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
+/** A request with the path and headers sent exactly as given (fetch would normalise `..` away and replace `Host`). */
+function RawRequestAsync(server: SampleServer, path: string, method = "GET", headers: Record<string, string> = {}): Promise<RawResponse> {
+  return SendRawAsync(server.port, { path, method, headers });
 }
 
 let folder: string;
@@ -101,6 +88,18 @@ describe("sample server", () => {
     const post = await RawRequestAsync(server, "/", "POST");
     expect(post.status).toBe(405);
     expect(post.headers.allow).toBe("GET, HEAD");
+  });
+
+  it("refuses a foreign Host (a page on a rebinding domain) and accepts the loopback names with the served port", async () => {
+    for (const path of ["/", "/model.onnx", "/sample-config.json"]) {
+      const res = await RawRequestAsync(server, path, "GET", { Host: `attacker.example:${server.port}` });
+      expect(res.status, path).toBe(403);
+      expect(res.body.toString(), path).toMatch(/Host "attacker\.example:\d+" is not this server/);
+    }
+    expect((await RawRequestAsync(server, "/", "GET", { Host: `127.0.0.1:${server.port + 1}` })).status).toBe(403);
+    for (const host of [`127.0.0.1:${server.port}`, `localhost:${server.port}`, `[::1]:${server.port}`]) {
+      expect((await RawRequestAsync(server, "/", "GET", { Host: host })).status, host).toBe(200);
+    }
   });
 
   it("takes the port from --port, --port=, or PORT, and the model from --model", () => {

@@ -34,6 +34,8 @@ export * from "./editor/page/editorApi.js";
 // cross-origin isolation headers, listen/close helpers, the page + face worker bundle, the samples' model.
 export * from "./web/staticFiles.js";
 export * from "./web/httpServer.js";
+export * from "./web/loopbackGuard.js";
+export * from "./web/requestBody.js";
 export * from "./web/bundleFacePage.js";
 export * from "./web/sampleModel.js";
 // Evaluation: the memorisation check (nearest training images) and the label-control direction check.

@@ -112,16 +112,14 @@ describe("checkpoints", () => {
     const options = ResolveTrainingOptions({ preset: "tiny" });
     const header = { options, data: { id: null, resolution: 16, labelNames: [] }, state: { imagesSeen: 1, step: 1, plMean: 0, random: {}, augment: null } };
     const child = spawn(process.execPath, [fileURLToPath(new URL("./fixtures/checkpointWriterChild.mjs", import.meta.url)), path, JSON.stringify(header)], { stdio: ["ignore", "pipe", "inherit"] });
+    // The child holds checkpoint B's write after 4 MiB and says so: the kill lands mid-write, every time.
     await new Promise<void>((resolve, reject) => {
-      child.stdout.on("data", (d: Buffer) => d.toString().includes("A") && resolve());
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()).includes("B partly written\n") && resolve());
       child.on("exit", (code) => reject(new Error(`writer exited early (${code}); is trainer/dist built? (npx tsc -b trainer)`)));
     });
-    // Wait until the temporary file of checkpoint B is partly written, then kill.
-    for (;;) {
-      const temp = (await readdir(dir)).find((f) => f.includes(".tmp-"));
-      if (temp && (await stat(join(dir, temp)).catch(() => null))?.size) break;
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    const temp = (await readdir(dir)).find((f) => f.includes(".tmp-"));
+    expect((await stat(join(dir, temp!))).size).toBe(4 << 20);
     child.kill("SIGKILL");
     await new Promise((r) => child.on("exit", r));
     const loaded = await ReadCheckpointAsync(path);

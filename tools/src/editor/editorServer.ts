@@ -7,10 +7,14 @@
  *   GET  /api/manifest[?path=] the manifest, validated (every problem with its path) and checked against the model
  *   PUT  /api/manifest[?path=] validates (400 with the problem list), then saves atomically
  *
- * Manifest paths must resolve inside the project folder (no `..`, no absolute path or symlink leading out).
+ * Manifest paths must resolve inside the project folder (no `..`, no absolute path or symlink leading out). Every
+ * request must name the server by a loopback name and its port in `Host` (DNS rebinding); a save must come from the
+ * editor's own origin, carry the per-launch token the served page holds, be JSON of at most {@link MaxManifestBytes},
+ * and may replace only a file that already is a manifest (see docs/editor.md, "Security").
  */
 import { readFile, realpath, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import {
   CheckManifestAgainstModel,
@@ -24,8 +28,15 @@ import {
 } from "@npc-faces/runtime";
 import { WriteFileAtomicAsync } from "../bake/atomicWrite.js";
 import { CloseServerAsync, ListenAsync } from "../web/httpServer.js";
+import { ForeignOriginRefusal, HostRefusal, IsStateChanging, type LoopbackAddress } from "../web/loopbackGuard.js";
+import { ReadBodyAsync } from "../web/requestBody.js";
 import { DecodeUrlPath, IsolationHeaders, MimeTypes, ResolveInsideAsync, SendFileAsync } from "../web/staticFiles.js";
-import { EditorApi, type ManifestResponse, type ModelInfoResponse, type ProblemsResponse, type SaveResponse } from "./page/editorApi.js";
+import { EditorRefusal } from "./editorRefusal.js";
+import { EmbedEditorToken, NewEditorToken, TokenMatches } from "./editorToken.js";
+import { CheckOverwritableAsync } from "./manifestOverwrite.js";
+import { EditorApi, EditorTokenHeader, type ManifestResponse, type ModelInfoResponse, type ProblemsResponse, type SaveResponse } from "./page/editorApi.js";
+
+export { EditorRefusal } from "./editorRefusal.js";
 
 /** The address the editor listens on unless told another loopback one. */
 export const EditorHost = "127.0.0.1";
@@ -38,11 +49,6 @@ export const DefaultEditorPort = 8090;
 
 /** Largest manifest body accepted by PUT (a manifest of many thousand NPCs is still far below). */
 export const MaxManifestBytes = 8 * 1024 * 1024;
-
-/** A request the editor refuses on purpose (bad host, path outside the project, ...); `message` is for users. */
-export class EditorRefusal extends Error {
-  override readonly name = "EditorRefusal";
-}
 
 /**
  * Checks a host to listen on.
@@ -103,6 +109,8 @@ export interface EditorServer {
   /** `http://127.0.0.1:<port>/` */
   readonly url: string;
   readonly port: number;
+  /** This launch's write token (in the served page; sent back as {@link EditorTokenHeader} by saves). */
+  readonly token: string;
   /** The real path of the project folder. */
   readonly root: string;
   /** The manifest's absolute path. */
@@ -134,16 +142,18 @@ export async function StartEditorServerAsync(options: EditorServerOptions): Prom
     metadata,
     manifestPath: relative(root, manifestPath),
   };
-  const context: Context = { root, manifestPath, modelPath: resolve(options.modelPath), pageDir, metadata, sha256, modelInfo, write: options.writeFileAsync ?? WriteFileAtomicAsync };
+  const token = NewEditorToken();
+  const context: Context = { root, manifestPath, modelPath: resolve(options.modelPath), pageDir, metadata, sha256, modelInfo, token, write: options.writeFileAsync ?? WriteFileAtomicAsync };
   const server = createServer((request, response) => {
-    HandleAsync(request, response, context).catch((error: unknown) => {
+    const address: LoopbackAddress = { host, port: (server.address() as AddressInfo).port };
+    HandleAsync(request, response, context, address).catch((error: unknown) => {
       if (!response.headersSent) SendJson(response, 500, { error: "internal error", problems: [(error as Error).message] } satisfies ProblemsResponse);
       else response.destroy();
     });
   });
   const port = await ListenAsync(server as Server, options.port ?? DefaultEditorPort, host);
   const shownHost = host.includes(":") ? `[${host}]` : host;
-  return { url: `http://${shownHost}:${port}/`, port, root, manifestPath, modelInfo, closeAsync: () => CloseServerAsync(server as Server) };
+  return { url: `http://${shownHost}:${port}/`, port, token, root, manifestPath, modelInfo, closeAsync: () => CloseServerAsync(server as Server) };
 }
 
 interface Context {
@@ -154,6 +164,7 @@ interface Context {
   readonly metadata: ModelMetadata;
   readonly sha256: string;
   readonly modelInfo: ModelInfoResponse;
+  readonly token: string;
   readonly write: WriteFileFunction;
 }
 
@@ -162,10 +173,22 @@ export function EmptyManifest(sha256: string, modelName: string): FaceManifest {
   return { format: ManifestFormatName, formatVersion: ManifestFormatVersion, model: { sha256, name: modelName }, npcs: [] };
 }
 
-async function HandleAsync(request: IncomingMessage, response: ServerResponse, context: Context): Promise<void> {
+async function HandleAsync(request: IncomingMessage, response: ServerResponse, context: Context, address: LoopbackAddress): Promise<void> {
+  // Before anything else: a foreign Host is a page on another name (DNS rebinding) and gets nothing, not even files.
+  const badHost = HostRefusal(request.headers, address);
+  if (badHost !== undefined) return SendJson(response, 403, Problems("refused", badHost));
   const urlPath = DecodeUrlPath(request.url ?? "/");
   if (urlPath === undefined) return SendJson(response, 400, Problems("bad path"));
   const method = request.method ?? "GET";
+  const allowed = urlPath === EditorApi.manifest ? ["GET", "HEAD", "PUT"] : ["GET", "HEAD"];
+  if (!allowed.includes(method)) {
+    response.setHeader("Allow", allowed.join(", "));
+    return SendJson(response, 405, Problems("method not allowed", `${method} ${urlPath}: allowed ${allowed.join(", ")}`));
+  }
+  if (IsStateChanging(method)) {
+    const refusal = WriteRefusal(request, context, address);
+    if (refusal !== undefined) return SendJson(response, refusal.status, Problems("refused", refusal.message));
+  }
   if (urlPath === EditorApi.manifest) {
     const query = new URL(request.url ?? "/", "http://editor").searchParams.get("path");
     let file: string;
@@ -175,20 +198,35 @@ async function HandleAsync(request: IncomingMessage, response: ServerResponse, c
       if (error instanceof EditorRefusal) return SendJson(response, 403, Problems("refused", error.message));
       throw error;
     }
-    if (method === "GET" || method === "HEAD") return SendManifestAsync(response, context, file);
     if (method === "PUT") return SaveManifestAsync(request, response, context, file);
-    response.setHeader("Allow", "GET, HEAD, PUT");
-    return SendJson(response, 405, Problems("method not allowed"));
-  }
-  if (method !== "GET" && method !== "HEAD") {
-    response.setHeader("Allow", "GET, HEAD");
-    return SendJson(response, 405, Problems("method not allowed"));
+    return SendManifestAsync(response, context, file);
   }
   if (urlPath === EditorApi.modelInfo) return SendJson(response, 200, context.modelInfo);
   const file = urlPath === EditorApi.model ? context.modelPath : await ResolveInsideAsync(context.pageDir, urlPath === "/" ? "/index.html" : urlPath);
   const info = file === undefined ? undefined : await stat(file).catch(() => undefined);
   if (file === undefined || !info?.isFile()) return SendJson(response, 404, Problems("not found"));
+  if (file === join(context.pageDir, "index.html")) return SendPage(response, context, await readFile(file, "utf8"), method === "HEAD");
   await SendFileAsync(response, file, info.size, method === "HEAD");
+}
+
+/** Why a write is refused before its body is read: foreign origin, missing or stale token, not JSON. */
+function WriteRefusal(request: IncomingMessage, context: Context, address: LoopbackAddress): { status: number; message: string } | undefined {
+  const foreign = ForeignOriginRefusal(request.headers, address);
+  if (foreign !== undefined) return { status: 403, message: foreign };
+  if (!TokenMatches(request.headers[EditorTokenHeader.toLowerCase()], context.token)) {
+    return { status: 403, message: `missing or wrong ${EditorTokenHeader}: saves come from the page this editor launch served (restarted since? reload the page)` };
+  }
+  // JSON only: a cross-site form or a text/plain "simple" request cannot send it without a preflight.
+  const type = (request.headers["content-type"] ?? "").split(";", 1)[0].trim().toLowerCase();
+  if (type !== "application/json") return { status: 415, message: `Content-Type ${JSON.stringify(request.headers["content-type"] ?? "")}: a manifest is sent as application/json` };
+  return undefined;
+}
+
+/** The page, with this launch's write token in it. */
+function SendPage(response: ServerResponse, context: Context, html: string, headOnly: boolean): void {
+  const body = Buffer.from(EmbedEditorToken(html, context.token));
+  response.writeHead(200, { ...IsolationHeaders, "Content-Type": MimeTypes[".html"], "Content-Length": body.length });
+  response.end(headOnly ? undefined : body);
 }
 
 async function SendManifestAsync(response: ServerResponse, context: Context, file: string): Promise<void> {
@@ -215,16 +253,11 @@ async function SendManifestAsync(response: ServerResponse, context: Context, fil
 }
 
 async function SaveManifestAsync(request: IncomingMessage, response: ServerResponse, context: Context, file: string): Promise<void> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MaxManifestBytes) return SendJson(response, 413, Problems("too large", `the manifest is larger than ${MaxManifestBytes} bytes`));
-    chunks.push(chunk as Buffer);
-  }
+  const body = await ReadBodyAsync(request, MaxManifestBytes);
+  if (body.tooLarge) return SendJson(response, 413, Problems("too large", `the manifest is larger than ${MaxManifestBytes} bytes`));
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    value = JSON.parse(body.bytes.toString("utf8"));
   } catch (error) {
     return SendJson(response, 400, Problems("malformed manifest", `(manifest): not valid JSON (${(error as Error).message})`));
   }
@@ -234,6 +267,12 @@ async function SaveManifestAsync(request: IncomingMessage, response: ServerRespo
   const check = CheckManifestAgainstModel(manifest, context.metadata, context.sha256);
   // Unknown controls or labels would make the game and the baker fail: never save them.
   if (check.errors.length > 0) return SendJson(response, 400, Problems("manifest does not fit the model", ...check.errors));
+  try {
+    await CheckOverwritableAsync(file, relative(context.root, file));
+  } catch (error) {
+    if (error instanceof EditorRefusal) return SendJson(response, 403, Problems("refused", error.message));
+    throw error;
+  }
   const bytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
   try {
     await context.write(file, bytes);

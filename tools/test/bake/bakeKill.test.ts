@@ -1,8 +1,11 @@
 /**
  * A manifest bake killed with SIGKILL in the middle: the next run completes, no file is corrupt, temporary files
- * are cleaned, and the faces finished before the kill are reused (not rebaked).
+ * are cleaned, and the faces finished before the kill are reused (not rebaked). The kill point is the test's: a
+ * preloaded hook (fixtures/holdAfterFaces.mjs) lets exactly 8 faces be written, reports it and holds the next
+ * write, so a fast machine cannot finish the bake before the kill.
  */
 import { spawn } from "node:child_process";
+import type { Readable } from "node:stream";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,24 +27,36 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Faces written before the kill. */
+const KillAfter = 8;
+const HoldHook = new URL("./fixtures/holdAfterFaces.mjs", import.meta.url).href;
+
+/** Resolves when the hook reports that it holds the bake; rejects if the bake exits first. */
+function HeldAsync(signal: Readable, stderr: Readable, exited: Promise<unknown>): Promise<void> {
+  let err = "";
+  stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    let text = "";
+    signal.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes(`held ${KillAfter}\n`)) resolve();
+    });
+    void exited.then(() => reject(new Error(`the bake ended before writing ${KillAfter} faces: ${err}`)));
+  });
+}
+
 it("survives SIGKILL mid-bake: the rerun completes, nothing is corrupt, finished faces are not redone", async () => {
   const out = join(dir, "out");
-  // One worker, small batches and a resize: slow enough to be caught in the middle.
+  // One worker (the hook counts per thread), small batches and a resize.
   const args = ["bake", "--model", model, "--manifest", manifest, "--out", out, "--workers", "1", "--batch", "2", "--size", "48", "--no-progress"];
-  const child = spawn(process.execPath, [CliBin, ...args], { stdio: "ignore" });
+  const child = spawn(process.execPath, ["--import", HoldHook, CliBin, ...args], { stdio: ["ignore", "ignore", "pipe", "pipe"], env: { ...process.env, NPC_FACES_TEST_HOLD_AFTER: String(KillAfter) } });
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
-  const pngs = async (): Promise<string[]> => (await readdir(out).catch(() => [] as string[])).filter((n) => /^npc_\d+\.png$/.test(n));
-  const deadline = Date.now() + 60_000;
-  while ((await pngs()).length < 8) {
-    if (Date.now() > deadline) throw new Error("the bake wrote no faces within 60 s");
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await HeldAsync(child.stdio[3] as Readable, child.stderr!, exited);
   child.kill("SIGKILL");
   expect(await exited).toBe("SIGKILL");
 
-  const finished = await pngs();
-  expect(finished.length).toBeGreaterThanOrEqual(8);
-  expect(finished.length).toBeLessThan(150);
+  const finished = (await readdir(out)).filter((n) => /^npc_\d+\.png$/.test(n));
+  expect(finished).toHaveLength(KillAfter);
   expect(await readdir(out)).not.toContain("faces.json"); // killed before the end
   const before = new Map<string, { mtimeMs: number; bytes: Buffer }>();
   for (const name of finished) before.set(name, { mtimeMs: (await stat(join(out, name))).mtimeMs, bytes: await readFile(join(out, name)) });

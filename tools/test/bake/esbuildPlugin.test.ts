@@ -29,6 +29,7 @@ it("bakes an imported manifest at build time, and rebakes only the changed face 
   await writeFile(join(dir, "game.js"), 'import data, { faces, atlas } from "./npcs.npcfaces.json";\nexport { data, faces, atlas };\n');
   const bakes: ManifestBakeSummary[] = [];
   let onBake: (() => void) | undefined;
+  let onBuildEnd: (() => void) | undefined;
   const outfile = join(dir, "dist", "game.mjs");
   const context = await esbuild.context({
     entryPoints: [join(dir, "game.js")],
@@ -48,6 +49,9 @@ it("bakes an imported manifest at build time, and rebakes only the changed face 
           onBake?.();
         },
       }),
+      // esbuild snapshots the watched files (the manifest) while it scans, before onEnd: a change written after
+      // onEnd is seen by the watcher.
+      { name: "build-end", setup: (build) => build.onEnd(() => onBuildEnd?.()) },
     ],
   });
   try {
@@ -65,10 +69,10 @@ it("bakes an imported manifest at build time, and rebakes only the changed face 
 
     // Watch mode: the manifest is a watch file; one changed NPC = one face baked.
     // watch() starts with a build of its own: nothing changed, so no inference.
-    const initial = new Promise<void>((resolve) => (onBake = resolve));
+    const initial = Promise.all([new Promise<void>((resolve) => (onBake = resolve)), new Promise<void>((resolve) => (onBuildEnd = resolve))]);
     await context.watch();
     await initial;
-    await new Promise((r) => setTimeout(r, 500)); // let that build finish: the watcher snapshots files after it
+    onBuildEnd = undefined;
     const rebaked = new Promise<void>((resolve) => (onBake = resolve));
     await WriteManifestAsync(manifest, sha, npcs.map((n, i) => (i === 4 ? { ...n, seed: 777 } : n)));
     await Promise.race([rebaked, new Promise((_, reject) => setTimeout(() => reject(new Error("watch mode did not rebake within 20 s")), 20_000))]);

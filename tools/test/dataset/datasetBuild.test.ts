@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decode } from "fast-png";
 import { BuildDatasetAsync, ChooseHoldout } from "../../src/dataset/buildDataset.js";
 import { ColourLightness } from "../../src/dataset/colourLabels.js";
+import { GenerateFacesjsFace } from "../../src/dataset/facesjsSource.js";
 import { WriteContactSheetAsync, ContactSheetSize } from "../../src/dataset/contactSheet.js";
 import { ReadDatasetAsync, type DatasetManifest } from "../../src/dataset/datasetManifest.js";
 import { OpenDatasetAsync } from "../../src/dataset/packedDataset.js";
@@ -66,7 +67,14 @@ describe("facesjs data sets", () => {
     expect(m.images.filter((i) => i.split === "holdout")).toHaveLength(2);
     expect(m.packed?.shape).toEqual([8, 32, 32, 3]);
     ExpectPlausibleLabels(m);
-    expect(new Set(m.images.map((i) => i.labels.gender)).size).toBeGreaterThan(0);
+    // Each image's labels are those of its own seed's face (not shifted or shared between images) ...
+    for (const image of m.images) {
+      const generated = GenerateFacesjsFace(image.seed!);
+      expect(image.labels, image.file).toEqual(generated.labels);
+      expect(image.numeric, image.file).toEqual(generated.numeric);
+    }
+    // ... and they vary across the set (seed 11 happens to give both genders and several hair styles).
+    expect(new Set(m.images.map((i) => i.labels.gender))).toEqual(new Set(["female", "male"]));
     expect(new Set(m.images.map((i) => i.labels.hair_style)).size).toBeGreaterThan(1);
   });
 

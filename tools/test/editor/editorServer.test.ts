@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ManifestFormatName, Sha256HexAsync, type FaceManifest } from "@npc-faces/runtime";
 import { TinyModelAsync } from "../../../runtime/test/testModels.js";
 import { CheckEditorHost, EditorRefusal, ResolveProjectPathAsync, StartEditorServerAsync, type EditorServer } from "../../src/editor/editorServer.js";
+import { EditorTokenHeader } from "../../src/editor/page/editorApi.js";
 
 // Lets a test break the atomic writer's data write half-way (as a crash or a full disk would).
 const interrupt = vi.hoisted(() => ({ on: false }));
@@ -66,7 +67,11 @@ function Manifest(npcs: unknown[], sha = sha256): FaceManifest {
 }
 
 async function PutAsync(body: unknown, query = ""): Promise<{ status: number; json: { error?: string; problems?: string[]; warnings?: string[]; path?: string } }> {
-  const response = await fetch(`${server.url}api/manifest${query}`, { method: "PUT", body: typeof body === "string" ? body : JSON.stringify(body) });
+  const response = await fetch(`${server.url}api/manifest${query}`, {
+    method: "PUT",
+    headers: { "Content-Type": "application/json", [EditorTokenHeader]: server.token },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
   return { status: response.status, json: (await response.json()) as never };
 }
 

@@ -14,6 +14,15 @@ export const EditorApi = {
   model: "/model.onnx",
 } as const;
 
+/**
+ * Header that carries the per-launch write token on every PUT; the server refuses writes without it (403). The page
+ * finds the token in `<meta name="npc-faces-editor-token">`, which the server writes into the page it serves.
+ */
+export const EditorTokenHeader = "X-Npc-Faces-Editor-Token";
+
+/** Name of the `<meta>` tag holding the write token in the served page. */
+export const EditorTokenMetaName = "npc-faces-editor-token";
+
 /** What the page learns about the model it edits with. */
 export interface ModelInfoResponse {
   readonly name: string;
@@ -48,7 +57,11 @@ export interface SaveResponse {
   readonly warnings: readonly string[];
 }
 
-/** Any refused request: 400 (malformed manifest), 403 (path outside the project), 404, 413, 422 (unreadable file). */
+/**
+ * Any refused request: 400 (malformed manifest), 403 (foreign Host or Origin, missing write token, path outside the
+ * project, a file that is not a manifest), 404, 405 (method), 413 (body too large), 415 (body not JSON), 422
+ * (unreadable file).
+ */
 export interface ProblemsResponse {
   readonly error: string;
   readonly problems: readonly string[];

@@ -5,7 +5,7 @@
  * bench; `document.body.dataset.editorReady` is set once the first grid is drawn (`editorError` on failure).
  */
 import type { FaceRequest } from "@npc-faces/runtime";
-import { EditorApi, type EditorTestHook, type ManifestResponse, type ModelInfoResponse, type ProblemsResponse, type SaveResponse, type ShownFace } from "./editorApi.js";
+import { EditorApi, EditorTokenHeader, EditorTokenMetaName, type EditorTestHook, type ManifestResponse, type ModelInfoResponse, type ProblemsResponse, type SaveResponse, type ShownFace } from "./editorApi.js";
 import { EditorApp, EditorInputError, NpcParams, type FaceParams } from "./editorApp.js";
 import { Breeding } from "./breeding.js";
 import { BytesToBase64 } from "./faceCanvas.js";
@@ -36,6 +36,11 @@ function Fail(message: string): void {
 async function FetchJsonAsync<T>(url: string, init?: RequestInit): Promise<{ status: number; body: T }> {
   const response = await fetch(url, init);
   return { status: response.status, body: (await response.json()) as T };
+}
+
+/** This launch's write token, which the server put into the page; saves without it are refused. */
+function WriteToken(): string {
+  return document.querySelector<HTMLMetaElement>(`meta[name="${EditorTokenMetaName}"]`)?.content ?? "";
 }
 
 /** What survives a reload besides the manifest file. */
@@ -162,7 +167,7 @@ async function MainAsync(): Promise<void> {
     SetStatus("saving ...");
     const result = await FetchJsonAsync<SaveResponse | ProblemsResponse>(EditorApi.manifest, {
       method: "PUT",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", [EditorTokenHeader]: WriteToken() },
       body: JSON.stringify(body),
     });
     if (result.status !== 200) {
