@@ -9,7 +9,7 @@ import type { WebBackendOptions } from "@npc-faces/runtime/web";
 import { Constants } from "@babylonjs/core/Engines/constants.js";
 import type { BaseTexture } from "@babylonjs/core/Materials/Textures/baseTexture.pure.js";
 import { RawTexture } from "@babylonjs/core/Materials/Textures/rawTexture.js";
-import { Observable } from "@babylonjs/core/Misc/observable.pure.js";
+import { Observable, type Observer } from "@babylonjs/core/Misc/observable.pure.js";
 import type { Scene } from "@babylonjs/core/scene.pure.js";
 import { FaceWorkerClient, type FaceLease } from "./faceWorkerClient.js";
 import type { FaceTransport } from "./faceTransport.js";
@@ -79,6 +79,8 @@ export interface NpcFaceTextureLease {
 
 /** What the system tells the material plugins attached to it. @internal */
 export interface NpcFaceSystemMember {
+  /** The member was waiting for a system of its scene, and this one was created (its model is loading). */
+  _onSystemCreated(system: NpcFaceSystem): void;
   /** The model finished loading (check `system.isModelLoaded` / `system.loadError`). */
   _onModelSettled(system: NpcFaceSystem): void;
   /** The system is being disposed. */
@@ -121,6 +123,7 @@ export class NpcFaceSystem {
   private loaded = false;
   private disposed = false;
   private readonly pendingToken = { npcFaces: "model loading" };
+  private readonly sceneDisposeObserver: Observer<Scene> | null;
 
   /**
    * Starts loading the model; prefer {@link CreateAsync}. Material plugins of the scene, existing or future,
@@ -146,11 +149,14 @@ export class NpcFaceSystem {
     this.client = new FaceWorkerClient(transport, { batchWindowMs: options.batchWindowMs });
     Systems.set(scene, this);
     scene.addPendingData(this.pendingToken);
-    scene.onDisposeObservable.addOnce(() => this.dispose());
+    this.sceneDisposeObserver = scene.onDisposeObservable.addOnce(() => this.dispose());
     this.loading = this.loadAsync();
     const waiting = Waiting.get(scene);
     Waiting.delete(scene);
-    for (const member of waiting ?? []) this.members.add(member);
+    for (const member of waiting ?? []) {
+      this.members.add(member);
+      member._onSystemCreated(this);
+    }
   }
 
   /**
@@ -301,6 +307,10 @@ export class NpcFaceSystem {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    // Leave the registry first: members rejoin the scene while notified, and must wait for the next system, not
+    // attach to this dying one.
+    if (Systems.get(this.scene) === this) Systems.delete(this.scene);
+    this.scene.onDisposeObservable.remove(this.sceneDisposeObserver);
     for (const member of [...this.members]) member._onSystemDisposed(this);
     this.members.clear();
     for (const entry of this.textures.values()) this.disposeEntry(entry);
@@ -308,7 +318,6 @@ export class NpcFaceSystem {
     if (this.fallback && this.fallback !== this.options.fallbackTexture) this.fallback.dispose();
     this.fallback = undefined;
     this.scene.removePendingData(this.pendingToken);
-    if (Systems.get(this.scene) === this) Systems.delete(this.scene);
     void this.client.disposeAsync().catch(() => undefined);
     this.onErrorObservable.clear();
     this.onModelLoadedObservable.clear();
