@@ -23,6 +23,11 @@ export interface FaceWorkerClientOptions {
    * where a request released before it is sent (a superseded slider value) costs nothing.
    */
   readonly maxInFlight?: number;
+  /**
+   * How long {@link FaceWorkerClient.disposeAsync} waits for the worker to release its model before terminating it
+   * anyway, in ms (default 2,000): a hung worker must not keep a scene's disposal waiting.
+   */
+  readonly disposeTimeoutMs?: number;
 }
 
 /** Counters for tests and benchmarks. */
@@ -156,7 +161,10 @@ export class FaceWorkerClient {
     };
   }
 
-  /** Rejects everything outstanding, releases the worker's model and stops the transport. Idempotent. */
+  /**
+   * Rejects everything outstanding, asks the worker to release its model (waiting at most `disposeTimeoutMs`) and
+   * stops the transport. Idempotent.
+   */
   async disposeAsync(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
@@ -166,9 +174,12 @@ export class FaceWorkerClient {
     for (const entry of this.cache.values()) if (entry.state === "queued" || entry.state === "sent") entry.reject(error);
     this.cache.clear();
     this.queued = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await this.transport.sendAsync({ id: this.nextId++, type: "dispose" }, []);
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.disposeTimeoutMs ?? 2_000)));
+      await Promise.race([this.transport.sendAsync({ id: this.nextId++, type: "dispose" }, []), timeout]);
     } finally {
+      clearTimeout(timer);
       this.transport.terminate();
     }
   }

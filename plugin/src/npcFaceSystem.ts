@@ -15,7 +15,7 @@ import { FaceWorkerClient, type FaceLease } from "./faceWorkerClient.js";
 import type { FaceTransport } from "./faceTransport.js";
 import { InThreadFaceTransport } from "./inThreadFaceTransport.js";
 import { ToNpcFacesError, type NpcFaceErrorEvent } from "./npcFaceErrorEvent.js";
-import { WorkerFaceTransport } from "./workerFaceTransport.js";
+import { WorkerFaceTransport, type WorkerFaceTransportOptions } from "./workerFaceTransport.js";
 
 /** Options of {@link NpcFaceSystem.CreateAsync}. */
 export interface NpcFaceSystemOptions {
@@ -29,8 +29,14 @@ export interface NpcFaceSystemOptions {
   readonly modelBytes?: Uint8Array;
   /** Name of the model in messages (default: `modelUrl`, the default model's URL, or `"model"` for bytes). */
   readonly source?: string;
-  /** URL of the bundled `faceWorker.js` (or a Worker started from it). Given: generation runs in that worker. */
-  readonly workerUrl?: string | URL | Worker;
+  /**
+   * URL of the bundled `faceWorker.js`, or a function that starts a Worker from it (e.g. Vite's
+   * `() => new Worker(new URL("./faceWorker.js", import.meta.url), { type: "module" })`), or a Worker already started
+   * (which cannot be restarted after a crash). Given: generation runs in that worker.
+   */
+  readonly workerUrl?: string | URL | Worker | (() => Worker);
+  /** The worker's watchdog: reply timeout, restarts, attempts (see {@link WorkerFaceTransportOptions}). */
+  readonly workerWatchdog?: WorkerFaceTransportOptions;
   /** `"worker"` (default when `workerUrl` is given) or `"inThread"` (default otherwise: Node, tests). */
   readonly mode?: "worker" | "inThread";
   /** In-thread mode (required there): the inference backend, e.g. `CreateNodeBackend()` or `CreateWebBackend()`. */
@@ -140,7 +146,7 @@ export class NpcFaceSystem {
     let transport = options.transport;
     if (!transport && mode === "worker") {
       if (options.workerUrl === undefined) throw new Error('NpcFaceSystem: mode "worker" needs workerUrl (the URL of the bundled faceWorker.js)');
-      transport = new WorkerFaceTransport(options.workerUrl);
+      transport = new WorkerFaceTransport(options.workerUrl, options.workerWatchdog);
     }
     if (!transport) {
       if (options.backend === undefined) throw new Error('NpcFaceSystem: give workerUrl (a Web Worker runs the model), or backend for mode "inThread"');
