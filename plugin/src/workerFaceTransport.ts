@@ -18,7 +18,7 @@ export interface WorkerFaceTransportOptions {
   /**
    * Restarts in a row (without a successful generation in between) before the transport gives up and fails every
    * message (default 3; 0: never restart). While no worker has answered yet (a script that does not load, a model that
-   * crashes it while loading) is not restarted: it would fail the same way again.
+   * crashes it while loading), a crash is not followed by a restart: it would fail the same way again.
    */
   readonly maxRestarts?: number;
   /** Delay before the first restart, in ms; each further restart in a row waits 4 times longer (default 100). */
