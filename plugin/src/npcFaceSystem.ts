@@ -1,9 +1,8 @@
 /**
- * One per scene: loads the model (URL, bytes, or the bundled default model), owns the face worker client, the generated textures (shared by
+ * One per scene: loads the model (URL, bytes, or the opt-in default model), owns the face worker client, the generated textures (shared by
  * identical parameters, reference counted), the fallback texture and the error observable, and keeps the scene
  * "not ready" while faces are being generated so `scene.whenReadyAsync()` resolves when the faces exist.
  */
-import { DefaultModelUrl } from "@npc-faces/default-model";
 import { NpcFacesError, type FaceImage, type FaceRequest, type InferenceBackend, type ModelControl, type ModelMetadata } from "@npc-faces/runtime";
 import type { WebBackendOptions } from "@npc-faces/runtime/web";
 import { Constants } from "@babylonjs/core/Engines/constants.js";
@@ -21,13 +20,13 @@ import { WorkerFaceTransport, type WorkerFaceTransportOptions } from "./workerFa
 export interface NpcFaceSystemOptions {
   /**
    * URL of the `.onnx` model (fetched with `fetch`; a 404 becomes a NOT_A_FILE error). Default, when `modelBytes`
-   * is not given either: the bundled default model, `DefaultModelUrl` of `@npc-faces/default-model` (your bundler
-   * must ship `default.onnx`: see the README).
+   * is not given either: {@link NpcFaceSystem.DefaultModelUrl}, which `import "@npc-faces/babylon/defaultModel"`
+   * sets to the bundled default model (your bundler must ship `default.onnx` then: see the README).
    */
   readonly modelUrl?: string | URL;
   /** The model file's bytes, instead of `modelUrl`. */
   readonly modelBytes?: Uint8Array;
-  /** Name of the model in messages (default: `modelUrl`, the default model's URL, or `"model"` for bytes). */
+  /** Name of the model in messages (default: `modelUrl`, `the default model (<url>)`, or `"model"` for bytes). */
   readonly source?: string;
   /**
    * URL of the bundled `faceWorker.js`, or a function that starts a Worker from it (e.g. Vite's
@@ -108,6 +107,11 @@ const Waiting = new WeakMap<Scene, Set<NpcFaceSystemMember>>();
 export class NpcFaceSystem {
   /** Default debounce of a material's regeneration after a parameter change, in ms. */
   static DefaultDebounceMs = 30;
+  /**
+   * The model of systems created without `modelUrl` or `modelBytes`. Unset unless the game opts in with
+   * `import "@npc-faces/babylon/defaultModel"` (the bundled default model), so bundles never carry that model unasked.
+   */
+  static DefaultModelUrl: string | URL | undefined;
 
   /** The scene. */
   readonly scene: Scene;
@@ -134,10 +138,13 @@ export class NpcFaceSystem {
   /**
    * Starts loading the model; prefer {@link CreateAsync}. Material plugins of the scene, existing or future,
    * attach to it.
-   * @throws Error when the scene already has an NpcFaceSystem
+   * @throws Error when the scene already has an NpcFaceSystem, or when no model is given and no default is set
    */
   constructor(scene: Scene, options: NpcFaceSystemOptions = {}) {
     if (Systems.has(scene)) throw new Error("NpcFaceSystem: this scene already has one (NpcFaceSystem.Get(scene))");
+    if (options.modelBytes === undefined && options.modelUrl === undefined && NpcFaceSystem.DefaultModelUrl === undefined) {
+      throw new Error('NpcFaceSystem: no model: give modelUrl or modelBytes, or import "@npc-faces/babylon/defaultModel" to use the bundled default model');
+    }
     this.scene = scene;
     this.options = options;
     this.debounceMs = options.debounceMs ?? NpcFaceSystem.DefaultDebounceMs;
@@ -330,8 +337,9 @@ export class NpcFaceSystem {
   }
 
   private async loadAsync(): Promise<boolean> {
-    const url = this.options.modelBytes === undefined ? (this.options.modelUrl ?? DefaultModelUrl) : undefined;
-    const source = this.options.source ?? (url === undefined ? "model" : url === DefaultModelUrl ? `the default model (${url.href})` : String(url));
+    const url = this.options.modelBytes === undefined ? (this.options.modelUrl ?? NpcFaceSystem.DefaultModelUrl) : undefined;
+    const isDefault = this.options.modelUrl === undefined && url !== undefined;
+    const source = this.options.source ?? (url === undefined ? "model" : isDefault ? `the default model (${String(url)})` : String(url));
     try {
       const bytes = this.options.modelBytes ?? (await FetchModelAsync(url!, source));
       const provider = this.options.executionProvider ?? "wasm";

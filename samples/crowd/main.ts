@@ -31,6 +31,8 @@ import "@babylonjs/core/Meshes/instancedMesh.js";
 import "@babylonjs/core/Culling/ray.js";
 import type { ModelControl } from "@npc-faces/runtime";
 import { NpcFaceMaterialPlugin, NpcFaceSystem } from "@npc-faces/babylon";
+// Opt-in: systems without modelUrl use the bundled default model (the build copies default.onnx next to main.js).
+import "@npc-faces/babylon/defaultModel";
 import type { LongTask, NpcFacesTestHook, NpcParameterChanges, SampleConfig } from "./testHook.js";
 
 declare global {
