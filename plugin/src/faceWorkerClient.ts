@@ -30,6 +30,15 @@ export interface FaceWorkerClientOptions {
   readonly disposeTimeoutMs?: number;
 }
 
+/** Options of {@link FaceWorkerClient.acquire}. */
+export interface FaceAcquireOptions {
+  /**
+   * `"high"`: sent before every face queued with `"normal"` priority (default), e.g. an edit in an editor or a game
+   * while a level's faces are still queued. Faces already sent to the worker are not overtaken.
+   */
+  readonly priority?: "normal" | "high";
+}
+
 /** Counters for tests and benchmarks. */
 export interface FaceWorkerClientStats {
   /** Calls of {@link FaceWorkerClient.acquire}. */
@@ -60,6 +69,7 @@ interface CacheEntry {
   readonly key: string;
   readonly request: FaceRequest;
   refs: number;
+  high: boolean;
   state: "queued" | "sent" | "done" | "failed";
   readonly promise: Promise<FaceImage>;
   resolve(face: FaceImage): void;
@@ -129,22 +139,28 @@ export class FaceWorkerClient {
 
   /**
    * Takes a reference to the face of `request`, generating it if no cache entry has it. Validates synchronously.
+   * @param options its priority in the queue
    * @throws NpcFacesError BAD_REQUEST for an invalid request, DISPOSED after {@link disposeAsync} or before a model is loaded
    */
-  acquire(request: FaceRequest): FaceLease {
+  acquire(request: FaceRequest, options: FaceAcquireOptions = {}): FaceLease {
     this.assertAlive();
     const info = this.modelInfo;
     if (!info) throw new NpcFacesError("DISPOSED", "face worker client: no model is loaded");
     const key = FaceRequestKey(info.metadata, info.modelHash, request);
     this.stats.requests++;
     let entry = this.cache.get(key);
+    const high = options.priority === "high";
     if (entry) {
       this.stats.cacheHits++;
       entry.refs++;
+      if (high && !entry.high && entry.state === "queued") {
+        this.queued.splice(this.queued.indexOf(entry), 1);
+        this.enqueue(entry, true);
+      }
     } else {
       entry = this.createEntry(key, request);
       this.cache.set(key, entry);
-      this.queued.push(entry);
+      this.enqueue(entry, high);
       this.scheduleFlush();
     }
     const held = entry;
@@ -184,6 +200,17 @@ export class FaceWorkerClient {
     }
   }
 
+  /** High-priority entries go after the other high ones and before every normal one. */
+  private enqueue(entry: CacheEntry, high: boolean): void {
+    entry.high = high;
+    if (!high) {
+      this.queued.push(entry);
+      return;
+    }
+    const firstNormal = this.queued.findIndex((e) => !e.high);
+    this.queued.splice(firstNormal < 0 ? this.queued.length : firstNormal, 0, entry);
+  }
+
   private createEntry(key: string, request: FaceRequest): CacheEntry {
     let resolve!: (face: FaceImage) => void;
     let reject!: (error: NpcFacesError) => void;
@@ -197,6 +224,7 @@ export class FaceWorkerClient {
       key,
       request,
       refs: 1,
+      high: false,
       state: "queued",
       promise,
       resolve: (face) => {

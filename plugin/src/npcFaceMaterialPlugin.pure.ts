@@ -54,6 +54,12 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
   readonly onErrorObservable = new Observable<NpcFaceErrorEvent>();
   /** Debounce of regeneration after a parameter change, in ms (default: the system's `debounceMs`). */
   debounceMs: number | undefined;
+  /**
+   * Whether regenerating a face already shown holds `scene.isReady()` false until the new face arrives (default: the
+   * system's `updatesBlockReadiness`, false). The first face always does, so `scene.whenReadyAsync()` waits for it;
+   * {@link whenSettledAsync} waits for any face.
+   */
+  updatesBlockReadiness: boolean | undefined;
 
   private _seed = 0;
   private _mixSeed = 0;
@@ -76,6 +82,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
   private _error: NpcFacesError | undefined;
   private readonly _pendingToken = { npcFaces: "face generation" };
   private _pending = false;
+  private _holdingScene = false;
   private _disposed = false;
   private readonly _inspectables: IInspectable[] = [];
   private readonly _materialProperties: string[] = [];
@@ -283,7 +290,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     return this._error;
   }
 
-  /** True while a generation is scheduled or running (the scene's pending data holds it). */
+  /** True while a generation is scheduled or running (the first face's is the scene's pending data, see {@link updatesBlockReadiness}). */
   get isGenerating(): boolean {
     return this._pending;
   }
@@ -482,7 +489,8 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     let lease: NpcFaceTextureLease;
     try {
       if (system.loadError) throw system.loadError;
-      lease = system.acquireTexture(this.request);
+      // An edit of a face already shown is interactive: it goes ahead of a level's queued faces.
+      lease = system.acquireTexture(this.request, { priority: this._currentFace !== undefined ? "high" : "normal" });
     } catch (error) {
       this._fail(error);
       return;
@@ -538,14 +546,18 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
   }
 
   private _setPending(pending: boolean): void {
+    // An update of a face already shown keeps the scene ready (the old face stays until the new one arrives), unless
+    // updates are set to block readiness: a slider drag must not make `scene.isReady()` flicker.
+    const holdScene = pending && (this._currentFace === undefined || (this.updatesBlockReadiness ?? this._system?.updatesBlockReadiness ?? false));
+    if (holdScene !== this._holdingScene) {
+      this._holdingScene = holdScene;
+      const scene = this._material.getScene();
+      if (holdScene) scene.addPendingData(this._pendingToken);
+      else scene.removePendingData(this._pendingToken);
+    }
     if (this._pending === pending) return;
     this._pending = pending;
-    const scene = this._material.getScene();
-    if (pending) scene.addPendingData(this._pendingToken);
-    else {
-      scene.removePendingData(this._pendingToken);
-      for (const callback of this._settledCallbacks.splice(0)) callback();
-    }
+    if (!pending) for (const callback of this._settledCallbacks.splice(0)) callback();
   }
 
   private _clearTimer(): void {

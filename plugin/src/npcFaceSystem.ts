@@ -10,7 +10,7 @@ import type { BaseTexture } from "@babylonjs/core/Materials/Textures/baseTexture
 import { RawTexture } from "@babylonjs/core/Materials/Textures/rawTexture.js";
 import { Observable, type Observer } from "@babylonjs/core/Misc/observable.pure.js";
 import type { Scene } from "@babylonjs/core/scene.pure.js";
-import { FaceWorkerClient, type FaceLease } from "./faceWorkerClient.js";
+import { FaceWorkerClient, type FaceAcquireOptions, type FaceLease } from "./faceWorkerClient.js";
 import type { FaceTransport } from "./faceTransport.js";
 import { InThreadFaceTransport } from "./inThreadFaceTransport.js";
 import { ToNpcFacesError, type NpcFaceErrorEvent } from "./npcFaceErrorEvent.js";
@@ -54,6 +54,12 @@ export interface NpcFaceSystemOptions {
   readonly batchWindowMs?: number;
   /** Default debounce of the material plugins' regeneration, in ms (default {@link NpcFaceSystem.DefaultDebounceMs}). */
   readonly debounceMs?: number;
+  /**
+   * Whether regenerating a face already shown holds the scene not ready until the new face arrives (default false:
+   * the old face stays, `scene.isReady()` stays true; the first face of a material always holds it). Per plugin:
+   * `plugin.updatesBlockReadiness`.
+   */
+  readonly updatesBlockReadiness?: boolean;
   /** Build mipmaps for the face textures (default true; see the README on texture format). */
   readonly generateMipMaps?: boolean;
   /** Sampling mode of the face textures (default trilinear with mipmaps, bilinear without). */
@@ -123,6 +129,8 @@ export class NpcFaceSystem {
   readonly client: FaceWorkerClient;
   /** Default debounce of the material plugins, in ms. */
   debounceMs: number;
+  /** Default of the plugins' `updatesBlockReadiness` (see {@link NpcFaceSystemOptions.updatesBlockReadiness}). */
+  updatesBlockReadiness: boolean;
 
   private readonly options: NpcFaceSystemOptions;
   private readonly members = new Set<NpcFaceSystemMember>();
@@ -148,6 +156,7 @@ export class NpcFaceSystem {
     this.scene = scene;
     this.options = options;
     this.debounceMs = options.debounceMs ?? NpcFaceSystem.DefaultDebounceMs;
+    this.updatesBlockReadiness = options.updatesBlockReadiness ?? false;
     if (options.onError) this.onErrorObservable.add(options.onError);
     const mode = options.mode ?? (options.workerUrl !== undefined ? "worker" : "inThread");
     let transport = options.transport;
@@ -271,12 +280,13 @@ export class NpcFaceSystem {
 
   /**
    * Takes a reference to the texture of a face, generating it unless a texture with the same key exists.
+   * @param options `priority: "high"` puts it ahead of the faces queued with normal priority (interactive edits)
    * @throws NpcFacesError BAD_REQUEST (invalid request), DISPOSED (no model loaded or system disposed)
    */
-  acquireTexture(request: FaceRequest): NpcFaceTextureLease {
+  acquireTexture(request: FaceRequest, options: FaceAcquireOptions = {}): NpcFaceTextureLease {
     if (this.disposed) throw new NpcFacesError("DISPOSED", "NpcFaceSystem: disposed");
     if (this.error) throw this.error;
-    const lease = this.client.acquire(request);
+    const lease = this.client.acquire(request, options);
     let entry = this.textures.get(lease.key);
     if (entry) {
       lease.release();
