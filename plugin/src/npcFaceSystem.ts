@@ -104,6 +104,18 @@ interface TextureEntry {
   readonly promise: Promise<NpcFaceTexture>;
   result?: NpcFaceTexture;
   disposed: boolean;
+  /** Counted in {@link NpcFaceProgress.queued}. */
+  queued: boolean;
+}
+
+/** How far face generation has come: for loading screens and progress bars. */
+export interface NpcFaceProgress {
+  /** Face textures finished since the system was created (generated or failed). */
+  readonly done: number;
+  /** Of {@link done}, the faces that failed (they show the fallback texture). */
+  readonly failed: number;
+  /** Face textures requested and not finished yet (a face released before it was generated leaves the count). */
+  readonly queued: number;
 }
 
 const Systems = new WeakMap<Scene, NpcFaceSystem>();
@@ -123,6 +135,8 @@ export class NpcFaceSystem {
   readonly scene: Scene;
   /** Fires with every error (model loading and generation); the scene keeps running with fallback textures. */
   readonly onErrorObservable = new Observable<NpcFaceErrorEvent>();
+  /** Fires with {@link progress} each time a face is requested, finished or dropped. */
+  readonly onProgressObservable = new Observable<NpcFaceProgress>();
   /** Fires once the model is loaded (not when loading failed: see {@link loadError}). */
   readonly onModelLoadedObservable = new Observable<NpcFaceSystem>();
   /** The face worker client (batching, cache, statistics). */
@@ -141,6 +155,7 @@ export class NpcFaceSystem {
   private loaded = false;
   private disposed = false;
   private readonly pendingToken = { npcFaces: "model loading" };
+  private counts = { done: 0, failed: 0, queued: 0 };
   private readonly sceneDisposeObserver: Observer<Scene> | null;
 
   /**
@@ -254,6 +269,11 @@ export class NpcFaceSystem {
     return this.textures.size;
   }
 
+  /** Faces finished and still queued, since creation (see {@link onProgressObservable}). */
+  get progress(): NpcFaceProgress {
+    return { ...this.counts };
+  }
+
   /** True after {@link dispose}. */
   get isDisposed(): boolean {
     return this.disposed;
@@ -292,16 +312,20 @@ export class NpcFaceSystem {
       lease.release();
       entry.refs++;
     } else {
-      const created: TextureEntry = { refs: 1, lease, disposed: false, promise: undefined! };
+      const created: TextureEntry = { refs: 1, lease, disposed: false, queued: true, promise: undefined! };
       (created as { promise: Promise<NpcFaceTexture> }).promise = lease.promise.then((face) => {
         if (created.disposed) throw new NpcFacesError("DISPOSED", "face texture released before it was generated");
         created.result = { texture: this.createTexture(face, request), face };
+        this.countFinished(created, false);
         return created.result;
       });
       created.promise.catch(() => {
+        this.countFinished(created, true);
         // Failed textures are not kept: the next acquisition retries.
         if (this.textures.get(lease.key) === created) this.textures.delete(lease.key);
       });
+      this.counts.queued++;
+      this.notifyProgress();
       entry = created;
       this.textures.set(lease.key, entry);
     }
@@ -344,6 +368,7 @@ export class NpcFaceSystem {
     void this.client.disposeAsync().catch(() => undefined);
     this.onErrorObservable.clear();
     this.onModelLoadedObservable.clear();
+    this.onProgressObservable.clear();
   }
 
   private async loadAsync(): Promise<boolean> {
@@ -397,9 +422,27 @@ export class NpcFaceSystem {
     this.disposeEntry(entry);
   }
 
+  private countFinished(entry: TextureEntry, failed: boolean): void {
+    if (!entry.queued) return; // released before it was finished: already left the count
+    entry.queued = false;
+    this.counts.queued--;
+    this.counts.done++;
+    if (failed) this.counts.failed++;
+    this.notifyProgress();
+  }
+
+  private notifyProgress(): void {
+    if (!this.disposed) this.onProgressObservable.notifyObservers(this.progress);
+  }
+
   private disposeEntry(entry: TextureEntry): void {
     if (entry.disposed) return;
     entry.disposed = true;
+    if (entry.queued) {
+      entry.queued = false;
+      this.counts.queued--;
+      this.notifyProgress();
+    }
     entry.result?.texture.dispose();
     entry.lease.release();
   }

@@ -9,7 +9,7 @@ import { CreateSphere } from "@babylonjs/core/Meshes/Builders/sphereBuilder.js";
 import type { Scene } from "@babylonjs/core/scene.js";
 import { FaceGenerator, type FaceRequest } from "@npc-faces/runtime";
 import { CreateNodeBackend } from "@npc-faces/runtime/node";
-import { NpcFaceMaterialPlugin, NpcFaceSystem } from "@npc-faces/babylon";
+import { InThreadFaceTransport, NpcFaceMaterialPlugin, NpcFaceSystem, type FaceTransport, type NpcFaceProgress } from "@npc-faces/babylon";
 import { CreateFaceSceneAsync, CreateNullScene, TinyModelAsync, WithinAsync } from "./pluginTestScene.js";
 
 let reference: FaceGenerator;
@@ -138,6 +138,59 @@ describe("one face plugin per material", () => {
     await WithinAsync(scene.whenReadyAsync(), 10_000, "scene.whenReadyAsync()");
     expect(plugin.face!.data).toEqual(await ReferenceFaceAsync({ seed: 8 }));
     expect(NpcFaceMaterialPlugin.Get(new StandardMaterial("plain", scene))).toBeUndefined();
+    scene.dispose();
+  });
+});
+
+describe("every way out of generating releases the scene", () => {
+  it("the worker dies mid-generation: BACKEND_FAILED, fallback, the scene becomes ready", async () => {
+    const inner = new InThreadFaceTransport(CreateNodeBackend({ intraOpNumThreads: 1 }));
+    const transport: FaceTransport = {
+      kind: "dying",
+      // The generate message is never answered until the transport reports the worker's death.
+      sendAsync: (message) => (message.type === "generate" ? new Promise((resolve) => setTimeout(() => resolve({ id: message.id, ok: false, error: { code: "BACKEND_FAILED", message: "the face worker failed (it crashed)" } }), 50)) : inner.sendAsync(message)),
+      terminate: () => inner.terminate(),
+    };
+    const { scene } = CreateNullScene();
+    const system = await NpcFaceSystem.CreateAsync(scene, { transport, modelBytes: await TinyModelAsync(), debounceMs: 5 });
+    const { plugin } = Npc(scene);
+    expect(scene.isReady()).toBe(false);
+    await WithinAsync(scene.whenReadyAsync(), 5_000, "scene.whenReadyAsync() after the worker's death");
+    expect(plugin.lastError?.message).toMatch(/it crashed/);
+    expect(plugin.texture).toBe(system.fallbackTexture);
+    scene.dispose();
+  });
+
+  it("the system is disposed while faces are generating: the scene becomes ready", async () => {
+    const { scene, system } = await CreateFaceSceneAsync();
+    const plugins = Array.from({ length: 10 }, (_, i) => Npc(scene, `npc${i}`).plugin);
+    plugins.forEach((p, i) => (p.seed = 300 + i));
+    plugins.forEach((p) => p.regenerate());
+    expect(scene.getWaitingItemsCount()).toBeGreaterThan(0);
+    system.dispose();
+    expect(scene.getWaitingItemsCount()).toBe(0);
+    await WithinAsync(scene.whenReadyAsync(), 5_000, "scene.whenReadyAsync() after the system's disposal");
+    expect(plugins.every((p) => !p.isGenerating)).toBe(true);
+    scene.dispose();
+  });
+});
+
+describe("progress", () => {
+  it("onProgressObservable counts faces queued, done and failed", async () => {
+    const { scene, system } = await CreateFaceSceneAsync();
+    const seen: NpcFaceProgress[] = [];
+    system.onProgressObservable.add((p) => seen.push(p));
+    const plugins = Array.from({ length: 5 }, (_, i) => Npc(scene, `npc${i}`).plugin);
+    plugins.forEach((p, i) => (p.seed = 400 + i));
+    plugins[4].seed = 400; // shares plugin 0's face: 4 distinct faces
+    await WithinAsync(scene.whenReadyAsync(), 10_000, "the faces");
+    expect(system.progress).toEqual({ done: 4, failed: 0, queued: 0 });
+    expect(Math.max(...seen.map((p) => p.queued))).toBe(4);
+    expect(seen.at(-1)).toEqual({ done: 4, failed: 0, queued: 0 });
+    plugins[1].seed = 2 ** 32; // invalid: fails before anything is queued
+    plugins[2].seed = 450;
+    await Promise.all(plugins.map((p) => p.whenSettledAsync()));
+    expect(system.progress).toEqual({ done: 5, failed: 0, queued: 0 });
     scene.dispose();
   });
 });

@@ -7,8 +7,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FaceGenerator, IsNpcFacesError, type InferenceBackend } from "@npc-faces/runtime";
 import { CreateNodeBackend } from "@npc-faces/runtime/node";
-import { FaceWorkerClient, FaceWorkerService, type FaceWorkerClientOptions, WorkerFaceTransport, type FaceWorkerMessage, type WorkerFaceTransportOptions } from "@npc-faces/babylon";
-import { TinyModelAsync, WithinAsync } from "./pluginTestScene.js";
+import { StandardMaterial } from "@babylonjs/core/Materials/standardMaterial.js";
+import { CreateSphere } from "@babylonjs/core/Meshes/Builders/sphereBuilder.js";
+import {
+  FaceWorkerClient,
+  FaceWorkerService,
+  NpcFaceMaterialPlugin,
+  NpcFaceSystem,
+  WorkerFaceTransport,
+  type FaceWorkerClientOptions,
+  type FaceWorkerMessage,
+  type WorkerFaceTransportOptions,
+} from "@npc-faces/babylon";
+import { CreateNullScene, TinyModelAsync, WithinAsync } from "./pluginTestScene.js";
 
 let model: Uint8Array;
 let reference: FaceGenerator;
@@ -151,5 +162,35 @@ describe("WorkerFaceTransport watchdog", () => {
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(workers[0].terminated).toBe(true);
     expect(IsNpcFacesError(await lease.promise.catch((e: unknown) => e), "DISPOSED")).toBe(true);
+  });
+});
+
+describe("NpcFaceSystem on a restartable worker", () => {
+  it("workerUrl as a function: a crash during a level's generation is invisible, every face arrives", async () => {
+    const workers: ScriptedWorker[] = [];
+    const { scene } = CreateNullScene();
+    await NpcFaceSystem.CreateAsync(scene, {
+      workerUrl: () => {
+        const first = workers.length === 0;
+        const worker = new ScriptedWorker(() => (first ? "crash" : "work"));
+        workers.push(worker);
+        return worker as unknown as Worker;
+      },
+      workerWatchdog: { restartDelayMs: 1 },
+      modelBytes: model,
+      debounceMs: 5,
+    });
+    const plugins = Array.from({ length: 12 }, (_, i) => {
+      const material = new StandardMaterial(`npc${i}`, scene);
+      CreateSphere(`npc${i}`, { segments: 4 }, scene).material = material;
+      const plugin = new NpcFaceMaterialPlugin(material);
+      plugin.seed = 500 + i;
+      return plugin;
+    });
+    await WithinAsync(scene.whenReadyAsync(), 10_000, "scene.whenReadyAsync() across a worker crash");
+    expect(workers).toHaveLength(2);
+    expect(plugins.every((p) => p.lastError === undefined && p.face !== undefined)).toBe(true);
+    expect(plugins[11].face!.data).toEqual((await reference.generateAsync([{ seed: 511 }]))[0].data);
+    scene.dispose();
   });
 });
