@@ -127,6 +127,7 @@ export class WorkerFaceTransport implements FaceTransport {
       this.reloading = false;
       if (!reply.ok) {
         this.stopWorker();
+        this.clearTimers();
         this.fail(`the face worker was restarted but could not reload the model (${reply.error.message})`);
         return;
       }
@@ -180,7 +181,12 @@ export class WorkerFaceTransport implements FaceTransport {
       this.restartTimer = undefined;
       if (this.failure) return;
       this.restartCount++;
-      this.start(this.createWorker!(), "");
+      try {
+        this.start(this.createWorker!(), "");
+      } catch (error) {
+        this.fail(`${reason}, and a new face worker could not be started (${error instanceof Error ? error.message : String(error)})`);
+        return;
+      }
       if (this.loadMessage) {
         this.reloading = true;
         this.worker!.postMessage({ ...this.loadMessage, id: ReloadId }, []);
