@@ -14,6 +14,8 @@ export default defineConfig({
       { find: /^@npc-faces\/trainer$/, replacement: src("./trainer/src/index.ts") },
       { find: /^@npc-faces\/tools$/, replacement: src("./tools/src/index.ts") },
       { find: /^@npc-faces\/babylon$/, replacement: src("./plugin/src/index.ts") },
+      { find: /^@npc-faces\/babylon\/pure$/, replacement: src("./plugin/src/pure.ts") },
+      { find: /^@npc-faces\/babylon\/defaultModel$/, replacement: src("./plugin/src/defaultModel.ts") },
     ],
   },
   test: {

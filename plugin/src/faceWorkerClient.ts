@@ -23,6 +23,20 @@ export interface FaceWorkerClientOptions {
    * where a request released before it is sent (a superseded slider value) costs nothing.
    */
   readonly maxInFlight?: number;
+  /**
+   * How long {@link FaceWorkerClient.disposeAsync} waits for the worker to release its model before terminating it
+   * anyway, in ms (default 2,000): a hung worker must not keep a scene's disposal waiting.
+   */
+  readonly disposeTimeoutMs?: number;
+}
+
+/** Options of {@link FaceWorkerClient.acquire}. */
+export interface FaceAcquireOptions {
+  /**
+   * `"high"`: sent before every face queued with `"normal"` priority (default), e.g. an edit in an editor or a game
+   * while a level's faces are still queued. Faces already sent to the worker are not overtaken.
+   */
+  readonly priority?: "normal" | "high";
 }
 
 /** Counters for tests and benchmarks. */
@@ -55,6 +69,7 @@ interface CacheEntry {
   readonly key: string;
   readonly request: FaceRequest;
   refs: number;
+  high: boolean;
   state: "queued" | "sent" | "done" | "failed";
   readonly promise: Promise<FaceImage>;
   resolve(face: FaceImage): void;
@@ -124,22 +139,28 @@ export class FaceWorkerClient {
 
   /**
    * Takes a reference to the face of `request`, generating it if no cache entry has it. Validates synchronously.
+   * @param options its priority in the queue
    * @throws NpcFacesError BAD_REQUEST for an invalid request, DISPOSED after {@link disposeAsync} or before a model is loaded
    */
-  acquire(request: FaceRequest): FaceLease {
+  acquire(request: FaceRequest, options: FaceAcquireOptions = {}): FaceLease {
     this.assertAlive();
     const info = this.modelInfo;
     if (!info) throw new NpcFacesError("DISPOSED", "face worker client: no model is loaded");
     const key = FaceRequestKey(info.metadata, info.modelHash, request);
     this.stats.requests++;
     let entry = this.cache.get(key);
+    const high = options.priority === "high";
     if (entry) {
       this.stats.cacheHits++;
       entry.refs++;
+      if (high && !entry.high && entry.state === "queued") {
+        this.queued.splice(this.queued.indexOf(entry), 1);
+        this.enqueue(entry, true);
+      }
     } else {
       entry = this.createEntry(key, request);
       this.cache.set(key, entry);
-      this.queued.push(entry);
+      this.enqueue(entry, high);
       this.scheduleFlush();
     }
     const held = entry;
@@ -156,7 +177,10 @@ export class FaceWorkerClient {
     };
   }
 
-  /** Rejects everything outstanding, releases the worker's model and stops the transport. Idempotent. */
+  /**
+   * Rejects everything outstanding, asks the worker to release its model (waiting at most `disposeTimeoutMs`) and
+   * stops the transport. Idempotent.
+   */
   async disposeAsync(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
@@ -166,11 +190,25 @@ export class FaceWorkerClient {
     for (const entry of this.cache.values()) if (entry.state === "queued" || entry.state === "sent") entry.reject(error);
     this.cache.clear();
     this.queued = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await this.transport.sendAsync({ id: this.nextId++, type: "dispose" }, []);
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.disposeTimeoutMs ?? 2_000)));
+      await Promise.race([this.transport.sendAsync({ id: this.nextId++, type: "dispose" }, []), timeout]);
     } finally {
+      clearTimeout(timer);
       this.transport.terminate();
     }
+  }
+
+  /** High-priority entries go after the other high ones and before every normal one. */
+  private enqueue(entry: CacheEntry, high: boolean): void {
+    entry.high = high;
+    if (!high) {
+      this.queued.push(entry);
+      return;
+    }
+    const firstNormal = this.queued.findIndex((e) => !e.high);
+    this.queued.splice(firstNormal < 0 ? this.queued.length : firstNormal, 0, entry);
   }
 
   private createEntry(key: string, request: FaceRequest): CacheEntry {
@@ -186,6 +224,7 @@ export class FaceWorkerClient {
       key,
       request,
       refs: 1,
+      high: false,
       state: "queued",
       promise,
       resolve: (face) => {

@@ -18,6 +18,8 @@ import { ToNpcFacesError, type NpcFaceErrorEvent } from "./npcFaceErrorEvent.js"
 import { NpcFaceSamplerName, PbrFaceCode, StandardFaceCode } from "./npcFaceShaders.js";
 import { NpcFaceSystem, type NpcFaceSystemMember, type NpcFaceTextureLease } from "./npcFaceSystem.js";
 
+/** The plugin's name in the material's plugin manager (`material.pluginManager.getPlugin("NpcFace")`). */
+export const NpcFaceMaterialPluginName = "NpcFace";
 /** Prefix of the per-control properties on the plugin (`control_<name>`). */
 export const NpcFaceControlPrefix = "control_";
 /** Prefix of the properties the plugin adds to its material for the Inspector (`npcFace_seed`, ...). */
@@ -52,6 +54,12 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
   readonly onErrorObservable = new Observable<NpcFaceErrorEvent>();
   /** Debounce of regeneration after a parameter change, in ms (default: the system's `debounceMs`). */
   debounceMs: number | undefined;
+  /**
+   * Whether regenerating a face already shown holds `scene.isReady()` false until the new face arrives (default: the
+   * system's `updatesBlockReadiness`, false). The first face always does, so `scene.whenReadyAsync()` waits for it;
+   * {@link whenSettledAsync} waits for any face.
+   */
+  updatesBlockReadiness: boolean | undefined;
 
   private _seed = 0;
   private _mixSeed = 0;
@@ -74,6 +82,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
   private _error: NpcFacesError | undefined;
   private readonly _pendingToken = { npcFaces: "face generation" };
   private _pending = false;
+  private _holdingScene = false;
   private _disposed = false;
   private readonly _inspectables: IInspectable[] = [];
   private readonly _materialProperties: string[] = [];
@@ -84,9 +93,10 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
    * Adds the plugin to a material and starts generating its face (seed 0 until set). The scene's
    * {@link NpcFaceSystem} may be created before or after.
    * @param material a StandardMaterial or a PBR material (PBRMaterial, PBRMetallicRoughnessMaterial, ...)
+   * @throws Error when the material already has a face plugin (see {@link NpcFaceMaterialPlugin.Get}) or is of another kind
    */
   constructor(material: Material) {
-    super(CheckMaterial(material), "NpcFace", 110, { NPCFACE: false, NPCFACE_FLIPV: false }, true, true);
+    super(CheckMaterial(material), NpcFaceMaterialPluginName, 110, { NPCFACE: false, NPCFACE_FLIPV: false }, true, true);
     this._addMaterialProperty("seed", "Face seed", { min: 0, max: 65535, step: 1 });
     this._addMaterialProperty("mixSeed", "Face mix seed", { min: 0, max: 65535, step: 1 });
     this._addMaterialProperty("mix", "Face mix amount", { min: 0, max: 1, step: 0.01 });
@@ -98,6 +108,15 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     this._system = NpcFaceSystem._Join(material.getScene(), this);
     if (this._system?.isModelLoaded) this._defineControls(this._system.metadata!);
     this._markDirty();
+  }
+
+  /**
+   * The material's face plugin, if it has one.
+   * @param material any material
+   */
+  static Get(material: Material): NpcFaceMaterialPlugin | undefined {
+    const plugin = material.pluginManager?.getPlugin(NpcFaceMaterialPluginName);
+    return plugin instanceof NpcFaceMaterialPlugin ? plugin : undefined;
   }
 
   /** @returns "NpcFaceMaterialPlugin" */
@@ -178,7 +197,17 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     if (this._isEnabled === value) return;
     this._isEnabled = value;
     this.markAllDefinesAsDirty();
-    if (value) this._markDirty();
+    if (value) {
+      if (this._dirty) this._markDirty();
+      return;
+    }
+    // A disabled plugin generates nothing: drop what is scheduled or running, or the scene would never be ready.
+    // The face stays dirty so that enabling it again generates it.
+    if (this._timer !== undefined || this._next) this._dirty = true;
+    this._clearTimer();
+    this._next?.release();
+    this._next = undefined;
+    this._setPending(false);
   }
 
   /**
@@ -261,7 +290,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     return this._error;
   }
 
-  /** True while a generation is scheduled or running (the scene's pending data holds it). */
+  /** True while a generation is scheduled or running (the first face's is the scene's pending data, see {@link updatesBlockReadiness}). */
   get isGenerating(): boolean {
     return this._pending;
   }
@@ -393,6 +422,15 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
   // ---- NpcFaceSystemMember ----
 
   /** @internal */
+  _onSystemCreated(system: NpcFaceSystem): void {
+    if (this._disposed) return;
+    // Bound now (fallback texture, system's debounce) rather than when the model is settled, so that a system
+    // disposed while loading still finds this plugin and hands it on to the next one.
+    this._system = system;
+    this.markAllDefinesAsDirty();
+  }
+
+  /** @internal */
   _onModelSettled(system: NpcFaceSystem): void {
     if (this._disposed) return;
     this._system = system;
@@ -451,7 +489,8 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     let lease: NpcFaceTextureLease;
     try {
       if (system.loadError) throw system.loadError;
-      lease = system.acquireTexture(this.request);
+      // An edit of a face already shown is interactive: it goes ahead of a level's queued faces.
+      lease = system.acquireTexture(this.request, { priority: this._currentFace !== undefined ? "high" : "normal" });
     } catch (error) {
       this._fail(error);
       return;
@@ -507,14 +546,18 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
   }
 
   private _setPending(pending: boolean): void {
+    // An update of a face already shown keeps the scene ready (the old face stays until the new one arrives), unless
+    // updates are set to block readiness: a slider drag must not make `scene.isReady()` flicker.
+    const holdScene = pending && (this._currentFace === undefined || (this.updatesBlockReadiness ?? this._system?.updatesBlockReadiness ?? false));
+    if (holdScene !== this._holdingScene) {
+      this._holdingScene = holdScene;
+      const scene = this._material.getScene();
+      if (holdScene) scene.addPendingData(this._pendingToken);
+      else scene.removePendingData(this._pendingToken);
+    }
     if (this._pending === pending) return;
     this._pending = pending;
-    const scene = this._material.getScene();
-    if (pending) scene.addPendingData(this._pendingToken);
-    else {
-      scene.removePendingData(this._pendingToken);
-      for (const callback of this._settledCallbacks.splice(0)) callback();
-    }
+    if (!pending) for (const callback of this._settledCallbacks.splice(0)) callback();
   }
 
   private _clearTimer(): void {
@@ -595,6 +638,11 @@ function IsPbrMaterial(material: Material): boolean {
 function CheckMaterial(material: Material): Material {
   if (!IsPbrMaterial(material) && !("diffuseColor" in material)) {
     throw new Error(`NpcFaceMaterialPlugin: ${material.getClassName()} "${material.name}" is neither a StandardMaterial nor a PBR material`);
+  }
+  // Checked before the base constructor: Babylon's plugin manager silently skips a second plugin of the same name,
+  // which would leave it half attached (its Inspector accessors replacing the first one's, never disposed).
+  if (material.pluginManager?.getPlugin(NpcFaceMaterialPluginName)) {
+    throw new Error(`NpcFaceMaterialPlugin: material "${material.name}" already has one (NpcFaceMaterialPlugin.Get(material) returns it)`);
   }
   return material;
 }

@@ -31,8 +31,20 @@ export class NpcFaceModelAssetTask extends AbstractAssetTask {
     super(name);
   }
 
-  /** Runs the task (called by the AssetsManager). */
+  /**
+   * Runs the task (called by the AssetsManager). Retryable: after a failure, `task.reset()` and the manager's
+   * `load()` run it again, replacing the failed system (its material plugins move to the new one).
+   */
   override runTask(scene: Scene, onSuccess: () => void, onError: (message?: string, exception?: unknown) => void): void {
+    const previous = this.system;
+    if (previous && !previous.isDisposed && NpcFaceSystem.Get(scene) === previous) {
+      if (previous.isModelLoaded) {
+        onSuccess();
+        return;
+      }
+      previous.dispose(); // a failed load, or one still running: this run replaces it
+    }
+    this.system = undefined;
     NpcFaceSystem.CreateAsync(scene, { ...this.options, modelUrl: this.url }).then(
       (system) => {
         this.system = system;

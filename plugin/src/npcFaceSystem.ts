@@ -1,36 +1,41 @@
 /**
- * One per scene: loads the model (URL, bytes, or the bundled default model), owns the face worker client, the generated textures (shared by
+ * One per scene: loads the model (URL, bytes, or the opt-in default model), owns the face worker client, the generated textures (shared by
  * identical parameters, reference counted), the fallback texture and the error observable, and keeps the scene
  * "not ready" while faces are being generated so `scene.whenReadyAsync()` resolves when the faces exist.
  */
-import { DefaultModelUrl } from "@npc-faces/default-model";
 import { NpcFacesError, type FaceImage, type FaceRequest, type InferenceBackend, type ModelControl, type ModelMetadata } from "@npc-faces/runtime";
 import type { WebBackendOptions } from "@npc-faces/runtime/web";
 import { Constants } from "@babylonjs/core/Engines/constants.js";
 import type { BaseTexture } from "@babylonjs/core/Materials/Textures/baseTexture.pure.js";
 import { RawTexture } from "@babylonjs/core/Materials/Textures/rawTexture.js";
-import { Observable } from "@babylonjs/core/Misc/observable.pure.js";
+import { Observable, type Observer } from "@babylonjs/core/Misc/observable.pure.js";
 import type { Scene } from "@babylonjs/core/scene.pure.js";
-import { FaceWorkerClient, type FaceLease } from "./faceWorkerClient.js";
+import { FaceWorkerClient, type FaceAcquireOptions, type FaceLease } from "./faceWorkerClient.js";
 import type { FaceTransport } from "./faceTransport.js";
 import { InThreadFaceTransport } from "./inThreadFaceTransport.js";
 import { ToNpcFacesError, type NpcFaceErrorEvent } from "./npcFaceErrorEvent.js";
-import { WorkerFaceTransport } from "./workerFaceTransport.js";
+import { WorkerFaceTransport, type WorkerFaceTransportOptions } from "./workerFaceTransport.js";
 
 /** Options of {@link NpcFaceSystem.CreateAsync}. */
 export interface NpcFaceSystemOptions {
   /**
    * URL of the `.onnx` model (fetched with `fetch`; a 404 becomes a NOT_A_FILE error). Default, when `modelBytes`
-   * is not given either: the bundled default model, `DefaultModelUrl` of `@npc-faces/default-model` (your bundler
-   * must ship `default.onnx`: see the README).
+   * is not given either: {@link NpcFaceSystem.DefaultModelUrl}, which `import "@npc-faces/babylon/defaultModel"`
+   * sets to the bundled default model (your bundler must ship `default.onnx` then: see the README).
    */
   readonly modelUrl?: string | URL;
   /** The model file's bytes, instead of `modelUrl`. */
   readonly modelBytes?: Uint8Array;
-  /** Name of the model in messages (default: `modelUrl`, the default model's URL, or `"model"` for bytes). */
+  /** Name of the model in messages (default: `modelUrl`, `the default model (<url>)`, or `"model"` for bytes). */
   readonly source?: string;
-  /** URL of the bundled `faceWorker.js` (or a Worker started from it). Given: generation runs in that worker. */
-  readonly workerUrl?: string | URL | Worker;
+  /**
+   * URL of the bundled `faceWorker.js`, or a function that starts a Worker from it (e.g. Vite's
+   * `() => new Worker(new URL("./faceWorker.js", import.meta.url), { type: "module" })`), or a Worker already started
+   * (which cannot be restarted after a crash). Given: generation runs in that worker.
+   */
+  readonly workerUrl?: string | URL | Worker | (() => Worker);
+  /** The worker's watchdog: reply timeout, restarts, attempts (see {@link WorkerFaceTransportOptions}). */
+  readonly workerWatchdog?: WorkerFaceTransportOptions;
   /** `"worker"` (default when `workerUrl` is given) or `"inThread"` (default otherwise: Node, tests). */
   readonly mode?: "worker" | "inThread";
   /** In-thread mode (required there): the inference backend, e.g. `CreateNodeBackend()` or `CreateWebBackend()`. */
@@ -49,6 +54,12 @@ export interface NpcFaceSystemOptions {
   readonly batchWindowMs?: number;
   /** Default debounce of the material plugins' regeneration, in ms (default {@link NpcFaceSystem.DefaultDebounceMs}). */
   readonly debounceMs?: number;
+  /**
+   * Whether regenerating a face already shown holds the scene not ready until the new face arrives (default false:
+   * the old face stays, `scene.isReady()` stays true; the first face of a material always holds it). Per plugin:
+   * `plugin.updatesBlockReadiness`.
+   */
+  readonly updatesBlockReadiness?: boolean;
   /** Build mipmaps for the face textures (default true; see the README on texture format). */
   readonly generateMipMaps?: boolean;
   /** Sampling mode of the face textures (default trilinear with mipmaps, bilinear without). */
@@ -79,6 +90,8 @@ export interface NpcFaceTextureLease {
 
 /** What the system tells the material plugins attached to it. @internal */
 export interface NpcFaceSystemMember {
+  /** The member was waiting for a system of its scene, and this one was created (its model is loading). */
+  _onSystemCreated(system: NpcFaceSystem): void;
   /** The model finished loading (check `system.isModelLoaded` / `system.loadError`). */
   _onModelSettled(system: NpcFaceSystem): void;
   /** The system is being disposed. */
@@ -91,6 +104,18 @@ interface TextureEntry {
   readonly promise: Promise<NpcFaceTexture>;
   result?: NpcFaceTexture;
   disposed: boolean;
+  /** Counted in {@link NpcFaceProgress.queued}. */
+  queued: boolean;
+}
+
+/** How far face generation has come: for loading screens and progress bars. */
+export interface NpcFaceProgress {
+  /** Face textures finished since the system was created (generated or failed). */
+  readonly done: number;
+  /** Of {@link done}, the faces that failed (they show the fallback texture). */
+  readonly failed: number;
+  /** Face textures requested and not finished yet (a face released before it was generated leaves the count). */
+  readonly queued: number;
 }
 
 const Systems = new WeakMap<Scene, NpcFaceSystem>();
@@ -100,17 +125,26 @@ const Waiting = new WeakMap<Scene, Set<NpcFaceSystemMember>>();
 export class NpcFaceSystem {
   /** Default debounce of a material's regeneration after a parameter change, in ms. */
   static DefaultDebounceMs = 30;
+  /**
+   * The model of systems created without `modelUrl` or `modelBytes`. Unset unless the game opts in with
+   * `import "@npc-faces/babylon/defaultModel"` (the bundled default model), so bundles never carry that model unasked.
+   */
+  static DefaultModelUrl: string | URL | undefined;
 
   /** The scene. */
   readonly scene: Scene;
   /** Fires with every error (model loading and generation); the scene keeps running with fallback textures. */
   readonly onErrorObservable = new Observable<NpcFaceErrorEvent>();
+  /** Fires with {@link progress} each time a face is requested, finished or dropped. */
+  readonly onProgressObservable = new Observable<NpcFaceProgress>();
   /** Fires once the model is loaded (not when loading failed: see {@link loadError}). */
   readonly onModelLoadedObservable = new Observable<NpcFaceSystem>();
   /** The face worker client (batching, cache, statistics). */
   readonly client: FaceWorkerClient;
   /** Default debounce of the material plugins, in ms. */
   debounceMs: number;
+  /** Default of the plugins' `updatesBlockReadiness` (see {@link NpcFaceSystemOptions.updatesBlockReadiness}). */
+  updatesBlockReadiness: boolean;
 
   private readonly options: NpcFaceSystemOptions;
   private readonly members = new Set<NpcFaceSystemMember>();
@@ -121,23 +155,29 @@ export class NpcFaceSystem {
   private loaded = false;
   private disposed = false;
   private readonly pendingToken = { npcFaces: "model loading" };
+  private counts = { done: 0, failed: 0, queued: 0 };
+  private readonly sceneDisposeObserver: Observer<Scene> | null;
 
   /**
    * Starts loading the model; prefer {@link CreateAsync}. Material plugins of the scene, existing or future,
    * attach to it.
-   * @throws Error when the scene already has an NpcFaceSystem
+   * @throws Error when the scene already has an NpcFaceSystem, or when no model is given and no default is set
    */
   constructor(scene: Scene, options: NpcFaceSystemOptions = {}) {
     if (Systems.has(scene)) throw new Error("NpcFaceSystem: this scene already has one (NpcFaceSystem.Get(scene))");
+    if (options.modelBytes === undefined && options.modelUrl === undefined && NpcFaceSystem.DefaultModelUrl === undefined) {
+      throw new Error('NpcFaceSystem: no model: give modelUrl or modelBytes, or import "@npc-faces/babylon/defaultModel" to use the bundled default model');
+    }
     this.scene = scene;
     this.options = options;
     this.debounceMs = options.debounceMs ?? NpcFaceSystem.DefaultDebounceMs;
+    this.updatesBlockReadiness = options.updatesBlockReadiness ?? false;
     if (options.onError) this.onErrorObservable.add(options.onError);
     const mode = options.mode ?? (options.workerUrl !== undefined ? "worker" : "inThread");
     let transport = options.transport;
     if (!transport && mode === "worker") {
       if (options.workerUrl === undefined) throw new Error('NpcFaceSystem: mode "worker" needs workerUrl (the URL of the bundled faceWorker.js)');
-      transport = new WorkerFaceTransport(options.workerUrl);
+      transport = new WorkerFaceTransport(options.workerUrl, options.workerWatchdog);
     }
     if (!transport) {
       if (options.backend === undefined) throw new Error('NpcFaceSystem: give workerUrl (a Web Worker runs the model), or backend for mode "inThread"');
@@ -146,11 +186,14 @@ export class NpcFaceSystem {
     this.client = new FaceWorkerClient(transport, { batchWindowMs: options.batchWindowMs });
     Systems.set(scene, this);
     scene.addPendingData(this.pendingToken);
-    scene.onDisposeObservable.addOnce(() => this.dispose());
+    this.sceneDisposeObserver = scene.onDisposeObservable.addOnce(() => this.dispose());
     this.loading = this.loadAsync();
     const waiting = Waiting.get(scene);
     Waiting.delete(scene);
-    for (const member of waiting ?? []) this.members.add(member);
+    for (const member of waiting ?? []) {
+      this.members.add(member);
+      member._onSystemCreated(this);
+    }
   }
 
   /**
@@ -226,6 +269,11 @@ export class NpcFaceSystem {
     return this.textures.size;
   }
 
+  /** Faces finished and still queued, since creation (see {@link onProgressObservable}). */
+  get progress(): NpcFaceProgress {
+    return { ...this.counts };
+  }
+
   /** True after {@link dispose}. */
   get isDisposed(): boolean {
     return this.disposed;
@@ -252,27 +300,32 @@ export class NpcFaceSystem {
 
   /**
    * Takes a reference to the texture of a face, generating it unless a texture with the same key exists.
+   * @param options `priority: "high"` puts it ahead of the faces queued with normal priority (interactive edits)
    * @throws NpcFacesError BAD_REQUEST (invalid request), DISPOSED (no model loaded or system disposed)
    */
-  acquireTexture(request: FaceRequest): NpcFaceTextureLease {
+  acquireTexture(request: FaceRequest, options: FaceAcquireOptions = {}): NpcFaceTextureLease {
     if (this.disposed) throw new NpcFacesError("DISPOSED", "NpcFaceSystem: disposed");
     if (this.error) throw this.error;
-    const lease = this.client.acquire(request);
+    const lease = this.client.acquire(request, options);
     let entry = this.textures.get(lease.key);
     if (entry) {
       lease.release();
       entry.refs++;
     } else {
-      const created: TextureEntry = { refs: 1, lease, disposed: false, promise: undefined! };
+      const created: TextureEntry = { refs: 1, lease, disposed: false, queued: true, promise: undefined! };
       (created as { promise: Promise<NpcFaceTexture> }).promise = lease.promise.then((face) => {
         if (created.disposed) throw new NpcFacesError("DISPOSED", "face texture released before it was generated");
         created.result = { texture: this.createTexture(face, request), face };
+        this.countFinished(created, false);
         return created.result;
       });
       created.promise.catch(() => {
+        this.countFinished(created, true);
         // Failed textures are not kept: the next acquisition retries.
         if (this.textures.get(lease.key) === created) this.textures.delete(lease.key);
       });
+      this.counts.queued++;
+      this.notifyProgress();
       entry = created;
       this.textures.set(lease.key, entry);
     }
@@ -301,6 +354,10 @@ export class NpcFaceSystem {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    // Leave the registry first: members rejoin the scene while notified, and must wait for the next system, not
+    // attach to this dying one.
+    if (Systems.get(this.scene) === this) Systems.delete(this.scene);
+    this.scene.onDisposeObservable.remove(this.sceneDisposeObserver);
     for (const member of [...this.members]) member._onSystemDisposed(this);
     this.members.clear();
     for (const entry of this.textures.values()) this.disposeEntry(entry);
@@ -308,15 +365,16 @@ export class NpcFaceSystem {
     if (this.fallback && this.fallback !== this.options.fallbackTexture) this.fallback.dispose();
     this.fallback = undefined;
     this.scene.removePendingData(this.pendingToken);
-    if (Systems.get(this.scene) === this) Systems.delete(this.scene);
     void this.client.disposeAsync().catch(() => undefined);
     this.onErrorObservable.clear();
     this.onModelLoadedObservable.clear();
+    this.onProgressObservable.clear();
   }
 
   private async loadAsync(): Promise<boolean> {
-    const url = this.options.modelBytes === undefined ? (this.options.modelUrl ?? DefaultModelUrl) : undefined;
-    const source = this.options.source ?? (url === undefined ? "model" : url === DefaultModelUrl ? `the default model (${url.href})` : String(url));
+    const url = this.options.modelBytes === undefined ? (this.options.modelUrl ?? NpcFaceSystem.DefaultModelUrl) : undefined;
+    const isDefault = this.options.modelUrl === undefined && url !== undefined;
+    const source = this.options.source ?? (url === undefined ? "model" : isDefault ? `the default model (${String(url)})` : String(url));
     try {
       const bytes = this.options.modelBytes ?? (await FetchModelAsync(url!, source));
       const provider = this.options.executionProvider ?? "wasm";
@@ -364,9 +422,27 @@ export class NpcFaceSystem {
     this.disposeEntry(entry);
   }
 
+  private countFinished(entry: TextureEntry, failed: boolean): void {
+    if (!entry.queued) return; // released before it was finished: already left the count
+    entry.queued = false;
+    this.counts.queued--;
+    this.counts.done++;
+    if (failed) this.counts.failed++;
+    this.notifyProgress();
+  }
+
+  private notifyProgress(): void {
+    if (!this.disposed) this.onProgressObservable.notifyObservers(this.progress);
+  }
+
   private disposeEntry(entry: TextureEntry): void {
     if (entry.disposed) return;
     entry.disposed = true;
+    if (entry.queued) {
+      entry.queued = false;
+      this.counts.queued--;
+      this.notifyProgress();
+    }
     entry.result?.texture.dispose();
     entry.lease.release();
   }

@@ -1,7 +1,7 @@
 /**
- * NpcFaceSystem without modelUrl or modelBytes loads the bundled default model (`@npc-faces/default-model`; in
- * Node its URL is a `file:` URL, read from disk) and its faces are the runtime's; a `file:` URL that does not
- * exist is a clear NOT_A_FILE.
+ * NpcFaceSystem without modelUrl or modelBytes, once `@npc-faces/babylon/defaultModel` is imported, loads the bundled
+ * default model (`@npc-faces/default-model`; in Node its URL is a `file:` URL, read from disk) and its faces are the
+ * runtime's; a `file:` URL that does not exist is a clear NOT_A_FILE.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FreeCamera } from "@babylonjs/core/Cameras/freeCamera.js";
@@ -11,6 +11,7 @@ import { CreateSphere } from "@babylonjs/core/Meshes/Builders/sphereBuilder.js";
 import type { FaceGenerator } from "@npc-faces/runtime";
 import { CreateNodeBackend, DefaultModelUrl, LoadDefaultFaceGeneratorAsync } from "@npc-faces/runtime/node";
 import { NpcFaceMaterialPlugin, NpcFaceSystem } from "@npc-faces/babylon";
+import "@npc-faces/babylon/defaultModel"; // the opt-in: systems without a model use the bundled default model
 import { CreateNullScene, WithinAsync } from "./pluginTestScene.js";
 
 let reference: FaceGenerator;

@@ -98,6 +98,7 @@ describe("bad parameters", () => {
     await plugin.whenSettledAsync();
     const good = plugin.texture;
     (material as unknown as Record<string, number>).npcFace_seed = -1; // as the Inspector would set it
+    await plugin.whenSettledAsync(); // an edit of a shown face does not hold the scene's readiness
     await ExpectSceneRunsAsync(scene);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ code: "BAD_REQUEST", material });

@@ -31,6 +31,8 @@ import "@babylonjs/core/Meshes/instancedMesh.js";
 import "@babylonjs/core/Culling/ray.js";
 import type { ModelControl } from "@npc-faces/runtime";
 import { NpcFaceMaterialPlugin, NpcFaceSystem } from "@npc-faces/babylon";
+// Opt-in: systems without modelUrl use the bundled default model (the build copies default.onnx next to main.js).
+import "@npc-faces/babylon/defaultModel";
 import type { LongTask, NpcFacesTestHook, NpcParameterChanges, SampleConfig } from "./testHook.js";
 
 declare global {
@@ -165,7 +167,7 @@ async function MainAsync(): Promise<void> {
   // Created before the materials (not awaited yet): each face plugin then binds the fallback texture from its first
   // frame, so the face shader compiles while the model loads rather than in the middle of generation.
   const facesPromise = NpcFaceSystem.CreateAsync(scene, {
-    // No modelUrl: the plugin's default, the bundled default model (the build copies it next to main.js).
+    // No modelUrl: the bundled default model, opted in above (the build copies it next to main.js).
     ...(config.modelUrl !== null ? { modelUrl: config.modelUrl } : {}),
     workerUrl: new URL("./faceWorker.js", location.href).href,
     wasmPaths: new URL("./ort/", location.href).href,

@@ -6,7 +6,7 @@ import type { FaceRequest } from "@npc-faces/runtime";
 
 /** What the server says about the model (`/sample-config.json`, see samples/server.ts). */
 export interface SampleConfig {
-  /** null: the bundled default model (the plugin's default `modelUrl`). */
+  /** null: the bundled default model (the plugin's default `modelUrl` once `@npc-faces/babylon/defaultModel` is imported). */
   readonly modelUrl: string | null;
   readonly modelName: string;
   readonly modelPath: string;

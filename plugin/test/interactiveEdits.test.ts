@@ -1,0 +1,116 @@
+/**
+ * Edits after load (issue 16): changing a face already shown keeps `scene.isReady()` true (the old face stays bound
+ * until the new one arrives) unless `updatesBlockReadiness` asks otherwise, and such an edit goes ahead of a level's
+ * queued faces. NullEngine, tiny test model, in-thread onnxruntime-node.
+ */
+import { describe, expect, it } from "vitest";
+import { FreeCamera } from "@babylonjs/core/Cameras/freeCamera.js";
+import { StandardMaterial } from "@babylonjs/core/Materials/standardMaterial.js";
+import { Vector3 } from "@babylonjs/core/Maths/math.vector.js";
+import { CreateSphere } from "@babylonjs/core/Meshes/Builders/sphereBuilder.js";
+import type { Scene } from "@babylonjs/core/scene.js";
+import { CreateNodeBackend } from "@npc-faces/runtime/node";
+import { FaceWorkerClient, InThreadFaceTransport, NpcFaceMaterialPlugin, NpcFaceSystem, type FaceTransport, type FaceWorkerMessage, type FaceWorkerReply } from "@npc-faces/babylon";
+import { CreateFaceSceneAsync, CreateNullScene, TinyModelAsync, WithinAsync } from "./pluginTestScene.js";
+
+function Npc(scene: Scene, name = "npc"): { material: StandardMaterial; plugin: NpcFaceMaterialPlugin } {
+  const material = new StandardMaterial(name, scene);
+  CreateSphere(name, { segments: 4 }, scene).material = material;
+  return { material, plugin: new NpcFaceMaterialPlugin(material) };
+}
+
+/** Records the seeds of each generate message. */
+class SeedRecorder implements FaceTransport {
+  readonly kind = "recording";
+  readonly batches: number[][] = [];
+  private readonly inner = new InThreadFaceTransport(CreateNodeBackend({ intraOpNumThreads: 1 }));
+  sendAsync(message: FaceWorkerMessage, transfer: ArrayBuffer[]): Promise<FaceWorkerReply> {
+    if (message.type === "generate") this.batches.push(message.requests.map((r) => r.seed));
+    return this.inner.sendAsync(message);
+  }
+  terminate(): void {
+    this.inner.terminate();
+  }
+}
+
+describe("an edit of a face already shown", () => {
+  it("keeps the scene ready and the old face bound until the new face arrives", async () => {
+    const { scene } = await CreateFaceSceneAsync();
+    new FreeCamera("camera", new Vector3(0, 0, -5), scene);
+    const { plugin } = Npc(scene);
+    plugin.seed = 1;
+    expect(scene.isReady()).toBe(false); // the first face holds the scene
+    await WithinAsync(scene.whenReadyAsync(), 10_000, "the first face");
+    const first = plugin.texture;
+    for (const seed of [2, 3, 4]) {
+      plugin.seed = seed; // a slider drag
+      expect(plugin.isGenerating).toBe(true);
+      expect(scene.getWaitingItemsCount()).toBe(0);
+      expect(scene.isReady()).toBe(true);
+      expect(plugin.texture).toBe(first);
+    }
+    await plugin.whenSettledAsync();
+    expect(plugin.texture).not.toBe(first);
+    expect(plugin.request.seed).toBe(4);
+    scene.dispose();
+  });
+
+  it("with updatesBlockReadiness (plugin or system), the update holds the scene as before", async () => {
+    const { scene } = await CreateFaceSceneAsync({ updatesBlockReadiness: true });
+    new FreeCamera("camera", new Vector3(0, 0, -5), scene);
+    const a = Npc(scene, "a").plugin;
+    const b = Npc(scene, "b").plugin;
+    b.updatesBlockReadiness = false; // the plugin's own setting wins
+    await WithinAsync(scene.whenReadyAsync(), 10_000, "the first faces");
+    a.seed = 8;
+    expect(scene.isReady()).toBe(false);
+    await WithinAsync(scene.whenReadyAsync(), 10_000, "the update");
+    expect(a.isGenerating).toBe(false);
+    b.seed = 9;
+    expect(scene.isReady()).toBe(true);
+    await b.whenSettledAsync();
+    scene.dispose();
+  });
+
+  it("goes ahead of a level's faces still queued", async () => {
+    const { scene } = CreateNullScene();
+    const transport = new SeedRecorder();
+    await NpcFaceSystem.CreateAsync(scene, { transport, modelBytes: await TinyModelAsync(), debounceMs: 5, batchWindowMs: 20, maxBatch: 8 });
+    const shown = Npc(scene, "shown").plugin;
+    shown.seed = 1;
+    await shown.whenSettledAsync();
+    transport.batches.length = 0;
+    const level = Array.from({ length: 24 }, (_, i) => {
+      const plugin = Npc(scene, `level${i}`).plugin;
+      plugin.seed = 100 + i;
+      return plugin;
+    });
+    shown.seed = 7; // after the level's plugins: its debounce fires last
+    await WithinAsync(Promise.all([shown.whenSettledAsync(), ...level.map((p) => p.whenSettledAsync())]), 20_000, "all faces");
+    expect(transport.batches.map((b) => b.length)).toEqual([8, 8, 8, 1]);
+    expect(transport.batches[0][0]).toBe(7);
+    scene.dispose();
+  });
+});
+
+describe("FaceWorkerClient priority", () => {
+  it("high-priority faces are sent before the queued normal ones, in their own order; a queued face can be promoted", async () => {
+    const transport = new SeedRecorder();
+    const client = new FaceWorkerClient(transport, { maxInFlight: 1 });
+    await client.loadModelAsync(await TinyModelAsync(), { maxBatch: 2 });
+    const leases = [1, 2, 3, 4, 5, 6].map((seed) => client.acquire({ seed }));
+    await new Promise((resolve) => setTimeout(resolve, 0)); // the first batch (1, 2) is sent
+    leases.push(client.acquire({ seed: 50 }, { priority: "high" }));
+    leases.push(client.acquire({ seed: 51 }, { priority: "high" }));
+    leases.push(client.acquire({ seed: 6 }, { priority: "high" })); // already queued: promoted
+    await Promise.all(leases.map((l) => l.promise));
+    expect(transport.batches).toEqual([
+      [1, 2],
+      [50, 51],
+      [6, 3],
+      [4, 5],
+    ]);
+    leases.forEach((l) => l.release());
+    await client.disposeAsync();
+  });
+});
