@@ -44,7 +44,10 @@ export interface NpcFaceSystemOptions {
   readonly transport?: FaceTransport;
   /** onnxruntime-web provider: `"wasm"` (default) or `"webgpu"` (falls back to wasm where WebGPU cannot start). */
   readonly executionProvider?: "wasm" | "webgpu";
-  /** onnxruntime-web WASM threads (default: its own choice; 1 unless the page is cross-origin isolated). */
+  /**
+   * onnxruntime-web WASM threads (default 1: the canonical engine, whose bytes are the same on every machine and
+   * equal baked faces). More threads (cross-origin isolated pages only) can change a face's rounding.
+   */
   readonly numThreads?: number;
   /** Where onnxruntime-web's `.wasm`/`.mjs` files are served, same origin (e.g. `"/ort/"`). */
   readonly wasmPaths?: WebBackendOptions["wasmPaths"];
