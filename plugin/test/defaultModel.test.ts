@@ -17,7 +17,7 @@ import { CreateNullScene, WithinAsync } from "./pluginTestScene.js";
 let reference: FaceGenerator;
 
 beforeAll(async () => {
-  reference = await LoadDefaultFaceGeneratorAsync({ intraOpNumThreads: 1 });
+  reference = await LoadDefaultFaceGeneratorAsync({ engine: "native", intraOpNumThreads: 1 });
 });
 afterAll(async () => {
   await reference?.disposeAsync();

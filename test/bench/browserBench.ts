@@ -82,8 +82,8 @@ export async function RunBrowserBenchAsync(): Promise<string[]> {
   const node: { label: string; facesPerS: number }[] = [];
   const modelBytes = await readFile(sample.model.path);
   const references: [string, () => Promise<FaceGenerator>][] = [
-    ["onnxruntime-node, default threads", () => LoadFaceGeneratorFileAsync(sample.model.path)],
-    ["onnxruntime-node, 1 thread", () => LoadFaceGeneratorFileAsync(sample.model.path, { intraOpNumThreads: 1 })],
+    ["onnxruntime-node, default threads", () => LoadFaceGeneratorFileAsync(sample.model.path, { engine: "native" })],
+    ["onnxruntime-node, 1 thread", () => LoadFaceGeneratorFileAsync(sample.model.path, { engine: "native", intraOpNumThreads: 1 })],
     ["onnxruntime-web WASM in Node, 1 thread", () => FaceGenerator.loadAsync(modelBytes, { backend: CreateWebBackend({ numThreads: 1 }) })],
   ];
   for (const [label, load] of references) {
