@@ -31,6 +31,7 @@ export * from "./metrics/symmetricEigen.js";
 export * from "./metrics/frechetDistance.js";
 export * from "./metrics/kernelDistance.js";
 export * from "./metrics/diversity.js";
+export * from "./metrics/precisionRecall.js";
 export * from "./metrics/computeMetrics.js";
 export * from "./training/exportRun.js";
 export * from "./training/parallelTraining.js";

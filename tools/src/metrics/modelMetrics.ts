@@ -89,10 +89,12 @@ export interface ModelMetricsOptions {
   readonly noiseStrength?: number;
   /** First seed of the generated faces (default 0). */
   readonly firstSeed?: number;
+  /** Neighbourhood size of precision and recall (default 3). */
+  readonly k?: number;
   readonly onProgress?: MetricsProgress;
 }
 
-/** FD, KID and diversity of a model against a data set's held-out images (see the file comment). */
+/** FD, KID, diversity, precision and recall of a model against a data set's held-out images (see the file comment). */
 export async function ComputeModelMetricsAsync(options: ModelMetricsOptions): Promise<ModelMetricsReport> {
   if ((options.modelPath === undefined) === (options.generator === undefined)) throw new Error("ComputeModelMetricsAsync: give exactly one of modelPath and generator");
   const dataset = await OpenMetricsDataAsync(options.dataDir);
@@ -102,7 +104,7 @@ export async function ComputeModelMetricsAsync(options: ModelMetricsOptions): Pr
     const data = holdout.count >= 2 ? holdout : SplitImages(dataset, "train");
     const generator = options.generator ?? (loaded = await LoadFaceGeneratorFileAsync(options.modelPath!));
     const metrics = await ComputeMetricsAsync({
-      generator, data, count: options.count ?? DefaultMetricsCount, psi: options.psi, noiseStrength: options.noiseStrength, firstSeed: options.firstSeed, onProgress: options.onProgress,
+      generator, data, count: options.count ?? DefaultMetricsCount, psi: options.psi, noiseStrength: options.noiseStrength, firstSeed: options.firstSeed, k: options.k, onProgress: options.onProgress,
     });
     return { ...metrics, data: options.dataDir, dataset: dataset.manifest.contentHash, dataSplit: data === holdout ? "holdout" : "train" };
   } finally {
@@ -116,12 +118,12 @@ export async function ComputeModelMetricsAsync(options: ModelMetricsOptions): Pr
  * (the same held-out images and count a model is measured on), i.e. what a perfect generator would score.
  * @throws when the data set holds out fewer than 2 images
  */
-export async function ComputeDataFloorAsync(dataDir: string, options: { count?: number; onProgress?: MetricsProgress } = {}): Promise<DataFloorReport> {
+export async function ComputeDataFloorAsync(dataDir: string, options: { count?: number; k?: number; onProgress?: MetricsProgress } = {}): Promise<DataFloorReport> {
   const dataset = await OpenMetricsDataAsync(dataDir);
   try {
     const holdout = SplitImages(dataset, "holdout");
     if (holdout.count < 2) throw new Error(`--data ${dataDir}: the data set holds out ${holdout.count} images; the floor needs at least 2 (build it with --holdout 0.1)`);
-    const metrics = await ComputeFloorMetricsAsync({ reference: SplitImages(dataset, "train"), data: holdout, count: options.count ?? DefaultMetricsCount, onProgress: options.onProgress });
+    const metrics = await ComputeFloorMetricsAsync({ reference: SplitImages(dataset, "train"), data: holdout, count: options.count ?? DefaultMetricsCount, k: options.k, onProgress: options.onProgress });
     return { ...metrics, data: dataDir, dataset: dataset.manifest.contentHash };
   } finally {
     await dataset.CloseAsync();

@@ -5,7 +5,8 @@
  *  - fd: Fréchet distance (./frechetDistance.ts), biased by the sample count;
  *  - kid: kernel distance (./kernelDistance.ts), unbiased, usable on a few hundred images;
  *  - diversity: mean pairwise feature distance of generated vs data images (./diversity.ts), the
- *    mode-collapse alarm (ratio < 0.5).
+ *    mode-collapse alarm (ratio < 0.5);
+ *  - precision and recall: k-nearest-neighbour manifolds (./precisionRecall.ts); recall falls when modes are dropped.
  *
  * This file is independent of where images come from: a generator is anything with `generateAsync`
  * (the runtime's FaceGenerator on an exported model, or a wrapper around the tfjs generator during
@@ -19,6 +20,7 @@ import { Diversity } from "./diversity.js";
 import { LoadFeatureNetworkAsync, FeatureNetworkName, type FeatureImage } from "./featureNetwork.js";
 import { FrechetDistance } from "./frechetDistance.js";
 import { KernelDistance } from "./kernelDistance.js";
+import { DefaultPrecisionRecallK, PrecisionRecallOf } from "./precisionRecall.js";
 
 /** Default number of generated images (and most data images) per evaluation. */
 export const DefaultMetricsCount = 256;
@@ -57,6 +59,8 @@ export interface ComputeMetricsOptions {
   readonly batchSize?: number;
   /** tfjs backend for the feature network when none is active yet (default "wasm"). */
   readonly backend?: TfjsBackendName;
+  /** Neighbourhood size of precision and recall (default 3). */
+  readonly k?: number;
   readonly onProgress?: MetricsProgress;
 }
 
@@ -76,6 +80,12 @@ export interface ImageMetrics {
   readonly diversityRatio: number;
   /** diversityRatio < 0.5: likely mode collapse. */
   readonly collapsed: boolean;
+  /** Improved precision: share of compared images inside the data's k-NN manifold (fidelity). */
+  readonly precision: number;
+  /** Improved recall: share of data images inside the compared images' k-NN manifold (coverage). */
+  readonly recall: number;
+  /** Neighbourhood size of precision and recall. */
+  readonly k: number;
   /** Feature network name: figures compare only within one name. */
   readonly featureNet: string;
   /** Number of compared (generated) images. */
@@ -143,14 +153,18 @@ export async function ExtractGeneratorFeaturesAsync(
   return out;
 }
 
-/** FD, KID and diversity between two feature sets (the first plays "generated"). */
-export function CompareFeatureSets(compared: readonly Float32Array[], data: readonly Float32Array[]): Omit<ImageMetrics, "seconds"> {
+/** FD, KID, diversity, precision and recall between two feature sets (the first plays "generated"). */
+export function CompareFeatureSets(compared: readonly Float32Array[], data: readonly Float32Array[], k = DefaultPrecisionRecallK): Omit<ImageMetrics, "seconds"> {
   const fd = FrechetDistance(compared, data);
   const kid = KernelDistance(compared, data);
   const diversity = Diversity(compared, data);
+  // Small sets (a tiny CLI run) have no k-th neighbour at the requested k: shrink it rather than fail.
+  const prK = Math.max(1, Math.min(k, compared.length - 1, data.length - 1));
+  const pr = PrecisionRecallOf(compared, data, prK);
   return {
     fd, kid: kid.kid, kidStd: kid.std,
     diversityGenerated: diversity.generated, diversityData: diversity.data, diversityRatio: diversity.ratio, collapsed: diversity.collapsed,
+    precision: pr.precision, recall: pr.recall, k: pr.k,
     featureNet: FeatureNetworkName, count: compared.length, dataCount: data.length,
   };
 }
@@ -176,7 +190,7 @@ export async function ComputeMetricsAsync(options: ComputeMetricsOptions): Promi
   const generated = await ExtractGeneratorFeaturesAsync(options.generator, count, {
     psi, noiseStrength: options.noiseStrength, firstSeed: options.firstSeed, batchSize: options.batchSize, onProgress: (d, t) => options.onProgress?.("generated", d, t),
   });
-  return { ...CompareFeatureSets(generated, data), psi, seconds: (performance.now() - started) / 1000 };
+  return { ...CompareFeatureSets(generated, data, options.k), psi, seconds: (performance.now() - started) / 1000 };
 }
 
 /**
@@ -184,7 +198,7 @@ export async function ComputeMetricsAsync(options: ComputeMetricsOptions): Promi
  * data images the model is compared against. A generator that matched the data distribution perfectly would
  * score about this (FD has sampling noise and bias; KID ~0), so model figures read relative to it.
  */
-export async function ComputeFloorMetricsAsync(options: { reference: MetricsImageSet; data: MetricsImageSet; count?: number; batchSize?: number; backend?: TfjsBackendName; onProgress?: MetricsProgress }): Promise<ImageMetrics> {
+export async function ComputeFloorMetricsAsync(options: { reference: MetricsImageSet; data: MetricsImageSet; count?: number; batchSize?: number; backend?: TfjsBackendName; k?: number; onProgress?: MetricsProgress }): Promise<ImageMetrics> {
   const started = performance.now();
   const count = options.count ?? DefaultMetricsCount;
   AssertMetricsCount(count);
@@ -194,5 +208,5 @@ export async function ComputeFloorMetricsAsync(options: { reference: MetricsImag
   await EnsureBackendAsync(options.backend ?? "wasm");
   const data = await ExtractImageSetFeaturesAsync(options.data, count, { batchSize: options.batchSize, onProgress: (d, t) => options.onProgress?.("data", d, t) });
   const reference = await ExtractImageSetFeaturesAsync(options.reference, count, { batchSize: options.batchSize, onProgress: (d, t) => options.onProgress?.("reference", d, t) });
-  return { ...CompareFeatureSets(reference, data), seconds: (performance.now() - started) / 1000 };
+  return { ...CompareFeatureSets(reference, data, options.k), seconds: (performance.now() - started) / 1000 };
 }

@@ -1,6 +1,7 @@
 /**
- * `npc-faces metrics --model FILE --data DIR`: Fréchet and kernel distances and the diversity ratio of a model
- * against a data set's held-out images, on features of the InceptionV3 inside the nsfwjs package (offline;
+ * `npc-faces metrics --model FILE --data DIR`: Fréchet and kernel distances, the diversity ratio and improved
+ * precision/recall of a model against a data set's held-out images, plus the coverage of the data set's
+ * categorical labels (probes on pixel features, src/metrics/attributeCoverage.ts), on features of the InceptionV3 inside the nsfwjs package (offline;
  * NOT the standard FID network: figures compare only with figures of this command on the same data set and
  * --count). See docs/training.md, "Metrics".
  */
@@ -21,6 +22,11 @@ interface MetricsFlags {
   firstSeed: number;
   floor?: boolean;
   json?: boolean;
+  k: number;
+  coverage: boolean;
+  coverageCount: number;
+  attributes?: string[];
+  probeImages: number;
 }
 
 /** Largest --count (feature extraction runs at roughly 2-4 images/s per core on the wasm backend). */
@@ -29,13 +35,17 @@ const MaxCount = 50_000;
 /** `npc-faces metrics`: see its `--help` and docs/training.md. */
 export function MetricsCommand(): Command {
   return new Command("metrics")
-    .summary("measure a model against a data set (FD, KID, diversity)")
+    .summary("measure a model against a data set (FD, KID, diversity, precision/recall, attribute coverage)")
     .description(
       "Generates --count faces and compares them with the data set's held-out images (the training images when it holds out fewer than 2): " +
         "fd (Fréchet distance), kid (kernel distance, unbiased; ~0 = indistinguishable) and the diversity ratio (mean pairwise feature distance " +
-        "of generated vs data images; below 0.5 flags mode collapse). Features: the InceptionV3 shipped inside the nsfwjs package, pooled 2048-d " +
+        "of generated vs data images; below 0.5 flags mode collapse), precision and recall (k-nearest-neighbour manifolds, Kynkäänniemi et al. 2019: " +
+        "precision = generated faces that look like data, recall = data faces the generator covers; recall falls when modes are dropped). Features: the InceptionV3 shipped inside the nsfwjs package, pooled 2048-d " +
         "layer, images resized to 299x299 — not the standard FID network, so compare figures only with this command's, on the same data set and " +
-        "--count. Runs offline on the tfjs wasm backend, about 2-4 images/s.",
+        "--count. Runs offline on the tfjs wasm backend, about 2-4 images/s. " +
+        "Attribute coverage (unless --no-coverage): for each categorical label of the data set (facesjs: eyes, mouth, hair_style, ...), a probe fitted " +
+        "on training images classifies --coverage-count generated faces and as many held-out images; reported: the probe's held-out accuracy, the " +
+        "effective number of classes (exp of the entropy) and the classes that reach half their training share. See docs/evaluation.md.",
     )
     .option("--model <file>", `model file (.onnx); ${DefaultModelHelp}`)
     .requiredOption("--data <dir>", "data set folder (from `npc-faces dataset`; its held-out split is the reference)")
@@ -45,6 +55,11 @@ export function MetricsCommand(): Command {
     .addOption(new Option("--first-seed <seed>", "seed of the first generated face").default(0).argParser(ParseSeed))
     .option("--floor", "also measure the data set's floor: its first --count training images vs the same held-out images (what a perfect model would score) (default: off)")
     .option("--json", "print the figures as one JSON object (default: a human summary)")
+    .addOption(new Option("--k <n>", "neighbourhood size of precision and recall").default(3).argParser(IntegerParser(1, 100)))
+    .option("--no-coverage", "skip the attribute coverage")
+    .addOption(new Option("--coverage-count <n>", "generated faces (and most held-out images) classified for the attribute coverage").default(1000).argParser(IntegerParser(2, MaxCount)))
+    .addOption(new Option("--attributes <list>", "categorical labels to cover, comma-separated (default: every one with 2+ classes)").argParser((text: string) => text.split(",").map((a) => a.trim()).filter((a) => a !== "")))
+    .addOption(new Option("--probe-images <n>", "training images the attribute probes are fitted on").default(4000).argParser(IntegerParser(2, 1_000_000)))
     .addOption(EngineOption())
     .addHelpText(
       "after",
@@ -52,21 +67,39 @@ export function MetricsCommand(): Command {
     )
     .action(async (flags: MetricsFlags) => {
       const { ComputeModelMetricsAsync, ComputeDataFloorAsync, OpenMetricsDataAsync } = await import("../../metrics/modelMetrics.js");
+      const { ComputeAttributeCoverageAsync } = await import("../../metrics/attributeCoverage.js");
+      const { FormatCoverageTable } = await import("../coverageTable.js");
       const { LoadModelForCliAsync, ModelOrDefault } = await import("../loadModelForCli.js");
       const model = ModelOrDefault("--model", flags.model);
       // Check both inputs before the slow part (loading the feature network, generating).
       const opened = await OpenMetricsDataAsync(flags.data).catch((error: unknown) => {
         throw new CliFailure((error as Error).message);
       });
+      const holdoutCount = opened.manifest.images.filter((entry) => entry.split === "holdout").length;
       await opened.CloseAsync();
+      const coverage = flags.coverage && holdoutCount >= 2;
       const generator = await LoadModelForCliAsync(model, { engine: flags.engine });
       const progress = PhaseProgressLine("features: ");
       try {
-        const metrics = await ComputeModelMetricsAsync({ generator, dataDir: flags.data, count: flags.count, psi: flags.psi, noiseStrength: flags.noiseStrength, firstSeed: flags.firstSeed, onProgress: progress });
+        const metrics = await ComputeModelMetricsAsync({ generator, dataDir: flags.data, count: flags.count, psi: flags.psi, noiseStrength: flags.noiseStrength, firstSeed: flags.firstSeed, k: flags.k, onProgress: progress });
         const noiseStrength = flags.noiseStrength ?? generator.metadata.defaults.noiseStrength;
-        const floor = flags.floor ? await ComputeDataFloorAsync(flags.data, { count: flags.count, onProgress: progress }) : null;
+        const floor = flags.floor ? await ComputeDataFloorAsync(flags.data, { count: flags.count, k: flags.k, onProgress: progress }) : null;
+        let attributeCoverage = null;
+        if (coverage) {
+          const dataset = await OpenMetricsDataAsync(flags.data);
+          try {
+            attributeCoverage = await ComputeAttributeCoverageAsync({
+              generator, generatorResolution: generator.metadata.resolution, dataset, attributes: flags.attributes, count: flags.coverageCount, probeImages: flags.probeImages,
+              psi: flags.psi, noiseStrength: flags.noiseStrength, firstSeed: flags.firstSeed, onProgress: PhaseProgressLine("coverage: "),
+            });
+          } catch (error) {
+            throw new CliFailure((error as Error).message);
+          } finally {
+            await dataset.CloseAsync();
+          }
+        }
         if (flags.json) {
-          process.stdout.write(`${JSON.stringify({ model: model.path, ...metrics, noiseStrength, ...(floor ? { floor } : {}) }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ model: model.path, ...metrics, noiseStrength, ...(floor ? { floor } : {}), ...(attributeCoverage ? { coverage: attributeCoverage } : {}) }, null, 2)}\n`);
           return;
         }
         const f = (x: number, digits = 4) => (Math.abs(x) >= 100 ? x.toFixed(1) : x.toPrecision(digits));
@@ -76,11 +109,14 @@ export function MetricsCommand(): Command {
             ["fd", f(metrics.fd)],
             ["kid", `${f(metrics.kid)} ± ${f(metrics.kidStd, 2)}`],
             ["diversity", `${f(metrics.diversityRatio, 3)} (generated ${f(metrics.diversityGenerated)} / data ${f(metrics.diversityData)})${metrics.collapsed ? "  LIKELY MODE COLLAPSE" : ""}`],
+            ["precision", `${f(metrics.precision, 3)}${floor ? ` (real vs real ${f(floor.precision, 3)})` : ""}  k=${metrics.k}`],
+            ["recall", `${f(metrics.recall, 3)}${floor ? ` (real vs real ${f(floor.recall, 3)})` : ""}`],
             ...(floor ? [["floor", `fd ${f(floor.fd)}, kid ${f(floor.kid)}, diversity ${f(floor.diversityRatio, 3)} (${floor.count} training vs ${floor.dataCount} held-out images)`]] : []),
             ["features", `${metrics.featureNet} (not the standard FID network: compare only with npc-faces metrics figures)`],
-            ["time", `${(metrics.seconds + (floor?.seconds ?? 0)).toFixed(1)} s`],
+            ["time", `${(metrics.seconds + (floor?.seconds ?? 0) + (attributeCoverage?.seconds ?? 0)).toFixed(1)} s`],
           ], "  "),
         ];
+        if (attributeCoverage) lines.push(...FormatCoverageTable(attributeCoverage));
         if (metrics.dataSplit === "train") lines.push("note: the data set holds out no images, so the figures also reward memorising the training images");
         process.stdout.write(`${lines.join("\n")}\n`);
       } finally {

@@ -1,0 +1,28 @@
+/** The human table of `npc-faces metrics`'s attribute coverage (one row per categorical label). */
+import type { AttributeCoverageReport } from "../metrics/attributeCoverage.js";
+import { FormatTable } from "./cliFormat.js";
+
+/** Lines of the coverage table: effective classes and classes at half their training share, real vs generated. */
+export function FormatCoverageTable(report: AttributeCoverageReport): string[] {
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "n/a");
+  const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : "n/a");
+  return [
+    `attribute coverage (probe: ridge one-vs-rest on ${report.probeFeatures}, fitted on ${report.probeImages} training images; ${report.realCount} held-out real vs ${report.generatedCount} generated):`,
+    ...FormatTable(
+      [
+        ["attribute", "classes", "probe acc", "effective real", "effective gen", "gen/real", "at half share real", "at half share gen"],
+        ...report.attributes.map((a) => [
+          a.attribute,
+          `${a.trainingClasses}`,
+          `${pct(a.probeAccuracy)} (base ${pct(a.probeBaseline)})`,
+          f(a.real.effectiveClasses),
+          f(a.generated.effectiveClasses),
+          Number.isFinite(a.effectiveRatio) ? a.effectiveRatio.toFixed(2) : "n/a",
+          `${a.real.classesAtHalfShare}/${a.trainingClasses}`,
+          `${a.generated.classesAtHalfShare}/${a.trainingClasses}`,
+        ]),
+      ],
+      "  ",
+    ),
+  ];
+}

@@ -1,0 +1,158 @@
+/**
+ * Attribute coverage of a generator: does it draw every eye, mouth and hairstyle of its data, about as often
+ * as the data does? A probe per categorical label of the data set (./../evaluation/attributeClassifier.ts,
+ * ridge one-vs-rest on pixel features, cheap enough to fit on thousands of training images where the
+ * InceptionV3 features would take hours on a CPU) is fitted on training images, scored on held-out images
+ * (its accuracy says how far to trust it), then classifies generated faces and the same number of held-out
+ * images; ../evaluation/classCoverage.ts turns the predicted classes into the effective number of classes
+ * and the classes that reach half their training share. The real row goes through the same probe, so its
+ * errors blur both rows alike.
+ */
+import type { FaceRequest } from "@npc-faces/runtime";
+import type { GeneratedImageSource } from "@npc-faces/trainer";
+import { ClassifyRows, ClassificationAccuracy, FitAttributeClassifiers, type AttributeLabels } from "../evaluation/attributeClassifier.js";
+import { ClassShares, CountClasses, EffectiveClassCount, MeasureClassCoverage, type ClassCoverage } from "../evaluation/classCoverage.js";
+import { DatasetFeaturesAsync, SplitIndices } from "../evaluation/datasetFeatures.js";
+import { CommonFeatureRes, MakePixelFeatureLayout, WritePixelFeatures, type PixelFeatureLayout } from "../evaluation/pixelFeatures.js";
+import type { OpenedDataset } from "../dataset/packedDataset.js";
+
+/** Default generated faces (and most held-out images) classified per attribute. */
+export const DefaultCoverageCount = 1000;
+/** Default training images the probes are fitted on. */
+export const DefaultProbeImages = 4000;
+/** Default side of the pixel features (64 px faces: 4×4 blocks; finer costs d² in the fit). */
+export const DefaultProbeFeatureRes = 16;
+
+/** One attribute's coverage, generated vs held-out real images. */
+export interface AttributeCoverage {
+  readonly attribute: string;
+  /** Classes of the data set's schema. */
+  readonly classes: number;
+  /** Classes present among the training images (the most either row can reach). */
+  readonly trainingClasses: number;
+  /** Effective number of classes of the training labels themselves. */
+  readonly trainingEffectiveClasses: number;
+  /** The probe's accuracy on held-out images it was not fitted on. */
+  readonly probeAccuracy: number;
+  /** Accuracy of always answering the most common training class, for comparison. */
+  readonly probeBaseline: number;
+  /** Held-out real images, classified by the probe. */
+  readonly real: ClassCoverage;
+  /** Generated faces, classified by the probe. */
+  readonly generated: ClassCoverage;
+  /** generated.effectiveClasses / real.effectiveClasses. */
+  readonly effectiveRatio: number;
+}
+
+/** The attribute coverage of a generator against a data set. */
+export interface AttributeCoverageReport {
+  readonly attributes: readonly AttributeCoverage[];
+  /** How the probes see images, e.g. "pixels 16x16". */
+  readonly probeFeatures: string;
+  readonly probeImages: number;
+  /** Held-out images classified (the real row and the probe accuracy). */
+  readonly realCount: number;
+  /** Generated faces classified. */
+  readonly generatedCount: number;
+  readonly seconds: number;
+}
+
+/** Options of {@link ComputeAttributeCoverageAsync}. */
+export interface AttributeCoverageOptions {
+  readonly generator: GeneratedImageSource;
+  /** Side of the generated faces (for the feature resolution). */
+  readonly generatorResolution: number;
+  /** An opened data set with held-out images (the caller closes it). */
+  readonly dataset: OpenedDataset;
+  /** Categorical labels to measure (default: every one of the schema with ≥ 2 classes among the training images). */
+  readonly attributes?: readonly string[];
+  /** Generated faces and most held-out images (default 1000). */
+  readonly count?: number;
+  readonly probeImages?: number;
+  readonly featureRes?: number;
+  readonly psi?: number;
+  readonly noiseStrength?: number;
+  readonly firstSeed?: number;
+  readonly batchSize?: number;
+  readonly onProgress?: (phase: "probe" | "coverage", done: number, total: number) => void;
+}
+
+/** Class index of each image's label (-1 where it has none or an unknown value). */
+function ClassIndices(dataset: OpenedDataset, indices: readonly number[], attribute: string, classes: readonly string[]): Int32Array {
+  const index = new Map(classes.map((c, i) => [c, i]));
+  return Int32Array.from(indices, (i) => index.get(dataset.manifest.images[i].labels[attribute] ?? "") ?? -1);
+}
+
+/** Pixel features of `count` generated faces (seeds firstSeed..). */
+async function GeneratedFeaturesAsync(options: AttributeCoverageOptions, layout: PixelFeatureLayout, count: number): Promise<Float32Array> {
+  const out = new Float32Array(count * layout.length);
+  const batch = Math.max(1, options.batchSize ?? 8);
+  for (let start = 0; start < count; start += batch) {
+    const requests: FaceRequest[] = [];
+    for (let i = start; i < Math.min(count, start + batch); i++) {
+      requests.push({ seed: ((options.firstSeed ?? 0) + i) >>> 0, psi: options.psi ?? 1, ...(options.noiseStrength === undefined ? {} : { noiseStrength: options.noiseStrength }) });
+    }
+    const faces = await options.generator.generateAsync(requests);
+    faces.forEach((face, k) => {
+      if (face.width !== face.height) throw new Error(`attribute coverage: a ${face.width}×${face.height} face is not square`);
+      WritePixelFeatures(face.data, face.width, 4, layout, out, (start + k) * layout.length);
+    });
+    options.onProgress?.("coverage", Math.min(count, start + batch), count);
+  }
+  return out;
+}
+
+/** Attribute coverage of a generator (see the file comment). */
+export async function ComputeAttributeCoverageAsync(options: AttributeCoverageOptions): Promise<AttributeCoverageReport> {
+  const started = performance.now();
+  const { dataset } = options;
+  const train = SplitIndices(dataset, "train").slice(0, options.probeImages ?? DefaultProbeImages);
+  const holdout = SplitIndices(dataset, "holdout");
+  if (holdout.length < 2) throw new Error(`attribute coverage needs held-out images (the data set holds out ${holdout.length}); build it with --holdout 0.05`);
+  if (train.length < 2) throw new Error(`attribute coverage needs training images to fit its probes (found ${train.length})`);
+  const schema = dataset.manifest.labelSchema.categorical;
+  const names = options.attributes ?? Object.keys(schema);
+  for (const name of names) if (!schema[name]) throw new Error(`the data set has no categorical label "${name}" (it has: ${Object.keys(schema).join(", ") || "none"})`);
+  const attributes: AttributeLabels[] = names
+    .map((name) => ({ name, classes: schema[name], labels: ClassIndices(dataset, train, name, schema[name]) }))
+    .filter((a) => options.attributes !== undefined || CountClasses(a.labels, a.classes.length).filter((c) => c > 0).length >= 2);
+  if (attributes.length === 0) throw new Error("the data set has no categorical label with at least 2 classes among its training images");
+
+  const layout = MakePixelFeatureLayout(CommonFeatureRes(options.featureRes ?? DefaultProbeFeatureRes, [dataset.resolution, options.generatorResolution]));
+  const trainFeatures = await DatasetFeaturesAsync(dataset, train, layout, { onProgress: (d, t) => options.onProgress?.("probe", d, t) });
+  const classifiers = FitAttributeClassifiers(trainFeatures.features, layout.length, attributes, { relativeLambdas: [1e-3, 1e-2, 1e-1] });
+  const holdoutFeatures = await DatasetFeaturesAsync(dataset, holdout, layout);
+  const count = options.count ?? DefaultCoverageCount;
+  const realCount = Math.min(count, holdout.length);
+  const generatedFeatures = await GeneratedFeaturesAsync(options, layout, count);
+
+  const report = classifiers.map((classifier, a): AttributeCoverage => {
+    const classCount = classifier.classes.length;
+    const trainingCounts = CountClasses(attributes[a].labels, classCount);
+    const reference = ClassShares(trainingCounts);
+    const holdoutLabels = ClassIndices(dataset, holdout, classifier.name, classifier.classes);
+    const holdoutPredicted = ClassifyRows(classifier, holdoutFeatures.features);
+    const generatedPredicted = ClassifyRows(classifier, generatedFeatures);
+    const real = MeasureClassCoverage(CountClasses(holdoutPredicted.subarray(0, realCount), classCount), reference);
+    const generated = MeasureClassCoverage(CountClasses(generatedPredicted, classCount), reference);
+    return {
+      attribute: classifier.name,
+      classes: classCount,
+      trainingClasses: trainingCounts.filter((c) => c > 0).length,
+      trainingEffectiveClasses: EffectiveClassCount(trainingCounts),
+      probeAccuracy: ClassificationAccuracy(holdoutPredicted, holdoutLabels),
+      probeBaseline: Math.max(...reference),
+      real,
+      generated,
+      effectiveRatio: real.effectiveClasses > 0 ? generated.effectiveClasses / real.effectiveClasses : Number.NaN,
+    };
+  });
+  return {
+    attributes: report,
+    probeFeatures: `pixels ${layout.res}x${layout.res}`,
+    probeImages: train.length,
+    realCount,
+    generatedCount: count,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
