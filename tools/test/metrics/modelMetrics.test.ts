@@ -76,10 +76,43 @@ describe("npc-faces metrics", () => {
     expect(typeof json.fd).toBe("number");
   });
 
+  it("reports precision/recall beside the floor's, and the attribute coverage, in JSON and in the summary", async () => {
+    const args = ["metrics", "--model", model, "--data", data, "--count", "4", "--floor", "--coverage-count", "8", "--probe-images", "12", "--attributes", "eyes,mouth"];
+    const result = await RunCliAsync([...args, "--json"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.stdout) as { precision: number; recall: number; k: number; floor: { precision: number; recall: number; k: number }; coverage: { attributes: { attribute: string; probeAccuracy: number; real: { effectiveClasses: number; count: number }; generated: { effectiveClasses: number; classesAtHalfShare: number; count: number } }[]; realCount: number; generatedCount: number; probeImages: number } };
+    for (const figures of [json, json.floor]) {
+      expect(figures.precision).toBeGreaterThanOrEqual(0);
+      expect(figures.recall).toBeLessThanOrEqual(1);
+      expect(figures.k).toBe(3);
+    }
+    expect(json.coverage).toMatchObject({ realCount: 4, generatedCount: 8, probeImages: 12 });
+    expect(json.coverage.attributes.map((a) => a.attribute)).toEqual(["eyes", "mouth"]);
+    for (const a of json.coverage.attributes) {
+      expect(a.generated.count).toBe(8);
+      expect(a.real.count).toBe(4);
+      expect(a.generated.effectiveClasses).toBeGreaterThanOrEqual(1);
+      expect(a.real.effectiveClasses).toBeGreaterThanOrEqual(1);
+      expect(a.probeAccuracy).toBeGreaterThanOrEqual(0);
+    }
+    const human = await RunCliAsync(args);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/precision +[\d.]+ \(real vs real [\d.]+\)  k=3/);
+    expect(human.stdout).toMatch(/recall +[\d.]+ \(real vs real [\d.]+\)/);
+    expect(human.stdout).toMatch(/attribute coverage \(probe: ridge one-vs-rest on pixels \d+x\d+, fitted on 12 training images; 4 held-out real vs 8 generated\)/);
+    expect(human.stdout).toMatch(/\n  eyes +\d+ +\d+% \(base \d+%\)/);
+    const skipped = await RunCliAsync(["metrics", "--model", model, "--data", data, "--count", "3", "--no-coverage", "--json"]);
+    expect((JSON.parse(skipped.stdout) as Record<string, unknown>).coverage).toBeUndefined();
+    const unknown = await RunCliAsync(["metrics", "--model", model, "--data", data, "--count", "3", "--attributes", "nose"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no categorical label "nose"/);
+  });
+
   it("documents every flag and default in --help", async () => {
     const result = await RunCliAsync(["metrics", "--help"]);
     expect(result.code).toBe(0);
-    for (const flag of ["--model <file>", "--data <dir>", "--count <n>", "--psi <x>", "--noise-strength <x>", "--first-seed <seed>", "--floor", "--json"]) expect(result.stdout).toContain(flag);
+    for (const flag of ["--model <file>", "--data <dir>", "--count <n>", "--psi <x>", "--noise-strength <x>", "--first-seed <seed>", "--floor", "--json", "--k <n>", "--no-coverage", "--coverage-count <n>", "--attributes <list>", "--probe-images <n>", "--probe-res <n>"]) expect(result.stdout).toContain(flag);
     expect(result.stdout).toMatch(/default: 256/);
     expect(result.stdout).toMatch(/not the standard FID network/);
   });

@@ -27,6 +27,7 @@ interface MetricsFlags {
   coverageCount: number;
   attributes?: string[];
   probeImages: number;
+  probeRes: number;
 }
 
 /** Largest --count (feature extraction runs at roughly 2-4 images/s per core on the wasm backend). */
@@ -60,6 +61,7 @@ export function MetricsCommand(): Command {
     .addOption(new Option("--coverage-count <n>", "generated faces (and most held-out images) classified for the attribute coverage").default(1000).argParser(IntegerParser(2, MaxCount)))
     .addOption(new Option("--attributes <list>", "categorical labels to cover, comma-separated (default: every one with 2+ classes)").argParser((text: string) => text.split(",").map((a) => a.trim()).filter((a) => a !== "")))
     .addOption(new Option("--probe-images <n>", "training images the attribute probes are fitted on").default(4000).argParser(IntegerParser(2, 1_000_000)))
+    .addOption(new Option("--probe-res <n>", "side of the probes' pixel features (finer sees smaller details; the fit costs its 4th power)").default(16).argParser(IntegerParser(1, 64)))
     .addOption(EngineOption())
     .addHelpText(
       "after",
@@ -76,6 +78,12 @@ export function MetricsCommand(): Command {
         throw new CliFailure((error as Error).message);
       });
       const holdoutCount = opened.manifest.images.filter((entry) => entry.split === "holdout").length;
+      const categorical = opened.manifest.labelSchema.categorical;
+      const unknown = flags.coverage ? (flags.attributes ?? []).filter((name) => !categorical[name]) : [];
+      if (unknown.length > 0) {
+        await opened.CloseAsync();
+        throw new CliFailure(`--attributes: the data set has no categorical label "${unknown[0]}" (it has: ${Object.keys(categorical).join(", ") || "none"})`);
+      }
       await opened.CloseAsync();
       const coverage = flags.coverage && holdoutCount >= 2;
       const generator = await LoadModelForCliAsync(model, { engine: flags.engine });
@@ -89,7 +97,7 @@ export function MetricsCommand(): Command {
           const dataset = await OpenMetricsDataAsync(flags.data);
           try {
             attributeCoverage = await ComputeAttributeCoverageAsync({
-              generator, generatorResolution: generator.metadata.resolution, dataset, attributes: flags.attributes, count: flags.coverageCount, probeImages: flags.probeImages,
+              generator, generatorResolution: generator.metadata.resolution, dataset, attributes: flags.attributes, count: flags.coverageCount, probeImages: flags.probeImages, featureRes: flags.probeRes,
               psi: flags.psi, noiseStrength: flags.noiseStrength, firstSeed: flags.firstSeed, onProgress: PhaseProgressLine("coverage: "),
             });
           } catch (error) {

@@ -1,0 +1,58 @@
+/** Attribute coverage math on synthetic data whose answer is known: class counts, the one-vs-rest probe, mode dropping. */
+import { FillStandardNormal } from "@npc-faces/runtime";
+import { describe, expect, it } from "vitest";
+import { ClassificationAccuracy, ClassifyRows, FitAttributeClassifiers } from "../../src/evaluation/attributeClassifier.js";
+import { ClassShares, CountClasses, EffectiveClassCount, MeasureClassCoverage } from "../../src/evaluation/classCoverage.js";
+
+/** Features of images of the given classes: class c has mean 3·e_c (d = 12) plus unit noise. */
+function ClassFeatures(classes: ArrayLike<number>, seed: number): Float32Array {
+  const d = 12;
+  const out = FillStandardNormal(seed, 11, new Float32Array(classes.length * d));
+  for (let i = 0; i < classes.length; i++) out[i * d + classes[i]] += 3;
+  return out;
+}
+
+describe("class coverage", () => {
+  it("effective classes: k for k equal classes, 1 for one, between for skewed shares", () => {
+    expect(EffectiveClassCount([5, 5, 5, 5])).toBeCloseTo(4, 10);
+    expect(EffectiveClassCount([0, 9, 0])).toBeCloseTo(1, 10);
+    expect(EffectiveClassCount([0, 0])).toBe(0);
+    const skewed = EffectiveClassCount([90, 5, 5]);
+    expect(skewed).toBeGreaterThan(1);
+    expect(skewed).toBeLessThan(2);
+    expect(Array.from(CountClasses([0, 2, 2, -1, 7], 3))).toEqual([1, 0, 2]);
+    expect(Array.from(ClassShares([1, 3]))).toEqual([0.25, 0.75]);
+  });
+
+  it("classes at half share count only classes drawn at least half as often as the reference", () => {
+    const reference = ClassShares([40, 40, 10, 10, 0]);
+    const coverage = MeasureClassCoverage([50, 30, 5, 0, 3], reference);
+    // shares 0.57, 0.34, 0.057, 0, 0.034 vs reference 0.4, 0.4, 0.1, 0.1, 0: classes 0, 1, 2 reach half.
+    expect(coverage).toEqual({ count: 88, effectiveClasses: EffectiveClassCount([50, 30, 5, 0, 3]), classesAtHalfShare: 3, classesSeen: 4 });
+  });
+});
+
+describe("attribute probe", () => {
+  const classCount = 8;
+  const trainClasses = Int32Array.from({ length: 800 }, (_, i) => i % classCount);
+  const probe = FitAttributeClassifiers(ClassFeatures(trainClasses, 1), 12, [{ name: "eyes", classes: Array.from({ length: classCount }, (_, c) => `eye${c}`), labels: trainClasses }])[0];
+
+  it("learns separable classes (held-out accuracy near 1)", () => {
+    const heldOut = Int32Array.from({ length: 400 }, (_, i) => (i * 3) % classCount);
+    const accuracy = ClassificationAccuracy(ClassifyRows(probe, ClassFeatures(heldOut, 2)), heldOut);
+    expect(accuracy).toBeGreaterThan(0.9);
+    expect(ClassificationAccuracy([0, 1], [-1, -1])).toBeNaN();
+  });
+
+  it("a generator that drops modes has fewer effective classes and fewer classes at half share", () => {
+    const reference = ClassShares(CountClasses(trainClasses, classCount));
+    const real = Int32Array.from({ length: 400 }, (_, i) => i % classCount);
+    const collapsed = Int32Array.from({ length: 400 }, (_, i) => (i % 5 === 0 ? 1 : 0)); // two eyes, one 4× the other
+    const realCoverage = MeasureClassCoverage(CountClasses(ClassifyRows(probe, ClassFeatures(real, 3)), classCount), reference);
+    const generatedCoverage = MeasureClassCoverage(CountClasses(ClassifyRows(probe, ClassFeatures(collapsed, 4)), classCount), reference);
+    expect(realCoverage.effectiveClasses).toBeGreaterThan(7);
+    expect(realCoverage.classesAtHalfShare).toBe(classCount);
+    expect(generatedCoverage.effectiveClasses).toBeLessThan(2.5);
+    expect(generatedCoverage.classesAtHalfShare).toBeLessThanOrEqual(2);
+  });
+});
