@@ -486,6 +486,8 @@ export interface RunTrainingArgs {
   readonly shouldStop?: () => boolean;
   /** Number of faces in the sample grid (default 32). */
   readonly gridSize?: number;
+  /** Called after each checkpoint is written (e.g. to keep a copy of it: `npc-faces train --keep-snapshots`). */
+  readonly onCheckpoint?: (path: string, kimg: number) => Promise<void>;
 }
 
 /** How a run ended. */
@@ -538,6 +540,7 @@ export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTraini
   let tick = Math.floor(run.imagesSeen / tickImages);
   const save = async () => {
     await WriteCheckpointAsync(checkpointPath, { options, data: { id: args.data.id ?? null, resolution: args.data.resolution, labelNames: args.data.labelNames }, state: await run.snapshotAsync(), extra: { ...extra, tick } });
+    await args.onCheckpoint?.(checkpointPath, run.kimg);
   };
   const writeGrid = async () => {
     const gema = await run.emaGeneratorAsync();

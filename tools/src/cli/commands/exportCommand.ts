@@ -23,6 +23,7 @@ export const PresetNames = ["tiny", "npc64", "game64", "game128", "paper256"];
 interface ExportFlags {
   untrained?: boolean;
   run?: string;
+  snapshot?: string;
   stamp?: string;
   data?: string;
   preset?: string;
@@ -46,6 +47,7 @@ export function ExportCommand(): Command {
     )
     .addOption(new Option("--untrained", "use freshly initialised weights (needs --preset)"))
     .addOption(new Option("--run <dir>", "export a training run's latest checkpoint").conflicts("untrained"))
+    .addOption(new Option("--snapshot <kimg>", "with --run: export the run's kept snapshot at that kimg, to the decimals given (12 finds 12.008; or its folder name, kimg-000012.008), instead of its latest checkpoint (see train --keep-snapshots)").conflicts(["untrained", "stamp"]))
     .addOption(new Option("--stamp <model>", "write a copy of an existing model file with its integrity digest added (for files exported before digests existed; the faces do not change)").conflicts(["untrained", "run"]))
     .addOption(new Option("--data <dir>", "with --run: the data set the run trained on; its licence and credits go into the model, and its label mix is the reference of the label controls (default: uniform per label)").conflicts("untrained"))
     .addOption(new Option("--preset <name>", "generator configuration (with --untrained)").choices(PresetNames))
@@ -77,7 +79,15 @@ async function RunExportAsync(flags: ExportFlags): Promise<void> {
     const trainer = await import("@npc-faces/trainer");
     await InitializeTfjsAsync(trainer);
     const dataset = flags.data === undefined ? undefined : await RunDatasetAsync(flags.data);
-    const bytes = await trainer.ExportRunAsync(resolve(flags.run), {
+    // A kept snapshot folder holds a checkpoint under the run's own file name, so it exports as a run.
+    let runDir = resolve(flags.run);
+    if (flags.snapshot !== undefined) {
+      const { ResolveRunSnapshotAsync } = await import("../../training/runSnapshots.js");
+      runDir = (await ResolveRunSnapshotAsync(runDir, flags.snapshot).catch((error: Error) => {
+        throw new CliFailure(error.message);
+      })).dir;
+    }
+    const bytes = await trainer.ExportRunAsync(runDir, {
       name: flags.name,
       unsupervisedControls: flags.controls,
       weightType: flags.fp16 ? "float16" : "float32",
@@ -89,9 +99,10 @@ async function RunExportAsync(flags: ExportFlags): Promise<void> {
     ReadModelFile(bytes, "exported model");
     await EnsureFolderAsync(dirname(resolve(flags.out)));
     await WriteFileAtomicAsync(resolve(flags.out), bytes);
-    process.stdout.write(`exported run ${flags.run} to ${resolve(flags.out)}: ${FormatBytes(bytes.length)}\n`);
+    process.stdout.write(`exported run ${flags.run}${flags.snapshot === undefined ? "" : ` (snapshot ${runDir})`} to ${resolve(flags.out)}: ${FormatBytes(bytes.length)}\n`);
     return;
   }
+  if (flags.snapshot !== undefined) throw new CliUsageError("--snapshot needs --run <dir>");
   if (!flags.untrained) throw new CliUsageError("choose the weights: --run <dir> (a training run) or --untrained");
   if (flags.preset === undefined) throw new CliUsageError("--untrained needs --preset <name> (one of " + PresetNames.join(", ") + ")");
   if (flags.name !== undefined && flags.name.trim() === "") throw new CliUsageError("--name: expected a non-empty name");

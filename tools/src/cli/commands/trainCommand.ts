@@ -9,6 +9,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import cliProgress from "cli-progress";
 import { IntegerParser, ParseSeed } from "../argParsers.js";
 import { CliFailure, CliInterrupted, CliUsageError } from "../cliErrors.js";
+import { KeepRunSnapshotAsync } from "../../training/runSnapshots.js";
 import { PresetNames } from "./exportCommand.js";
 
 
@@ -33,6 +34,7 @@ interface TrainFlags {
   workers?: number;
   tick?: number;
   snap?: number;
+  keepSnapshots: number;
 }
 
 function PositiveNumber(name: string): (text: string) => number {
@@ -90,6 +92,7 @@ export function TrainCommand(): Command {
     .addOption(new Option("--workers <n>", "data-parallel worker threads on wasm/cpu (same seed + same workers = same weights; default: npc64/game64/game128/paper256 2, tiny 1)").argParser(IntegerParser(1, 64)))
     .addOption(new Option("--tick <kimg>", "kimg per tick: log line and sample grid (default: 4; tiny 0.5)").argParser(PositiveNumber("--tick")))
     .addOption(new Option("--snap <ticks>", "ticks per checkpoint (default: 10)").argParser(IntegerParser(1, 1_000_000)))
+    .addOption(new Option("--keep-snapshots <n>", "also keep a copy of each of the newest N checkpoints in RUN/snapshots/kimg-K/ (export one with `npc-faces export --run RUN --snapshot K`); 0 = only the latest checkpoint; not remembered by --resume: pass it again").default(0).argParser(IntegerParser(0, 1_000_000)))
     .addHelpText("after", "\nExamples:\n  npc-faces train --data data/faces64 --out runs/faces64\n  npc-faces train --data data/faces64 --out runs/faces64 --resume --kimg 4000\n  npc-faces train --data data/faces64 --out runs/faces64 --resume-from models/training/checkpoint.npcfckpt.gz\n  npc-faces train --data data/tiny --out runs/tiny --preset tiny --kimg 1 --aug none --backend wasm")
     .action(async (flags: TrainFlags) => {
       await RunTrainAsync(flags);
@@ -165,6 +168,7 @@ async function RunTrainAsync(flags: TrainFlags): Promise<void> {
         return state ? trainer.AdaAugmentation.fromJSON(state as Parameters<typeof trainer.AdaAugmentation.fromJSON>[0]) : trainer.AdaAugmentation.Create("bgc", { target: o.adaTarget, adjustImages: o.adaKimg * 1000 });
       },
       shouldStop: () => stop,
+      onCheckpoint: flags.keepSnapshots > 0 ? async (path, kimg) => void (await KeepRunSnapshotAsync(resolve(flags.out), path, kimg, flags.keepSnapshots)) : undefined,
       onProgress: (p) => {
         if (!showBar) return;
         const eta = p.etaSeconds;
