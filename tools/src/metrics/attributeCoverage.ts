@@ -20,8 +20,11 @@ import type { OpenedDataset } from "../dataset/packedDataset.js";
 export const DefaultCoverageCount = 1000;
 /** Default training images the probes are fitted on. */
 export const DefaultProbeImages = 4000;
-/** Default side of the pixel features (64 px faces: 4×4 blocks; finer costs d² in the fit). */
-export const DefaultProbeFeatureRes = 16;
+/**
+ * Default side of the pixel features. 32 (64 px faces: 2×2 blocks) is what tells facesjs's eyes and mouths apart
+ * (held-out accuracy: eyes 97%, mouths 93%, against 74% and 47% at 16), at 16-64× the fitting cost of 16.
+ */
+export const DefaultProbeFeatureRes = 32;
 
 /** One attribute's coverage, generated vs held-out real images. */
 export interface AttributeCoverage {

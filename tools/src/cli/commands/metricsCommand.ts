@@ -61,7 +61,7 @@ export function MetricsCommand(): Command {
     .addOption(new Option("--coverage-count <n>", "generated faces (and most held-out images) classified for the attribute coverage").default(1000).argParser(IntegerParser(2, MaxCount)))
     .addOption(new Option("--attributes <list>", "categorical labels to cover, comma-separated (default: every one with 2+ classes)").argParser((text: string) => text.split(",").map((a) => a.trim()).filter((a) => a !== "")))
     .addOption(new Option("--probe-images <n>", "training images the attribute probes are fitted on").default(4000).argParser(IntegerParser(2, 1_000_000)))
-    .addOption(new Option("--probe-res <n>", "side of the probes' pixel features (finer sees smaller details; 32 takes 16-64x as long to fit as 16)").default(16).argParser(IntegerParser(1, 64)))
+    .addOption(new Option("--probe-res <n>", "side of the probes' pixel features (32 tells facesjs's eyes and mouths apart; 16 fits 16-64x faster but blurs them)").default(32).argParser(IntegerParser(1, 64)))
     .addOption(EngineOption())
     .addHelpText(
       "after",
