@@ -162,8 +162,9 @@ async function StampModelAsync(path: string, out: string): Promise<void> {
     if (IsNpcFacesError(error)) throw new CliFailure(`--stamp ${error.message}`);
     throw error;
   }
-  const { StampModelFileDigest } = await import("@npc-faces/trainer");
-  const stamped = StampModelFileDigest(bytes);
+  // Not the trainer's writer: stamping is part of the light install (no tfjs, no onnx-proto).
+  const { StampModelDigest } = await import("../../model/stampModelDigest.js");
+  const stamped = StampModelDigest(bytes);
   ReadModelFile(stamped, "stamped model");
   try {
     await EnsureFolderAsync(dirname(out));
