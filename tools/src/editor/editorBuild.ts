@@ -69,6 +69,8 @@ export async function BuildEditorPageAsync(options: { outDir?: string; force?: b
     minify: options.minify ?? false,
     sourcemap: options.sourcemap ?? true,
     copyDefaultModel: false,
+    // The editor runs the canonical engine only (single-threaded WASM), never WebGPU.
+    wasmOnly: true,
     absWorkingDir: RepoRoot,
   });
   const inputs = [...Object.keys(metafile.inputs).map((p) => resolve(RepoRoot, p)), join(EditorPageSources, "index.html")];
@@ -82,7 +84,10 @@ export async function BuildEditorPageAsync(options: { outDir?: string; force?: b
  */
 export async function BuildPublishedEditorPageAsync(outDir = DefaultEditorPageDir): Promise<EditorPageBuild> {
   await rm(outDir, { recursive: true, force: true });
-  return BuildEditorPageAsync({ outDir, force: true, minify: true, sourcemap: false });
+  const build = await BuildEditorPageAsync({ outDir, force: true, minify: true, sourcemap: false });
+  // It lists the build machine's paths and matters only where the page can be rebuilt (the repository).
+  await rm(join(outDir, BuildInfoFile), { force: true });
+  return build;
 }
 
 async function HasPageSourcesAsync(): Promise<boolean> {

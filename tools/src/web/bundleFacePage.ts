@@ -40,6 +40,11 @@ export interface BundleFacePageOptions {
   readonly sourcemap?: boolean;
   /** Copy the bundled default model next to the page (default true; the editor serves its model itself). */
   readonly copyDefaultModel?: boolean;
+  /**
+   * Bundle onnxruntime-web's WASM-only build (`onnxruntime-web/wasm`: the plain 14 MB binary) instead of the
+   * default one with WebGPU/WebNN (the 28 MB `.jsep` binary). For pages that never ask for WebGPU, like the editor.
+   */
+  readonly wasmOnly?: boolean;
 }
 
 /**
@@ -69,6 +74,7 @@ export async function BundleFacePageAsync(options: BundleFacePageOptions): Promi
     metafile: true,
     logLevel: "warning",
     plugins: [WorkspaceSourcesPlugin()],
+    ...(options.wasmOnly ? { alias: { "onnxruntime-web": "onnxruntime-web/wasm" } } : {}),
   });
   await copyFile(options.indexHtml, join(outDir, "index.html"));
   const bundles = Object.keys(result.metafile.outputs).filter((p) => p.endsWith(".js")).map((p) => resolve(options.absWorkingDir ?? process.cwd(), p));
