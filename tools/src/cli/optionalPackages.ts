@@ -48,8 +48,8 @@ export function MissingPackageMessage(name: string): string {
   const spec = range === undefined ? name : `${name}@${range}`;
   // A range such as ">=1 <2" must be quoted for the shell; "1.30.0" or "^9.4.3" need not.
   const install = `npm install ${/[\s<>|]/.test(spec) ? `"${spec}"` : spec}`;
-  // npm runs a direct dependency's install script; onnxruntime-node's downloads CUDA providers (unused here: the
-  // native engine runs on the CPU binaries in the package) and fails without network access unless skipped.
+  // npm 11.19 still runs install scripts; onnxruntime-node's downloads CUDA providers (unused here: the native
+  // engine runs on the CPU binaries in the package) and fails without network access unless skipped.
   const flags = name === "onnxruntime-node" ? " --onnxruntime-node-install=skip" : "";
   return `${purpose ?? "this command"} needs the package ${name}, which is not installed: ${install}${flags}`;
 }
