@@ -31,7 +31,7 @@ async function RunJsonAsync(args: readonly string[]): Promise<Record<string, unk
 }
 
 describe("--json", () => {
-  it("bake --seeds, bake --manifest, sheet and export --stamp", async () => {
+  it("bake --seeds, bake --manifest, sheet, export --stamp and export --untrained", async () => {
     const seeds = await RunJsonAsync(["bake", "--seeds", "3,5", "--out", join(dir, "seeds"), "--no-progress"]);
     expect(Object.keys(seeds)[0]).toBe("command");
     expect(seeds).toMatchObject({ command: "bake", mode: "seeds", outDir: join(dir, "seeds"), count: 2, size: 64, engine: "canonical", model: { path: DefaultModel, name: "npc64-default" } });
@@ -55,6 +55,10 @@ describe("--json", () => {
     const stamp = await RunJsonAsync(["export", "--stamp", DefaultModel, "--out", join(dir, "stamped.onnx")]);
     expect(stamp).toMatchObject({ command: "export", mode: "stamp", source: DefaultModel, file: join(dir, "stamped.onnx"), name: "npc64-default", resolution: 64 });
     expect(stamp.graphSha256).toMatch(/^[0-9a-f]{64}$/);
+
+    const untrained = await RunJsonAsync(["export", "--preset", "tiny", "--untrained", "--seed", "3", "--controls", "2", "--out", join(dir, "tiny.onnx")]);
+    expect(untrained).toMatchObject({ command: "export", mode: "untrained", preset: "tiny", seed: 3, weightType: "float32", file: join(dir, "tiny.onnx"), name: "tiny-untrained", controls: ["direction_0", "direction_1"] });
+    expect(untrained.sha256).toMatch(/^[0-9a-f]{64}$/);
   }, 180_000);
 
   it("dataset, dataset sheet and checkpoint info", async () => {
