@@ -1,7 +1,7 @@
 /**
- * A manifest bake (`npc-faces bake`, the built CLI) interrupted 20 times at random moments (seeded: SIGKILL, and
- * every third time SIGINT), each time rerun, finishes with a folder byte-equal to an uninterrupted bake: faces,
- * faces.json and the atlas pages.
+ * A manifest bake (`npc-faces bake`, the built CLI) interrupted 20 times at random points (seeded; SIGKILL, and
+ * every third time SIGINT; at a random moment or after a random number of faces), each time rerun, finishes with a
+ * folder byte-equal to an uninterrupted bake: faces, faces.json and the atlas pages.
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -31,13 +31,31 @@ async function SnapshotAsync(dir: string): Promise<Map<string, string>> {
   return out;
 }
 
-/** Runs a bake and kills it with `signal` after `ms` (unless it ends first); resolves how it ended. */
-function BakeUntilAsync(args: readonly string[], ms: number, signal: NodeJS.Signals): Promise<{ killed: boolean; code: number | null }> {
+/** Faces in the output folder so far. */
+async function FaceCountAsync(dir: string): Promise<number> {
+  return (await readdir(dir).catch(() => [] as string[])).filter((n) => /^npc_\d+\.png$/.test(n)).length;
+}
+
+/**
+ * Runs a bake and kills it with `signal` when `kill` says so: after `ms`, or once the output folder holds `faces`
+ * faces (polled), unless it ends first; resolves how it ended.
+ */
+function BakeUntilAsync(args: readonly string[], out: string, kill: { ms: number } | { faces: number }, signal: NodeJS.Signals): Promise<{ killed: boolean; code: number | null }> {
   const child = spawn(process.execPath, [CliBin, ...args], { stdio: ["ignore", "ignore", "ignore"] });
-  const timer = setTimeout(() => child.kill(signal), ms);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let poll: ReturnType<typeof setInterval> | undefined;
+  if ("ms" in kill) timer = setTimeout(() => child.kill(signal), kill.ms);
+  else {
+    poll = setInterval(() => {
+      void FaceCountAsync(out).then((n) => {
+        if (n >= kill.faces) child.kill(signal);
+      });
+    }, 20);
+  }
   return new Promise((resolve) => {
     child.on("exit", (code, sig) => {
       clearTimeout(timer);
+      clearInterval(poll);
       resolve({ killed: sig !== null || code === 130, code });
     });
   });
@@ -59,20 +77,21 @@ it(`a bake interrupted ${Interruptions} times at random finishes byte-equal to a
     expect(clean.code, clean.stderr).toBe(0);
     const cleanSeconds = (performance.now() - cleanStart) / 1000;
 
-    // Kill moments uniform in [0.5 s, 4 s): while the CLI and the workers start (about 2 s here), while faces are
-    // written, while the atlas is built.
+    // Half the kills at a random moment of the first 3 s (the CLI and its workers starting, the cache check), half
+    // once a random number of further faces (1 to 1/40 of the bake) is on disk: mid-bake on any machine's speed.
     const random = SeededRandom(20);
     const out = join(dir, "interrupted");
     let interrupted = 0;
     let attempts = 0;
-    const delays: number[] = [];
+    const kills: string[] = [];
     while (interrupted < Interruptions && attempts < Interruptions * 3) {
       attempts++;
-      const ms = Math.round(500 + random() * 3500);
-      const result = await BakeUntilAsync(bake(out), ms, attempts % 3 === 0 ? "SIGINT" : "SIGKILL");
+      const signal = attempts % 3 === 0 ? "SIGINT" : "SIGKILL";
+      const kill = random() < 0.5 ? { ms: Math.round(200 + random() * 2800) } : { faces: (await FaceCountAsync(out)) + 1 + Math.floor(random() * (Npcs / 40)) };
+      const result = await BakeUntilAsync(bake(out), out, kill, signal);
       if (!result.killed) break; // it finished before the kill: nothing left to interrupt
       interrupted++;
-      delays.push(ms);
+      kills.push(`${signal} ${"ms" in kill ? `at ${kill.ms} ms` : `at ${kill.faces} faces`}`);
     }
     const facesBeforeFinal = (await readdir(out)).filter((n) => /^npc_\d+\.png$/.test(n)).length;
     const final = await RunCliAsync(bake(out));
@@ -80,7 +99,7 @@ it(`a bake interrupted ${Interruptions} times at random finishes byte-equal to a
     const [a, b] = await Promise.all([SnapshotAsync(out), SnapshotAsync(join(dir, "clean"))]);
     const differing = [...new Set([...a.keys(), ...b.keys()])].filter((name) => a.get(name) !== b.get(name));
     ReportSoak("bake-interrupted", {
-      npcs: Npcs, interruptions: interrupted, attempts, killDelaysMs: delays, facesBeforeFinalRun: facesBeforeFinal,
+      npcs: Npcs, interruptions: interrupted, attempts, kills, facesBeforeFinalRun: facesBeforeFinal,
       finalRun: final.stdout.trim().split("\n")[0], uninterruptedSeconds: Math.round(cleanSeconds * 10) / 10, files: a.size, differingFiles: differing.length,
     });
     expect(interrupted).toBe(Interruptions);
