@@ -14,6 +14,7 @@ import { BakeMergeError, MergeBakeShardsAsync } from "../../../tools/src/bake/ba
 import { ParseBakedFaces } from "../../../tools/src/bake/bakedFacesManifest.js";
 import { BakeManifestFileAsync, ManifestBakeError, PlanManifestBakeAsync } from "../../../tools/src/bake/manifestBake.js";
 import { ParseShard } from "../../../tools/src/bake/shard.js";
+import { AtlasError, ParseAtlasSize, PlanAtlas } from "../../../tools/src/bake/atlasPacker.js";
 import { TinyModelAsync } from "../../../runtime/test/testModels.js";
 import { FuzzParameters, IsOneLine } from "./fuzzUtil.js";
 
@@ -65,6 +66,30 @@ describe("fuzz: bake outputs", () => {
         }
       }),
       FuzzParameters(1500, 2000),
+    );
+  });
+
+  it("atlas layouts: AtlasError in one line, or every face inside its page, none overlapping", () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9]{1,5}x[0-9]{1,5}$/), fc.integer({ min: 1, max: 300 }), fc.nat({ max: 300 }), (text, faceSize, count) => {
+        let layout;
+        try {
+          layout = PlanAtlas(ParseAtlasSize(text), faceSize, Array.from({ length: count }, (_, i) => `npc_${i}`));
+        } catch (error) {
+          expect(error).toBeInstanceOf(AtlasError);
+          expect(IsOneLine((error as Error).message)).toBe(true);
+          return;
+        }
+        const taken = new Set<string>();
+        for (const r of layout.rects.values()) {
+          expect(r.x >= 0 && r.y >= 0 && r.x + r.width <= layout.size.width && r.y + r.height <= layout.size.height && r.page < layout.pageCount).toBe(true);
+          const slot = `${r.page}:${r.x}:${r.y}`;
+          expect(taken.has(slot)).toBe(false);
+          taken.add(slot);
+        }
+        expect(layout.rects.size).toBe(count);
+      }),
+      FuzzParameters(1000, 2000),
     );
   });
 
