@@ -152,11 +152,17 @@ describe("npc-faces train stopped and resumed", () => {
     const reference = join(dir, "workers-reference");
     const run = join(dir, "workers-crash");
     const args = ["--data", data, "--out", run, ...Common, "--workers", "2"];
-    const [straight, crashed] = await Promise.all([
+    const thrown = join(dir, "workers-throw");
+    const [straight, crashed, threw] = await Promise.all([
       TrainAsync(["--data", data, "--out", reference, ...Common, "--workers", "2"]),
       // Worker 1 exits on its 5th step, outside any sync point: worker 0 is left waiting in the step's all-reduce.
       TrainAsync(args, { NPC_FACES_TEST_WORKER_EXIT: "1:5" }),
+      // Worker 0 dies of an uncaught exception on its 3rd step instead.
+      TrainAsync(["--data", data, "--out", thrown, ...Common, "--workers", "2"], { NPC_FACES_TEST_WORKER_EXIT: "0:3:throw" }),
     ]);
+    expect(threw.code, threw.stderr).toBe(1);
+    expect(threw.stderr.trim().split("\n").at(-1)).toMatch(/^npc-faces: error: training worker 0 crashed at step 2: simulated crash; the last checkpoint .*checkpoint\.ckpt \(0\.008 kimg\) is kept: continue with --resume$/);
+    expect((await CheckpointAsync(thrown)).state.step).toBe(2);
     expect(straight.code, straight.stderr).toBe(0);
     expect(crashed.code, crashed.stderr).toBe(1);
     const lines = crashed.stderr.trim().split("\n");
