@@ -8,7 +8,7 @@
  * The same code runs on every tfjs backend; everything random comes from {@link TrainingRandom}, so a run
  * resumed from a checkpoint continues bit-identically on the same backend.
  */
-import { access, mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { tf } from "../backends/tfjsBackend.js";
 import { type GeneratorConfig, NoiseResolutions, NumWs } from "../networks/architecture.js";
@@ -524,6 +524,7 @@ export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTraini
   }
   await mkdir(join(args.runDir, RunFiles.samples), { recursive: true });
   await RemoveStaleTemporaryFilesAsync(args.runDir);
+  if (args.resume && typeof extra.tick === "number") await TrimLogAfterTickAsync(join(args.runDir, RunFiles.log), extra.tick);
   if (args.resumeFrom && typeof log === "string") await WriteFileAtomicAsync(join(args.runDir, RunFiles.log), new TextEncoder().encode(log));
   await WriteFileAtomicAsync(join(args.runDir, RunFiles.options), new TextEncoder().encode(`${JSON.stringify(options, null, 2)}\n`));
   const augmentation = args.createAugmentation?.(options, snapshot?.augment ?? null) ?? null;
@@ -613,6 +614,25 @@ async function RemoveStaleTemporaryFilesAsync(runDir: string): Promise<void> {
   for (const name of await readdir(runDir)) {
     if (names.some((prefix) => name.startsWith(prefix)) && /\.tmp-\d+$/.test(name)) await rm(join(runDir, name), { force: true });
   }
+}
+
+/**
+ * Drops the log lines of ticks after `tick` (the checkpoint's): a process killed after logging them lost that work,
+ * and the resumed run logs those ticks again, so each tick appears once.
+ */
+async function TrimLogAfterTickAsync(path: string, tick: number): Promise<void> {
+  const text = await readFile(path, "utf8").catch(() => null);
+  if (text === null) return;
+  const lines = text.split("\n").filter((line) => line.trim() !== "");
+  const kept = lines.filter((line) => {
+    try {
+      const entry = JSON.parse(line) as { tick?: unknown };
+      return !(typeof entry.tick === "number" && entry.tick > tick);
+    } catch {
+      return true; // not ours to judge: keep it
+    }
+  });
+  if (kept.length !== lines.length) await WriteFileAtomicAsync(path, new TextEncoder().encode(kept.map((line) => `${line}\n`).join("")));
 }
 
 /** What RunTrainingAsync needs of a run: a {@link TrainingRun} in this thread or a ParallelTrainingRun. */
