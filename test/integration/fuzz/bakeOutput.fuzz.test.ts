@@ -115,11 +115,11 @@ describe("fuzz: bake outputs", () => {
           const inputs = [join(sandbox, "a"), join(sandbox, "b")];
           await Promise.all(shardDirs.map((d, i) => cp(d, inputs[i], { recursive: true })));
           const { name, doc } = original[which];
-          const copy = structuredClone(doc);
+          const copy = structuredClone(doc) as Record<string, unknown> & { faces: Record<string, Record<string, unknown>> };
           let text: string;
           if (edit.kind === "text") text = edit.text;
           else {
-            if (edit.kind === "field") copy[edit.field] = edit.value;
+            if (edit.kind === "field") (copy as Record<string, unknown>)[edit.field] = edit.value;
             else {
               const ids = Object.keys(copy.faces);
               const id = ids[edit.index % Math.max(1, ids.length)];
