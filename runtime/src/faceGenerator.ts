@@ -5,7 +5,8 @@
 import { BuildFaceInputs, ResolveFaceRequest, type FaceRequest } from "./faceRequest.js";
 import { TensorSize, type InferenceBackend, type InferenceSessionHandle, type TensorData } from "./inferenceBackend.js";
 import { Sha256HexAsync, VerifyModelIntegrityAsync, type ModelIntegrity } from "./modelIntegrity.js";
-import { TensorNames, type ModelControl, type ModelMetadata } from "./modelMetadata.js";
+import type { ModelControl, ModelMetadata } from "./modelMetadata.js";
+import { TensorNames } from "./tensorNames.js";
 import { NpcFacesError } from "./npcFacesError.js";
 import type { OnnxModelInfo } from "./onnxModelReader.js";
 import { CheckGraphInterface, ReadModelFile } from "./readModelMetadata.js";

@@ -14,7 +14,11 @@ export const ManifestFormatName = "npc-faces-manifest";
 /** The newest manifest format version this runtime reads. */
 export const ManifestFormatVersion = 1;
 
-const Seed = z.number({ error: `expected an integer in 0..${MaxSeed}` }).refine((v) => Number.isInteger(v) && v >= 0 && v <= MaxSeed, `expected an integer in 0..${MaxSeed}`);
+// The refinements keep the one-line messages; `meta` gives the JSON Schema the same bounds (refinements have none).
+const Seed = z
+  .number({ error: `expected an integer in 0..${MaxSeed}` })
+  .refine((v) => Number.isInteger(v) && v >= 0 && v <= MaxSeed, `expected an integer in 0..${MaxSeed}`)
+  .meta({ type: "integer", minimum: 0, maximum: MaxSeed });
 const Finite = z.number({ error: "expected a finite number" }).refine(Number.isFinite, "expected a finite number");
 
 /**
@@ -29,7 +33,9 @@ export const ManifestNpcSchema = z.strictObject({
   name: z.string().max(200),
   seed: Seed,
   mixSeed: Seed.optional(),
-  mix: Finite.refine((v) => v >= 0 && v <= 1, "expected a number in 0..1").optional(),
+  mix: Finite.refine((v) => v >= 0 && v <= 1, "expected a number in 0..1")
+    .meta({ minimum: 0, maximum: 1 })
+    .optional(),
   mixCrossover: z.number().int("expected an integer").nonnegative().optional(),
   psi: Finite.optional(),
   noiseStrength: Finite.optional(),
@@ -43,6 +49,8 @@ export type ManifestNpc = z.infer<typeof ManifestNpcSchema>;
 /** The manifest document (format version 1). */
 export const FaceManifestSchema = z
   .strictObject({
+    /** Where an editor finds the JSON Schema (e.g. `./node_modules/@npc-faces/runtime/schema/face-manifest.schema.json`); ignored by the runtime. */
+    $schema: z.string().optional(),
     format: z.literal(ManifestFormatName),
     formatVersion: z.literal(ManifestFormatVersion),
     /** The model the faces were chosen with: its SHA-256 is part of "same seed, same face". */
@@ -58,6 +66,23 @@ export const FaceManifestSchema = z
     });
   });
 export type FaceManifest = z.infer<typeof FaceManifestSchema>;
+
+/** File name of the manifest's JSON Schema, published in the package's `schema/` folder. */
+export const FaceManifestJsonSchemaFile = "face-manifest.schema.json";
+
+/**
+ * The manifest's JSON Schema (draft 2020-12), for editors and other languages; generated from
+ * {@link FaceManifestSchema} with zod's `toJSONSchema`, so it cannot drift (a test compares it with the published
+ * file). Not expressed: duplicate ids (the validator reports them).
+ */
+export function FaceManifestJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(FaceManifestSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  return {
+    ...schema,
+    title: "npc-faces face manifest",
+    description: `The level designer's locked NPC faces (format "${ManifestFormatName}", version ${ManifestFormatVersion}); see docs/manifest.md. NPC ids must be unique.`,
+  };
+}
 
 /** `npcs[3].seed` from a zod path. */
 function FormatPath(path: readonly PropertyKey[]): string {

@@ -3,7 +3,8 @@
  * input tensors. Everything here is pure and bit-exact: the same requests give the same bytes on every engine.
  */
 import type { TensorData } from "./inferenceBackend.js";
-import { TensorNames, type ModelLabel, type ModelMetadata } from "./modelMetadata.js";
+import type { ModelLabel, ModelMetadata } from "./modelMetadata.js";
+import { TensorNames } from "./tensorNames.js";
 import { NpcFacesError } from "./npcFacesError.js";
 import { FillUniform, IsValidSeed, LatentFromSeed, MaxSeed, NoiseFromSeed, SeedStream } from "./seeds/index.js";
 

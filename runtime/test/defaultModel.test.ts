@@ -91,7 +91,7 @@ describe("@npc-faces/default-model", () => {
     const files = Object.fromEntries(pack.files.map((f) => [f.path, f.size]));
     expect(files["default.onnx"]).toBe(fileBytes.length);
     expect(Object.keys(files)).toEqual(expect.arrayContaining(["index.js", "index.d.ts", "package.json"]));
-    expect(Object.keys(files).filter((f) => !["default.onnx", "index.js", "index.d.ts", "package.json", "README.md"].includes(f))).toEqual([]);
+    expect(Object.keys(files).filter((f) => !["default.onnx", "index.js", "index.d.ts", "package.json", "README.md", "LICENSE"].includes(f))).toEqual([]);
   });
 });
 

@@ -2,7 +2,7 @@
  * The crowd sample: 64 NPCs, each with its own seed, whose faces the npc-faces plugin generates at load time in a
  * Web Worker; a panel edits one NPC's parameters live.
  *
- * URL query: `engine=webgl2|webgpu` (Babylon engine, default webgl2), `ep=wasm|webgpu` (onnxruntime-web provider,
+ * URL query: `engine=webgl2|webgpu` (Babylon engine, default webgl2), `material=standard|pbr` (the faces' material), `ep=wasm|webgpu` (onnxruntime-web provider,
  * default wasm: the canonical engine, the same bytes on every machine), `count=N` (NPCs, default 64), `threads=N` (WASM
  * threads, default 1: the canonical engine; more are faster but "close, not exact", see docs/seeds.md).
  *
@@ -17,8 +17,9 @@ import { Scene } from "@babylonjs/core/scene.js";
 import { ArcRotateCamera } from "@babylonjs/core/Cameras/arcRotateCamera.js";
 import { HemisphericLight } from "@babylonjs/core/Lights/hemisphericLight.js";
 import { StandardMaterial } from "@babylonjs/core/Materials/standardMaterial.js";
+import { PBRMaterial } from "@babylonjs/core/Materials/PBR/pbrMaterial.js";
 import { Color3, Color4 } from "@babylonjs/core/Maths/math.color.js";
-import { Vector2, Vector3 } from "@babylonjs/core/Maths/math.vector.js";
+import { Matrix, Vector2, Vector3 } from "@babylonjs/core/Maths/math.vector.js";
 import { CreateSphere } from "@babylonjs/core/Meshes/Builders/sphereBuilder.js";
 import { CreatePlane } from "@babylonjs/core/Meshes/Builders/planeBuilder.js";
 import { CreateCylinder } from "@babylonjs/core/Meshes/Builders/cylinderBuilder.js";
@@ -56,6 +57,8 @@ const faceTimes: number[] = [];
 
 const query = new URLSearchParams(location.search);
 const engineName = query.get("engine") === "webgpu" ? "webgpu" : "webgl2";
+// `material=pbr`: the faces on PBRMaterial (metallic 0, roughness 1) instead of StandardMaterial.
+const materialKind = query.get("material") === "pbr" ? "pbr" : "standard";
 const executionProvider = query.get("ep") === "webgpu" ? "webgpu" : "wasm";
 const npcCount = Math.max(1, Math.min(1024, Number(query.get("count") ?? 64) || 64));
 const threadsParam = query.get("threads");
@@ -94,7 +97,7 @@ async function CreateEngineAsync(canvas: HTMLCanvasElement): Promise<AbstractEng
 
 interface Npc {
   readonly index: number;
-  readonly material: StandardMaterial;
+  readonly material: StandardMaterial | PBRMaterial;
   readonly plugin: NpcFaceMaterialPlugin;
   readonly face: Mesh;
 }
@@ -191,8 +194,8 @@ async function MainAsync(): Promise<void> {
     const face = CreatePlane(`face${i}`, { size: 0.62 }, scene);
     face.position.set(x, 1.45, z - 0.41);
     face.metadata = { npc: i };
-    const material = new StandardMaterial(`npc${i}`, scene);
-    material.specularColor = new Color3(0.05, 0.05, 0.05);
+    const material = materialKind === "pbr" ? FacePbrMaterial(`npc${i}`, scene) : new StandardMaterial(`npc${i}`, scene);
+    if (material instanceof StandardMaterial) material.specularColor = new Color3(0.05, 0.05, 0.05);
     const plugin = new NpcFaceMaterialPlugin(material);
     plugin.seed = NpcSeed(i);
     plugin.onGeneratedObservable.add(() => faceTimes.push(performance.now()));
@@ -228,6 +231,8 @@ async function MainAsync(): Promise<void> {
 
   window.npcFacesTest = {
     engine: engineName,
+    material: materialKind,
+    materialClassOf: (index) => npcs[index].material.getClassName(),
     backendName: faces.backendName ?? "unknown",
     threads: expectedThreads,
     engineDescription: engine.description,
@@ -241,6 +246,7 @@ async function MainAsync(): Promise<void> {
     faceTimes,
     requestOf: (index) => npcs[index].plugin.request,
     readTexturePixelsAsync: (index) => ReadTexturePixelsAsync(npcs[index], faces),
+    faceScreenPoints: (index, points) => ScreenPoints(npcs[index].face, scene, canvas, points),
     whenSettledAsync: (index) => WaitForFaceAsync(npcs[index].plugin),
     async setParametersAsync(index, changes) {
       ApplyChanges(npcs[index].plugin, changes);
@@ -265,6 +271,35 @@ async function MainAsync(): Promise<void> {
     SetStatus(`${readyAtWhenReady.ready}/${npcs.length} faces in ${seconds} s on ${faces.backendName} (${threads}); ${engine.description}`);
   }
   document.body.dataset.npcFacesReady = String(readyAtWhenReady.ready);
+}
+
+/** A matte PBR material for a face: what a game's skin material would start from. */
+function FacePbrMaterial(name: string, scene: Scene): PBRMaterial {
+  const material = new PBRMaterial(name, scene);
+  material.metallic = 0;
+  material.roughness = 1;
+  return material;
+}
+
+/**
+ * Page coordinates (CSS pixels) of points of a face quad given as fractions of its width (left to right) and height
+ * (top to bottom), projected with the scene's camera.
+ */
+function ScreenPoints(mesh: Mesh, scene: Scene, canvas: HTMLCanvasElement, points: readonly (readonly [number, number])[]): [number, number][] {
+  const engine = scene.getEngine();
+  const viewport = scene.activeCamera!.viewport.toGlobal(engine.getRenderWidth(), engine.getRenderHeight());
+  const transform = scene.getTransformMatrix();
+  const world = mesh.computeWorldMatrix(true);
+  const { minimum, maximum } = mesh.getBoundingInfo().boundingBox;
+  const box = canvas.getBoundingClientRect();
+  // Render pixels -> CSS pixels (the engine may render at another size than the canvas is shown).
+  const sx = box.width / engine.getRenderWidth();
+  const sy = box.height / engine.getRenderHeight();
+  return points.map(([fx, fy]) => {
+    const local = new Vector3(minimum.x + fx * (maximum.x - minimum.x), maximum.y - fy * (maximum.y - minimum.y), 0);
+    const screen = Vector3.Project(Vector3.TransformCoordinates(local, world), Matrix.IdentityReadOnly, transform, viewport);
+    return [box.left + window.scrollX + screen.x * sx, box.top + window.scrollY + screen.y * sy];
+  });
 }
 
 /** Distinct, stable seeds spread over the 32-bit range (a multiplicative hash of the index). */

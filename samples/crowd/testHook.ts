@@ -33,6 +33,10 @@ export interface NpcParameterChanges {
 /** `window.npcFacesTest`: hooks for the end-to-end tests and the browser bench. */
 export interface NpcFacesTestHook {
   readonly engine: "webgl2" | "webgpu";
+  /** The faces' material: StandardMaterial or PBRMaterial (`material=pbr`). */
+  readonly material: "standard" | "pbr";
+  /** Babylon's class name of NPC `index`'s material ("StandardMaterial", "PBRMaterial"). */
+  materialClassOf(index: number): string;
   /** The inference backend the worker uses, e.g. `onnxruntime-web/wasm`. */
   readonly backendName: string;
   /** onnxruntime-web's WASM threads (the `threads` query, else its default for this page). */
@@ -56,6 +60,11 @@ export interface NpcFacesTestHook {
   requestOf(index: number): FaceRequest;
   /** NPC `index`'s texture read back from the GPU, rows reordered top row first (like the runtime): base64 RGBA8. */
   readTexturePixelsAsync(index: number): Promise<{ width: number; height: number; base64: string }>;
+  /**
+   * Where points of NPC `index`'s face quad are on the page, in CSS pixels: each point is [fraction of the width from
+   * the left, fraction of the height from the top] (for checking the rendered face against its texture).
+   */
+  faceScreenPoints(index: number, points: readonly (readonly [number, number])[]): [number, number][];
   /** Resolves when NPC `index` has no generation scheduled or running (e.g. after a panel change). */
   whenSettledAsync(index: number): Promise<void>;
   /** Changes NPC `index`'s parameters and resolves when its new face is applied. */

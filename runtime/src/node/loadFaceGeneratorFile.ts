@@ -24,11 +24,6 @@ export const FaceEngines: readonly FaceEngine[] = ["canonical", "native"];
 export interface LoadFaceGeneratorFileOptions extends NodeBackendOptions {
   /** The engine (default `"canonical"`); ignored when `backend` is given. */
   readonly engine?: FaceEngine;
-  /**
-   * WASM threads of the canonical engine (default 1: in Node more threads measured no faster, and a bake pool
-   * runs one engine per worker thread). The pixels do not depend on it.
-   */
-  readonly wasmThreads?: number;
   /** Backend to use instead of the one `engine` names. */
   readonly backend?: InferenceBackend;
   /** Most faces per session run. */
@@ -41,8 +36,8 @@ export interface LoadFaceGeneratorFileOptions extends NodeBackendOptions {
  * codes of {@link FaceGenerator.loadAsync}
  */
 export async function LoadFaceGeneratorFileAsync(path: string, options: LoadFaceGeneratorFileOptions = {}): Promise<FaceGenerator> {
-  const { backend, maxBatch, engine, wasmThreads, ...nodeOptions } = options;
-  const chosen = backend ?? (await CreateEngineBackendAsync(engine ?? "canonical", { ...nodeOptions, wasmThreads }));
+  const { backend, maxBatch, engine, ...nodeOptions } = options;
+  const chosen = backend ?? (await CreateEngineBackendAsync(engine ?? "canonical", nodeOptions));
   let bytes: Uint8Array;
   try {
     const info = await stat(path);
@@ -58,15 +53,13 @@ export async function LoadFaceGeneratorFileAsync(path: string, options: LoadFace
 }
 
 /**
- * The backend of an engine. The canonical one is imported on demand, so `onnxruntime-web` is needed only by
- * programs that use it.
+ * The backend of an engine: onnxruntime-node with `options`, or onnxruntime-web's WASM engine with one thread (the
+ * thread count is part of the canonical definition; run several engines in workers for speed). The canonical one is
+ * imported on demand, so `onnxruntime-web` is needed only by programs that use it.
  * @throws NpcFacesError BAD_REQUEST for an unknown engine, BACKEND_FAILED when onnxruntime-web is not installed
  */
-export async function CreateEngineBackendAsync(engine: FaceEngine, options: NodeBackendOptions & { readonly wasmThreads?: number } = {}): Promise<InferenceBackend> {
-  if (engine === "native") {
-    const { wasmThreads: _wasmThreads, ...nodeOptions } = options;
-    return CreateNodeBackend(nodeOptions);
-  }
+export async function CreateEngineBackendAsync(engine: FaceEngine, options: NodeBackendOptions = {}): Promise<InferenceBackend> {
+  if (engine === "native") return CreateNodeBackend(options);
   if (engine !== "canonical") {
     throw new NpcFacesError("BAD_REQUEST", `engine: expected one of ${FaceEngines.join(", ")}, got ${JSON.stringify(engine)}`);
   }
@@ -76,5 +69,5 @@ export async function CreateEngineBackendAsync(engine: FaceEngine, options: Node
   } catch (error) {
     throw new NpcFacesError("BACKEND_FAILED", `the canonical engine needs the package onnxruntime-web (npm install onnxruntime-web), or use the native engine (${(error as Error).message})`, { cause: error });
   }
-  return web.CreateWebBackend({ numThreads: options.wasmThreads ?? 1 });
+  return web.CreateWebBackend({ numThreads: 1 });
 }

@@ -1,9 +1,26 @@
 /**
  * The onnxruntime-node adapter (CPU). Node-only: this subpath is the one place besides the web adapter that
- * imports an engine, so the runtime core stays platform-neutral.
+ * imports an engine, so the runtime core stays platform-neutral. onnxruntime-node (288 MB installed) is an optional
+ * peer: it is imported when the first session is created, so programs on the canonical engine never need it.
  */
-import { InferenceSession, Tensor } from "onnxruntime-node";
+import type { InferenceSession, Tensor } from "onnxruntime-node";
 import type { InferenceBackend, InferenceSessionHandle, TensorData } from "../inferenceBackend.js";
+import { NpcFacesError } from "../npcFacesError.js";
+
+type OnnxruntimeNode = typeof import("onnxruntime-node");
+let ortPromise: Promise<OnnxruntimeNode> | undefined;
+
+/**
+ * onnxruntime-node, loaded once on demand.
+ * @throws NpcFacesError BACKEND_FAILED naming the package to install when it is missing
+ */
+export function ImportOnnxruntimeNodeAsync(): Promise<OnnxruntimeNode> {
+  ortPromise ??= import("onnxruntime-node").catch((error: unknown) => {
+    ortPromise = undefined;
+    throw new NpcFacesError("BACKEND_FAILED", `the native engine needs the package onnxruntime-node (npm install onnxruntime-node@1.30.0), or use the canonical engine (${(error as Error).message})`, { cause: error });
+  });
+  return ortPromise;
+}
 
 /** Options of {@link CreateNodeBackend}. */
 export interface NodeBackendOptions {
@@ -30,8 +47,9 @@ export function CreateNodeBackend(options: NodeBackendOptions = {}): InferenceBa
   return {
     name: `onnxruntime-node/cpu${threads}`,
     async createSessionAsync(model: Uint8Array): Promise<InferenceSessionHandle> {
-      const session = await InferenceSession.create(model, sessionOptions);
-      return new NodeSessionHandle(session);
+      const ort = await ImportOnnxruntimeNodeAsync();
+      const session = await ort.InferenceSession.create(model, sessionOptions);
+      return new NodeSessionHandle(session, ort.Tensor);
     },
   };
 }
@@ -40,14 +58,17 @@ class NodeSessionHandle implements InferenceSessionHandle {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
 
-  constructor(private readonly session: InferenceSession) {
+  constructor(
+    private readonly session: InferenceSession,
+    private readonly TensorClass: typeof Tensor,
+  ) {
     this.inputNames = [...session.inputNames];
     this.outputNames = [...session.outputNames];
   }
 
   async runAsync(feeds: Record<string, TensorData>, outputNames: readonly string[]): Promise<Record<string, TensorData>> {
     const ortFeeds: Record<string, Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new Tensor(t.type, t.data, [...t.dims]);
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new this.TensorClass(t.type, t.data, [...t.dims]);
     const results = await this.session.run(ortFeeds, [...outputNames]);
     const out: Record<string, TensorData> = {};
     for (const name of outputNames) {

@@ -5,8 +5,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { FaceGenerator } from "@npc-faces/runtime";
-import { CreateEngineBackendAsync } from "@npc-faces/runtime/node";
-import { env } from "onnxruntime-node";
+import { CreateEngineBackendAsync, ImportOnnxruntimeNodeAsync } from "@npc-faces/runtime/node";
 import { WriteFileAtomicAsync } from "./atomicWrite.js";
 import { Sha256Hex } from "./bakeCache.js";
 import type { BakeWorkerData, FromBakeWorker, ToBakeWorker } from "./bakeWorkerPool.js";
@@ -24,11 +23,11 @@ async function ResizeAsync(image: RgbaImage, size: number): Promise<RgbaImage> {
   return ResizeRgbaAsync(image, size);
 }
 
-// Graph-optimiser notes (e.g. an unused initializer removed) are not the user's business; errors still show.
-env.logLevel = "error";
-
 let generator: FaceGenerator | undefined;
 try {
+  // Graph-optimiser notes (e.g. an unused initializer removed) are not the user's business; errors still show.
+  // Only the native engine loads onnxruntime-node (an optional package).
+  if (data.engine === "native") (await ImportOnnxruntimeNodeAsync()).env.logLevel = "error";
   generator = await FaceGenerator.loadAsync(data.modelBytes, {
     backend: await CreateEngineBackendAsync(data.engine, data.threads !== undefined ? { intraOpNumThreads: data.threads } : {}),
     maxBatch: data.maxBatch,

@@ -4,6 +4,7 @@
  */
 import { CommanderError } from "commander";
 import { ToolName } from "../toolInfo.js";
+import { MissingPackageMessage, MissingPackageOf } from "./optionalPackages.js";
 
 /** Exit status of a run that failed because of how it was called (bad flag, bad value). */
 export const UsageExitCode = 2;
@@ -51,7 +52,8 @@ export function ReportCliError(error: unknown, stderr: (text: string) => void = 
     if (IsDebugEnabled() && error.stack) stderr(`${error.stack}\n`);
     return UsageExitCode;
   }
-  stderr(`${FormatErrorLine(error)}\n`);
+  const missing = MissingPackageOf(error);
+  stderr(`${FormatErrorLine(missing === undefined ? error : MissingPackageMessage(missing))}\n`);
   if (IsDebugEnabled() && error instanceof Error && error.stack) stderr(`${error.stack}\n`);
   if (error instanceof CliInterrupted) return InterruptedExitCode;
   return error instanceof CliUsageError ? UsageExitCode : FailureExitCode;

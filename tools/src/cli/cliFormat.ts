@@ -49,3 +49,14 @@ export function PhaseProgressLine(prefix = ""): ((phase: string, done: number, t
     process.stderr.write(`\r${prefix}${phase} ${done}/${total}   ${done === total ? "\n" : ""}`);
   };
 }
+
+/** `--help` of the `--json` flag of the commands that produce results. */
+export const JsonHelp = "print one JSON object describing the result on stdout instead of the summary line (docs/cli.md, 'JSON output'); warnings and errors stay on stderr";
+
+/**
+ * Writes a command's `--json` result: one JSON object on stdout, `command` first. Paths are absolute, sizes in
+ * bytes, durations in seconds.
+ */
+export function WriteJsonResult(command: string, result: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ command, ...result }, null, 2)}\n`);
+}

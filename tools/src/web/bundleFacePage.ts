@@ -4,10 +4,10 @@
  * `ort/` with onnxruntime-web's `.wasm`/`.mjs` files copied from node_modules, and the bundled default model: the
  * page loads everything from its own server, never from a CDN.
  */
-import { copyFile, mkdir, readdir, stat } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { build, type Metafile, type Plugin } from "esbuild";
+import { dirname, join, resolve } from "node:path";
+import type { Metafile, Plugin } from "esbuild";
 import { DefaultModelPath } from "@npc-faces/runtime/node";
 import { RepoRoot } from "./sampleModel.js";
 
@@ -36,6 +36,15 @@ export interface BundleFacePageOptions {
   readonly minify?: boolean;
   /** esbuild's working directory (the metafile's paths are relative to it); default the process's. */
   readonly absWorkingDir?: string;
+  /** Write `.map` files next to the bundles (default true; the published editor page has none). */
+  readonly sourcemap?: boolean;
+  /** Copy the bundled default model next to the page (default true; the editor serves its model itself). */
+  readonly copyDefaultModel?: boolean;
+  /**
+   * Bundle onnxruntime-web's WASM-only build (`onnxruntime-web/wasm`: the plain 14 MB binary) instead of the
+   * default one with WebGPU/WebNN (the 28 MB `.jsep` binary). For pages that never ask for WebGPU, like the editor.
+   */
+  readonly wasmOnly?: boolean;
 }
 
 /**
@@ -46,6 +55,8 @@ export interface BundleFacePageOptions {
 export async function BundleFacePageAsync(options: BundleFacePageOptions): Promise<Metafile> {
   const { outDir } = options;
   await mkdir(join(outDir, OrtFolder), { recursive: true });
+  // On demand: esbuild is needed only where pages are built from sources (the repository), not by an installed CLI.
+  const { build } = await import("esbuild");
   const result = await build({
     entryPoints: { [options.pageName]: options.pageEntry, faceWorker: WorkerEntry },
     outdir: outDir,
@@ -58,15 +69,17 @@ export async function BundleFacePageAsync(options: BundleFacePageOptions): Promi
     // files) instead of the copy embedded in the bundle: its thread workers then start from that small file, not
     // from our worker bundle.
     conditions: ["onnxruntime-web-use-extern-wasm", "import", "browser"],
-    sourcemap: "linked",
+    sourcemap: options.sourcemap === false ? false : "linked",
     minify: options.minify ?? false,
     metafile: true,
     logLevel: "warning",
     plugins: [WorkspaceSourcesPlugin()],
+    ...(options.wasmOnly ? { alias: { "onnxruntime-web": "onnxruntime-web/wasm" } } : {}),
   });
   await copyFile(options.indexHtml, join(outDir, "index.html"));
-  await CopyOrtBinariesAsync(join(outDir, OrtFolder));
-  await CopyIfChangedAsync(DefaultModelPath(), join(outDir, DefaultModelFileName));
+  const bundles = Object.keys(result.metafile.outputs).filter((p) => p.endsWith(".js")).map((p) => resolve(options.absWorkingDir ?? process.cwd(), p));
+  await CopyOrtBinariesAsync(join(outDir, OrtFolder), await OrtVariantsOfAsync(bundles));
+  if (options.copyDefaultModel !== false) await CopyIfChangedAsync(DefaultModelPath(), join(outDir, DefaultModelFileName));
   return result.metafile;
 }
 
@@ -96,13 +109,35 @@ export function WorkspaceSourcesPlugin(): Plugin {
   };
 }
 
-/** Copies onnxruntime-web's WASM binaries and their `.mjs` loaders (every variant the package may pick at run time). */
-export async function CopyOrtBinariesAsync(destination: string): Promise<void> {
+/** The `.mjs` loaders of onnxruntime-web's WASM builds, e.g. `ort-wasm-simd-threaded.jsep.mjs`. */
+const OrtLoaderPattern = /ort-wasm-simd-threaded(?:\.[a-z]+)?\.mjs/g;
+
+/**
+ * Which of onnxruntime-web's WASM builds the bundles load: each of its ES module builds names exactly one loader
+ * (`ort.min.mjs` the `.jsep` one, `ort.wasm.min.mjs` the plain one, ...), as a string literal. Copying only those
+ * keeps a page (and the published editor page) from carrying four 15-28 MB variants of which it uses one.
+ * @returns the loader names, e.g. `["ort-wasm-simd-threaded.jsep.mjs"]`
+ */
+export async function OrtVariantsOfAsync(bundles: readonly string[]): Promise<string[]> {
+  const names = new Set<string>();
+  for (const bundle of bundles) for (const match of (await readFile(bundle, "utf8")).matchAll(OrtLoaderPattern)) names.add(match[0]);
+  return [...names].sort();
+}
+
+/**
+ * Copies onnxruntime-web's WASM binaries and their `.mjs` loaders: the variants named (loader names, see
+ * {@link OrtVariantsOfAsync}), or every variant the package has when none are named.
+ */
+export async function CopyOrtBinariesAsync(destination: string, loaders?: readonly string[]): Promise<void> {
   const require = createRequire(join(RepoRoot, "plugin", "package.json"));
   // `onnxruntime-web/package.json` is not exported; the wasm file is, and it sits in the package's dist/.
   const ortDist = dirname(require.resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm"));
-  const names = (await readdir(ortDist)).filter((name) => /^ort-wasm-simd-threaded(\.[a-z]+)?\.(wasm|mjs)$/.test(name));
+  const wanted = loaders === undefined || loaders.length === 0 ? undefined : new Set(loaders.flatMap((l) => [l, l.replace(/\.mjs$/, ".wasm")]));
+  const names = (await readdir(ortDist)).filter((name) => /^ort-wasm-simd-threaded(\.[a-z]+)?\.(wasm|mjs)$/.test(name) && (wanted === undefined || wanted.has(name)));
   if (names.length === 0) throw new Error(`no onnxruntime-web binaries found in ${ortDist}`);
+  await mkdir(destination, { recursive: true });
+  // Variants a previous build copied and this one does not load are removed (they would ship with the page).
+  for (const old of await readdir(destination)) if (!names.includes(old)) await rm(join(destination, old), { force: true });
   for (const name of names) await CopyIfChangedAsync(join(ortDist, name), join(destination, name));
 }
 

@@ -77,4 +77,13 @@ describe("EditorApp", () => {
     app.clearBreeding();
     expect(app.doc.current).toEqual({ seed: 2 });
   });
+
+  it("keeps the loaded manifest's $schema on save", () => {
+    const app = new EditorApp([{ id: "a", name: "A", seed: 1 }]);
+    expect("$schema" in app.toManifest({ sha256: "a".repeat(64), name: "m" })).toBe(false);
+    app.schemaRef = "./node_modules/@npc-faces/runtime/schema/face-manifest.schema.json";
+    const manifest = app.toManifest({ sha256: "a".repeat(64), name: "m" });
+    expect(Object.keys(manifest)[0]).toBe("$schema");
+    expect(ManifestProblems(manifest)).toEqual([]);
+  });
 });

@@ -21,6 +21,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { Float16BitsToFloat32, Float32ToFloat16Bits } from "../export/onnxGraphBuilder.js";
 import type { AdamState } from "./adam.js";
 import type { TrainingStateSnapshot } from "./trainingLoop.js";
+import { z } from "zod";
 import { TrainingOptionsSchema, type TrainingOptions } from "./trainingOptions.js";
 
 const Magic = "NPCFCKPT";
@@ -65,6 +66,21 @@ interface TensorEntry {
   dtype: TensorType;
   offset: number;
 }
+
+const Count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+/** The header's shape (options are checked by TrainingOptionsSchema, the ADA state by the augmentation). */
+const CheckpointHeaderSchema = z.object({
+  format: z.literal("npc-faces-checkpoint"),
+  formatVersion: z.number(),
+  options: z.unknown(),
+  data: z.object({ id: z.string().nullable(), resolution: z.number().int().positive(), labelNames: z.array(z.string()) }),
+  counters: z.object({ imagesSeen: Count, step: Count, plMean: z.number().refine(Number.isFinite, "must be finite"), adamGStep: Count, adamDStep: Count }),
+  random: z.record(z.string().regex(/^\d+$/), Count),
+  augment: z.unknown(),
+  extra: z.record(z.string(), z.unknown()).default({}),
+  tensors: z.array(z.object({ group: z.string(), name: z.string(), length: Count, dtype: z.string(), offset: Count })),
+});
 
 /** A checkpoint that cannot be used (truncated, corrupted, not a checkpoint, unknown version). */
 export class CheckpointError extends Error {
@@ -190,25 +206,32 @@ export function ParseCheckpoint(bytes: Uint8Array, path = "(bytes)"): Checkpoint
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(8, true);
-  let header: {
-    format: string; formatVersion: number; options: unknown; data: CheckpointContents["data"];
-    counters: { imagesSeen: number; step: number; plMean: number; adamGStep: number; adamDStep: number };
-    random: Record<string, number>; augment: unknown; extra: Record<string, unknown>; tensors: TensorEntry[];
-  };
+  if (12 + headerLength > bytes.length - 32) throw new CheckpointError(path, "corrupted (the header runs past the end of the file)");
+  let json: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength)));
+    json = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength)));
   } catch {
     throw new CheckpointError(path, "unreadable header");
   }
-  if (header.format !== "npc-faces-checkpoint") throw new CheckpointError(path, "not an npc-faces checkpoint");
-  if (!(header.formatVersion >= 1 && header.formatVersion <= CheckpointFormatVersion)) throw new CheckpointError(path, `unsupported format version ${header.formatVersion} (this trainer reads 1 to ${CheckpointFormatVersion})`);
+  if ((json as { format?: unknown } | null)?.format !== "npc-faces-checkpoint") throw new CheckpointError(path, "not an npc-faces checkpoint");
+  const version = (json as { formatVersion?: unknown }).formatVersion;
+  if (typeof version !== "number" || !(version >= 1 && version <= CheckpointFormatVersion)) throw new CheckpointError(path, `unsupported format version ${String(version)} (this trainer reads 1 to ${CheckpointFormatVersion})`);
+  // A file whose digest matches can still have been written wrongly (or by hand): check the header's shape, so a
+  // bad one is refused here with its field named, not as a TypeError deep in a resume.
+  const parsedHeader = CheckpointHeaderSchema.safeParse(json);
+  if (!parsedHeader.success) {
+    const issue = parsedHeader.error.issues[0];
+    throw new CheckpointError(path, `bad header (${issue.path.join(".") || "(header)"}: ${issue.message})`);
+  }
+  const header = parsedHeader.data;
   const parsedOptions = TrainingOptionsSchema.safeParse(header.options);
   if (!parsedOptions.success) throw new CheckpointError(path, `bad options: ${parsedOptions.error.issues[0]?.message}`);
   const blobStart = 12 + headerLength;
   const blobLength = bytes.length - 32 - blobStart;
   const groups = new Map<string, Map<string, Float32Array>>();
-  for (const e of header.tensors) {
-    if (!Object.hasOwn(BytesPer, e.dtype)) throw new CheckpointError(path, `tensor ${e.group}/${e.name} has an unknown type "${e.dtype}"`);
+  for (const entry of header.tensors) {
+    if (!Object.hasOwn(BytesPer, entry.dtype)) throw new CheckpointError(path, `tensor ${entry.group}/${entry.name} has an unknown type "${entry.dtype}"`);
+    const e = entry as TensorEntry;
     if (e.offset < 0 || e.offset + e.length * BytesPer[e.dtype] > blobLength) throw new CheckpointError(path, `tensor ${e.group}/${e.name} lies outside the file`);
     const at = blobStart + e.offset;
     const values = new Float32Array(e.length);
@@ -227,13 +250,16 @@ export function ParseCheckpoint(bytes: Uint8Array, path = "(bytes)"): Checkpoint
   const adam = (name: string, step: number): AdamState => {
     const g = group(name);
     const count = g.size / 2;
+    for (let i = 0; i < count; i++) {
+      if (!g.has(`m${i}`) || !g.has(`v${i}`)) throw new CheckpointError(path, `the optimiser state ${name} lacks m${i} or v${i}`);
+    }
     return { step, m: Array.from({ length: count }, (_, i) => g.get(`m${i}`)!), v: Array.from({ length: count }, (_, i) => g.get(`v${i}`)!) };
   };
   return {
     options: parsedOptions.data,
     data: header.data,
     extra: header.extra,
-    stored: { formatVersion: header.formatVersion, gzip, bytes: bytes.length, types: [...new Set(header.tensors.map((e) => e.dtype))] },
+    stored: { formatVersion: header.formatVersion, gzip, bytes: bytes.length, types: [...new Set(header.tensors.map((e) => e.dtype as TensorType))] },
     state: {
       imagesSeen: header.counters.imagesSeen,
       step: header.counters.step,

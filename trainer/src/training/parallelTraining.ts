@@ -39,6 +39,16 @@ export type TrainingWorkerReply =
   | { readonly type: "snapshot"; readonly snapshot: TrainingStateSnapshot }
   | { readonly type: "error"; readonly name: string; readonly message: string };
 
+/** A worker thread failed or stopped: the run cannot continue (the last checkpoint is kept). */
+export class TrainingWorkerError extends Error {
+  override readonly name = "TrainingWorkerError";
+}
+
+interface PendingReply {
+  resolve(reply: TrainingWorkerReply): void;
+  reject(error: Error): void;
+}
+
 /** Header bytes of the exchange buffer. */
 export const ExchangeHeaderBytes = 16;
 
@@ -83,16 +93,29 @@ export class ParallelTrainingRun {
   imagesSeen = 0;
   step = 0;
   private readonly workers: Worker[];
-  private readonly pending: ((reply: TrainingWorkerReply) => void)[][];
+  private readonly pending: PendingReply[][];
+  /** Set once a worker has failed or stopped: every later call fails at once with it (the run cannot continue). */
+  private failure: TrainingWorkerError | null = null;
+  private disposing = false;
 
   private constructor(options: TrainingOptions, workers: Worker[]) {
     this.options = options;
     this.workers = workers;
     this.pending = workers.map(() => []);
     workers.forEach((w, i) => {
-      w.on("message", (reply: TrainingWorkerReply) => this.pending[i].shift()?.(reply));
-      w.on("error", (error) => this.pending[i].splice(0).forEach((resolve) => resolve({ type: "error", name: error.name, message: error.message })));
+      w.on("message", (reply: TrainingWorkerReply) => this.pending[i].shift()?.resolve(reply));
+      // A crashed worker never reaches the next sync point, so the others would wait for it forever (Atomics.wait):
+      // fail every pending call now; disposeAsync's terminate() then ends the waiting threads.
+      w.on("error", (error) => this.fail(new TrainingWorkerError(`training worker ${i} crashed at step ${this.step}: ${error.message}`)));
+      w.on("exit", (code) => {
+        if (!this.disposing) this.fail(new TrainingWorkerError(`training worker ${i} stopped unexpectedly (exit code ${code}) at step ${this.step}`));
+      });
     });
+  }
+
+  private fail(error: TrainingWorkerError): void {
+    this.failure ??= error;
+    for (const queue of this.pending) queue.splice(0).forEach((p) => p.reject(this.failure!));
   }
 
   /**
@@ -125,24 +148,33 @@ export class ParallelTrainingRun {
     return run;
   }
 
-  /** Sends `message` to every worker (null: just waits for the next reply) and returns worker 0's reply. */
+  /**
+   * Sends `message` to every worker (null: just waits for the next reply) and returns worker 0's reply. Fails as
+   * soon as one worker fails (not when all have answered: the others may be blocked in an all-reduce waiting for it).
+   */
   private async all(message: unknown): Promise<TrainingWorkerReply> {
+    if (this.failure) throw this.failure;
     const replies = await Promise.all(
       this.workers.map((w, i) => {
-        const reply = new Promise<TrainingWorkerReply>((resolve) => this.pending[i].push(resolve));
+        const reply = new Promise<TrainingWorkerReply>((resolve, reject) => {
+          this.pending[i].push({
+            resolve: (r) => {
+              if (r.type !== "error") return resolve(r);
+              if (r.name === "TrainingDivergedError") {
+                const error = new TrainingDivergedError("x", 0);
+                error.message = r.message;
+                return reject(error);
+              }
+              this.fail(new TrainingWorkerError(`training worker ${i} failed at step ${this.step}: ${r.message}`));
+              reject(this.failure!);
+            },
+            reject,
+          });
+        });
         if (message !== null) w.postMessage(message);
         return reply;
       }),
     );
-    const failed = replies.find((r) => r.type === "error");
-    if (failed && failed.type === "error") {
-      if (failed.name === "TrainingDivergedError") {
-        const error = new TrainingDivergedError("x", 0);
-        error.message = failed.message;
-        throw error;
-      }
-      throw new Error(`training worker: ${failed.message}`);
-    }
     return replies[0];
   }
 
@@ -169,6 +201,7 @@ export class ParallelTrainingRun {
 
   /** Stops the workers. */
   async disposeAsync(): Promise<void> {
+    this.disposing = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

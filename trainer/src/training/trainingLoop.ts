@@ -8,7 +8,7 @@
  * The same code runs on every tfjs backend; everything random comes from {@link TrainingRandom}, so a run
  * resumed from a checkpoint continues bit-identically on the same backend.
  */
-import { access, mkdir, writeFile } from "node:fs/promises";
+import { access, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { tf } from "../backends/tfjsBackend.js";
 import { type GeneratorConfig, NoiseResolutions, NumWs } from "../networks/architecture.js";
@@ -525,6 +525,8 @@ export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTraini
     throw new Error(`${args.runDir} already holds a run (${RunFiles.checkpoint}); use --resume to continue it or choose another --out`);
   }
   await mkdir(join(args.runDir, RunFiles.samples), { recursive: true });
+  await RemoveStaleTemporaryFilesAsync(args.runDir);
+  if (args.resume && typeof extra.tick === "number") await TrimLogAfterTickAsync(join(args.runDir, RunFiles.log), extra.tick);
   if (args.resumeFrom && typeof log === "string") await WriteFileAtomicAsync(join(args.runDir, RunFiles.log), new TextEncoder().encode(log));
   await WriteFileAtomicAsync(join(args.runDir, RunFiles.options), new TextEncoder().encode(`${JSON.stringify(options, null, 2)}\n`));
   const augmentation = args.createAugmentation?.(options, snapshot?.augment ?? null) ?? null;
@@ -538,9 +540,13 @@ export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTraini
   }
   const tickImages = options.tickKimg * 1000;
   let tick = Math.floor(run.imagesSeen / tickImages);
+  // Kimg of the checkpoint on disk (null: none yet), for the message when a worker thread fails.
+  let savedKimg: number | null = snapshot && !args.resumeFrom ? snapshot.imagesSeen / 1000 : null;
   const save = async () => {
-    await WriteCheckpointAsync(checkpointPath, { options, data: { id: args.data.id ?? null, resolution: args.data.resolution, labelNames: args.data.labelNames }, state: await run.snapshotAsync(), extra: { ...extra, tick } });
-    await args.onCheckpoint?.(checkpointPath, run.kimg);
+    const state = await run.snapshotAsync();
+    await WriteCheckpointAsync(checkpointPath, { options, data: { id: args.data.id ?? null, resolution: args.data.resolution, labelNames: args.data.labelNames }, state, extra: { ...extra, tick } });
+    savedKimg = state.imagesSeen / 1000;
+    await args.onCheckpoint?.(checkpointPath, savedKimg);
   };
   const writeGrid = async () => {
     const gema = await run.emaGeneratorAsync();
@@ -589,9 +595,47 @@ export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTraini
     }
     await save();
     return { reason, kimg: run.kimg, checkpoint: checkpointPath };
+  } catch (error) {
+    // A dead worker thread ends the run; say what is left to continue from (checkpoints are written atomically).
+    if (error instanceof Error && error.name === "TrainingWorkerError") {
+      error.message += savedKimg === null
+        ? `; no checkpoint was written yet (start the run again)`
+        : `; the last checkpoint ${checkpointPath} (${savedKimg.toFixed(3)} kimg) is kept: continue with --resume`;
+    }
+    throw error;
   } finally {
     await run.disposeAsync();
   }
+}
+
+/**
+ * Deletes the temporary files (`.<name>.tmp-<pid>`, see WriteFileAtomicAsync) that a process killed mid-write left
+ * in the run folder: they were never renamed into place, so nothing reads them, and each would stay forever.
+ */
+async function RemoveStaleTemporaryFilesAsync(runDir: string): Promise<void> {
+  const names = [...Object.values(RunFiles)].map((name) => `.${name}.tmp-`);
+  for (const name of await readdir(runDir)) {
+    if (names.some((prefix) => name.startsWith(prefix)) && /\.tmp-\d+$/.test(name)) await rm(join(runDir, name), { force: true });
+  }
+}
+
+/**
+ * Drops the log lines of ticks after `tick` (the checkpoint's): a process killed after logging them lost that work,
+ * and the resumed run logs those ticks again, so each tick appears once.
+ */
+async function TrimLogAfterTickAsync(path: string, tick: number): Promise<void> {
+  const text = await readFile(path, "utf8").catch(() => null);
+  if (text === null) return;
+  const lines = text.split("\n").filter((line) => line.trim() !== "");
+  const kept = lines.filter((line) => {
+    try {
+      const entry = JSON.parse(line) as { tick?: unknown };
+      return !(typeof entry.tick === "number" && entry.tick > tick);
+    } catch {
+      return true; // not ours to judge: keep it
+    }
+  });
+  if (kept.length !== lines.length) await WriteFileAtomicAsync(path, new TextEncoder().encode(kept.map((line) => `${line}\n`).join("")));
 }
 
 /** What RunTrainingAsync needs of a run: a {@link TrainingRun} in this thread or a ParallelTrainingRun. */

@@ -4,6 +4,7 @@
  * a sharded bake. The work itself lives in ../../bake/; this file parses flags, validates everything (model
  * included) before the output folder is touched, and reports.
  */
+import { resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { IsNpcFacesError, type ModelMetadata } from "@npc-faces/runtime";
 import type { FaceEngine } from "@npc-faces/runtime/node";
@@ -15,7 +16,7 @@ import { ToolName } from "../../toolInfo.js";
 import { CollectControl, EngineOption, IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeed, ParseSeedListArgument } from "../argParsers.js";
 import { CreateBakeProgressBar, InstallInterruptHandler } from "../bakeProgress.js";
 import { CliFailure, CliUsageError } from "../cliErrors.js";
-import { DefaultModelHelp, FormatBytes } from "../cliFormat.js";
+import { DefaultModelHelp, FormatBytes, JsonHelp, WriteJsonResult } from "../cliFormat.js";
 
 /** Parsed flags of `npc-faces bake`. */
 interface BakeFlags {
@@ -38,6 +39,7 @@ interface BakeFlags {
   engine: FaceEngine;
   threads?: number;
   progress: boolean;
+  json?: boolean;
 }
 
 /** Largest --size (as `MaxBakeSize` of ../../bake/bakeSeeds.ts, which is loaded only when a bake runs). */
@@ -89,6 +91,7 @@ export function BakeCommand(): Command {
     .addOption(new Option("--shard <i/n>", "[--manifest] bake only slice i of n (by a stable hash of the NPC id) and write faces.shard-<i>-of-<n>.json; join the slices with `npc-faces bake merge`").argParser(ShardArgument))
     .addOption(new Option("--atlas <WxH>", "[--manifest] also pack the faces into WxH texture atlas pages atlas-<n>.png with atlas.json (page and UV rectangle per NPC, for Babylon.js); not with --shard").argParser(AtlasArgument))
     .option("--no-progress", "no progress bar (it is only shown when stderr is a terminal)")
+    .option("--json", JsonHelp)
     .addHelpText(
       "after",
       "\nExamples:\n" +
@@ -124,7 +127,7 @@ function MergeCommand(): Command {
     .addHelpText("after", "\nExample:\n  npc-faces bake merge shard1/ shard2/ shard3/ --out faces/ --atlas 1024x1024")
     .action(async (dirs: string[], _flags: unknown, command: Command) => {
       // `bake` has --out and --atlas too and may have taken them: read both levels.
-      const flags = command.optsWithGlobals<{ out?: string; atlas?: AtlasSize }>();
+      const flags = command.optsWithGlobals<{ out?: string; atlas?: AtlasSize; json?: boolean }>();
       if (flags.out === undefined) throw new CliUsageError("required option '--out <dir>' not specified");
       const [{ MergeBakeShardsAsync, BakeMergeError }, { AtlasError }, { OutputFolderError }] = await Promise.all([
         import("../../bake/bakeMerge.js"),
@@ -135,6 +138,17 @@ function MergeCommand(): Command {
       try {
         const summary = await MergeBakeShardsAsync({ shardDirs: dirs, outDir: flags.out, ...(flags.atlas ? { atlas: flags.atlas } : {}) });
         const atlas = summary.atlas ? `, atlas ${summary.atlas.pages} page${summary.atlas.pages === 1 ? "" : "s"}` : "";
+        if (flags.json) {
+          WriteJsonResult("bake merge", {
+            outDir: resolve(flags.out),
+            shards: summary.shards,
+            faces: summary.faces,
+            copied: summary.copied,
+            ...(summary.atlas ? { atlas: { pages: summary.atlas.pages, file: summary.atlas.jsonFile } } : {}),
+            seconds: (performance.now() - started) / 1000,
+          });
+          return;
+        }
         process.stdout.write(
           `merged ${summary.shards} shard${summary.shards === 1 ? "" : "s"}: ${summary.faces} faces (${summary.copied} copied) into ${flags.out}${atlas} in ${((performance.now() - started) / 1000).toFixed(2)} s\n`,
         );
@@ -231,6 +245,26 @@ async function RunManifestBakeAsync(flags: BakeFlags & { manifest: string; out: 
     summary.baked === 0
       ? `baked 0 faces: all ${summary.cached} cached, no inference`
       : `baked ${summary.baked} face${summary.baked === 1 ? "" : "s"}, ${summary.cached} cached (${summary.workers} worker${summary.workers === 1 ? "" : "s"}, ${rate.toFixed(1)} faces/s, ${FormatBytes(summary.bytes)})`;
+  if (flags.json) {
+    WriteJsonResult("bake", {
+      mode: "manifest",
+      outDir: plan.outDir,
+      facesFile: summary.facesFile,
+      total: summary.total,
+      baked: summary.baked,
+      cached: summary.cached,
+      removed: summary.removed,
+      workers: summary.workers,
+      size: plan.size,
+      bytes: summary.bytes,
+      seconds: summary.seconds,
+      ...(flags.shard ? { shard: { index: flags.shard.index, count: flags.shard.count } } : {}),
+      ...(summary.atlas ? { atlas: { pages: summary.atlas.pages, file: summary.atlas.jsonFile } } : {}),
+      engine: flags.engine,
+      model: { path: resolve(model.path), name: plan.metadata.name, sha256: plan.modelSha256 },
+    });
+    return;
+  }
   const shard = flags.shard ? ` shard ${flags.shard.index}/${flags.shard.count} (${summary.total} of ${plan.manifest.npcs.length} NPCs)` : ` ${summary.total} NPCs`;
   const removed = summary.removed > 0 ? `, removed ${summary.removed} stale` : "";
   const atlas = summary.atlas ? `, atlas ${summary.atlas.pages} page${summary.atlas.pages === 1 ? "" : "s"}` : "";
@@ -311,6 +345,20 @@ async function RunBakeAsync(flags: BakeFlags & { seeds: number[]; out: string })
     }
     const rate = summary.seconds > 0 ? summary.count / summary.seconds : 0;
     const size = plan.params.size;
+    if (flags.json) {
+      WriteJsonResult("bake", {
+        mode: "seeds",
+        outDir: plan.outDir,
+        count: summary.count,
+        size,
+        bytes: summary.bytes,
+        seconds: summary.seconds,
+        engine: flags.engine,
+        model: { path: resolve(ModelOrDefault("--model", flags.model).path), name: generator.metadata.name, sha256: generator.modelHash },
+        faces: plan.seeds.map((seed, i) => ({ seed, file: plan.files[i] })),
+      });
+      return;
+    }
     process.stdout.write(
       `baked ${summary.count} face${summary.count === 1 ? "" : "s"} (seeds ${Abbreviate(FormatSeedList(plan.seeds))}, ${size}x${size}) ` +
         `into ${plan.outDir} in ${summary.seconds.toFixed(2)} s (${rate.toFixed(1)} faces/s, ${FormatBytes(summary.bytes)}); ` +

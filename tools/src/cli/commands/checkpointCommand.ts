@@ -10,7 +10,7 @@ import { Command } from "commander";
 import type { CheckpointContents } from "@npc-faces/trainer";
 import { EnsureFolderAsync, WriteFileAtomicAsync } from "../../bake/atomicWrite.js";
 import { CliFailure, CliUsageError } from "../cliErrors.js";
-import { FormatBytes } from "../cliFormat.js";
+import { FormatBytes, JsonHelp, WriteJsonResult } from "../cliFormat.js";
 
 /** The run folder's checkpoint and log names (trainer's RunFiles; kept here so `--help` needs no trainer import). */
 const CheckpointFile = "checkpoint.ckpt";
@@ -42,8 +42,13 @@ export function CheckpointCommand(): Command {
       .summary("describe a checkpoint file (plain or packed)")
       .description("Verifies a checkpoint file (SHA-256) and prints its progress (kimg, step), preset and options, data set id and labels, storage and sizes. Exit status 1 if it is not a valid checkpoint.")
       .argument("<file>", "checkpoint file: RUN/checkpoint.ckpt or a packed one")
-      .action(async (file: string) => {
+      .option("--json", JsonHelp)
+      .action(async (file: string, flags: { json?: boolean }) => {
         const { contents, bytes } = await ReadForCliAsync(file);
+        if (flags.json) {
+          WriteJsonResult("checkpoint info", CheckpointFacts(contents, resolve(file), bytes));
+          return;
+        }
         process.stdout.write(`${FormatCheckpointSummary(contents, file, bytes).join("\n")}\n`);
       }),
   );
@@ -113,6 +118,28 @@ async function ReadLogUpToAsync(path: string, kimg: number): Promise<{ text: str
     }
   });
   return { text: kept.map((l) => `${l}\n`).join(""), lines: kept.length };
+}
+
+/** `checkpoint info --json`: what the summary shows, as values (options as stored). */
+export function CheckpointFacts(c: CheckpointContents, file: string, bytes: number): Record<string, unknown> {
+  const { options, state: s, data, stored } = c;
+  const count = (m: ReadonlyMap<string, Float32Array>) => [...m.values()].reduce((n, v) => n + v.length, 0);
+  const moments = (a: { m: Float32Array[] }) => a.m.reduce((n, v) => n + v.length, 0);
+  const p = (s.augment as { controller?: { p?: unknown } } | null)?.controller?.p;
+  return {
+    file,
+    bytes,
+    storage: stored ? { gzip: stored.gzip, bytes: stored.bytes, types: stored.types, formatVersion: stored.formatVersion } : null,
+    kimg: s.imagesSeen / 1000,
+    imagesSeen: s.imagesSeen,
+    step: s.step,
+    adamSteps: { generator: s.adamG.step, discriminator: s.adamD.step },
+    augmentP: typeof p === "number" ? p : null,
+    data: { resolution: data.resolution, id: data.id ?? null, labels: data.labelNames },
+    values: { generator: count(s.generator), generatorEma: count(s.generatorEma), discriminator: count(s.discriminator), adamG: 2 * moments(s.adamG), adamD: 2 * moments(s.adamD) },
+    logLines: typeof c.extra?.log === "string" ? c.extra.log.split("\n").filter(Boolean).length : null,
+    options,
+  };
 }
 
 /** The human summary of a checkpoint, one string per line. */

@@ -11,7 +11,10 @@ import {
   MaxResolution,
   MinResolution,
 } from "../../dataset/buildDataset.js";
+import { resolve } from "node:path";
 import { WriteContactSheetAsync } from "../../dataset/contactSheet.js";
+import { DatasetManifestFile } from "../../dataset/datasetManifest.js";
+import { JsonHelp, WriteJsonResult } from "../cliFormat.js";
 import { DefaultBackground, DicebearStyleNames, ParseBackground, ParseSourceText } from "../../dataset/datasetSources.js";
 import { DefaultWorkerCount } from "../../dataset/datasetWorkerPool.js";
 import { DefaultMinImageSize } from "../../dataset/folderSource.js";
@@ -64,6 +67,7 @@ interface BuildFlags {
   licence?: string;
   credits?: string;
   progress: boolean;
+  json?: boolean;
 }
 
 /** `npc-faces dataset`. */
@@ -88,6 +92,7 @@ export function DatasetCommand(): Command {
     .addOption(new Option("--licence <name>", "folder sources: licence of your images, recorded in dataset.json"))
     .addOption(new Option("--credits <text>", "folder sources: credit text, recorded in dataset.json"))
     .addOption(new Option("--no-progress", "no progress bar (it is drawn on stderr when that is a terminal)"))
+    .option("--json", JsonHelp)
     .addHelpText(
       "after",
       `
@@ -142,6 +147,27 @@ Same arguments give a byte-identical folder; the content hash printed at the end
         bar?.stop();
         barStarted = false;
         const m = result.manifest;
+        if (flags.json) {
+          const sheet = flags.contactSheet ? await WriteContactSheetAsync(result.dir, flags.contactSheet) : undefined;
+          WriteJsonResult("dataset", {
+            dir: resolve(result.dir),
+            manifestFile: resolve(result.dir, DatasetManifestFile),
+            count: m.count,
+            resolution: m.resolution,
+            source: m.source.spec,
+            train: m.count - m.holdout.count,
+            holdout: m.holdout.count,
+            ...(m.source.kind === "folder" ? { skipped: m.skipped } : {}),
+            packed: m.packed ? { file: resolve(result.dir, m.packed.file), shape: m.packed.shape } : null,
+            labels: Object.keys(m.labelSchema.categorical),
+            ...(sheet ? { contactSheet: { file: resolve(sheet.file), images: sheet.images, width: sheet.width, height: sheet.height } } : {}),
+            contentHash: `sha256:${result.contentHash}`,
+            licence: m.licence,
+            seconds: result.seconds,
+            workerThreads: result.workerThreads,
+          });
+          return;
+        }
         const lines = [
           `dataset: ${m.count} images ${m.resolution}×${m.resolution} from ${m.source.spec} → ${result.dir}`,
           `time: ${result.seconds.toFixed(1)} s (${(m.count / result.seconds).toFixed(0)} images/s, ${result.workerThreads || 1} ${result.workerThreads ? "worker threads" : "thread"})`,
@@ -181,8 +207,14 @@ Same arguments give a byte-identical folder; the content hash printed at the end
     .argument("<file>", "PNG file to write")
     .addOption(new Option("--max <n>", "most images shown").argParser(IntegerOption("--max", 1, 10000)).default(64))
     .addOption(new Option("--columns <n>", "columns (default: square grid)").argParser(IntegerOption("--columns", 1, 1000)))
-    .action(async (dir: string, file: string, flags: { max: number; columns?: number }) => {
+    .option("--json", JsonHelp)
+    .action(async (dir: string, file: string, flags: { max: number; columns?: number }, sub: Command) => {
       const sheet = await WriteContactSheetAsync(dir, file, { maxImages: flags.max, columns: flags.columns });
+      // `dataset` has --json too and takes it wherever it is written: read both levels.
+      if (sub.optsWithGlobals<{ json?: boolean }>().json) {
+        WriteJsonResult("dataset sheet", { dir: resolve(dir), file: resolve(sheet.file), images: sheet.images, width: sheet.width, height: sheet.height });
+        return;
+      }
       process.stdout.write(`contact sheet: ${sheet.file} (${sheet.images} images, ${sheet.width}×${sheet.height})\n`);
     });
   return command;

@@ -14,7 +14,7 @@ import { EnsureFolderAsync, WriteFileAtomicAsync } from "../../bake/atomicWrite.
 import { ToolLabel } from "../../toolInfo.js";
 import { IntegerParser, NumberInRangeParser, ParseSeed } from "../argParsers.js";
 import { CliFailure, CliUsageError } from "../cliErrors.js";
-import { FormatBytes } from "../cliFormat.js";
+import { FormatBytes, JsonHelp, WriteJsonResult } from "../cliFormat.js";
 
 /** Preset names, kept here so `--help` needs no trainer import (the trainer loads tfjs: slow to start). */
 export const PresetNames = ["tiny", "npc64", "game64", "game128", "paper256"];
@@ -33,6 +33,7 @@ interface ExportFlags {
   fp16?: boolean;
   name?: string;
   noiseStrength: number;
+  json?: boolean;
 }
 
 /** `npc-faces export`: see its `--help` and docs/cli.md. */
@@ -61,6 +62,7 @@ export function ExportCommand(): Command {
         .default(1)
         .argParser(NumberInRangeParser(0, 4)),
     )
+    .option("--json", JsonHelp)
     .addHelpText("after", "\nExamples:\n  npc-faces export --preset tiny --untrained --out models/tiny.onnx\n  npc-faces export --preset game64 --untrained --seed 7 --controls 8 --fp16 --out game64.onnx")
     .action(async (flags: ExportFlags) => {
       await RunExportAsync(flags);
@@ -71,7 +73,7 @@ async function RunExportAsync(flags: ExportFlags): Promise<void> {
   // What the runtime feeds a request that sets neither (psi 0.7 as every export; the noise strength as asked).
   const defaults = { psi: 0.7, noiseStrength: flags.noiseStrength };
   if (flags.stamp !== undefined) {
-    await StampModelAsync(flags.stamp, resolve(flags.out));
+    await StampModelAsync(flags.stamp, resolve(flags.out), flags.json === true);
     return;
   }
   if (flags.run !== undefined) {
@@ -99,6 +101,10 @@ async function RunExportAsync(flags: ExportFlags): Promise<void> {
     ReadModelFile(bytes, "exported model");
     await EnsureFolderAsync(dirname(resolve(flags.out)));
     await WriteFileAtomicAsync(resolve(flags.out), bytes);
+    if (flags.json) {
+      WriteJsonResult("export", { mode: "run", run: resolve(flags.run), ...(flags.snapshot === undefined ? {} : { snapshot: runDir }), ...(await ModelFileFacts(resolve(flags.out), bytes)) });
+      return;
+    }
     process.stdout.write(`exported run ${flags.run}${flags.snapshot === undefined ? "" : ` (snapshot ${runDir})`} to ${resolve(flags.out)}: ${FormatBytes(bytes.length)}\n`);
     return;
   }
@@ -149,6 +155,10 @@ async function RunExportAsync(flags: ExportFlags): Promise<void> {
   await WriteFileAtomicAsync(out, bytes);
   const hash = await Sha256HexAsync(bytes);
   const seconds = (performance.now() - started) / 1000;
+  if (flags.json) {
+    WriteJsonResult("export", { mode: "untrained", preset: flags.preset, seed: flags.seed, weightType: flags.fp16 ? "float16" : "float32", ...(await ModelFileFacts(out, bytes)), seconds });
+    return;
+  }
   process.stdout.write(
     `exported "${name}" (${config.resolution}x${config.resolution}, ${controls.length} control${controls.length === 1 ? "" : "s"}, ` +
       `${flags.fp16 ? "float16" : "float32"} weights, untrained seed ${flags.seed}) to ${out}: ${FormatBytes(bytes.length)}, sha256 ${hash.slice(0, 12)}, ${seconds.toFixed(1)} s\n`,
@@ -159,7 +169,7 @@ async function RunExportAsync(flags: ExportFlags): Promise<void> {
  * `export --stamp`: the same model with `integrity.graphSha256` in its metadata. A file that already has a digest
  * is checked first: a damaged one is refused rather than blessed with a new digest.
  */
-async function StampModelAsync(path: string, out: string): Promise<void> {
+async function StampModelAsync(path: string, out: string, json: boolean): Promise<void> {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(path));
@@ -173,8 +183,9 @@ async function StampModelAsync(path: string, out: string): Promise<void> {
     if (IsNpcFacesError(error)) throw new CliFailure(`--stamp ${error.message}`);
     throw error;
   }
-  const { StampModelFileDigest } = await import("@npc-faces/trainer");
-  const stamped = StampModelFileDigest(bytes);
+  // Not the trainer's writer: stamping is part of the light install (no tfjs, no onnx-proto).
+  const { StampModelDigest } = await import("../../model/stampModelDigest.js");
+  const stamped = StampModelDigest(bytes);
   ReadModelFile(stamped, "stamped model");
   try {
     await EnsureFolderAsync(dirname(out));
@@ -182,6 +193,10 @@ async function StampModelAsync(path: string, out: string): Promise<void> {
     throw new CliFailure(`--out: ${(error as Error).message}`);
   }
   await WriteFileAtomicAsync(out, stamped);
+  if (json) {
+    WriteJsonResult("export", { mode: "stamp", source: resolve(path), ...(await ModelFileFacts(out, stamped)) });
+    return;
+  }
   process.stdout.write(`stamped ${path} with its graph digest to ${out}: ${FormatBytes(stamped.length)}, sha256 ${(await Sha256HexAsync(stamped)).slice(0, 12)}\n`);
 }
 
@@ -199,6 +214,20 @@ async function RunDatasetAsync(dir: string): Promise<ExportRunDataset> {
       manifest.images.every((entry) => entry.split !== "train" || entry.numeric[name] === undefined || entry.numeric[name] === 0 || entry.numeric[name] === 1),
     ),
     trainingLabels: (columns) => manifest.images.filter((entry) => entry.split === "train").map((entry) => LabelVector(manifest, entry, columns)),
+  };
+}
+
+/** What `--json` reports of a written model file (its metadata as the runtime reads it). */
+async function ModelFileFacts(file: string, bytes: Uint8Array): Promise<Record<string, unknown>> {
+  const { metadata } = ReadModelFile(bytes, file);
+  return {
+    file,
+    bytes: bytes.length,
+    sha256: await Sha256HexAsync(bytes),
+    name: metadata.name,
+    resolution: metadata.resolution,
+    controls: metadata.controls.map((c) => c.name),
+    graphSha256: metadata.integrity?.graphSha256 ?? null,
   };
 }
 

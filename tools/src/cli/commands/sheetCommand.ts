@@ -5,13 +5,13 @@
  */
 import type { FaceEngine } from "@npc-faces/runtime/node";
 import { stat } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { IsNpcFacesError, type ModelMetadata } from "@npc-faces/runtime";
 import type { SheetCommonOptions, SheetPlan } from "../../sheets/sheetPlan.js";
 import { EngineOption, IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeedListArgument } from "../argParsers.js";
 import { CliFailure, CliUsageError } from "../cliErrors.js";
-import { DefaultModelHelp, FormatBytes } from "../cliFormat.js";
+import { DefaultModelHelp, FormatBytes, JsonHelp, WriteJsonResult } from "../cliFormat.js";
 
 /** Flags every sheet kind takes. */
 interface CommonFlags {
@@ -24,6 +24,7 @@ interface CommonFlags {
   batch: number;
   engine: FaceEngine;
   threads?: number;
+  json?: boolean;
 }
 
 /** The flag behind each sheet option (`SheetInputError.field`), for messages. */
@@ -163,7 +164,8 @@ function AddCommonOptions(command: Command, withPsi: boolean): Command {
     .addOption(new Option("--gap <pixels>", "grey pixels between tiles and around the edge (0..64); blocks are max(2 x gap, tile / 4) apart").default(2).argParser(IntegerParser(0, 64)))
     .addOption(new Option("--batch <count>", "faces per inference run (1..256)").default(8).argParser(IntegerParser(1, 256)))
     .addOption(EngineOption())
-    .addOption(new Option("--threads <count>", "[--engine native] onnxruntime-node threads per operator (default: onnxruntime's choice); the canonical engine is single-threaded").argParser(IntegerParser(1, 1024)));
+    .addOption(new Option("--threads <count>", "[--engine native] onnxruntime-node threads per operator (default: onnxruntime's choice); the canonical engine is single-threaded").argParser(IntegerParser(1, 1024)))
+    .option("--json", `${JsonHelp}; the legend is in the object`);
 }
 
 function Common(flags: CommonFlags): SheetCommonOptions {
@@ -253,6 +255,22 @@ async function RunSheetAsync(flags: CommonFlags, plan: (metadata: ModelMetadata)
       throw new CliFailure(`--out: ${(error as Error).message}`, { cause: error });
     }
     const { width, height } = rendered.image;
+    if (flags.json) {
+      WriteJsonResult("sheet", {
+        kind: sheet.kind,
+        file: resolve(out),
+        legendFile: resolve(legendPath),
+        width,
+        height,
+        bytes: rendered.png.length,
+        tiles: rendered.tiles,
+        generated: rendered.generated,
+        seconds,
+        engine: flags.engine,
+        legend: rendered.legend,
+      });
+      return;
+    }
     process.stdout.write(
       `sheet ${sheet.kind}: ${out} (${width}x${height}, ${FormatBytes(rendered.png.length)}) + ${legendPath}; ` +
         `${rendered.tiles} tiles, ${rendered.generated} faces generated in ${seconds.toFixed(2)} s\n` +

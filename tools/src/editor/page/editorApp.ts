@@ -202,9 +202,18 @@ export class EditorApp {
     return true;
   }
 
+  /** The loaded manifest's `$schema` (a pointer to its JSON Schema for text editors), kept on save. */
+  schemaRef: string | undefined;
+
   /** The manifest to save, for the model with this hash and name. */
   toManifest(model: { sha256: string; name: string }): FaceManifest {
-    return { format: ManifestFormatName, formatVersion: ManifestFormatVersion, model: { sha256: model.sha256, name: model.name }, npcs: this.docValue.npcs.map((n) => ({ ...n })) };
+    return {
+      ...(this.schemaRef !== undefined ? { $schema: this.schemaRef } : {}),
+      format: ManifestFormatName,
+      formatVersion: ManifestFormatVersion,
+      model: { sha256: model.sha256, name: model.name },
+      npcs: this.docValue.npcs.map((n) => ({ ...n })),
+    };
   }
 
   /** Records that the current NPCs are what the file holds now. */

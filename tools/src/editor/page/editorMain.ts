@@ -74,6 +74,7 @@ async function MainAsync(): Promise<void> {
   const saved = ReadViewState(viewKey);
   const app = new EditorApp();
   const manifest = loaded.body.manifest;
+  app.schemaRef = manifest?.$schema;
   let saveBlocked = false;
   const panel = new ManifestPanel(document.getElementById("manifest")!, client, loaded.body.path, {
     lock: (id, name) => Guard(() => app.lock(id, name)),
