@@ -23,71 +23,76 @@ export interface PrecisionRecall {
   readonly k: number;
 }
 
-/** Squared Euclidean distances between every row of `a` and every row of `b` (|a|×|b|, row-major, float64). */
-export function SquaredDistanceMatrix(a: readonly ArrayLike<number>[], b: readonly ArrayLike<number>[]): Float64Array {
-  const d = a[0]?.length ?? 0;
-  const rowsA = a.map((v) => Float64Array.from(v));
-  const rowsB = b.map((v) => Float64Array.from(v));
-  for (const row of [...rowsA, ...rowsB]) if (row.length !== d) throw new Error(`precision/recall: feature vectors of different lengths (${d} and ${row.length})`);
-  const out = new Float64Array(a.length * b.length);
-  for (let i = 0; i < rowsA.length; i++) {
-    const x = rowsA[i];
-    for (let j = 0; j < rowsB.length; j++) {
-      const y = rowsB[j];
-      let s = 0;
-      for (let t = 0; t < d; t++) {
-        const diff = x[t] - y[t];
-        s += diff * diff;
-      }
-      out[i * rowsB.length + j] = s;
-    }
+/** The vectors as float64 rows of one length (checked). */
+function Rows(sets: readonly (readonly ArrayLike<number>[])[]): Float64Array[][] {
+  const d = sets[0][0]?.length ?? 0;
+  return sets.map((set) =>
+    set.map((v) => {
+      if (v.length !== d) throw new Error(`precision/recall: feature vectors of different lengths (${d} and ${v.length})`);
+      return Float64Array.from(v);
+    }),
+  );
+}
+
+function SquaredDistance(x: Float64Array, y: Float64Array): number {
+  let s = 0;
+  for (let t = 0; t < x.length; t++) {
+    const diff = x[t] - y[t];
+    s += diff * diff;
   }
+  return s;
+}
+
+/** Squared Euclidean distances between every row of `a` and every row of `b` (|a|×|b|, row-major; for small sets). */
+export function SquaredDistanceMatrix(a: readonly ArrayLike<number>[], b: readonly ArrayLike<number>[]): Float64Array {
+  const [rowsA, rowsB] = Rows([a, b]);
+  const out = new Float64Array(a.length * b.length);
+  for (let i = 0; i < rowsA.length; i++) for (let j = 0; j < rowsB.length; j++) out[i * rowsB.length + j] = SquaredDistance(rowsA[i], rowsB[j]);
   return out;
 }
 
-/** Squared radius of each vector's ball: the squared distance to its k-th nearest other vector of the same set. */
+/**
+ * Squared radius of each vector's ball: the squared distance to its k-th nearest other vector of the same set.
+ * Row by row, so memory stays linear in the set size (a 50,000-image evaluation would need 20 GB as a matrix).
+ */
 export function KthNeighbourRadii(features: readonly ArrayLike<number>[], k: number): Float64Array {
   const n = features.length;
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`precision/recall: k must be a positive integer, got ${k}`);
   if (n <= k) throw new Error(`precision/recall: a set of ${n} vectors has no ${k}-th neighbour (need more than k)`);
-  const distances = SquaredDistanceMatrix(features, features);
+  const [rows] = Rows([features]);
   const radii = new Float64Array(n);
   const row = new Float64Array(n - 1);
   for (let i = 0; i < n; i++) {
     let m = 0;
-    for (let j = 0; j < n; j++) if (j !== i) row[m++] = distances[i * n + j];
+    for (let j = 0; j < n; j++) if (j !== i) row[m++] = SquaredDistance(rows[i], rows[j]);
     row.sort();
     radii[i] = row[k - 1];
   }
   return radii;
 }
 
-/** Share of `queries` rows within the ball of at least one `manifold` row (distances: queries × manifold). */
-function CoveredShare(distances: Float64Array, queries: number, radii: Float64Array): number {
-  const m = radii.length;
+/** Share of `queries` inside the ball (squared radius `radii[j]`) of at least one `manifold` vector. */
+function CoveredShare(queries: readonly Float64Array[], manifold: readonly Float64Array[], radii: Float64Array): number {
   let covered = 0;
-  for (let i = 0; i < queries; i++) {
-    for (let j = 0; j < m; j++) {
-      if (distances[i * m + j] <= radii[j]) {
+  for (const q of queries) {
+    for (let j = 0; j < manifold.length; j++) {
+      if (SquaredDistance(q, manifold[j]) <= radii[j]) {
         covered++;
         break;
       }
     }
   }
-  return covered / queries;
+  return covered / queries.length;
 }
 
 /** Improved precision and recall of `generated` against `data` (see the file comment). */
 export function PrecisionRecallOf(generated: readonly ArrayLike<number>[], data: readonly ArrayLike<number>[], k = DefaultPrecisionRecallK): PrecisionRecall {
   const dataRadii = KthNeighbourRadii(data, k);
   const generatedRadii = KthNeighbourRadii(generated, k);
-  const generatedToData = SquaredDistanceMatrix(generated, data);
-  // Transpose once so that the recall pass reads rows too.
-  const dataToGenerated = new Float64Array(generatedToData.length);
-  for (let i = 0; i < generated.length; i++) for (let j = 0; j < data.length; j++) dataToGenerated[j * generated.length + i] = generatedToData[i * data.length + j];
+  const [generatedRows, dataRows] = Rows([generated, data]);
   return {
-    precision: CoveredShare(generatedToData, generated.length, dataRadii),
-    recall: CoveredShare(dataToGenerated, data.length, generatedRadii),
+    precision: CoveredShare(generatedRows, dataRows, dataRadii),
+    recall: CoveredShare(dataRows, generatedRows, generatedRadii),
     k,
   };
 }
