@@ -33,3 +33,4 @@ export * from "./metrics/diversity.js";
 export * from "./metrics/computeMetrics.js";
 export * from "./training/exportRun.js";
 export * from "./training/parallelTraining.js";
+export * from "./onnxAutodiff/index.js";
