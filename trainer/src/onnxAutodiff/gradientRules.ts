@@ -76,11 +76,13 @@ const ConvRule: GradientRule = (c) => {
   if ((AttrInts(node, "dilations") ?? []).some((d) => d !== 1)) throw new Error(`autodiff: Conv "${node.name}": dilations are not supported`);
   const autoPad = AttrString(node, "auto_pad", "NOTSET");
   if (autoPad !== "NOTSET") throw new Error(`autodiff: Conv "${node.name}": auto_pad ${autoPad} is not supported (write explicit pads)`);
-  const xd = e.staticDims(x, `Conv "${node.name}"`);
+  const xd = e.dims(x);
   const wd = e.staticDims(w, `Conv "${node.name}"`);
   const yd = e.dims(Out(c));
   if (xd.length !== 4) throw new Error(`autodiff: Conv "${node.name}": only 2D convolutions are supported`);
-  const [, C, H, W] = xd;
+  // The batch may be symbolic; channels and spatial sizes must be known.
+  if (xd.slice(1).some((d) => d === null)) throw new Error(`autodiff: Conv "${node.name}": needs static channels and spatial sizes`);
+  const [, C, H, W] = xd as number[];
   const [O, , kh, kw] = wd;
   const Ho = yd[2]!;
   const Wo = yd[3]!;
@@ -329,7 +331,9 @@ const ResizeRule: GradientRule = (c) => {
   const ct = AttrString(node, "coordinate_transformation_mode", "half_pixel");
   const xd = e.dims(x);
   const yd = e.dims(Out(c));
-  const [, , H, W] = e.staticDims(x, `Resize "${node.name}"`);
+  const H = xd[2];
+  const W = xd[3];
+  if (H === null || W === null) throw new Error(`autodiff: Resize "${node.name}": needs static spatial sizes`);
   const twice = xd.length === 4 && xd[0] === yd[0] && xd[1] === yd[1] && yd[2] === 2 * H && yd[3] === 2 * W;
   if (mode !== "linear" || ct !== "half_pixel" || !twice) {
     throw new Error(`autodiff: Resize "${node.name}": only 2x bilinear up-sampling with half_pixel coordinates is supported`);

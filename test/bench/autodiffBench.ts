@@ -1,0 +1,155 @@
+/**
+ * ONNX autodiff benchmark (issue 14): GFLOP/s of a 3×3 convolution layer (64 → 64 channels, 32×32, batch 8) on
+ * onnxruntime-node, forward and forward + backward (gradient graph built by the trainer's ONNX autodiff), and the
+ * alternatives the Conv gradient rule chose between. Layers are chained with distinct weights fed as graph inputs,
+ * so graph optimisation "all" can neither merge repeated work (common-subexpression elimination) nor fold the
+ * weights' transposes into constants, and the per-run overhead and layout reorders are amortised.
+ */
+import { AddGradients, OnnxGraphBuilder, SerializeOnnxModel, type AddGradientsOptions } from "@npc-faces/trainer";
+import { InferenceSession, Tensor } from "onnxruntime-node";
+import { FormatTable, MedianMsAsync } from "./benchUtil.js";
+
+/** Shape of the benchmarked layer. */
+export interface ConvBenchShape {
+  readonly batch: number;
+  readonly channels: number;
+  readonly size: number;
+  readonly layers: number;
+}
+
+/** The layer the issue names: 64 channels, 32×32, batch 8 (4 chained layers per run). */
+export const DefaultConvBenchShape: ConvBenchShape = { batch: 8, channels: 64, size: 32, layers: 4 };
+
+const ConvAttributes = { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } };
+
+function Values(n: number, seed: number, scale: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s / 4294967296 - 0.5) * scale;
+  });
+}
+
+/** FLOPs of one 3×3 conv layer's forward (multiply-adds count 2). */
+export function ConvLayerFlops(shape: ConvBenchShape): number {
+  return 2 * shape.batch * shape.channels * shape.channels * 9 * shape.size * shape.size;
+}
+
+interface Graph {
+  readonly bytes: Uint8Array;
+  readonly feeds: Record<string, Tensor>;
+}
+
+/** A chain of conv layers; with `backward`, the loss Σ r·y and its gradients wrt every weight. */
+function ConvChain(shape: ConvBenchShape, backward: AddGradientsOptions | null): Graph {
+  const { batch: N, channels: C, size: S, layers } = shape;
+  const g = new OnnxGraphBuilder();
+  const feeds: Record<string, Tensor> = {};
+  const x = g.addInput("x", "float", [N, C, S, S]);
+  feeds.x = new Tensor("float32", Values(N * C * S * S, 1, 2), [N, C, S, S]);
+  let h = x;
+  const weights: string[] = [];
+  for (let l = 0; l < layers; l++) {
+    const w = g.addInput(`w${l}`, "float", [C, C, 3, 3]);
+    feeds[w] = new Tensor("float32", Values(C * C * 9, 10 + l, 2 / Math.sqrt(C * 9)), [C, C, 3, 3]);
+    weights.push(w);
+    h = g.node("Conv", [h, w], ConvAttributes);
+  }
+  if (!backward) {
+    g.addOutput(h, "y", "float", [N, C, S, S]);
+  } else {
+    const r = g.addInput("r", "float", [N, C, S, S]);
+    feeds.r = new Tensor("float32", Values(N * C * S * S, 99, 2), [N, C, S, S]);
+    const loss = g.node("ReduceSum", [g.node("Mul", [h, r])], { keepdims: { int: 0 } });
+    const { gradients } = AddGradients(g, loss, weights, backward);
+    g.addOutput(loss, "loss", "float", []);
+    for (const w of weights) g.addOutput(gradients.get(w)!, `${w}_grad`, "float", [C, C, 3, 3]);
+  }
+  return { bytes: SerializeOnnxModel(g.build({ name: "conv_chain", producerName: "bench", producerVersion: "0" })), feeds };
+}
+
+/** The input gradient of one layer alone: the rule's Conv with the flipped, transposed kernel, or ConvTranspose. */
+function InputGradient(shape: ConvBenchShape, form: "conv" | "convTranspose"): Graph {
+  const { batch: N, channels: C, size: S } = shape;
+  const g = new OnnxGraphBuilder();
+  const dy = g.addInput("dy", "float", [N, C, S, S]);
+  const w = g.addInput("w", "float", [C, C, 3, 3]);
+  let dx: string;
+  if (form === "convTranspose") dx = g.node("ConvTranspose", [dy, w], ConvAttributes);
+  else {
+    const flipped = g.node("Slice", [w, g.constInt64([-1, -1]), g.constInt64([-4, -4]), g.constInt64([2, 3]), g.constInt64([-1, -1])]);
+    dx = g.node("Conv", [dy, g.node("Transpose", [flipped], { perm: { ints: [1, 0, 2, 3] } })], ConvAttributes);
+  }
+  g.addOutput(dx, "dx", "float", [N, C, S, S]);
+  const feeds = {
+    dy: new Tensor("float32", Values(N * C * S * S, 3, 2), [N, C, S, S]),
+    w: new Tensor("float32", Values(C * C * 9, 4, 0.1), [C, C, 3, 3]),
+  };
+  return { bytes: SerializeOnnxModel(g.build({ name: "input_grad", producerName: "bench", producerVersion: "0" })), feeds };
+}
+
+/** The weight gradient of one layer alone (the forward conv is dead code the session prunes or not: see `forward`). */
+function WeightGradient(shape: ConvBenchShape, options: AddGradientsOptions): Graph {
+  const { batch: N, channels: C, size: S } = shape;
+  const g = new OnnxGraphBuilder();
+  const x = g.addInput("x", "float", [N, C, S, S]);
+  const dy = g.addInput("dy", "float", [N, C, S, S]);
+  const w = g.addInput("w", "float", [C, C, 3, 3]);
+  const loss = g.node("ReduceSum", [g.node("Mul", [g.node("Conv", [x, w], ConvAttributes), dy])], { keepdims: { int: 0 } });
+  const { gradients } = AddGradients(g, loss, [w], options);
+  g.addOutput(gradients.get(w)!, "dw", "float", [C, C, 3, 3]);
+  const feeds = {
+    x: new Tensor("float32", Values(N * C * S * S, 5, 2), [N, C, S, S]),
+    dy: new Tensor("float32", Values(N * C * S * S, 6, 2), [N, C, S, S]),
+    w: new Tensor("float32", Values(C * C * 9, 7, 0.1), [C, C, 3, 3]),
+  };
+  return { bytes: SerializeOnnxModel(g.build({ name: "weight_grad", producerName: "bench", producerVersion: "0" })), feeds };
+}
+
+async function TimeAsync(graph: Graph, threads: number, minMs: number): Promise<number> {
+  const session = await InferenceSession.create(graph.bytes, { graphOptimizationLevel: "all", intraOpNumThreads: threads, interOpNumThreads: 1 });
+  const ms = await MedianMsAsync(() => session.run(graph.feeds), { warmup: 2, minRuns: 5, minMs });
+  await session.release();
+  return ms;
+}
+
+/** One measured row: milliseconds per run and the GFLOP/s they mean. */
+export interface AutodiffBenchRow {
+  readonly label: string;
+  readonly ms: number;
+  readonly gflops: number;
+}
+
+/**
+ * Measures forward and forward + backward GFLOP/s of the 3×3 conv layer and the gradient-form alternatives.
+ * Backward FLOPs: input gradient (all layers but the first) and weight gradient, each the forward's count.
+ */
+export async function MeasureAutodiffConvAsync(shape: ConvBenchShape = DefaultConvBenchShape, threads = 2, minMs = 1500): Promise<AutodiffBenchRow[]> {
+  const layer = ConvLayerFlops(shape);
+  const L = shape.layers;
+  const rows: AutodiffBenchRow[] = [];
+  const add = (label: string, ms: number, flops: number) => rows.push({ label, ms, gflops: flops / (ms * 1e6) });
+  add(`forward (${L} layers)`, await TimeAsync(ConvChain(shape, null), threads, minMs), L * layer);
+  const backwardFlops = L * layer + (L - 1) * layer + L * layer;
+  add(`forward + backward, weight grad slices+Gemm (${L} layers)`, await TimeAsync(ConvChain(shape, { convWeightGradient: "slices" }), threads, minMs), backwardFlops);
+  add(`forward + backward, weight grad as Conv (${L} layers)`, await TimeAsync(ConvChain(shape, { convWeightGradient: "conv" }), threads, minMs), backwardFlops);
+  {
+    const one = { ...shape, layers: 1 };
+    add("1 layer: input grad, Conv with flipped kernel", await TimeAsync(InputGradient(one, "conv"), threads, minMs), layer);
+    add("1 layer: input grad, ConvTranspose", await TimeAsync(InputGradient(one, "convTranspose"), threads, minMs), layer);
+    add("1 layer: weight grad slices+Gemm (+ dead forward?)", await TimeAsync(WeightGradient(one, { convWeightGradient: "slices" }), threads, minMs), layer);
+    add("1 layer: weight grad as Conv (+ dead forward?)", await TimeAsync(WeightGradient(one, { convWeightGradient: "conv" }), threads, minMs), layer);
+  }
+  return rows;
+}
+
+/** `npm run bench -- autodiff`: printable lines. */
+export async function RunAutodiffBenchAsync(): Promise<string[]> {
+  const shape = DefaultConvBenchShape;
+  const threads = 2;
+  const rows = await MeasureAutodiffConvAsync(shape, threads);
+  return [
+    `ONNX autodiff, 3x3 conv ${shape.channels}->${shape.channels} ch, ${shape.size}x${shape.size}, batch ${shape.batch}, onnxruntime-node CPU, ${threads} threads, optimisation "all"`,
+    ...FormatTable([["graph", "ms/run", "GFLOP/s"], ...rows.map((r) => [r.label, r.ms, r.gflops])]),
+  ];
+}
