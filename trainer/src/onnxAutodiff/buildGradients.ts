@@ -15,7 +15,13 @@ const { onnx } = onnxProto;
 type ModelProto = OnnxTypes.ModelProto;
 
 /** Options of {@link AddGradients}. */
-export interface AddGradientsOptions extends Partial<GradientRuleOptions> {}
+export interface AddGradientsOptions extends Partial<GradientRuleOptions> {
+  /**
+   * Values of named (symbolic) input dimensions, e.g. `{ N: 8 }`. Rules that need a static size (Concat along the
+   * batch, ReduceMean over it) then bake it in: the gradient graph is valid for that size only.
+   */
+  readonly symbolicDims?: Readonly<Record<string, number>>;
+}
 
 /** Default rule options: see docs/autodiff.md for the measurement behind the Conv weight-gradient form. */
 export const DefaultGradientRuleOptions: GradientRuleOptions = { convWeightGradient: "slices" };
@@ -33,9 +39,9 @@ export interface GradientResult {
  * initializers or intermediate tensors. Throws naming the node when an op on the path has no rule.
  */
 export function AddGradients(g: OnnxGraphBuilder, loss: string, wrt: readonly string[], options: AddGradientsOptions = {}): GradientResult {
-  const ruleOptions: GradientRuleOptions = { ...DefaultGradientRuleOptions, ...options };
+  const ruleOptions: GradientRuleOptions = { convWeightGradient: options.convWeightGradient ?? DefaultGradientRuleOptions.convWeightGradient };
   const nodes = [...g.nodeList];
-  const shapes = InferShapes(g.inputList, g.initializerList, nodes);
+  const shapes = InferShapes(g.inputList, g.initializerList, nodes, options.symbolicDims);
   if (!shapes.has(loss)) throw new Error(`autodiff: loss tensor "${loss}" is not in the graph`);
   for (const w of wrt) if (!shapes.has(w)) throw new Error(`autodiff: tensor "${w}" is not in the graph`);
 

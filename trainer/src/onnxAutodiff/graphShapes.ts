@@ -107,14 +107,23 @@ const Broadcasting = new Set(["Add", "Sub", "Mul", "Div", "Pow", "Where", "Great
 const BoolOutputs = new Set(["Greater", "Less", "Equal", "GreaterOrEqual", "LessOrEqual", "And", "Or", "Not"]);
 
 /**
- * Infers every tensor's shape in a graph in topological order. Throws naming the node when an op is unknown or a
+ * Infers every tensor's shape in a graph in topological order. `symbolicDims` gives values to named input
+ * dimensions (e.g. `{ N: 8 }`: a training graph's fixed batch). Throws naming the node when an op is unknown or a
  * shape argument is not a constant.
  */
-export function InferShapes(inputs: readonly IValueInfoProto[], initializers: readonly ITensorProto[], nodes: readonly INodeProto[]): Map<string, TensorInfo> {
+export function InferShapes(
+  inputs: readonly IValueInfoProto[],
+  initializers: readonly ITensorProto[],
+  nodes: readonly INodeProto[],
+  symbolicDims: Readonly<Record<string, number>> = {},
+): Map<string, TensorInfo> {
   const info = new Map<string, TensorInfo>();
   for (const i of inputs) {
     const t = i.type?.tensorType;
-    const dims = (t?.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && ToNumber(d.dimValue) > 0 ? ToNumber(d.dimValue) : null));
+    const dims = (t?.shape?.dim ?? []).map((d) => {
+      if (d.dimValue !== undefined && d.dimValue !== null && ToNumber(d.dimValue) > 0) return ToNumber(d.dimValue);
+      return d.dimParam && symbolicDims[d.dimParam] !== undefined ? symbolicDims[d.dimParam] : null;
+    });
     info.set(i.name ?? "", { dims, elemType: t?.elemType ?? 0 });
   }
   for (const t of initializers) {

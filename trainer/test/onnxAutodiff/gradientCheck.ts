@@ -180,3 +180,53 @@ export async function CheckGradientCaseAsync(c: GradientCase, seed = 1, directio
   }
   return { firstOrder: worst[0], secondOrder: worst[1] ?? null, firstMagnitude: magnitude[0], secondMagnitude: magnitude[1] ?? null };
 }
+
+/** A session whose outputs include a scalar loss, the gradient of one float input, and optional kink signs. */
+export interface DirectionalCheck {
+  readonly session: ort.InferenceSession;
+  readonly feeds: Readonly<Record<string, ort.Tensor>>;
+  readonly input: string;
+  readonly loss: string;
+  readonly gradient: string;
+  readonly kinks: readonly string[];
+  readonly step: number;
+}
+
+/**
+ * Directional derivatives of `loss` along random directions of one input vs its gradient output, skipping
+ * directions whose stencil flips a kink sign. Returns the worst relative error and the largest derivative.
+ */
+export async function CheckDirectionsAsync(check: DirectionalCheck, directions: number, seed: number): Promise<{ error: number; magnitude: number }> {
+  const { session, feeds, input, step: h } = check;
+  const rnd = Random(seed);
+  const x0 = feeds[input].data as Float32Array;
+  const dims = feeds[input].dims;
+  const run = (t: number, dir: Float32Array) =>
+    session.run({ ...feeds, [input]: new ort.Tensor("float32", Float32Array.from(x0, (a, k) => a + t * dir[k]), dims) });
+  const base = await run(0, new Float32Array(x0.length));
+  const gradient = base[check.gradient].data as Float32Array;
+  let error = 0;
+  let magnitude = 0;
+  let used = 0;
+  for (let tries = 0; used < directions && tries < 40; tries++) {
+    const dir = Float32Array.from(x0, () => Math.max(-1, Math.min(1, rnd() * 0.6)));
+    if (check.kinks.length > 0) {
+      const [lo, hi] = [await run(-2 * h, dir), await run(2 * h, dir)];
+      if (!check.kinks.every((k) => (lo[k].data as Float32Array).every((v, i) => v === (hi[k].data as Float32Array)[i]))) continue;
+    }
+    used++;
+    let analytic = 0;
+    let absolute = 0;
+    for (let k = 0; k < gradient.length; k++) {
+      analytic += gradient[k] * dir[k];
+      absolute += Math.abs(gradient[k] * dir[k]);
+    }
+    const L = async (t: number) => Number((await run(t, dir))[check.loss].data[0]);
+    const numeric = (8 * (await L(h)) - 8 * (await L(-h)) - (await L(2 * h)) + (await L(-2 * h))) / (12 * h);
+    if (process.env.AUTODIFF_DEBUG) console.log(input, analytic, numeric);
+    error = Math.max(error, Math.abs(analytic - numeric) / Math.max(Math.abs(analytic), Math.abs(numeric), absolute, 1e-2));
+    magnitude = Math.max(magnitude, Math.abs(analytic));
+  }
+  if (used < directions) throw new Error(`only ${used} of ${directions} directions avoid the kinks; use a smaller step`);
+  return { error, magnitude };
+}
