@@ -10,6 +10,7 @@ import { OnnxGraphBuilder, type OnnxDim } from "../export/onnxGraphBuilder.js";
 import { GradientEmitter } from "./gradientEmitter.js";
 import { GradientRules, NonDifferentiableOps, type GradientContext, type GradientRuleOptions } from "./gradientRules.js";
 import { InferShapes, type TensorInfo } from "./graphShapes.js";
+import { PruneUnusedNodes } from "./pruneGraph.js";
 
 const { onnx } = onnxProto;
 type ModelProto = OnnxTypes.ModelProto;
@@ -119,8 +120,8 @@ export interface GradientModelOptions extends AddGradientsOptions {
 }
 
 /**
- * ONNX model in, ONNX gradient model out: the forward graph with its outputs kept, plus one output per gradient.
- * Accepts and returns serialisable `ModelProto`s (opset 17).
+ * ONNX model in, ONNX gradient model out: the forward graph with its outputs kept, plus one output per gradient,
+ * pruned to what the outputs need. Accepts and returns serialisable `ModelProto`s (opset 17).
  */
 export function BuildGradientModel(model: ModelProto, options: GradientModelOptions): ModelProto {
   const graph = model.graph;
@@ -138,5 +139,5 @@ export function BuildGradientModel(model: ModelProto, options: GradientModelOpti
   }
   for (const w of options.wrt) g.addOutput(gradients.get(w)!, nameOf(w), "float", declaredDims(w));
   const built = g.build({ name: graph.name ?? "gradient", producerName: model.producerName ?? "npc-faces", producerVersion: model.producerVersion ?? "" });
-  return onnx.ModelProto.create({ ...built, metadataProps: model.metadataProps ?? [] });
+  return PruneUnusedNodes(onnx.ModelProto.create({ ...built, metadataProps: model.metadataProps ?? [] }));
 }
