@@ -278,6 +278,12 @@ const ConcatRule: GradientRule = (c) => {
   });
 };
 
+/** Scatter-adds `updates` at `indices` (ScatterND layout) into zeros shaped like `like` (dims may be permuted). */
+function ScatterAddIntoZeros(e: GradientEmitter, shape: string, indices: string, updates: string): string {
+  const zeros = e.node("Expand", [e.scalar(0), shape]);
+  return e.node("ScatterND", [zeros, indices, updates], { reduction: { string: "add" } });
+}
+
 const GatherRule: GradientRule = (c) => {
   const { e, node } = c;
   const [x, idx] = c.inputs;
@@ -287,18 +293,68 @@ const GatherRule: GradientRule = (c) => {
   const axis = a < 0 ? a + r : a;
   const size = dims[axis];
   const values = e.info(idx).values;
-  if (size === null || !values || values.some((v) => v === null)) throw new Error(`autodiff: Gather "${node.name}": needs constant indices and a static axis size`);
-  const indices = (values as number[]).map((v) => (v < 0 ? v + size : v));
   const scalar = e.dims(idx).length === 0;
-  if (!indices.every((v, i) => v === indices[0] + i)) throw new Error(`autodiff: Gather "${node.name}": only contiguous ascending indices are supported`);
+  const indices = size !== null && values && values.every((v) => v !== null) ? (values as number[]).map((v) => (v < 0 ? v + size : v)) : null;
+  if (indices && size !== null && indices.every((v, i) => v === indices[0] + i)) {
+    return [
+      When(c, 0, () => {
+        // A contiguous gather is a slice: its adjoint pads zeros around the gradient.
+        const t = scalar ? e.node("Unsqueeze", [Dy(c), e.ints([axis])]) : Dy(c);
+        const tDims = dims.map((d, i) => (i === axis ? indices.length : d));
+        return e.padSigned(t, tDims, [axis], [indices[0]], [size - indices[0] - indices.length]);
+      }),
+      null,
+    ];
+  }
   return [
     When(c, 0, () => {
-      // A contiguous gather is a slice: its adjoint pads zeros around the gradient.
-      const t = scalar ? e.node("Unsqueeze", [Dy(c), e.ints([axis])]) : Dy(c);
-      const tDims = dims.map((d, i) => (i === axis ? indices.length : d));
-      return e.padSigned(t, tDims, [axis], [indices[0]], [size - indices[0] - indices.length]);
+      // Any indices (non-negative; repeats add up): a scatter-add of dy into zeros, with `axis` moved to the front.
+      const k = e.dims(idx).length;
+      const nested = e.node("Unsqueeze", [idx, e.ints([k])]);
+      if (axis === 0) return ScatterAddIntoZeros(e, e.shapeOf(x), nested, Dy(c));
+      const dataPerm = [axis, ...[...Array(r).keys()].filter((i) => i !== axis)];
+      const gPerm = [...[...Array(k).keys()].map((i) => axis + i), ...[...Array(axis).keys()], ...[...Array(r - axis - 1).keys()].map((i) => axis + k + i)];
+      const permuted = dataPerm.map((p) => dims[p]);
+      const shape = permuted.every((d) => d !== null) ? e.ints(permuted as number[]) : e.node("Shape", [e.node("Transpose", [x], { perm: { ints: dataPerm } })]);
+      const scattered = ScatterAddIntoZeros(e, shape, nested, e.node("Transpose", [Dy(c)], { perm: { ints: gPerm } }));
+      const inverse = new Array<number>(r);
+      dataPerm.forEach((p, i) => (inverse[p] = i));
+      return e.node("Transpose", [scattered], { perm: { ints: inverse } });
     }),
     null,
+  ];
+};
+
+const GatherNDRule: GradientRule = (c) => {
+  const { e, node } = c;
+  if (AttrInt(node, "batch_dims", 0) !== 0) throw new Error(`autodiff: GatherND "${node.name}": batch_dims is not supported`);
+  const [x, idx] = c.inputs;
+  return [When(c, 0, () => ScatterAddIntoZeros(e, e.shapeOf(x), idx, Dy(c))), null];
+};
+
+const ScatterNDRule: GradientRule = (c) => {
+  const { e, node } = c;
+  const [, idx, updates] = c.inputs;
+  const reduction = AttrString(node, "reduction", "none");
+  if (reduction !== "add" && reduction !== "none") throw new Error(`autodiff: ScatterND "${node.name}": reduction ${reduction} is not supported`);
+  return [
+    // "add" passes dy through; "none" overwrites, so the overwritten entries get no gradient.
+    When(c, 0, () => (reduction === "add" ? Dy(c) : e.node("ScatterND", [Dy(c), idx, e.zerosLike(updates)]))),
+    null,
+    When(c, 2, () => e.node("GatherND", [Dy(c), idx])),
+  ];
+};
+
+/** Max/Min of two tensors: dy goes to the selected input (the first one on ties). */
+const SelectRule = (compare: "GreaterOrEqual" | "LessOrEqual"): GradientRule => (c) => {
+  const { e, node } = c;
+  if (c.inputs.length !== 2) throw new Error(`autodiff: ${node.opType} "${node.name}": only two inputs are supported`);
+  const [a, b] = c.inputs;
+  const first = e.node(compare, [a, b]);
+  const zero = e.scalar(0);
+  return [
+    When(c, 0, () => e.reduceTo(e.node("Where", [first, Dy(c), zero]), a, Out(c))),
+    When(c, 1, () => e.reduceTo(e.node("Where", [first, zero, Dy(c)]), b, Out(c))),
   ];
 };
 
@@ -419,6 +475,10 @@ export const GradientRules: Readonly<Record<string, GradientRule>> = {
   Slice: SliceRule,
   Concat: ConcatRule,
   Gather: GatherRule,
+  GatherND: GatherNDRule,
+  ScatterND: ScatterNDRule,
+  Max: SelectRule("GreaterOrEqual"),
+  Min: SelectRule("LessOrEqual"),
   Reshape: (c) => [When(c, 0, () => c.e.reshapeLike(Dy(c), c.inputs[0])), null],
   Flatten: Unary((c, x) => c.e.reshapeLike(Dy(c), x)),
   Squeeze: (c) => [When(c, 0, () => c.e.reshapeLike(Dy(c), c.inputs[0])), null],

@@ -295,6 +295,16 @@ function InferNode(node: INodeProto, get: (name: string) => TensorInfo): TensorI
       const axis = NormalizeAxis(AttrInt(node, "axis", 0), d.length);
       return [same([...d.slice(0, axis), ...x(1).dims, ...d.slice(axis + 1)])];
     }
+    case "GatherND": {
+      if (AttrInt(node, "batch_dims", 0) !== 0) throw new Error(`GatherND "${node.name}": batch_dims is not supported`);
+      const idx = x(1).dims;
+      const depth = idx[idx.length - 1];
+      if (depth === null) throw new Error(`GatherND "${node.name}": the index depth must be static`);
+      return [same([...idx.slice(0, -1), ...x(0).dims.slice(depth)])];
+    }
+    case "ScatterND":
+    case "ScatterElements":
+      return [same(x(0).dims)];
     case "Resize": {
       const d = x(0).dims;
       if (has(3)) return [same(constOf(3))];

@@ -78,6 +78,26 @@ const Cases: GradientCase[] = [
   { name: "Concat", inputs: { a: { dims: [2, 3] }, b: { dims: [2, 2] } }, build: (g, x) => g.node("Concat", [x.a, x.b, x.a], { axis: ints(1) }) },
   { name: "Gather scalar index", inputs: { a: { dims: [2, 3, 4] } }, build: (g, x) => g.node("Gather", [x.a, g.constInt64([1], [])], { axis: ints(1) }) },
   { name: "Gather index range", inputs: { a: { dims: [4, 3] } }, build: (g, x) => g.node("Gather", [x.a, g.constInt64([1, 2])], { axis: ints(0) }) },
+  {
+    name: "Gather repeated indices (scatter-add)",
+    inputs: { a: { dims: [4, 3] } },
+    build: (g, x) => g.node("Gather", [x.a, g.constInt64([2, 0, 2])], { axis: ints(0) }),
+  },
+  {
+    name: "Gather axis 1, 2-D indices",
+    inputs: { a: { dims: [2, 4, 3] } },
+    build: (g, x) => g.node("Gather", [x.a, g.constInt64([3, 1, 1, 1], [2, 2])], { axis: ints(1) }),
+  },
+  { name: "GatherND", inputs: { a: { dims: [3, 4, 2] } }, build: (g, x) => g.node("GatherND", [x.a, g.constInt64([0, 1, 2, 3, 0, 1], [3, 2])]) },
+  {
+    name: "ScatterND add",
+    inputs: { a: { dims: [4, 3] }, u: { dims: [3, 3] } },
+    build: (g, x) => g.node("ScatterND", [x.a, g.constInt64([1, 3, 1], [3, 1]), x.u], { reduction: { string: "add" } }),
+  },
+  { name: "ScatterND overwrite", inputs: { a: { dims: [4, 3] }, u: { dims: [2, 3] } }, build: (g, x) => g.node("ScatterND", [x.a, g.constInt64([1, 3], [2, 1]), x.u]) },
+  // Ties (a = b) are kinks: directions that cross one are skipped.
+  { name: "Max broadcast", inputs: { a: { dims: [2, 3] }, b: { dims: [3] } }, build: (g, x) => ({ y: g.node("Max", [x.a, x.b]), kinks: [g.node("Sub", [x.a, x.b])] }) },
+  { name: "Min broadcast", inputs: { a: { dims: [2, 3] }, b: { dims: [2, 1] } }, build: (g, x) => ({ y: g.node("Min", [x.a, x.b]), kinks: [g.node("Sub", [x.a, x.b])] }) },
   { name: "Reshape", inputs: { a: { dims: [2, 6] } }, build: (g, x) => g.node("Reshape", [x.a, g.constInt64([3, -1, 2])]) },
   { name: "Flatten", inputs: { a: { dims: [2, 3, 2] } }, build: (g, x) => g.node("Flatten", [x.a], { axis: ints(1) }) },
   { name: "Squeeze", inputs: { a: { dims: [2, 1, 3] } }, build: (g, x) => g.node("Squeeze", [x.a, g.constInt64([1])]) },
