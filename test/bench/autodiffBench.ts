@@ -6,6 +6,7 @@
  * weights' transposes into constants, and the per-run overhead and layout reorders are amortised.
  */
 import { AddGradients, OnnxGraphBuilder, PruneUnusedNodes, SerializeOnnxModel, type AddGradientsOptions } from "@npc-faces/trainer";
+import { existsSync } from "node:fs";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { FormatTable, MedianMsAsync } from "./benchUtil.js";
 
@@ -107,16 +108,19 @@ function WeightGradient(shape: ConvBenchShape, options: AddGradientsOptions): Gr
 }
 
 /** Median wall milliseconds per run, and the process CPU milliseconds per run (all ORT threads; robust to a shared machine). */
-async function TimeAsync(graph: Graph, threads: number, minMs: number): Promise<{ ms: number; cpuMs: number }> {
-  const session = await InferenceSession.create(graph.bytes, { graphOptimizationLevel: "all", intraOpNumThreads: threads, interOpNumThreads: 1 });
-  await session.run(graph.feeds);
+async function TimeAsync(graph: Graph, threads: number, minMs: number, provider: BenchProvider, minRuns = 5): Promise<{ ms: number; cpuMs: number }> {
+  const session = await InferenceSession.create(graph.bytes, { graphOptimizationLevel: "all", intraOpNumThreads: threads, interOpNumThreads: 1, executionProviders: [provider] });
+  await session.run(graph.feeds); // warm-up, outside the CPU time
   const cpu0 = process.cpuUsage();
   let runs = 0;
-  const ms = await MedianMsAsync(() => (runs++, session.run(graph.feeds)), { warmup: 1, minRuns: 5, minMs });
+  const ms = await MedianMsAsync(() => (runs++, session.run(graph.feeds)), { warmup: 0, minRuns, minMs });
   const cpu = process.cpuUsage(cpu0);
   await session.release();
   return { ms, cpuMs: (cpu.user + cpu.system) / 1000 / runs };
 }
+
+/** onnxruntime-node execution provider of a measurement. */
+export type BenchProvider = "cpu" | "webgpu";
 
 /** One measured row: milliseconds per run, GFLOP/s (wall) and GFLOP per CPU-second. */
 export interface AutodiffBenchRow {
@@ -130,33 +134,61 @@ export interface AutodiffBenchRow {
  * Measures forward and forward + backward GFLOP/s of the 3×3 conv layer and the gradient-form alternatives.
  * Backward FLOPs: input gradient (all layers but the first) and weight gradient, each the forward's count.
  */
-export async function MeasureAutodiffConvAsync(shape: ConvBenchShape = DefaultConvBenchShape, threads = 2, minMs = 1500): Promise<AutodiffBenchRow[]> {
+export async function MeasureAutodiffConvAsync(shape: ConvBenchShape = DefaultConvBenchShape, threads = 2, minMs = 1500, provider: BenchProvider = "cpu"): Promise<AutodiffBenchRow[]> {
   const layer = ConvLayerFlops(shape);
   const L = shape.layers;
   const rows: AutodiffBenchRow[] = [];
   const add = (label: string, t: { ms: number; cpuMs: number }, flops: number) =>
     rows.push({ label, ms: t.ms, gflops: flops / (t.ms * 1e6), gflopPerCpuSecond: flops / (t.cpuMs * 1e6) });
-  add(`forward (${L} layers)`, await TimeAsync(ConvChain(shape, null), threads, minMs), L * layer);
+  add(`forward (${L} layers)`, await TimeAsync(ConvChain(shape, null), threads, minMs, provider), L * layer);
   const backwardFlops = L * layer + (L - 1) * layer + L * layer;
-  add(`forward + backward, weight grad slices+Gemm (${L} layers)`, await TimeAsync(ConvChain(shape, { convWeightGradient: "slices" }), threads, minMs), backwardFlops);
-  add(`forward + backward, weight grad as Conv (${L} layers)`, await TimeAsync(ConvChain(shape, { convWeightGradient: "conv" }), threads, minMs), backwardFlops);
+  add(`forward + backward, weight grad slices+Gemm (${L} layers)`, await TimeAsync(ConvChain(shape, { convWeightGradient: "slices" }), threads, minMs, provider), backwardFlops);
+  add(`forward + backward, weight grad as Conv (${L} layers)`, await TimeAsync(ConvChain(shape, { convWeightGradient: "conv" }), threads, minMs, provider), backwardFlops);
   {
     const one = { ...shape, layers: 1 };
-    add("1 layer: input grad, Conv with flipped kernel", await TimeAsync(InputGradient(one, "conv"), threads, minMs), layer);
-    add("1 layer: input grad, ConvTranspose", await TimeAsync(InputGradient(one, "convTranspose"), threads, minMs), layer);
-    add("1 layer: weight grad slices+Gemm", await TimeAsync(WeightGradient(one, { convWeightGradient: "slices" }), threads, minMs), layer);
-    add("1 layer: weight grad as Conv", await TimeAsync(WeightGradient(one, { convWeightGradient: "conv" }), threads, minMs), layer);
+    add("1 layer: input grad, Conv with flipped kernel", await TimeAsync(InputGradient(one, "conv"), threads, minMs, provider), layer);
+    add("1 layer: input grad, ConvTranspose", await TimeAsync(InputGradient(one, "convTranspose"), threads, minMs, provider), layer);
+    add("1 layer: weight grad slices+Gemm", await TimeAsync(WeightGradient(one, { convWeightGradient: "slices" }), threads, minMs, provider), layer);
+    add("1 layer: weight grad as Conv", await TimeAsync(WeightGradient(one, { convWeightGradient: "conv" }), threads, minMs, provider), layer);
   }
   return rows;
 }
 
-/** `npm run bench -- autodiff`: printable lines. */
+/**
+ * `npm run bench -- autodiff`: printable lines. CPU, then the forward and forward + backward on the bundled WebGPU
+ * provider when an adapter is found (here: Chromium's SwiftShader, a software GPU, ~0.3 GFLOP/s: one run each after a
+ * warm-up, ~1.5 min; inputs are copied from the CPU every run and included in the time).
+ */
 export async function RunAutodiffBenchAsync(): Promise<string[]> {
   const shape = DefaultConvBenchShape;
   const threads = 2;
   const rows = await MeasureAutodiffConvAsync(shape, threads);
-  return [
+  const lines = [
     `ONNX autodiff, 3x3 conv ${shape.channels}->${shape.channels} ch, ${shape.size}x${shape.size}, batch ${shape.batch}, onnxruntime-node CPU, ${threads} threads, optimisation "all"`,
     ...FormatTable([["graph", "ms/run", "GFLOP/s", "GFLOP/CPU-s"], ...rows.map((r) => [r.label, r.ms, r.gflops, r.gflopPerCpuSecond])]),
   ];
+  if (!process.env.VK_ICD_FILENAMES && existsSync(SwiftShaderIcd)) process.env.VK_ICD_FILENAMES = SwiftShaderIcd;
+  process.env.XDG_RUNTIME_DIR ??= "/tmp";
+  try {
+    const gpu = await MeasureWebGpuAsync(shape);
+    lines.push(`WebGPU provider (VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? "unset"}):`, ...FormatTable([["graph", "ms/run", "GFLOP/s"], ...gpu.map((r) => [r.label, r.ms, r.gflops])]));
+  } catch (error) {
+    lines.push(`WebGPU provider: no adapter (${(error as Error).message.split("\n")[0].slice(-120)})`);
+  }
+  return lines;
+}
+
+const SwiftShaderIcd = "/usr/lib/chromium/vk_swiftshader_icd.json";
+
+/** Forward and forward + backward of the conv chain on the WebGPU provider (throws when no adapter is found). */
+export async function MeasureWebGpuAsync(shape: ConvBenchShape = DefaultConvBenchShape, minMs = 0, minRuns = 1): Promise<AutodiffBenchRow[]> {
+  const layer = ConvLayerFlops(shape);
+  const L = shape.layers;
+  const rows: AutodiffBenchRow[] = [];
+  const forward = await TimeAsync(ConvChain(shape, null), 1, minMs, "webgpu", minRuns);
+  rows.push({ label: `forward (${L} layers)`, ms: forward.ms, gflops: (L * layer) / (forward.ms * 1e6), gflopPerCpuSecond: NaN });
+  const both = await TimeAsync(ConvChain(shape, {}), 1, minMs, "webgpu", minRuns);
+  const flops = (3 * L - 1) * layer;
+  rows.push({ label: `forward + backward (${L} layers)`, ms: both.ms, gflops: flops / (both.ms * 1e6), gflopPerCpuSecond: NaN });
+  return rows;
 }
