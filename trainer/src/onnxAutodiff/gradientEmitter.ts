@@ -25,6 +25,7 @@ export class GradientEmitter {
     return t;
   }
 
+  /** The inferred dims of a forward tensor (null where unknown). */
   dims(name: string): readonly Dim[] {
     return this.info(name).dims;
   }
@@ -36,10 +37,12 @@ export class GradientEmitter {
     return d as number[];
   }
 
+  /** A float32 scalar constant (shared). */
   scalar(value: number): string {
     return this.g.constFloat([value], []);
   }
 
+  /** A 1-D int64 constant (shared): axes, pads, shapes. */
   ints(values: readonly number[]): string {
     return this.g.constInt64(values);
   }
@@ -50,14 +53,17 @@ export class GradientEmitter {
     return d.every((v) => v !== null) ? this.ints(d as number[]) : this.node("Shape", [name]);
   }
 
+  /** a · b (broadcasting). */
   mul(a: string, b: string): string {
     return this.node("Mul", [a, b]);
   }
 
+  /** a + b (broadcasting). */
   add(a: string, b: string): string {
     return this.node("Add", [a, b]);
   }
 
+  /** −a. */
   neg(a: string): string {
     return this.node("Neg", [a]);
   }

@@ -278,7 +278,7 @@ const ConcatRule: GradientRule = (c) => {
   });
 };
 
-/** Scatter-adds `updates` at `indices` (ScatterND layout) into zeros shaped like `like` (dims may be permuted). */
+/** Scatter-adds `updates` at `indices` (ScatterND layout) into zeros of the given shape tensor. */
 function ScatterAddIntoZeros(e: GradientEmitter, shape: string, indices: string, updates: string): string {
   const zeros = e.node("Expand", [e.scalar(0), shape]);
   return e.node("ScatterND", [zeros, indices, updates], { reduction: { string: "add" } });

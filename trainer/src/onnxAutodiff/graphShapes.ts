@@ -31,22 +31,26 @@ export function ToNumber(v: unknown): number {
   return Number(v);
 }
 
-/** Attribute helpers: nodes carry attributes as protobuf records. */
+/** A node's attribute by name (nodes carry attributes as protobuf records). */
 export function GetAttribute(node: INodeProto, name: string): IAttributeProto | undefined {
   return (node.attribute ?? []).find((a) => a.name === name);
 }
+/** An int attribute, or `fallback` when absent. */
 export function AttrInt(node: INodeProto, name: string, fallback: number): number {
   const a = GetAttribute(node, name);
   return a && a.i !== undefined && a.i !== null ? ToNumber(a.i) : fallback;
 }
+/** A float attribute, or `fallback` when absent. */
 export function AttrFloat(node: INodeProto, name: string, fallback: number): number {
   const a = GetAttribute(node, name);
   return a && a.f !== undefined && a.f !== null ? a.f : fallback;
 }
+/** An ints attribute, or undefined when absent or empty. */
 export function AttrInts(node: INodeProto, name: string): number[] | undefined {
   const a = GetAttribute(node, name);
   return a && a.ints && a.ints.length > 0 ? a.ints.map(ToNumber) : undefined;
 }
+/** A string attribute, or `fallback` when absent. */
 export function AttrString(node: INodeProto, name: string, fallback: string): string {
   const a = GetAttribute(node, name);
   return a && a.s && a.s.length > 0 ? new TextDecoder().decode(a.s) : fallback;
