@@ -42,15 +42,21 @@ export interface GradientResult {
 export function AddGradients(g: OnnxGraphBuilder, loss: string, wrt: readonly string[], options: AddGradientsOptions = {}): GradientResult {
   const ruleOptions: GradientRuleOptions = { convWeightGradient: options.convWeightGradient ?? DefaultGradientRuleOptions.convWeightGradient };
   const nodes = [...g.nodeList];
-  const shapes = InferShapes(g.inputList, g.initializerList, nodes, options.symbolicDims);
-  if (!shapes.has(loss)) throw new Error(`autodiff: loss tensor "${loss}" is not in the graph`);
-  for (const w of wrt) if (!shapes.has(w)) throw new Error(`autodiff: tensor "${w}" is not in the graph`);
+  const failures = new Map<string, string>();
+  const shapes = InferShapes(g.inputList, g.initializerList, nodes, options.symbolicDims, failures);
+  for (const name of [loss, ...wrt]) {
+    if (shapes.has(name)) continue;
+    throw new Error(`autodiff: tensor "${name}" ${failures.has(name) ? `has no known shape: ${failures.get(name)}` : "is not in the graph"}`);
+  }
 
   // Tensors that depend differentiably on wrt (forward sweep) ...
   const requires = new Set<string>(wrt);
   for (const node of nodes) {
     if (NonDifferentiableOps.has(node.opType ?? "")) continue;
-    if ((node.input ?? []).some((i) => requires.has(i))) for (const o of node.output ?? []) if (shapes.get(o)?.elemType === 1) requires.add(o);
+    if (!(node.input ?? []).some((i) => requires.has(i))) continue;
+    // Float outputs carry gradients; outputs of unknown type are kept too, so that an op shape inference does not
+    // know fails loudly (no rule / no shape) instead of silently stopping the gradient.
+    for (const o of node.output ?? []) if ((shapes.get(o)?.elemType ?? 1) === 1) requires.add(o);
   }
   // ... and that the loss depends on (backward sweep): only nodes in both get backward nodes.
   const needed = new Set<string>([loss]);
@@ -63,7 +69,7 @@ export function AddGradients(g: OnnxGraphBuilder, loss: string, wrt: readonly st
     for (const input of node.input ?? []) if (requires.has(input)) needed.add(input);
   }
 
-  const e = new GradientEmitter(g, shapes);
+  const e = new GradientEmitter(g, shapes, failures);
   const contributions = new Map<string, string[]>();
   const total = (name: string): string | null => {
     const list = contributions.get(name);

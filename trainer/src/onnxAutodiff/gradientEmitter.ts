@@ -11,6 +11,8 @@ export class GradientEmitter {
     /** The graph being extended. */
     readonly g: OnnxGraphBuilder,
     private readonly shapes: ReadonlyMap<string, TensorInfo>,
+    /** Why a tensor's shape is unknown (shape inference failures off the caller's control). */
+    private readonly failures: ReadonlyMap<string, string> = new Map(),
   ) {}
 
   /** Adds one node and returns its output. */
@@ -21,7 +23,7 @@ export class GradientEmitter {
   /** What is known of a forward tensor. */
   info(name: string): TensorInfo {
     const t = this.shapes.get(name);
-    if (!t) throw new Error(`autodiff: no shape known for tensor "${name}"`);
+    if (!t) throw new Error(`autodiff: no shape known for tensor "${name}"${this.failures.has(name) ? `: ${this.failures.get(name)}` : ""}`);
     return t;
   }
 

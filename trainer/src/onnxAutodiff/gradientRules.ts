@@ -43,7 +43,8 @@ export type GradientRule = (c: GradientContext) => readonly (string | null)[];
 /** Ops whose outputs are piecewise constant or integer in their inputs: gradients stop there. */
 export const NonDifferentiableOps: ReadonlySet<string> = new Set([
   "Shape", "Size", "Greater", "Less", "Equal", "GreaterOrEqual", "LessOrEqual", "And", "Or", "Not", "Sign", "Floor",
-  "Ceil", "Round", "ConstantOfShape", "Constant", "NonZero", "ArgMax", "ArgMin",
+  "Ceil", "Round", "ConstantOfShape", "Constant", "NonZero", "ArgMax", "ArgMin", "IsNaN", "IsInf", "RandomNormal",
+  "RandomNormalLike", "RandomUniform", "RandomUniformLike", "Bernoulli", "Multinomial",
 ]);
 
 const Out = (c: GradientContext): string => c.outputs[0];

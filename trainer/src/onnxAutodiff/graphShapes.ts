@@ -113,13 +113,15 @@ const BoolOutputs = new Set(["Greater", "Less", "Equal", "GreaterOrEqual", "Less
 /**
  * Infers every tensor's shape in a graph in topological order. `symbolicDims` gives values to named input
  * dimensions (e.g. `{ N: 8 }`: a training graph's fixed batch). Throws naming the node when an op is unknown or a
- * shape argument is not a constant.
+ * shape argument is not a constant — or, given `failures`, records the reason under each tensor it could not infer
+ * (and those depending on it) and goes on.
  */
 export function InferShapes(
   inputs: readonly IValueInfoProto[],
   initializers: readonly ITensorProto[],
   nodes: readonly INodeProto[],
   symbolicDims: Readonly<Record<string, number>> = {},
+  failures?: Map<string, string>,
 ): Map<string, TensorInfo> {
   const info = new Map<string, TensorInfo>();
   for (const i of inputs) {
@@ -135,11 +137,19 @@ export function InferShapes(
     info.set(t.name ?? "", { dims: (t.dims ?? []).map(ToNumber), elemType: t.dataType ?? 0, ...(values ? { values } : {}) });
   }
   for (const node of nodes) {
-    const outs = InferNode(node, (name) => {
-      const v = info.get(name);
-      if (!v) throw new Error(`shape inference: tensor "${name}" (input of ${node.opType} "${node.name}") is not defined before use`);
-      return v;
-    });
+    let outs: TensorInfo[];
+    try {
+      outs = InferNode(node, (name) => {
+        const v = info.get(name);
+        if (v) return v;
+        throw new Error(failures?.get(name) ?? `shape inference: tensor "${name}" (input of ${node.opType} "${node.name}") is not defined before use`);
+      });
+    } catch (error) {
+      if (!failures) throw error;
+      // Off the gradient's path an unknown op is harmless: remember why, and fail only if a rule asks.
+      for (const name of node.output ?? []) if (name) failures.set(name, (error as Error).message);
+      continue;
+    }
     (node.output ?? []).forEach((name, k) => {
       if (name && outs[k]) info.set(name, outs[k]);
     });

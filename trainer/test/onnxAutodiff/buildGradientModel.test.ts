@@ -46,6 +46,20 @@ describe("BuildGradientModel", () => {
     expect(() => BuildGradientModel(ParseOnnxModel(bytes), { loss: "loss", wrt: ["x"] })).toThrow(/Sin/);
   });
 
+  it("ignores ops it does not know off the gradient's path", async () => {
+    const g = new OnnxGraphBuilder();
+    const x = g.addInput("x", "float", [4]);
+    const loss = g.node("ReduceSum", [g.node("Mul", [x, x])], { keepdims: { int: 0 } });
+    g.nodeMulti("Split", [g.node("Sin", [x])], ["half_a", "half_b"], { axis: { int: 0 } });
+    const { gradients } = AddGradients(g, loss, [x]);
+    g.addOutput(gradients.get(x)!, "dx", "float", [4]);
+    g.addOutput("half_a", "a", "float", [2]);
+    const session = await ort.InferenceSession.create(SerializeOnnxModel(g.build({ name: "s", producerName: "test", producerVersion: "0" })));
+    const out = await session.run({ x: new ort.Tensor("float32", new Float32Array([1, 2, 3, 4]), [4]) });
+    await session.release();
+    expect(Array.from(out.dx.data as Float32Array)).toEqual([2, 4, 6, 8]);
+  });
+
   it("gives zeros for inputs the loss does not depend on, and stops at non-differentiable ops", async () => {
     const g = new OnnxGraphBuilder();
     const a = g.addInput("a", "float", [3]);
