@@ -69,6 +69,48 @@ function ConvChain(shape: ConvBenchShape, backward: AddGradientsOptions | null):
   return { bytes: SerializeOnnxModel(g.build({ name: "conv_chain", producerName: "bench", producerVersion: "0" })), feeds };
 }
 
+/**
+ * A chain of StyleGAN2 synthesis layers as the exporter writes them (styles from w by an affine, modulation on the
+ * activations, 3×3 conv, demodulation from the squared weights, noise, bias, leaky ReLU × √2); with `backward`,
+ * gradients wrt every weight, affine and bias. FLOPs are counted for the convs only (the rest is elementwise).
+ */
+function ModulatedChain(shape: ConvBenchShape, backward: AddGradientsOptions | null): Graph {
+  const { batch: N, channels: C, size: S, layers } = shape;
+  const g = new OnnxGraphBuilder();
+  const feeds: Record<string, Tensor> = {};
+  const input = (name: string, dims: number[], seed: number, scale: number): string => {
+    feeds[name] = new Tensor("float32", Values(dims.reduce((a, b) => a * b, 1), seed, scale), dims);
+    return g.addInput(name, "float", dims);
+  };
+  let h = input("x", [N, C, S, S], 1, 2);
+  const w = input("w", [N, C], 2, 2);
+  const noise = input("noise", [N, 1, S, S], 3, 2);
+  const axes23 = g.constInt64([2, 3]);
+  const params: string[] = [];
+  for (let l = 0; l < layers; l++) {
+    const weight = input(`w${l}`, [C, C, 3, 3], 10 + l, 2 / Math.sqrt(C * 9));
+    const affine = input(`a${l}`, [C, C], 20 + l, 2 / Math.sqrt(C));
+    const bias = input(`b${l}`, [1, C, 1, 1], 30 + l, 0.2);
+    params.push(weight, affine, bias);
+    const s = g.node("Add", [g.node("MatMul", [w, affine]), g.constFloat([1], [])]);
+    const conv = g.node("Conv", [g.node("Mul", [h, g.node("Unsqueeze", [s, axes23])]), weight], ConvAttributes);
+    const wsq = g.node("Transpose", [g.node("ReduceSum", [g.node("Mul", [weight, weight]), axes23], { keepdims: { int: 0 } })], { perm: { ints: [1, 0] } });
+    const demod = g.node("Reciprocal", [g.node("Sqrt", [g.node("Add", [g.node("MatMul", [g.node("Mul", [s, s]), wsq]), g.constFloat([1e-8], [])])])]);
+    let y = g.node("Add", [g.node("Mul", [conv, g.node("Unsqueeze", [demod, axes23])]), g.node("Mul", [noise, g.constFloat([0.1], [])])]);
+    y = g.node("Add", [y, bias]);
+    h = g.node("Mul", [g.node("LeakyRelu", [y], { alpha: { float: 0.2 } }), g.constFloat([Math.SQRT2], [])]);
+  }
+  if (!backward) g.addOutput(h, "y", "float", [N, C, S, S]);
+  else {
+    const r = input("r", [N, C, S, S], 99, 2);
+    const loss = g.node("ReduceSum", [g.node("Mul", [h, r])], { keepdims: { int: 0 } });
+    const { gradients } = AddGradients(g, loss, params, backward);
+    g.addOutput(loss, "loss", "float", []);
+    for (const p of params) g.addOutput(gradients.get(p)!, `${p}_grad`, "float", feeds[p].dims as number[]);
+  }
+  return { bytes: SerializeOnnxModel(PruneUnusedNodes(g.build({ name: "modulated_chain", producerName: "bench", producerVersion: "0" }))), feeds };
+}
+
 /** The input gradient of one layer alone: the rule's Conv with the flipped, transposed kernel, or ConvTranspose. */
 function InputGradient(shape: ConvBenchShape, form: "conv" | "convTranspose"): Graph {
   const { batch: N, channels: C, size: S } = shape;
@@ -144,6 +186,8 @@ export async function MeasureAutodiffConvAsync(shape: ConvBenchShape = DefaultCo
   const backwardFlops = L * layer + (L - 1) * layer + L * layer;
   add(`forward + backward, weight grad slices+Gemm (${L} layers)`, await TimeAsync(ConvChain(shape, { convWeightGradient: "slices" }), threads, minMs, provider), backwardFlops);
   add(`forward + backward, weight grad as Conv (${L} layers)`, await TimeAsync(ConvChain(shape, { convWeightGradient: "conv" }), threads, minMs, provider), backwardFlops);
+  add(`modulated layers forward (${L} layers, conv FLOPs)`, await TimeAsync(ModulatedChain(shape, null), threads, minMs, provider), L * layer);
+  add(`modulated layers forward + backward (${L} layers)`, await TimeAsync(ModulatedChain(shape, {}), threads, minMs, provider), backwardFlops);
   {
     const one = { ...shape, layers: 1 };
     add("1 layer: input grad, Conv with flipped kernel", await TimeAsync(InputGradient(one, "conv"), threads, minMs, provider), layer);
