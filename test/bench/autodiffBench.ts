@@ -185,6 +185,7 @@ export async function MeasureAutodiffConvAsync(shape: ConvBenchShape = DefaultCo
   add(`forward (${L} layers)`, await TimeAsync(ConvChain(shape, null), threads, minMs, provider), L * layer);
   const backwardFlops = L * layer + (L - 1) * layer + L * layer;
   add(`forward + backward, weight grad slices+Gemm (${L} layers)`, await TimeAsync(ConvChain(shape, { convWeightGradient: "slices" }), threads, minMs, provider), backwardFlops);
+  add(`forward + backward, weight grad one Gemm per tap (${L} layers)`, await TimeAsync(ConvChain(shape, { convWeightGradient: "tapGemms" }), threads, minMs, provider), backwardFlops);
   add(`forward + backward, weight grad as Conv (${L} layers)`, await TimeAsync(ConvChain(shape, { convWeightGradient: "conv" }), threads, minMs, provider), backwardFlops);
   add(`modulated layers forward (${L} layers, conv FLOPs)`, await TimeAsync(ModulatedChain(shape, null), threads, minMs, provider), L * layer);
   add(`modulated layers forward + backward (${L} layers)`, await TimeAsync(ModulatedChain(shape, {}), threads, minMs, provider), backwardFlops);
@@ -193,6 +194,7 @@ export async function MeasureAutodiffConvAsync(shape: ConvBenchShape = DefaultCo
     add("1 layer: input grad, Conv with flipped kernel", await TimeAsync(InputGradient(one, "conv"), threads, minMs, provider), layer);
     add("1 layer: input grad, ConvTranspose", await TimeAsync(InputGradient(one, "convTranspose"), threads, minMs, provider), layer);
     add("1 layer: weight grad slices+Gemm", await TimeAsync(WeightGradient(one, { convWeightGradient: "slices" }), threads, minMs, provider), layer);
+    add("1 layer: weight grad one Gemm per tap", await TimeAsync(WeightGradient(one, { convWeightGradient: "tapGemms" }), threads, minMs, provider), layer);
     add("1 layer: weight grad as Conv", await TimeAsync(WeightGradient(one, { convWeightGradient: "conv" }), threads, minMs, provider), layer);
   }
   return rows;

@@ -11,15 +11,16 @@ import { AttrFloat, AttrInt, AttrInts, AttrString, ReduceAxes, SliceBounds, type
 type INodeProto = OnnxTypes.INodeProto;
 
 /** How a Conv's weight gradient is built (see docs/autodiff.md for the measurements behind the default). */
-export type ConvWeightGradient = "slices" | "conv";
+export type ConvWeightGradient = "slices" | "tapGemms" | "conv";
 
 /** Options that steer the form of emitted gradients (not their values). */
 export interface GradientRuleOptions {
   /**
-   * Weight gradient of stride-1 convolutions: `slices` = kh·kw shifted Slices of the padded channel-major input and
-   * one Gemm; `conv` = a Conv of the channel-major input with the channel-major output gradient as kernel.
-   * Strided convolutions always use `slices`; big kernels (the output gradient smaller than the kernel, as when a
-   * `conv` weight gradient is differentiated again) always use `conv`.
+   * Weight gradient of convolutions: `slices` = kh·kw shifted Slices of the padded channel-major input, stacked, and
+   * one Gemm; `tapGemms` = the same Slices with one small Gemm each (no stacked copy); `conv` = a Conv of the
+   * channel-major input with the channel-major output gradient as kernel (stride 1 only; strided convolutions use
+   * `slices`). Big kernels (the output gradient smaller than the kernel, as when a `conv` weight gradient is
+   * differentiated again) always use `conv`.
    */
   readonly convWeightGradient: ConvWeightGradient;
 }
@@ -121,19 +122,29 @@ const ConvRule: GradientRule = (c) => {
     // Shifted (strided) Slices of the padded channel-major input, stacked tap-minor, and one Gemm.
     let xt = e.node("Transpose", [x], { perm: { ints: [1, 0, 2, 3] } });
     if (pt || pl || pb || pr) xt = e.node("Pad", [xt, e.ints([0, 0, pt, pl, 0, 0, pb, pr])]);
+    const gm = e.node("Reshape", [e.node("Transpose", [g], { perm: { ints: [1, 0, 2, 3] } }), e.ints([O, -1])]);
+    const tap = (ky: number, kx: number): string =>
+      e.node("Slice", [xt, e.ints([ky, kx]), e.ints([ky + (Ho - 1) * sh + 1, kx + (Wo - 1) * sw + 1]), e.ints([2, 3]), e.ints([sh, sw])]);
+    if (c.options.convWeightGradient === "tapGemms" && kh * kw > 1) {
+      const per: string[] = [];
+      for (let ky = 0; ky < kh; ky++)
+        for (let kx = 0; kx < kw; kx++) {
+          const m = e.node("Gemm", [gm, e.node("Reshape", [tap(ky, kx), e.ints([C, -1])])], { transB: { int: 1 } });
+          per.push(e.node("Unsqueeze", [m, e.ints([2])]));
+        }
+      return e.node("Reshape", [e.node("Concat", per, { axis: { int: 2 } }), e.ints([O, C, kh, kw])]);
+    }
     let cols: string;
     if (kh === 1 && kw === 1 && sh === 1 && sw === 1) cols = xt;
     else {
       const taps: string[] = [];
       for (let ky = 0; ky < kh; ky++)
         for (let kx = 0; kx < kw; kx++) {
-          const s = e.node("Slice", [xt, e.ints([ky, kx]), e.ints([ky + (Ho - 1) * sh + 1, kx + (Wo - 1) * sw + 1]), e.ints([2, 3]), e.ints([sh, sw])]);
-          taps.push(e.node("Unsqueeze", [s, e.ints([1])]));
+          taps.push(e.node("Unsqueeze", [tap(ky, kx), e.ints([1])]));
         }
       cols = taps.length === 1 ? taps[0] : e.node("Concat", taps, { axis: { int: 1 } });
     }
     const xm = e.node("Reshape", [cols, e.ints([C * kh * kw, -1])]);
-    const gm = e.node("Reshape", [e.node("Transpose", [g], { perm: { ints: [1, 0, 2, 3] } }), e.ints([O, -1])]);
     return e.node("Reshape", [e.node("Gemm", [gm, xm], { transB: { int: 1 } }), e.ints([O, C, kh, kw])]);
   });
   const gb = b && c.needs(2) ? e.node("ReduceSum", [g, e.ints([0, 2, 3])], { keepdims: { int: 0 } }) : null;

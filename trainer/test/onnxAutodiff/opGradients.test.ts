@@ -59,6 +59,12 @@ const Cases: GradientCase[] = [
     options: { convWeightGradient: "conv" },
   },
   {
+    name: "Conv stride 2 pads 1 (one Gemm per tap)",
+    inputs: { x: { dims: [2, 3, 7, 6] }, w: { dims: [4, 3, 3, 3] }, b: { dims: [4] } },
+    build: (g, x) => g.node("Conv", [x.x, x.w, x.b], { kernel_shape: intList([3, 3]), strides: intList([2, 2]), pads: intList([1, 1, 1, 1]) }),
+    options: { convWeightGradient: "tapGemms" },
+  },
+  {
     name: "Conv stride 2 asymmetric pads",
     inputs: { x: { dims: [2, 2, 7, 6] }, w: { dims: [3, 2, 3, 2] } },
     build: (g, x) => g.node("Conv", [x.x, x.w], { kernel_shape: intList([3, 2]), strides: intList([2, 2]), pads: intList([1, 0, 0, 1]) }),
