@@ -296,6 +296,30 @@ function ScatterAddIntoZeros(e: GradientEmitter, shape: string, indices: string,
   return e.node("ScatterND", [zeros, indices, updates], { reduction: { string: "add" } });
 }
 
+const SplitRule: GradientRule = (c) => {
+  const { e, node } = c;
+  const r = e.dims(c.inputs[0]).length;
+  const a = AttrInt(node, "axis", 0);
+  // The pieces' gradients side by side again; pieces nobody used contribute zeros.
+  const parts = c.outputs.map((o, k) => c.dy[k] ?? e.zerosLike(o));
+  return [When(c, 0, () => e.node("Concat", parts, { axis: { int: a < 0 ? a + r : a } })), null];
+};
+
+const TileRule: GradientRule = (c) => {
+  const { e, node } = c;
+  const [x, repeats] = c.inputs;
+  const dims = e.staticDims(x, `Tile "${node.name}"`);
+  const reps = e.info(repeats).values as number[];
+  return [
+    When(c, 0, () => {
+      // Output axis i is [reps_i, dims_i] row-major: split each and sum over the repeats.
+      const split = e.node("Reshape", [Dy(c), e.ints(dims.flatMap((d, i) => [reps[i], d]))]);
+      return e.node("ReduceSum", [split, e.ints(dims.map((_, i) => 2 * i))], { keepdims: { int: 0 } });
+    }),
+    null,
+  ];
+};
+
 const GatherRule: GradientRule = (c) => {
   const { e, node } = c;
   const [x, idx] = c.inputs;
@@ -486,6 +510,8 @@ export const GradientRules: Readonly<Record<string, GradientRule>> = {
   Pad: PadRule,
   Slice: SliceRule,
   Concat: ConcatRule,
+  Split: SplitRule,
+  Tile: TileRule,
   Gather: GatherRule,
   GatherND: GatherNDRule,
   ScatterND: ScatterNDRule,

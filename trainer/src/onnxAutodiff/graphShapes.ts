@@ -309,6 +309,18 @@ function InferNode(node: INodeProto, get: (name: string) => TensorInfo): TensorI
       const axis = NormalizeAxis(AttrInt(node, "axis", 0), d.length);
       return [same([...d.slice(0, axis), ...x(1).dims, ...d.slice(axis + 1)])];
     }
+    case "Split": {
+      const d = x(0).dims;
+      const axis = NormalizeAxis(AttrInt(node, "axis", 0), d.length);
+      const count = (node.output ?? []).length;
+      const size = d[axis];
+      const sizes = has(1) ? constOf(1) : size === null ? new Array<Dim>(count).fill(null) : new Array<number>(count).fill(size / count);
+      return sizes.map((n) => same(d.map((v, i) => (i === axis ? n : v))));
+    }
+    case "Tile": {
+      const reps = constOf(1);
+      return [same(x(0).dims.map((v, i) => (v === null ? null : v * reps[i])))];
+    }
     case "GatherND": {
       if (AttrInt(node, "batch_dims", 0) !== 0) throw new Error(`GatherND "${node.name}": batch_dims is not supported`);
       const idx = x(1).dims;

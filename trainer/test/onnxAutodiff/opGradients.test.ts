@@ -104,6 +104,25 @@ const Cases: GradientCase[] = [
   // Ties (a = b) are kinks: directions that cross one are skipped.
   { name: "Max broadcast", inputs: { a: { dims: [2, 3] }, b: { dims: [3] } }, build: (g, x) => ({ y: g.node("Max", [x.a, x.b]), kinks: [g.node("Sub", [x.a, x.b])] }) },
   { name: "Min broadcast", inputs: { a: { dims: [2, 3] }, b: { dims: [2, 1] } }, build: (g, x) => ({ y: g.node("Min", [x.a, x.b]), kinks: [g.node("Sub", [x.a, x.b])] }) },
+  {
+    name: "Split sizes (one piece unused)",
+    inputs: { a: { dims: [2, 7] } },
+    build: (g, x) => {
+      const [p, unused, q] = ["p", "unused", "q"].map((n) => g.uniqueName(n));
+      g.nodeMulti("Split", [x.a, g.constInt64([3, 1, 3])], [p, unused, q], { axis: ints(1) });
+      return g.node("Concat", [q, g.node("Mul", [p, g.constFloat([2], [])])], { axis: ints(0) });
+    },
+  },
+  {
+    name: "Split equal",
+    inputs: { a: { dims: [4, 3] } },
+    build: (g, x) => {
+      const [p, q] = ["p", "q"].map((n) => g.uniqueName(n));
+      g.nodeMulti("Split", [x.a], [p, q], { axis: ints(0) });
+      return g.node("Sub", [p, g.node("Mul", [q, q])]);
+    },
+  },
+  { name: "Tile", inputs: { a: { dims: [2, 1, 3] } }, build: (g, x) => g.node("Tile", [x.a, g.constInt64([2, 4, 1])]) },
   { name: "Reshape", inputs: { a: { dims: [2, 6] } }, build: (g, x) => g.node("Reshape", [x.a, g.constInt64([3, -1, 2])]) },
   { name: "Flatten", inputs: { a: { dims: [2, 3, 2] } }, build: (g, x) => g.node("Flatten", [x.a], { axis: ints(1) }) },
   { name: "Squeeze", inputs: { a: { dims: [2, 1, 3] } }, build: (g, x) => g.node("Squeeze", [x.a, g.constInt64([1])]) },
