@@ -309,6 +309,12 @@ function InferNode(node: INodeProto, get: (name: string) => TensorInfo): TensorI
       const axis = NormalizeAxis(AttrInt(node, "axis", 0), d.length);
       return [same([...d.slice(0, axis), ...x(1).dims, ...d.slice(axis + 1)])];
     }
+    case "RandomNormalLike":
+    case "RandomUniformLike":
+      return [same(x(0).dims, AttrInt(node, "dtype", x(0).elemType))];
+    case "RandomNormal":
+    case "RandomUniform":
+      return [{ dims: AttrInts(node, "shape") ?? [], elemType: AttrInt(node, "dtype", 1) }];
     case "Split": {
       const d = x(0).dims;
       const axis = NormalizeAxis(AttrInt(node, "axis", 0), d.length);

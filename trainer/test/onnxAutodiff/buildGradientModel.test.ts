@@ -60,6 +60,20 @@ describe("BuildGradientModel", () => {
     expect(Array.from(out.dx.data as Float32Array)).toEqual([2, 4, 6, 8]);
   });
 
+  it("treats random ops as constants", async () => {
+    const g = new OnnxGraphBuilder();
+    const x = g.addInput("x", "float", [3]);
+    const noise = g.node("RandomNormalLike", [x], { seed: { float: 1 } });
+    const loss = g.node("ReduceSum", [g.node("Mul", [x, noise])], { keepdims: { int: 0 } });
+    const { gradients } = AddGradients(g, loss, [x]);
+    g.addOutput(gradients.get(x)!, "dx", "float", [3]);
+    g.addOutput(noise, "noise", "float", [3]);
+    const session = await ort.InferenceSession.create(SerializeOnnxModel(g.build({ name: "r", producerName: "test", producerVersion: "0" })));
+    const out = await session.run({ x: new ort.Tensor("float32", new Float32Array([1, 2, 3]), [3]) });
+    await session.release();
+    expect(Array.from(out.dx.data as Float32Array)).toEqual(Array.from(out.noise.data as Float32Array));
+  });
+
   it("gives zeros for inputs the loss does not depend on, and stops at non-differentiable ops", async () => {
     const g = new OnnxGraphBuilder();
     const a = g.addInput("a", "float", [3]);
