@@ -101,11 +101,15 @@ export function AddGradients(g: OnnxGraphBuilder, loss: string, wrt: readonly st
       needs: (k) => inputs[k] !== undefined && inputs[k] !== "" && requires.has(inputs[k]) && needed.has(inputs[k]),
     };
     const grads = rule(context);
-    grads.forEach((grad, k) => {
-      if (!grad || !context.needs(k)) return;
-      const list = contributions.get(inputs[k]) ?? [];
+    inputs.forEach((input, k) => {
+      if (!context.needs(k)) return;
+      const grad = grads[k];
+      // A float input the loss depends on but the rule does not differentiate (Clip's bounds, Pad's value): say so
+      // rather than return a silently partial gradient.
+      if (!grad) throw new Error(`autodiff: ${op} "${node.name}" has no gradient for its input ${k} ("${input}")`);
+      const list = contributions.get(input) ?? [];
       list.push(grad);
-      contributions.set(inputs[k], list);
+      contributions.set(input, list);
     });
   }
   const gradients = new Map<string, string>();

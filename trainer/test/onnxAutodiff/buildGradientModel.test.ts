@@ -46,6 +46,14 @@ describe("BuildGradientModel", () => {
     expect(() => BuildGradientModel(ParseOnnxModel(bytes), { loss: "loss", wrt: ["x"] })).toThrow(/Sin/);
   });
 
+  it("fails rather than drop the gradient of an input a rule does not differentiate", () => {
+    const g = new OnnxGraphBuilder();
+    const x = g.addInput("x", "float", [3]);
+    const bound = g.addInput("bound", "float", []);
+    const loss = g.node("ReduceSum", [g.node("Clip", [x, bound])], { keepdims: { int: 0 } });
+    expect(() => AddGradients(g, loss, [x, bound])).toThrow(/Clip .* no gradient for its input 1/);
+  });
+
   it("ignores ops it does not know off the gradient's path", async () => {
     const g = new OnnxGraphBuilder();
     const x = g.addInput("x", "float", [4]);
