@@ -188,7 +188,7 @@ export async function MeasureAutodiffConvAsync(shape: ConvBenchShape = DefaultCo
   add(`forward + backward, weight grad one Gemm per tap (${L} layers)`, await TimeAsync(ConvChain(shape, { convWeightGradient: "tapGemms" }), threads, minMs, provider), backwardFlops);
   add(`forward + backward, weight grad as Conv (${L} layers)`, await TimeAsync(ConvChain(shape, { convWeightGradient: "conv" }), threads, minMs, provider), backwardFlops);
   add(`modulated layers forward (${L} layers, conv FLOPs)`, await TimeAsync(ModulatedChain(shape, null), threads, minMs, provider), L * layer);
-  add(`modulated layers forward + backward (${L} layers)`, await TimeAsync(ModulatedChain(shape, {}), threads, minMs, provider), backwardFlops);
+  add(`modulated layers forward + backward (${L} layers, default options)`, await TimeAsync(ModulatedChain(shape, {}), threads, minMs, provider), backwardFlops);
   {
     const one = { ...shape, layers: 1 };
     add("1 layer: input grad, Conv with flipped kernel", await TimeAsync(InputGradient(one, "conv"), threads, minMs, provider), layer);
