@@ -35,3 +35,4 @@ export * from "./metrics/precisionRecall.js";
 export * from "./metrics/computeMetrics.js";
 export * from "./training/exportRun.js";
 export * from "./training/parallelTraining.js";
+export * from "./onnxAutodiff/index.js";

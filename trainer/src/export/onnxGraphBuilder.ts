@@ -12,6 +12,7 @@ type INodeProto = OnnxTypes.INodeProto;
 type ITensorProto = OnnxTypes.ITensorProto;
 type IValueInfoProto = OnnxTypes.IValueInfoProto;
 type IAttributeProto = OnnxTypes.IAttributeProto;
+type IGraphProto = OnnxTypes.IGraphProto;
 
 /** ONNX opset the npc-faces exporter targets. */
 export const OnnxOpsetVersion = 17;
@@ -113,6 +114,46 @@ export class OnnxGraphBuilder {
   private readonly used = new Set<string>();
   private readonly counters = new Map<string, number>();
   private readonly constants = new Map<string, string>();
+
+  /**
+   * A builder holding an existing graph's inputs, initializers, nodes and outputs (shared, not copied), with all
+   * their names reserved: graph transformers (the autodiff) append to it and build a new model.
+   */
+  static FromGraph(graph: IGraphProto): OnnxGraphBuilder {
+    const g = new OnnxGraphBuilder();
+    for (const i of graph.input ?? []) g.inputs.push(i);
+    for (const t of graph.initializer ?? []) g.initializers.push(t);
+    for (const n of graph.node ?? []) g.nodes.push(n);
+    for (const o of graph.output ?? []) g.outputs.push(o);
+    const names = [
+      ...g.inputs.map((i) => i.name ?? ""),
+      ...g.initializers.map((t) => t.name ?? ""),
+      ...g.nodes.flatMap((n) => [...(n.output ?? []), n.name ?? ""]),
+      ...g.outputs.map((o) => o.name ?? ""),
+    ];
+    for (const name of names) if (name) g.used.add(name);
+    return g;
+  }
+
+  /** The nodes so far, in topological order (read-only view for graph transformers). */
+  get nodeList(): readonly INodeProto[] {
+    return this.nodes;
+  }
+
+  /** The initializers so far (read-only view). */
+  get initializerList(): readonly ITensorProto[] {
+    return this.initializers;
+  }
+
+  /** The graph inputs so far (read-only view). */
+  get inputList(): readonly IValueInfoProto[] {
+    return this.inputs;
+  }
+
+  /** The graph outputs so far (read-only view). */
+  get outputList(): readonly IValueInfoProto[] {
+    return this.outputs;
+  }
 
   /** Returns `base` if unused, else `base_1`, `base_2`, ... and reserves it. */
   uniqueName(base: string): string {
