@@ -65,6 +65,25 @@ function ResolveSibling(base: string, file: string): string {
   return slash < 0 ? file : `${base.slice(0, slash + 1)}${file}`;
 }
 
+/** Checks the parts of the document the loader reads, before any texture exists (a damaged file gets a message, not a TypeError). */
+function CheckAtlasBody(document: NpcFaceAtlasDocument, url: string): void {
+  const fail = (what: string): never => {
+    throw new Error(`${url}: not an npc-faces atlas (${what})`);
+  };
+  const IsRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!Array.isArray(document.pages)) fail("pages: expected an array");
+  document.pages.forEach((page: unknown, i) => {
+    if (!IsRecord(page) || typeof page.file !== "string") fail(`pages[${i}]: expected { file, width, height }`);
+  });
+  if (!IsRecord(document.faces)) fail("faces: expected an object");
+  for (const [id, rect] of Object.entries(document.faces as Record<string, unknown>)) {
+    if (!IsRecord(rect)) fail(`faces["${id}"]: expected a rectangle`);
+    const r = rect as Record<string, unknown>;
+    if (!Number.isInteger(r.page)) fail(`faces["${id}"].page: expected an integer`);
+    for (const key of ["uOffset", "vOffset", "uScale", "vScale"]) if (typeof r[key] !== "number" || !Number.isFinite(r[key])) fail(`faces["${id}"].${key}: expected a finite number`);
+  }
+}
+
 /**
  * Loads an atlas JSON and creates per-NPC textures and materials. Textures use Babylon's default `invertY = true`,
  * which the JSON's `vOffset` assumes; the UV transform maps a mesh's whole 0..1 UV range onto the face.
@@ -75,6 +94,7 @@ export async function LoadNpcFaceAtlasAsync(scene: Scene, atlasJsonUrl: string, 
   const document = (await load(atlasJsonUrl)) as NpcFaceAtlasDocument;
   if (document?.format !== "npc-faces-atlas" || document.formatVersion !== 1) throw new Error(`${atlasJsonUrl}: not an npc-faces atlas (format ${String(document?.format)} version ${String(document?.formatVersion)})`);
   if (document.uvConvention !== "babylon-invertY") throw new Error(`${atlasJsonUrl}: unsupported UV convention ${String(document.uvConvention)}`);
+  CheckAtlasBody(document, atlasJsonUrl);
   const pages = document.pages.map((page) => new Texture(ResolveSibling(atlasJsonUrl, page.file), scene, { noMipmap: options.mipmaps !== true, invertY: true, samplingMode: Texture.BILINEAR_SAMPLINGMODE }));
   const textures = new Map<string, Texture>();
   const materials = new Map<string, Material>();

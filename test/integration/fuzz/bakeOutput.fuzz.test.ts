@@ -153,10 +153,9 @@ describe("fuzz: bake outputs", () => {
     expect(merged).toBeGreaterThanOrEqual(0);
   });
 
-  // Known bug (tools/src/bake/bakeMerge.ts, found by this fuzzing): a shard file's `file` is any string, and the
-  // merge writes the face to join(outDir, file), so "../x.png" lands beside the output folder. Remove `.fails` once
-  // the merge refuses such names (BakedFaceSchema could require a plain file name, e.g. /^[^/\\]+\.png$/).
-  it.fails("a shard file naming a face file outside the folder is refused (known bug: the merge writes outside its output)", async () => {
+  // Found by this fuzzing: a shard file's `file` was any string, and the merge wrote the face to join(outDir, file),
+  // so "../x.png" landed beside the output folder. BakedFaceSchema now requires a plain "<npc id>.png".
+  it("a shard file naming a face file outside the folder is refused, and nothing is written outside the output", async () => {
     const sandbox = join(dir, "escape");
     const inputs = [join(sandbox, "a"), join(sandbox, "b")];
     await Promise.all(shardDirs.map((d, i) => cp(d, inputs[i], { recursive: true })));
@@ -169,15 +168,13 @@ describe("fuzz: bake outputs", () => {
     await writeFile(join(inputs[0], name), JSON.stringify(doc));
     await mkdir(join(sandbox, "deep"), { recursive: true });
     const result = await MergeBakeShardsAsync({ shardDirs: inputs, outDir: join(sandbox, "deep", "out") }).then(() => "merged", (error: Error) => error);
-    // Fails (the expected failure) only because the file was written beside the output folder.
     expect(await FilesAsync(join(sandbox, "deep"))).not.toContain("escaped.png");
     expect(result).toBeInstanceOf(BakeMergeError);
   });
 
-  // Known bug (plugin/src/npcFaceAtlas.ts): an atlas JSON with the right format fields but a malformed body throws
-  // TypeErrors ("document.pages.map is not a function", "Cannot read properties of null (reading 'page')") instead
-  // of its "<url>: not an npc-faces atlas" Error. Remove `.fails` once the loader checks the document's shape.
-  it.fails("atlas JSON with a malformed body: the plugin's loader refuses it with its own message (known bug: TypeError)", async () => {
+  // Found by this fuzzing: an atlas JSON with the right format fields but a malformed body threw TypeErrors
+  // ("document.pages.map is not a function") instead of the loader's "<url>: not an npc-faces atlas" Error.
+  it("atlas JSON with a malformed body: the plugin's loader refuses it with its own message", async () => {
     const head = { format: "npc-faces-atlas", formatVersion: 1, uvConvention: "babylon-invertY" };
     for (const document of [{ ...head, pages: "x", faces: {} }, { ...head, pages: [], faces: { a: null } }]) {
       // Refused before any texture is created, so no scene is needed.

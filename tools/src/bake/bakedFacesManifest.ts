@@ -4,6 +4,7 @@
  * `shard` field); merging the shards' files gives exactly the `faces.json` of one unsharded bake.
  */
 import { z } from "zod";
+import { NpcIdPattern } from "@npc-faces/runtime";
 import type { BakeShard } from "./shard.js";
 
 /** Value of the `format` field. */
@@ -25,8 +26,8 @@ const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
 /** One baked face. */
 export const BakedFaceSchema = z.strictObject({
-  /** File name inside the output folder. */
-  file: z.string(),
+  /** File name inside the output folder: `<npc id>.png`, never a path (a merge must not write elsewhere). */
+  file: z.string().regex(new RegExp(`^${NpcIdPattern.source.slice(1, -1)}\\.png$`), "expected a plain <npc id>.png file name"),
   /** SHA-256 of the file, lowercase hex. */
   sha256: Sha256,
   width: z.number().int().positive(),
