@@ -1,0 +1,167 @@
+/** This file must only contain pure code and pure imports */
+import type { AbstractEngine } from "@babylonjs/core/Engines/abstractEngine.pure.js";
+import type { Material } from "@babylonjs/core/Materials/material.pure.js";
+import type { MaterialDefines } from "@babylonjs/core/Materials/materialDefines.js";
+import { MaterialPluginBase } from "@babylonjs/core/Materials/materialPluginBase.pure.js";
+import { ShaderLanguage } from "@babylonjs/core/Materials/shaderLanguage.js";
+import type { BaseTexture } from "@babylonjs/core/Materials/Textures/baseTexture.pure.js";
+import type { UniformBuffer } from "@babylonjs/core/Materials/uniformBuffer.js";
+import type { AbstractMesh } from "@babylonjs/core/Meshes/abstractMesh.pure.js";
+import type { SubMesh } from "@babylonjs/core/Meshes/subMesh.pure.js";
+import { RegisterClass } from "@babylonjs/core/Misc/typeStore.js";
+import type { Scene } from "@babylonjs/core/scene.pure.js";
+import { NpcFaceCrowd } from "./npcFaceCrowd.js";
+import { NpcFaceLayerAttribute } from "./npcFaceCrowdMember.js";
+import { CrowdFaceCode, NpcFaceLayersSamplerName } from "./npcFaceCrowdShaders.js";
+
+/** The plugin's name in the material's plugin manager. */
+export const NpcFaceCrowdMaterialPluginName = "NpcFaceCrowd";
+
+/**
+ * A material plugin that shows the faces of an {@link NpcFaceCrowd}: each instance (thin instance or InstancedMesh)
+ * reads its NPC's layer of the crowd's texture array, so one material and one draw call serve the whole crowd. The
+ * face replaces the diffuse colour (albedo for PBR), sampled at the first UV set, as with `NpcFaceMaterialPlugin`.
+ * Meshes without the per-instance attribute (no member bound) show a neutral grey.
+ */
+export class NpcFaceCrowdMaterialPlugin extends MaterialPluginBase {
+  private _crowd: NpcFaceCrowd | undefined;
+  private _crowdName: string | undefined;
+  private _isEnabled = true;
+  private _flipV = false;
+
+  /**
+   * @param material a StandardMaterial or a PBR material
+   * @param crowd the crowd whose faces it shows (default: the scene's crowd named "npcFaceCrowd", when it exists)
+   */
+  constructor(material: Material, crowd?: NpcFaceCrowd) {
+    super(material, NpcFaceCrowdMaterialPluginName, 110, { NPCFACECROWD: false, NPCFACECROWD_INSTANCED: false, NPCFACE_FLIPV: false }, true, true);
+    this._crowd = crowd;
+  }
+
+  /** @returns "NpcFaceCrowdMaterialPlugin" */
+  override getClassName(): string {
+    return "NpcFaceCrowdMaterialPlugin";
+  }
+
+  /** GLSL (WebGL2) and WGSL (WebGPU). */
+  override isCompatible(shaderLanguage: ShaderLanguage): boolean {
+    return shaderLanguage === ShaderLanguage.GLSL || shaderLanguage === ShaderLanguage.WGSL;
+  }
+
+  /** The crowd shown (after parsing: found by name when first rendered). */
+  get crowd(): NpcFaceCrowd | undefined {
+    if (!this._crowd || this._crowd.texture === undefined) {
+      const found = NpcFaceCrowd.Get(this._material.getScene(), this._crowdName ?? this._crowd?.name);
+      if (found) this._crowd = found;
+    }
+    return this._crowd;
+  }
+  set crowd(value: NpcFaceCrowd | undefined) {
+    if (this._crowd === value) return;
+    this._crowd = value;
+    this.markAllDefinesAsDirty();
+  }
+
+  /** Whether the crowd's faces replace the diffuse/albedo colour. */
+  get isEnabled(): boolean {
+    return this._isEnabled;
+  }
+  set isEnabled(value: boolean) {
+    if (this._isEnabled === value) return;
+    this._isEnabled = value;
+    this.markAllDefinesAsDirty();
+  }
+
+  /** Samples at (u, 1 - v), for meshes such as Babylon's sphere whose v = 0 is the top (see NpcFaceMaterialPlugin.flipV). */
+  get flipV(): boolean {
+    return this._flipV;
+  }
+  set flipV(value: boolean) {
+    if (this._flipV === value) return;
+    this._flipV = value;
+    this.markAllDefinesAsDirty();
+  }
+
+  private _texture(): BaseTexture | undefined {
+    return this._isEnabled ? this.crowd?.texture : undefined;
+  }
+
+  /** @internal */
+  override isReadyForSubMesh(_defines: MaterialDefines, _scene: Scene, _engine: AbstractEngine, _subMesh: SubMesh): boolean {
+    const texture = this._texture();
+    return !texture || texture.isReady();
+  }
+
+  /** @internal */
+  override prepareDefinesBeforeAttributes(defines: MaterialDefines, _scene: Scene, mesh: AbstractMesh): void {
+    const on = this._texture() !== undefined;
+    defines["NPCFACECROWD"] = on;
+    defines["NPCFACECROWD_INSTANCED"] = on && HasLayerAttribute(mesh);
+    defines["NPCFACE_FLIPV"] = on && this._flipV;
+    if (on) {
+      defines._needUVs = true;
+      defines["MAINUV1"] = true;
+    }
+  }
+
+  /** @internal */
+  override getAttributes(attributes: string[], _scene: Scene, mesh: AbstractMesh): void {
+    if (this._texture() !== undefined && HasLayerAttribute(mesh)) attributes.push(NpcFaceLayerAttribute);
+  }
+
+  /** @internal */
+  override getSamplers(samplers: string[]): void {
+    samplers.push(NpcFaceLayersSamplerName);
+  }
+
+  /** @internal */
+  override bindForSubMesh(uniformBuffer: UniformBuffer, _scene: Scene, _engine: AbstractEngine, _subMesh: SubMesh): void {
+    const texture = this._texture();
+    if (texture) uniformBuffer.setTexture(NpcFaceLayersSamplerName, texture);
+  }
+
+  /** @internal */
+  override hasTexture(texture: BaseTexture): boolean {
+    return texture === this._crowd?.texture;
+  }
+
+  /** @internal */
+  override getActiveTextures(activeTextures: BaseTexture[]): void {
+    const texture = this._crowd?.texture;
+    if (texture) activeTextures.push(texture);
+  }
+
+  /** @internal */
+  override getCustomCode(shaderType: string, shaderLanguage: ShaderLanguage = ShaderLanguage.GLSL): { [pointName: string]: string } | null {
+    return CrowdFaceCode(shaderType, shaderLanguage === ShaderLanguage.WGSL, "_albedoColor" in this._material);
+  }
+
+  /** The crowd's name and the flags (the crowd serialises itself: {@link NpcFaceCrowd.serialize}). */
+  override serialize(): any {
+    return Object.assign(super.serialize(), { crowd: this._crowd?.name ?? this._crowdName, isEnabled: this._isEnabled, flipV: this._flipV });
+  }
+
+  /** Restores what {@link serialize} wrote; the crowd is looked up by name in the scene. */
+  override parse(source: any, scene: Scene, rootUrl: string): void {
+    super.parse(source, scene, rootUrl);
+    if (typeof source?.crowd === "string") this._crowdName = source.crowd;
+    if (typeof source?.isEnabled === "boolean") this.isEnabled = source.isEnabled;
+    if (typeof source?.flipV === "boolean") this.flipV = source.flipV;
+    this.markAllDefinesAsDirty();
+  }
+}
+
+/** Thin instances with the attribute registered, or instances whose source registered the instanced buffer. */
+function HasLayerAttribute(mesh: AbstractMesh): boolean {
+  const source = (mesh as { sourceMesh?: AbstractMesh }).sourceMesh ?? mesh;
+  return !!source.getVertexBuffer?.(NpcFaceLayerAttribute) || (source as { instancedBuffers?: Record<string, unknown> }).instancedBuffers?.[NpcFaceLayerAttribute] !== undefined;
+}
+
+let Registered = false;
+
+/** Registers {@link NpcFaceCrowdMaterialPlugin} with Babylon's type store (material parsing recreates it). Idempotent. */
+export function RegisterNpcFaceCrowdMaterialPlugin(): void {
+  if (Registered) return;
+  Registered = true;
+  RegisterClass("BABYLON.NpcFaceCrowdMaterialPlugin", NpcFaceCrowdMaterialPlugin);
+}
