@@ -3,8 +3,10 @@
  * Web Worker; a panel edits one NPC's parameters live.
  *
  * URL query: `engine=webgl2|webgpu` (Babylon engine, default webgl2), `ep=wasm|webgpu` (onnxruntime-web provider,
- * default wasm: the canonical engine, the same bytes on every machine), `count=N` (NPCs, default 64), `threads=N` (WASM
- * threads, default 1: the canonical engine; more are faster but "close, not exact", see docs/seeds.md).
+ * default wasm: the canonical engine, the same bytes on every machine), `count=N` (NPCs, default 64, at most 1024), `threads=N`
+ * (WASM threads, default 1: the canonical engine; more are faster but "close, not exact", see docs/seeds.md),
+ * `mode=material|crowd`: one material per NPC (`NpcFaceMaterialPlugin`, default) or the whole crowd in one material and
+ * one draw call (`NpcFaceCrowd`: faces in the layers of a texture array, one thin instance per NPC).
  *
  * For automation: `document.body.dataset.npcFacesReady` is set to the number of faces once `scene.whenReadyAsync()`
  * has resolved (`npcFacesError` holds the message when something failed), and `window.npcFacesTest` exposes the
@@ -30,7 +32,11 @@ import { PointerEventTypes } from "@babylonjs/core/Events/pointerEvents.js";
 import "@babylonjs/core/Meshes/instancedMesh.js";
 import "@babylonjs/core/Culling/ray.js";
 import type { ModelControl } from "@npc-faces/runtime";
-import { NpcFaceMaterialPlugin, NpcFaceSystem } from "@npc-faces/babylon";
+import { NpcFaceCrowd, NpcFaceCrowdMaterialPlugin, NpcFaceMaterialPlugin, NpcFaceSystem, type NpcFaceCrowdMember } from "@npc-faces/babylon";
+import { Matrix } from "@babylonjs/core/Maths/math.vector.js";
+import { PerfCounter } from "@babylonjs/core/Misc/perfCounter.js";
+import { Constants } from "@babylonjs/core/Engines/constants.js";
+import "@babylonjs/core/Meshes/thinInstanceMesh.js";
 // Opt-in: systems without modelUrl use the bundled default model (the build copies default.onnx next to main.js).
 import "@npc-faces/babylon/defaultModel";
 import type { LongTask, NpcFacesTestHook, NpcParameterChanges, SampleConfig } from "./testHook.js";
@@ -58,6 +64,7 @@ const query = new URLSearchParams(location.search);
 const engineName = query.get("engine") === "webgpu" ? "webgpu" : "webgl2";
 const executionProvider = query.get("ep") === "webgpu" ? "webgpu" : "wasm";
 const npcCount = Math.max(1, Math.min(1024, Number(query.get("count") ?? 64) || 64));
+const crowdMode = query.get("mode") === "crowd";
 const threadsParam = query.get("threads");
 // Default 1, the runtime's: the canonical engine, whose bytes do not depend on the machine. More threads also compete
 // with rendering and the browser's GPU process: on 2 cores, 2 threads made generation slower and the frames longer.
@@ -92,11 +99,77 @@ async function CreateEngineAsync(canvas: HTMLCanvasElement): Promise<AbstractEng
   return engine;
 }
 
+/** What the panel and the hooks edit: a material plugin, or a crowd member (through {@link CrowdFace}). */
+interface FaceParameters {
+  seed: number;
+  mixSeed: number;
+  mix: number;
+  psi: number;
+  noiseStrength: number;
+  readonly request: import("@npc-faces/runtime").FaceRequest;
+  getControl(name: string): number;
+  setControl(name: string, value: number): void;
+  whenSettledAsync(): Promise<void>;
+  readonly lastError: { code: string; message: string } | undefined;
+  readonly hasFace: boolean;
+}
+
 interface Npc {
   readonly index: number;
-  readonly material: StandardMaterial;
-  readonly plugin: NpcFaceMaterialPlugin;
-  readonly face: Mesh;
+  readonly plugin: FaceParameters;
+  /** Where the face is drawn (for the selection marker and the pixel probe). */
+  readonly position: Vector3;
+  /** Per-material mode only. */
+  readonly materialPlugin?: NpcFaceMaterialPlugin;
+  readonly material?: StandardMaterial;
+}
+
+/** A crowd member seen through the plugin's parameter API (defaults of the model where the member has none). */
+function CrowdFace(member: NpcFaceCrowdMember, crowd: NpcFaceCrowd, faces: () => NpcFaceSystem | undefined): FaceParameters {
+  let lastError: { code: string; message: string } | undefined;
+  crowd.onErrorObservable.add((e) => {
+    if (e.message.includes(`NPC "${member.name}"`)) lastError = e;
+  });
+  return {
+    get seed() { return member.seed; },
+    set seed(v) { lastError = undefined; member.seed = v; },
+    get mixSeed() { return member.mixSeed; },
+    set mixSeed(v) { member.mixSeed = v; },
+    get mix() { return member.mix; },
+    set mix(v) { member.mix = v; },
+    get psi() { return member.psi ?? faces()?.metadata?.defaults.psi ?? 1; },
+    set psi(v) { member.psi = v; },
+    get noiseStrength() { return member.noiseStrength ?? faces()?.metadata?.defaults.noiseStrength ?? 1; },
+    set noiseStrength(v) { member.noiseStrength = v; },
+    get request() { return member.request; },
+    getControl: (name) => member.getControl(name) ?? faces()?.controls.find((c) => c.name === name)?.default ?? 0,
+    setControl: (name, value) => member.setControl(name, value),
+    whenSettledAsync: () => crowd.whenSettledAsync(),
+    get lastError() { return lastError; },
+    get hasFace() { return member.layer >= 0; },
+  };
+}
+
+/** A material plugin as {@link FaceParameters}. */
+function PluginFace(plugin: NpcFaceMaterialPlugin): FaceParameters {
+  return {
+    get seed() { return plugin.seed; },
+    set seed(v) { plugin.seed = v; },
+    get mixSeed() { return plugin.mixSeed; },
+    set mixSeed(v) { plugin.mixSeed = v; },
+    get mix() { return plugin.mix; },
+    set mix(v) { plugin.mix = v; },
+    get psi() { return plugin.psi; },
+    set psi(v) { plugin.psi = v; },
+    get noiseStrength() { return plugin.noiseStrength; },
+    set noiseStrength(v) { plugin.noiseStrength = v; },
+    get request() { return plugin.request; },
+    getControl: (name) => plugin.getControl(name),
+    setControl: (name, value) => plugin.setControl(name, value),
+    whenSettledAsync: () => plugin.whenSettledAsync(),
+    get lastError() { return plugin.lastError; },
+    get hasFace() { return plugin.face !== undefined; },
+  };
 }
 
 async function MainAsync(): Promise<void> {
@@ -179,6 +252,26 @@ async function MainAsync(): Promise<void> {
     },
   });
   const npcs: Npc[] = [];
+  // Crowd mode: every face quad is a thin instance of one plane with one material, its face a layer of the crowd's
+  // texture array (one draw call for all faces).
+  let crowd: NpcFaceCrowd | undefined;
+  let crowdMaterial: StandardMaterial | undefined;
+  let faceQuads: Mesh | undefined;
+  let system: NpcFaceSystem | undefined;
+  if (crowdMode) {
+    // Spare layers: an edited NPC keeps its old face (and layer) until the new one is written into another.
+    crowd = new NpcFaceCrowd(scene, { capacity: Math.min(npcCount + 16, engine.getCaps().texture2DArrayMaxLayerCount ?? 256) });
+    crowd.onFacesShownObservable.add((shown) => {
+      const now = performance.now();
+      for (let k = 0; k < shown.length; k++) faceTimes.push(now);
+    });
+    crowdMaterial = new StandardMaterial("crowdFaces", scene);
+    crowdMaterial.specularColor = new Color3(0.05, 0.05, 0.05);
+    new NpcFaceCrowdMaterialPlugin(crowdMaterial, crowd);
+    faceQuads = CreatePlane("faces", { size: 0.62 }, scene);
+    faceQuads.material = crowdMaterial;
+    faceQuads.isPickable = false;
+  }
   for (let i = 0; i < npcCount; i++) {
     const x = ((i % columns) - (columns - 1) / 2) * spacing;
     const z = Math.floor(i / columns) * spacing;
@@ -188,8 +281,15 @@ async function MainAsync(): Promise<void> {
     head.position.set(x, 1.45, z);
     head.metadata = { npc: i };
     // The face: a quad just in front of the head (a plane's front side faces -z, towards the camera).
+    const position = new Vector3(x, 1.45, z - 0.41);
+    if (crowd && faceQuads) {
+      const instance = faceQuads.thinInstanceAdd(Matrix.Translation(position.x, position.y, position.z), i === npcCount - 1);
+      const member = crowd.add({ seed: NpcSeed(i), name: String(i) }).bindThinInstance(faceQuads, instance);
+      npcs.push({ index: i, plugin: CrowdFace(member, crowd, () => system), position });
+      continue;
+    }
     const face = CreatePlane(`face${i}`, { size: 0.62 }, scene);
-    face.position.set(x, 1.45, z - 0.41);
+    face.position.copyFrom(position);
     face.metadata = { npc: i };
     const material = new StandardMaterial(`npc${i}`, scene);
     material.specularColor = new Color3(0.05, 0.05, 0.05);
@@ -197,30 +297,38 @@ async function MainAsync(): Promise<void> {
     plugin.seed = NpcSeed(i);
     plugin.onGeneratedObservable.add(() => faceTimes.push(performance.now()));
     face.material = material;
-    npcs.push({ index: i, material, plugin, face });
+    npcs.push({ index: i, plugin: PluginFace(plugin), position, materialPlugin: plugin, material });
   }
 
   let rendering = true;
+  // Draw calls per frame: Babylon counts them in engine._drawCalls (created by its WebGPU engine, not by WebGL's).
+  const counted = engine as unknown as { _drawCalls?: PerfCounter };
+  counted._drawCalls ??= new PerfCounter();
+  const frames: { duration: number; drawCalls: number }[] = [];
   engine.runRenderLoop(() => {
     if (!rendering) return;
     const start = performance.now();
+    counted._drawCalls!.fetchNewFrame();
     scene.render();
     const duration = performance.now() - start;
+    frames.push({ duration, drawCalls: counted._drawCalls!.current });
+    if (frames.length > 600) frames.splice(0, frames.length - 300);
     if (duration > 16) slowFrames.push({ startTime: start, duration });
   });
   window.addEventListener("resize", () => engine.resize());
   SetStatus(`loading the model and generating ${npcCount} faces ...`);
   const faces = await facesPromise;
+  system = faces;
   const modelLoaded = performance.now();
   if (faces.loadError) return Fail(`the model did not load: ${faces.loadError.message}`);
 
   await scene.whenReadyAsync();
   const ready = performance.now();
   // Checked right away, before any later frame could upload something.
-  const notReady = npcs.filter((npc) => !HasGeneratedTexture(npc, faces)).map((npc) => npc.index);
+  const notReady = npcs.filter((npc) => (npc.materialPlugin ? !HasGeneratedTexture(npc.materialPlugin, faces) : !npc.plugin.hasFace)).map((npc) => npc.index);
   const readyAtWhenReady = { ready: npcs.length - notReady.length, total: npcs.length, notReady };
 
-  const panel = CreatePanel(npcs, faces.controls, (npc) => marker.position.set(npc.face.position.x, 0.04, npc.face.position.z + 0.41));
+  const panel = CreatePanel(npcs, faces.controls, (npc) => marker.position.set(npc.position.x, 0.04, npc.position.z + 0.41));
   scene.onPointerObservable.add((info) => {
     const npc = (info.pickInfo?.pickedMesh?.metadata as { npc?: number } | null)?.npc;
     if (info.type === PointerEventTypes.POINTERPICK && npc !== undefined) panel.select(npc);
@@ -241,6 +349,24 @@ async function MainAsync(): Promise<void> {
     faceTimes,
     requestOf: (index) => npcs[index].plugin.request,
     readTexturePixelsAsync: (index) => ReadTexturePixelsAsync(npcs[index], faces),
+    mode: crowdMode ? "crowd" : "material",
+    async measureFramesAsync(count) {
+      const first = frames.length;
+      while (frames.length < first + count) await new Promise((resolve) => setTimeout(resolve, 20));
+      const measured = frames.slice(first, first + count);
+      const durations = measured.map((f) => f.duration).sort((a, b) => a - b);
+      return { frames: measured.length, meanMs: durations.reduce((a, b) => a + b, 0) / durations.length, medianMs: durations[Math.floor(durations.length / 2)], drawCalls: Math.max(...measured.map((f) => f.drawCalls)) };
+    },
+    faceTextureBytes() {
+      if (crowd) return crowd.textureBytes;
+      // Distinct face textures (identical parameters share one), RGBA8, plus a third for the mip chain.
+      const textures = new Set(npcs.map((n) => n.materialPlugin?.texture).filter((t) => t && t !== faces.fallbackTexture));
+      let bytes = 0;
+      for (const t of textures) bytes += t!.getSize().width * t!.getSize().height * 4 * (t!.noMipmap ? 1 : 4 / 3);
+      return Math.round(bytes);
+    },
+    crowdLayerOf: (index) => (crowd ? crowd.members[index].layer : -1),
+    probeFaceAsync: (index) => ProbeFaceAsync(scene, npcs[index], crowdMode ? crowdMaterial! : undefined),
     whenSettledAsync: (index) => WaitForFaceAsync(npcs[index].plugin),
     async setParametersAsync(index, changes) {
       ApplyChanges(npcs[index].plugin, changes);
@@ -272,12 +398,66 @@ function NpcSeed(index: number): number {
   return Math.imul(index + 1, 0x9e3779b1) >>> 0;
 }
 
-function HasGeneratedTexture(npc: Npc, faces: NpcFaceSystem): boolean {
-  const texture = npc.plugin.texture;
-  return npc.plugin.face !== undefined && texture !== null && texture !== faces.fallbackTexture && texture.isReady() && !npc.plugin.isGenerating;
+function HasGeneratedTexture(plugin: NpcFaceMaterialPlugin, faces: NpcFaceSystem): boolean {
+  const texture = plugin.texture;
+  return plugin.face !== undefined && texture !== null && texture !== faces.fallbackTexture && texture.isReady() && !plugin.isGenerating;
 }
 
-function ApplyChanges(plugin: NpcFaceMaterialPlugin, changes: NpcParameterChanges): void {
+/**
+ * Renders NPC `index`'s face quad filling the canvas (orthographic camera straight on, lighting off, nearest sampling)
+ * and reads the canvas back: one texel per sample at the centre of each face texel, top row first, RGBA8 base64.
+ */
+async function ProbeFaceAsync(scene: Scene, npc: Npc, crowdMaterial: StandardMaterial | undefined): Promise<{ width: number; height: number; base64: string }> {
+  const engine = scene.getEngine();
+  const material = crowdMaterial ?? npc.material;
+  if (!material) throw new Error("no face material");
+  const texture = crowdMaterial ? (scene.textures.find((t) => t.name.endsWith(" faces")) ?? null) : npc.materialPlugin!.texture;
+  if (!texture) throw new Error("no face texture");
+  const size = texture.getSize().width;
+  // Close to the quad: the NPCs of the rows in front must stay behind the camera.
+  const camera = new ArcRotateCamera("probe", -Math.PI / 2, Math.PI / 2, 0.3, npc.position.clone(), scene);
+  camera.mode = Constants.ORTHOGRAPHIC_CAMERA;
+  camera.orthoLeft = -0.31;
+  camera.orthoRight = 0.31;
+  camera.orthoTop = 0.31;
+  camera.orthoBottom = -0.31;
+  camera.minZ = 0.01;
+  const previous = scene.activeCamera;
+  const saved = { disableLighting: material.disableLighting, emissive: material.emissiveColor.clone(), sampling: texture.samplingMode };
+  material.disableLighting = true;
+  material.emissiveColor = new Color3(1, 1, 1);
+  texture.updateSamplingMode(Constants.TEXTURE_NEAREST_SAMPLINGMODE);
+  scene.activeCamera = camera;
+  try {
+    await scene.whenReadyAsync();
+    const width = engine.getRenderWidth();
+    const height = engine.getRenderHeight();
+    // Read inside a frame of the render loop: WebGPU can read the canvas only before the frame is presented.
+    const read = await new Promise<Promise<ArrayBufferView>>((resolve) => scene.onAfterRenderObservable.addOnce(() => resolve(engine.readPixels(0, 0, width, height, true, false))));
+    const view = await read;
+    const pixels = new Uint8Array(view.buffer, view.byteOffset, width * height * 4);
+    // readPixels' rows start at the bottom of the canvas; sample the centre of each texel, top row first.
+    const out = new Uint8Array(size * size * 4);
+    for (let ty = 0; ty < size; ty++) {
+      const y = Math.floor(((size - 1 - ty + 0.5) / size) * height);
+      for (let tx = 0; tx < size; tx++) {
+        const x = Math.floor(((tx + 0.5) / size) * width);
+        out.set(pixels.subarray((y * width + x) * 4, (y * width + x) * 4 + 4), (ty * size + tx) * 4);
+      }
+    }
+    let binary = "";
+    for (let i = 0; i < out.length; i += 0x8000) binary += String.fromCharCode(...out.subarray(i, i + 0x8000));
+    return { width: size, height: size, base64: btoa(binary) };
+  } finally {
+    scene.activeCamera = previous;
+    camera.dispose();
+    material.disableLighting = saved.disableLighting;
+    material.emissiveColor = saved.emissive;
+    texture.updateSamplingMode(saved.sampling);
+  }
+}
+
+function ApplyChanges(plugin: FaceParameters, changes: NpcParameterChanges): void {
   if (changes.seed !== undefined) plugin.seed = changes.seed;
   if (changes.mixSeed !== undefined) plugin.mixSeed = changes.mixSeed;
   if (changes.mix !== undefined) plugin.mix = changes.mix;
@@ -287,13 +467,14 @@ function ApplyChanges(plugin: NpcFaceMaterialPlugin, changes: NpcParameterChange
 }
 
 /** Resolves when the plugin has no generation scheduled or running; rejects with its error if it failed. */
-async function WaitForFaceAsync(plugin: NpcFaceMaterialPlugin): Promise<void> {
+async function WaitForFaceAsync(plugin: FaceParameters): Promise<void> {
   await plugin.whenSettledAsync();
   if (plugin.lastError) throw new Error(`${plugin.lastError.code}: ${plugin.lastError.message}`);
 }
 
 async function ReadTexturePixelsAsync(npc: Npc, faces: NpcFaceSystem): Promise<{ width: number; height: number; base64: string }> {
-  const texture = npc.plugin.texture;
+  if (!npc.materialPlugin) throw new Error("crowd mode: the faces are layers of one texture array (use probeFaceAsync)");
+  const texture = npc.materialPlugin.texture;
   if (!texture || texture === faces.fallbackTexture) throw new Error(`NPC ${npc.index} shows no generated face`);
   const { width, height } = texture.getSize();
   // From the GPU texture itself (not the CPU copy): level 0, no float conversion.
@@ -315,7 +496,7 @@ function CreatePanel(npcs: readonly Npc[], controls: readonly ModelControl[], on
   const npcInput = document.getElementById("npc") as HTMLInputElement;
   npcInput.max = String(npcs.length - 1);
   let selected = 0;
-  const current = (): NpcFaceMaterialPlugin => npcs[selected].plugin;
+  const current = (): FaceParameters => npcs[selected].plugin;
   const refreshers: (() => void)[] = [];
 
   const addNumber = (label: string, get: () => number, set: (value: number) => void): void => {
