@@ -35,6 +35,7 @@ import type { ModelControl } from "@npc-faces/runtime";
 import { NpcFaceCrowd, NpcFaceCrowdMaterialPlugin, NpcFaceMaterialPlugin, NpcFaceSystem, type NpcFaceCrowdMember } from "@npc-faces/babylon";
 import { Matrix } from "@babylonjs/core/Maths/math.vector.js";
 import { PerfCounter } from "@babylonjs/core/Misc/perfCounter.js";
+import { RenderTargetTexture } from "@babylonjs/core/Materials/Textures/renderTargetTexture.js";
 import { Constants } from "@babylonjs/core/Engines/constants.js";
 import "@babylonjs/core/Meshes/thinInstanceMesh.js";
 // Opt-in: systems without modelUrl use the bundled default model (the build copies default.onnx next to main.js).
@@ -122,6 +123,7 @@ interface Npc {
   /** Per-material mode only. */
   readonly materialPlugin?: NpcFaceMaterialPlugin;
   readonly material?: StandardMaterial;
+  readonly faceMesh?: Mesh;
 }
 
 /** A crowd member seen through the plugin's parameter API (defaults of the model where the member has none). */
@@ -297,7 +299,7 @@ async function MainAsync(): Promise<void> {
     plugin.seed = NpcSeed(i);
     plugin.onGeneratedObservable.add(() => faceTimes.push(performance.now()));
     face.material = material;
-    npcs.push({ index: i, plugin: PluginFace(plugin), position, materialPlugin: plugin, material });
+    npcs.push({ index: i, plugin: PluginFace(plugin), position, materialPlugin: plugin, material, faceMesh: face });
   }
 
   let rendering = true;
@@ -366,7 +368,7 @@ async function MainAsync(): Promise<void> {
       return Math.round(bytes);
     },
     crowdLayerOf: (index) => (crowd ? crowd.members[index].layer : -1),
-    probeFaceAsync: (index) => ProbeFaceAsync(scene, npcs[index], crowdMode ? crowdMaterial! : undefined),
+    probeFaceAsync: (index) => ProbeFaceAsync(scene, npcs[index], crowdMode ? crowdMaterial! : undefined, faceQuads ?? npcs[index].faceMesh!, crowd),
     whenSettledAsync: (index) => WaitForFaceAsync(npcs[index].plugin),
     async setParametersAsync(index, changes) {
       ApplyChanges(npcs[index].plugin, changes);
@@ -407,8 +409,7 @@ function HasGeneratedTexture(plugin: NpcFaceMaterialPlugin, faces: NpcFaceSystem
  * Renders NPC `index`'s face quad filling the canvas (orthographic camera straight on, lighting off, nearest sampling)
  * and reads the canvas back: one texel per sample at the centre of each face texel, top row first, RGBA8 base64.
  */
-async function ProbeFaceAsync(scene: Scene, npc: Npc, crowdMaterial: StandardMaterial | undefined): Promise<{ width: number; height: number; base64: string }> {
-  const engine = scene.getEngine();
+async function ProbeFaceAsync(scene: Scene, npc: Npc, crowdMaterial: StandardMaterial | undefined, faceMesh: Mesh, crowd: NpcFaceCrowd | undefined): Promise<{ width: number; height: number; base64: string }> {
   const material = crowdMaterial ?? npc.material;
   if (!material) throw new Error("no face material");
   const texture = crowdMaterial ? (scene.textures.find((t) => t.name.endsWith(" faces")) ?? null) : npc.materialPlugin!.texture;
@@ -422,34 +423,39 @@ async function ProbeFaceAsync(scene: Scene, npc: Npc, crowdMaterial: StandardMat
   camera.orthoTop = 0.31;
   camera.orthoBottom = -0.31;
   camera.minZ = 0.01;
-  const previous = scene.activeCamera;
+  // A render target rather than the canvas: WebGPU's canvas cannot be read back once the frame is presented.
+  const pixelsPerSide = size * 4;
+  const target = new RenderTargetTexture("probe", pixelsPerSide, scene, { generateMipMaps: false });
+  target.activeCamera = camera;
+  target.renderList = [faceMesh];
+  target.clearColor = new Color4(0, 0, 0, 1);
   const saved = { disableLighting: material.disableLighting, emissive: material.emissiveColor.clone(), sampling: texture.samplingMode };
   material.disableLighting = true;
   material.emissiveColor = new Color3(1, 1, 1);
   texture.updateSamplingMode(Constants.TEXTURE_NEAREST_SAMPLINGMODE);
-  scene.activeCamera = camera;
   try {
     await scene.whenReadyAsync();
-    const width = engine.getRenderWidth();
-    const height = engine.getRenderHeight();
-    // Read inside a frame of the render loop: WebGPU can read the canvas only before the frame is presented.
-    const read = await new Promise<Promise<ArrayBufferView>>((resolve) => scene.onAfterRenderObservable.addOnce(() => resolve(engine.readPixels(0, 0, width, height, true, false))));
-    const view = await read;
-    const pixels = new Uint8Array(view.buffer, view.byteOffset, width * height * 4);
-    // readPixels' rows start at the bottom of the canvas; sample the centre of each texel, top row first.
+    while (!target.isReadyForRendering()) await new Promise((resolve) => setTimeout(resolve, 10));
+    // The crowd sends new layers and per-instance values before each scene.render(); this render is not one.
+    crowd?.flushUploads();
+    target.render();
+    const view = await target.readPixels();
+    if (!view) throw new Error("the probe cannot be read back");
+    const pixels = new Uint8Array(view.buffer, view.byteOffset, pixelsPerSide * pixelsPerSide * 4);
+    // Render targets read back bottom row first on both engines; sample each texel's centre, top row first.
     const out = new Uint8Array(size * size * 4);
     for (let ty = 0; ty < size; ty++) {
-      const y = Math.floor(((size - 1 - ty + 0.5) / size) * height);
+      const y = (size - 1 - ty) * 4 + 2;
       for (let tx = 0; tx < size; tx++) {
-        const x = Math.floor(((tx + 0.5) / size) * width);
-        out.set(pixels.subarray((y * width + x) * 4, (y * width + x) * 4 + 4), (ty * size + tx) * 4);
+        const x = tx * 4 + 2;
+        out.set(pixels.subarray((y * pixelsPerSide + x) * 4, (y * pixelsPerSide + x) * 4 + 4), (ty * size + tx) * 4);
       }
     }
     let binary = "";
     for (let i = 0; i < out.length; i += 0x8000) binary += String.fromCharCode(...out.subarray(i, i + 0x8000));
     return { width: size, height: size, base64: btoa(binary) };
   } finally {
-    scene.activeCamera = previous;
+    target.dispose();
     camera.dispose();
     material.disableLighting = saved.disableLighting;
     material.emissiveColor = saved.emissive;
