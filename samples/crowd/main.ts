@@ -367,6 +367,7 @@ async function MainAsync(): Promise<void> {
       for (const t of textures) bytes += t!.getSize().width * t!.getSize().height * 4 * (t!.noMipmap ? 1 : 4 / 3);
       return Math.round(bytes);
     },
+    crowdCapacity: crowd?.capacity ?? 0,
     crowdLayerOf: (index) => (crowd ? crowd.members[index].layer : -1),
     probeFaceAsync: (index) => ProbeFaceAsync(scene, npcs[index], crowdMode ? crowdMaterial! : undefined, faceQuads ?? npcs[index].faceMesh!, crowd),
     whenSettledAsync: (index) => WaitForFaceAsync(npcs[index].plugin),
