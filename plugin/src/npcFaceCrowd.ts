@@ -109,6 +109,8 @@ export class NpcFaceCrowd implements NpcFaceSystemMember, NpcFaceCrowdMemberOwne
   private readonly _dirtyMeshes = new Set<Mesh>();
   /** Members left on the fallback because every layer was in use: retried when a layer frees. */
   private readonly _starved = new Set<NpcFaceCrowdMember>();
+  /** Starved members being retried (their failure was reported already). */
+  private readonly _starvedRetrying = new Set<NpcFaceCrowdMember>();
   private _texture: RawTexture2DArray | undefined;
   private _resolution: number | undefined;
   private _mirror: Uint8Array | undefined;
@@ -216,6 +218,7 @@ export class NpcFaceCrowd implements NpcFaceSystemMember, NpcFaceCrowdMemberOwne
     this._members.delete(member);
     this._dirty.delete(member);
     this._starved.delete(member);
+    this._starvedRetrying.delete(member);
     if (state.next) this._unref(state.next, member);
     if (state.shown) this._unref(state.shown, member);
     member._show(-1, this._dirtyMeshes);
@@ -412,13 +415,18 @@ export class NpcFaceCrowd implements NpcFaceSystemMember, NpcFaceCrowdMemberOwne
     } else {
       layer = this._takeLayer();
       if (!layer) {
-        this.stats.full++;
+        // Reported once per NPC: retries (each time a layer frees) must not flood the error observers.
+        const reported = this._starved.has(member) || this._starvedRetrying.has(member);
         this._starved.add(member);
+        this._starvedRetrying.delete(member);
+        if (reported) return;
+        this.stats.full++;
         this._fail(member, state, new NpcFacesError("BAD_REQUEST", `crowd "${this.name}": all ${this.capacity} layers show faces; raise capacity or remove NPCs`));
         return;
       }
       this._fill(layer, key, request, system, state.shown !== undefined);
     }
+    this._starvedRetrying.delete(member);
     if (layer.state === "ready") {
       this._showLayer(member, state, layer);
       this.onFacesShownObservable.notifyObservers([member]);
@@ -515,7 +523,10 @@ export class NpcFaceCrowd implements NpcFaceSystemMember, NpcFaceCrowdMemberOwne
     if (this._starved.size === 0) return;
     const members = [...this._starved];
     this._starved.clear();
-    for (const member of members) this._onMemberChanged(member);
+    for (const member of members) {
+      this._starvedRetrying.add(member);
+      this._onMemberChanged(member);
+    }
   }
 
   /** A free layer, else the least recently used idle one, else none. */

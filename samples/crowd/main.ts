@@ -124,6 +124,16 @@ interface Npc {
   readonly materialPlugin?: NpcFaceMaterialPlugin;
   readonly material?: StandardMaterial;
   readonly faceMesh?: Mesh;
+  /** Crowd mode only. */
+  readonly group?: SampleCrowd;
+  readonly member?: NpcFaceCrowdMember;
+}
+
+/** Crowd mode: one crowd, its material and its thin-instanced face quads. */
+interface SampleCrowd {
+  readonly crowd: NpcFaceCrowd;
+  readonly material: StandardMaterial;
+  readonly quads: Mesh;
 }
 
 /** A crowd member seen through the plugin's parameter API (defaults of the model where the member has none). */
@@ -256,23 +266,28 @@ async function MainAsync(): Promise<void> {
   const npcs: Npc[] = [];
   // Crowd mode: every face quad is a thin instance of one plane with one material, its face a layer of the crowd's
   // texture array (one draw call for all faces).
-  let crowd: NpcFaceCrowd | undefined;
-  let crowdMaterial: StandardMaterial | undefined;
-  let faceQuads: Mesh | undefined;
+  // One crowd holds at most the engine's texture-array layers (WebGPU: 256 by default, WebGL2 2048 here), less 16
+  // spare layers (an edited NPC keeps its old face and layer until the new face is written into another): a bigger
+  // crowd is split into several, one draw call each.
+  const crowds: SampleCrowd[] = [];
   let system: NpcFaceSystem | undefined;
+  const perCrowd = Math.max(1, (engine.getCaps().texture2DArrayMaxLayerCount ?? 256) - 16);
   if (crowdMode) {
-    // Spare layers: an edited NPC keeps its old face (and layer) until the new one is written into another.
-    crowd = new NpcFaceCrowd(scene, { capacity: Math.min(npcCount + 16, engine.getCaps().texture2DArrayMaxLayerCount ?? 256) });
-    crowd.onFacesShownObservable.add((shown) => {
-      const now = performance.now();
-      for (let k = 0; k < shown.length; k++) faceTimes.push(now);
-    });
-    crowdMaterial = new StandardMaterial("crowdFaces", scene);
-    crowdMaterial.specularColor = new Color3(0.05, 0.05, 0.05);
-    new NpcFaceCrowdMaterialPlugin(crowdMaterial, crowd);
-    faceQuads = CreatePlane("faces", { size: 0.62 }, scene);
-    faceQuads.material = crowdMaterial;
-    faceQuads.isPickable = false;
+    for (let k = 0; k * perCrowd < npcCount; k++) {
+      const size = Math.min(perCrowd, npcCount - k * perCrowd);
+      const crowd = new NpcFaceCrowd(scene, { name: `crowd${k}`, capacity: size + 16 });
+      crowd.onFacesShownObservable.add((shown) => {
+        const now = performance.now();
+        for (let n = 0; n < shown.length; n++) faceTimes.push(now);
+      });
+      const material = new StandardMaterial(`crowd${k}Faces`, scene);
+      material.specularColor = new Color3(0.05, 0.05, 0.05);
+      new NpcFaceCrowdMaterialPlugin(material, crowd);
+      const quads = CreatePlane(`crowd${k}Quads`, { size: 0.62 }, scene);
+      quads.material = material;
+      quads.isPickable = false;
+      crowds.push({ crowd, material, quads });
+    }
   }
   for (let i = 0; i < npcCount; i++) {
     const x = ((i % columns) - (columns - 1) / 2) * spacing;
@@ -284,10 +299,12 @@ async function MainAsync(): Promise<void> {
     head.metadata = { npc: i };
     // The face: a quad just in front of the head (a plane's front side faces -z, towards the camera).
     const position = new Vector3(x, 1.45, z - 0.41);
-    if (crowd && faceQuads) {
-      const instance = faceQuads.thinInstanceAdd(Matrix.Translation(position.x, position.y, position.z), i === npcCount - 1);
-      const member = crowd.add({ seed: NpcSeed(i), name: String(i) }).bindThinInstance(faceQuads, instance);
-      npcs.push({ index: i, plugin: CrowdFace(member, crowd, () => system), position });
+    if (crowdMode) {
+      const group = crowds[Math.floor(i / perCrowd)];
+      const last = i === npcCount - 1 || (i + 1) % perCrowd === 0;
+      const instance = group.quads.thinInstanceAdd(Matrix.Translation(position.x, position.y, position.z), last);
+      const member = group.crowd.add({ seed: NpcSeed(i), name: String(i) }).bindThinInstance(group.quads, instance);
+      npcs.push({ index: i, plugin: CrowdFace(member, group.crowd, () => system), position, group, member });
       continue;
     }
     const face = CreatePlane(`face${i}`, { size: 0.62 }, scene);
@@ -360,16 +377,17 @@ async function MainAsync(): Promise<void> {
       return { frames: measured.length, meanMs: durations.reduce((a, b) => a + b, 0) / durations.length, medianMs: durations[Math.floor(durations.length / 2)], drawCalls: Math.max(...measured.map((f) => f.drawCalls)) };
     },
     faceTextureBytes() {
-      if (crowd) return crowd.textureBytes;
+      if (crowdMode) return crowds.reduce((sum, g) => sum + g.crowd.textureBytes, 0);
       // Distinct face textures (identical parameters share one), RGBA8, plus a third for the mip chain.
       const textures = new Set(npcs.map((n) => n.materialPlugin?.texture).filter((t) => t && t !== faces.fallbackTexture));
       let bytes = 0;
       for (const t of textures) bytes += t!.getSize().width * t!.getSize().height * 4 * (t!.noMipmap ? 1 : 4 / 3);
       return Math.round(bytes);
     },
-    crowdCapacity: crowd?.capacity ?? 0,
-    crowdLayerOf: (index) => (crowd ? crowd.members[index].layer : -1),
-    probeFaceAsync: (index) => ProbeFaceAsync(scene, npcs[index], crowdMode ? crowdMaterial! : undefined, faceQuads ?? npcs[index].faceMesh!, crowd),
+    crowdCount: crowds.length,
+    crowdCapacity: crowds.reduce((sum, g) => sum + g.crowd.capacity, 0),
+    crowdLayerOf: (index) => npcs[index].member?.layer ?? -1,
+    probeFaceAsync: (index) => ProbeFaceAsync(scene, npcs[index]),
     whenSettledAsync: (index) => WaitForFaceAsync(npcs[index].plugin),
     async setParametersAsync(index, changes) {
       ApplyChanges(npcs[index].plugin, changes);
@@ -410,10 +428,12 @@ function HasGeneratedTexture(plugin: NpcFaceMaterialPlugin, faces: NpcFaceSystem
  * Renders NPC `index`'s face quad filling the canvas (orthographic camera straight on, lighting off, nearest sampling)
  * and reads the canvas back: one texel per sample at the centre of each face texel, top row first, RGBA8 base64.
  */
-async function ProbeFaceAsync(scene: Scene, npc: Npc, crowdMaterial: StandardMaterial | undefined, faceMesh: Mesh, crowd: NpcFaceCrowd | undefined): Promise<{ width: number; height: number; base64: string }> {
-  const material = crowdMaterial ?? npc.material;
-  if (!material) throw new Error("no face material");
-  const texture = crowdMaterial ? (scene.textures.find((t) => t.name.endsWith(" faces")) ?? null) : npc.materialPlugin!.texture;
+async function ProbeFaceAsync(scene: Scene, npc: Npc): Promise<{ width: number; height: number; base64: string }> {
+  const crowd = npc.group?.crowd;
+  const material = npc.group?.material ?? npc.material;
+  const faceMesh = npc.group?.quads ?? npc.faceMesh;
+  if (!material || !faceMesh) throw new Error("no face material");
+  const texture = crowd ? (crowd.texture ?? null) : npc.materialPlugin!.texture;
   if (!texture) throw new Error("no face texture");
   const size = texture.getSize().width;
   // Close to the quad: the NPCs of the rows in front must stay behind the camera.

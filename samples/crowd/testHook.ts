@@ -70,7 +70,9 @@ export interface NpcFacesTestHook {
   measureFramesAsync(count: number): Promise<{ frames: number; meanMs: number; medianMs: number; drawCalls: number }>;
   /** GPU bytes of the face textures (with mipmaps): the crowd's array, or the distinct per-material textures. */
   faceTextureBytes(): number;
-  /** Crowd mode: layers of the crowd's texture array (0 in material mode). */
+  /** Crowd mode: how many crowds (one texture array and one draw call each; WebGPU allows 256 layers per array). */
+  readonly crowdCount: number;
+  /** Crowd mode: layers of the crowds' texture arrays (0 in material mode). */
   readonly crowdCapacity: number;
   /** Crowd mode: the texture-array layer NPC `index` shows (-1: none); -1 in material mode. */
   crowdLayerOf(index: number): number;
