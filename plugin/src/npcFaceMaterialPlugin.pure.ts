@@ -134,7 +134,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
    * @throws Error when the material already has a face plugin (see {@link NpcFaceMaterialPlugin.Get}) or is of another kind
    */
   constructor(material: Material) {
-    super(CheckMaterial(material), NpcFaceMaterialPluginName, 110, { NPCFACE: false, NPCFACE_FLIPV: false, NPCFACE_UV2: false, NPCFACE_RECT: false, NPCFACE_ELLIPSE: false }, true, true);
+    super(CheckMaterial(material), NpcFaceMaterialPluginName, 110, { NPCFACE: false, NPCFACE_FLIPV: false, NPCFACE_UV2: false, NPCFACE_RECT: false, NPCFACE_ELLIPSE: false, NPCFACE_SRGB: false }, true, true);
     this._addMaterialProperty("seed", "Face seed", { min: 0, max: 65535, step: 1 });
     this._addMaterialProperty("mixSeed", "Face mix seed", { min: 0, max: 65535, step: 1 });
     this._addMaterialProperty("mix", "Face mix amount", { min: 0, max: 1, step: 0.01 });
@@ -404,6 +404,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     defines["NPCFACE_UV2"] = on && this._coordinatesIndex === 1;
     defines["NPCFACE_RECT"] = on && this._faceRect !== null;
     defines["NPCFACE_ELLIPSE"] = on && this._faceRect !== null && this._maskShape === "ellipse";
+    defines["NPCFACE_SRGB"] = on && this._boundTexture()?.getInternalTexture()?._useSRGBBuffer === true;
     if (on) {
       defines._needUVs = true;
       defines[this._coordinatesIndex === 1 ? "MAINUV2" : "MAINUV1"] = true;

@@ -3,8 +3,10 @@
  * set through a scale/offset transform like a Babylon texture's, optionally placed in a face rectangle with a soft
  * mask, and blended into the material's own albedo *before* what Babylon applies on top of it, so vertex colours,
  * detail maps and decals keep working. GLSL for WebGL, WGSL for WebGPU.
- * The texture holds sRGB-encoded bytes in a plain RGBA8 format (no hardware sRGB decode): StandardMaterial works
- * in gamma space and takes them as they are, PBR converts them to linear like a gamma-space albedo texture.
+ * Colour: where the engine has sRGB formats (WebGL2, WebGPU) the texture is sRGB (`NPCFACE_SRGB`): the GPU decodes
+ * to linear before filtering, so mipmaps and bilinear filtering average light, not encoded bytes; PBR takes the decoded
+ * value, StandardMaterial (which works in gamma space) re-encodes it exactly. Elsewhere the bytes sit in a plain
+ * RGBA8 format: StandardMaterial takes them as they are, PBR converts them like a gamma-space albedo texture.
  *
  * StandardMaterial: with a diffuse texture the face is mixed into the texture's colour right after it is sampled
  * (`CUSTOM_FRAGMENT_UPDATE_ALPHA`, before the diffuse level, decals, vertex colours and the detail map); without one,
@@ -33,14 +35,26 @@ uniform vec4 ${NpcFaceUniforms.mask};
   };
 }
 
+// The exact sRGB encoding (Babylon's toGammaSpaceExact exists only with USE_EXACT_SRGB_CONVERSIONS).
 const GlslDefinitions = `#ifdef NPCFACE
 uniform sampler2D npcFaceSampler;
+#ifdef NPCFACE_SRGB
+vec3 npcFaceToGamma(vec3 c) {
+  vec3 high = 1.055 * pow(c, vec3(1.0 / 2.4)) - vec3(0.055);
+  return vec3(c.r <= 0.0031308 ? 12.92 * c.r : high.r, c.g <= 0.0031308 ? 12.92 * c.g : high.g, c.b <= 0.0031308 ? 12.92 * c.b : high.b);
+}
+#endif
 #endif
 `;
 
 const WgslDefinitions = `#ifdef NPCFACE
 var npcFaceSamplerSampler: sampler;
 var npcFaceSampler: texture_2d<f32>;
+#ifdef NPCFACE_SRGB
+fn npcFaceToGamma(c: vec3f) -> vec3f {
+  return select(1.055 * pow(c, vec3f(1.0 / 2.4)) - vec3f(0.055), 12.92 * c, c <= vec3f(0.0031308));
+}
+#endif
 #endif
 `;
 
@@ -93,6 +107,16 @@ npcFaceUV.y = 1.0 - npcFaceUV.y;
 var npcFace: vec4f = textureSample(npcFaceSampler, npcFaceSamplerSampler, npcFaceUV);
 `;
 
+/** StandardMaterial works in gamma space: an sRGB texture's decoded value is encoded again (exactly, not pow 1/2.2). */
+const GlslToGamma = `#ifdef NPCFACE_SRGB
+npcFace.rgb = npcFaceToGamma(npcFace.rgb);
+#endif
+`;
+const WgslToGamma = `#ifdef NPCFACE_SRGB
+npcFace = vec4f(npcFaceToGamma(npcFace.rgb), npcFace.a);
+#endif
+`;
+
 /** Wraps statements in a block guarded by the plugin's defines (the block keeps its names out of the shader's scope). */
 function Guarded(condition: string, statements: string): string {
   return `#if ${condition}
@@ -108,13 +132,13 @@ export function StandardFaceCode(wgsl: boolean): NpcFaceShaderCode {
   return wgsl
     ? {
         CUSTOM_FRAGMENT_DEFINITIONS: WgslDefinitions,
-        CUSTOM_FRAGMENT_UPDATE_ALPHA: Guarded("defined(NPCFACE) && defined(DIFFUSE)", `${sample}baseColor = vec4f(mix(baseColor.rgb, npcFace.rgb, npcFaceMask), baseColor.a);\n`),
-        CUSTOM_FRAGMENT_UPDATE_DIFFUSE: Guarded("defined(NPCFACE) && !defined(DIFFUSE)", `${sample}baseColor = vec4f(baseColor.rgb * mix(vec3f(1.0), npcFace.rgb, npcFaceMask), baseColor.a);\n`),
+        CUSTOM_FRAGMENT_UPDATE_ALPHA: Guarded("defined(NPCFACE) && defined(DIFFUSE)", `${sample}${WgslToGamma}baseColor = vec4f(mix(baseColor.rgb, npcFace.rgb, npcFaceMask), baseColor.a);\n`),
+        CUSTOM_FRAGMENT_UPDATE_DIFFUSE: Guarded("defined(NPCFACE) && !defined(DIFFUSE)", `${sample}${WgslToGamma}baseColor = vec4f(baseColor.rgb * mix(vec3f(1.0), npcFace.rgb, npcFaceMask), baseColor.a);\n`),
       }
     : {
         CUSTOM_FRAGMENT_DEFINITIONS: GlslDefinitions,
-        CUSTOM_FRAGMENT_UPDATE_ALPHA: Guarded("defined(NPCFACE) && defined(DIFFUSE)", `${sample}baseColor.rgb = mix(baseColor.rgb, npcFace.rgb, npcFaceMask);\n`),
-        CUSTOM_FRAGMENT_UPDATE_DIFFUSE: Guarded("defined(NPCFACE) && !defined(DIFFUSE)", `${sample}baseColor.rgb *= mix(vec3(1.0), npcFace.rgb, npcFaceMask);\n`),
+        CUSTOM_FRAGMENT_UPDATE_ALPHA: Guarded("defined(NPCFACE) && defined(DIFFUSE)", `${sample}${GlslToGamma}baseColor.rgb = mix(baseColor.rgb, npcFace.rgb, npcFaceMask);\n`),
+        CUSTOM_FRAGMENT_UPDATE_DIFFUSE: Guarded("defined(NPCFACE) && !defined(DIFFUSE)", `${sample}${GlslToGamma}baseColor.rgb *= mix(vec3(1.0), npcFace.rgb, npcFaceMask);\n`),
       };
 }
 
@@ -125,7 +149,11 @@ export function PbrFaceCode(wgsl: boolean): NpcFaceShaderCode {
         CUSTOM_FRAGMENT_DEFINITIONS: WgslDefinitions,
         CUSTOM_FRAGMENT_BEFORE_LIGHTS: Guarded(
           "defined(NPCFACE)",
-          `${WgslSample}var npcFaceAlbedo: vec3f = uniforms.vAlbedoColor.rgb * toLinearSpaceVec3(npcFace.rgb);
+          `${WgslSample}#ifdef NPCFACE_SRGB
+var npcFaceAlbedo: vec3f = uniforms.vAlbedoColor.rgb * npcFace.rgb;
+#else
+var npcFaceAlbedo: vec3f = uniforms.vAlbedoColor.rgb * toLinearSpaceVec3(npcFace.rgb);
+#endif
 #if defined(VERTEXCOLOR) || defined(INSTANCESCOLOR) && defined(INSTANCES)
 npcFaceAlbedo *= fragmentInputs.vColor.rgb;
 #endif
@@ -137,7 +165,11 @@ surfaceAlbedo = mix(surfaceAlbedo, npcFaceAlbedo, npcFaceMask);
         CUSTOM_FRAGMENT_DEFINITIONS: GlslDefinitions,
         CUSTOM_FRAGMENT_BEFORE_LIGHTS: Guarded(
           "defined(NPCFACE)",
-          `${GlslSample}vec3 npcFaceAlbedo = vAlbedoColor.rgb * toLinearSpace(npcFace.rgb);
+          `${GlslSample}#ifdef NPCFACE_SRGB
+vec3 npcFaceAlbedo = vAlbedoColor.rgb * npcFace.rgb;
+#else
+vec3 npcFaceAlbedo = vAlbedoColor.rgb * toLinearSpace(npcFace.rgb);
+#endif
 #if defined(VERTEXCOLOR) || defined(INSTANCESCOLOR) && defined(INSTANCES)
 npcFaceAlbedo *= vColor.rgb;
 #endif

@@ -70,6 +70,8 @@ export interface NpcFacesTestHook {
   measureFramesAsync(count: number): Promise<{ frames: number; meanMs: number; medianMs: number; drawCalls: number }>;
   /** GPU bytes of the face textures (with mipmaps): the crowd's array, or the distinct per-material textures. */
   faceTextureBytes(): number;
+  /** Material mode: whether NPC `index`'s face texture has an sRGB format (the GPU decodes it). */
+  faceTextureIsSrgb(index: number): boolean;
   /** Crowd mode: how many crowds (one texture array and one draw call each; WebGPU allows 256 layers per array). */
   readonly crowdCount: number;
   /** Crowd mode: layers of the crowds' texture arrays (0 in material mode). */

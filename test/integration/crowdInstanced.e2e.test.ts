@@ -3,7 +3,8 @@
  * array, one thin instance per NPC) in headless Chromium on Babylon's WebGL2 and WebGPU engines. Checks that the faces
  * are ready at `scene.whenReadyAsync()`, that the whole crowd takes a handful of draw calls, that what an instance
  * shows on screen (rendered, read back from the canvas) is its NPC's face as the canonical engine generates it, and
- * that changing one NPC's parameters rewrites that NPC's face only.
+ * that changing one NPC's parameters rewrites that NPC's face only; and that the per-material path (an sRGB texture
+ * where the engine has sRGB formats) shows the same face on screen.
  *
  * No skipping: when Chromium or the WebGPU engine cannot start here, these tests fail with the reason.
  */
@@ -85,6 +86,22 @@ describe.sequential("crowd mode (texture array + thin instances) in headless Chr
         expect(crowd.errors).toEqual([]);
       } finally {
         await crowd.closeAsync();
+      }
+    }, 300_000);
+
+    it(`${engine}: one material per NPC (sRGB face texture where the engine has it) shows the same face on screen`, async () => {
+      const page = await OpenCrowdPageAsync(browser.context, sample.pageUrl(engine, { mode: "material", count: "4" }));
+      try {
+        const request = await page.page.evaluate(() => (globalThis as unknown as CrowdWindow).npcFacesTest.requestOf(1));
+        // Both engines have sRGB formats: the face texture must use one.
+        expect(await page.page.evaluate(() => (globalThis as unknown as CrowdWindow).npcFacesTest.faceTextureIsSrgb(1))).toBe(true);
+        const [expected] = await generator.generateAsync([request]);
+        const diff = ComparePixels(Rgb(await ProbeAsync(page.page, 1)), Rgb(expected.data));
+        // sRGB decode then exact re-encode in the shader: at most 1 level off.
+        expect(diff.maxAbs, `${engine} material NPC 1: ${DescribeDifference(diff)}`).toBeLessThanOrEqual(1);
+        expect(page.errors).toEqual([]);
+      } finally {
+        await page.closeAsync();
       }
     }, 300_000);
   }
