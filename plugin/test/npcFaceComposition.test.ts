@@ -105,6 +105,27 @@ describe("NpcFaceMaterialPlugin: composition", () => {
     scene.dispose();
   });
 
+  it("sRGB: face textures take an sRGB format where the engine has one (NPCFACE_SRGB), a plain one otherwise", async () => {
+    const plain = await CreateFaceSceneAsync();
+    expect(plain.system.useSrgb).toBe(false); // NullEngine reports no sRGB formats
+    plain.scene.dispose();
+    const { scene, system, engine } = await CreateFaceSceneAsync();
+    engine.getCaps().supportSRGBBuffers = true; // as WebGL2 and WebGPU do
+    expect(system.useSrgb).toBe(true);
+    new FreeCamera("camera", new Vector3(0, 0, -5), scene);
+    const { defines, code, plugin } = await CompiledAsync(scene, "standard", () => undefined);
+    await plugin.whenSettledAsync();
+    expect(defines).toContain("#define NPCFACE_SRGB");
+    expect(code).toContain("npcFace.rgb = npcFaceToGamma(npcFace.rgb);");
+    const pbr = await CompiledAsync(scene, "pbr", () => undefined);
+    expect(pbr.code).toContain("vec3 npcFaceAlbedo = vAlbedoColor.rgb * npcFace.rgb;");
+    const off = await CreateFaceSceneAsync({ srgbTextures: false });
+    off.engine.getCaps().supportSRGBBuffers = true;
+    expect(off.system.useSrgb).toBe(false);
+    off.scene.dispose();
+    scene.dispose();
+  });
+
   it("serialises the composition with the material and restores it", async () => {
     const { scene } = await CreateFaceSceneAsync();
     const material = new StandardMaterial("head", scene);
