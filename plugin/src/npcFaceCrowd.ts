@@ -445,9 +445,10 @@ export class NpcFaceCrowd implements NpcFaceSystemMember, NpcFaceCrowdMemberOwne
     const lease = system.client.acquire(request, { priority: interactive ? "high" : "normal" });
     layer.lease = lease;
     this.stats.generated++;
-    lease.promise.then(
-      (face) => {
+    lease.promise
+      .then((face) => {
         if (layer.lease !== lease) return;
+        // A face of another size (a model swapped under the crowd) fails like a generation error.
         this._writeLayer(layer.index, face);
         // The pixels live in the layer now: the client's copy can go.
         lease.release();
@@ -464,8 +465,8 @@ export class NpcFaceCrowd implements NpcFaceSystemMember, NpcFaceCrowdMemberOwne
         layer.waiting.clear();
         this._updatePending();
         if (shown.length > 0) this.onFacesShownObservable.notifyObservers(shown);
-      },
-      (error: unknown) => {
+      })
+      .catch((error: unknown) => {
         if (layer.lease !== lease) return;
         lease.release();
         layer.lease = undefined;
@@ -479,8 +480,7 @@ export class NpcFaceCrowd implements NpcFaceSystemMember, NpcFaceCrowdMemberOwne
           this._fail(member, state, error);
         }
         this._updatePending();
-      },
-    );
+      });
   }
 
   private _showLayer(member: NpcFaceCrowdMember, state: MemberState, layer: Layer): void {
