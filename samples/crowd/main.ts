@@ -6,7 +6,8 @@
  * default wasm: the canonical engine, the same bytes on every machine), `count=N` (NPCs, default 64, at most 1024), `threads=N`
  * (WASM threads, default 1: the canonical engine; more are faster but "close, not exact", see docs/seeds.md),
  * `mode=material|crowd`: one material per NPC (`NpcFaceMaterialPlugin`, default) or the whole crowd in one material and
- * one draw call (`NpcFaceCrowd`: faces in the layers of a texture array, one thin instance per NPC).
+ * one draw call (`NpcFaceCrowd`: faces in the layers of a texture array, one thin instance per NPC), `heads=1` (material
+ * mode): the face on the front of each head sphere (composition: face rectangle, soft mask, skin tone from the face).
  *
  * For automation: `document.body.dataset.npcFacesReady` is set to the number of faces once `scene.whenReadyAsync()`
  * has resolved (`npcFacesError` holds the message when something failed), and `window.npcFacesTest` exposes the
@@ -36,6 +37,7 @@ import { NpcFaceCrowd, NpcFaceCrowdMaterialPlugin, NpcFaceMaterialPlugin, NpcFac
 import { Matrix } from "@babylonjs/core/Maths/math.vector.js";
 import { PerfCounter } from "@babylonjs/core/Misc/perfCounter.js";
 import { RenderTargetTexture } from "@babylonjs/core/Materials/Textures/renderTargetTexture.js";
+import { RawTexture } from "@babylonjs/core/Materials/Textures/rawTexture.js";
 import { Constants } from "@babylonjs/core/Engines/constants.js";
 import "@babylonjs/core/Meshes/thinInstanceMesh.js";
 // Opt-in: systems without modelUrl use the bundled default model (the build copies default.onnx next to main.js).
@@ -66,6 +68,9 @@ const engineName = query.get("engine") === "webgpu" ? "webgpu" : "webgl2";
 const executionProvider = query.get("ep") === "webgpu" ? "webgpu" : "wasm";
 const npcCount = Math.max(1, Math.min(1024, Number(query.get("count") ?? 64) || 64));
 const crowdMode = query.get("mode") === "crowd";
+// `heads=1` (material mode): each NPC's head is a sphere whose front receives the face (a face rectangle with a soft
+// elliptical mask), the rest of the head in the face's own skin tone, instead of a portrait card in front of it.
+const headsMode = query.get("heads") === "1" && !crowdMode;
 const threadsParam = query.get("threads");
 // Default 1, the runtime's: the canonical engine, whose bytes do not depend on the machine. More threads also compete
 // with rendering and the browser's GPU process: on 2 cores, 2 threads made generation slower and the frames longer.
@@ -294,6 +299,10 @@ async function MainAsync(): Promise<void> {
     const z = Math.floor(i / columns) * spacing;
     const body = bodyTemplate.createInstance(`body${i}`);
     body.position.set(x, 0.55, z);
+    if (headsMode) {
+      npcs.push(CreateFaceHead(scene, i, new Vector3(x, 1.45, z)));
+      continue;
+    }
     const head = headTemplate.createInstance(`head${i}`);
     head.position.set(x, 1.45, z);
     head.metadata = { npc: i };
@@ -413,6 +422,61 @@ async function MainAsync(): Promise<void> {
     SetStatus(`${readyAtWhenReady.ready}/${npcs.length} faces in ${seconds} s on ${faces.backendName} (${threads}); ${engine.description}`);
   }
   document.body.dataset.npcFacesReady = String(readyAtWhenReady.ready);
+}
+
+/** Where the face goes on Babylon's sphere: a rectangle of its UV space around the vertex facing -z (the camera). */
+let SphereFaceRect: { x: number; y: number; width: number; height: number } | undefined;
+
+/**
+ * An NPC whose head (a sphere) carries the face: the face rectangle covers the front (about 100 degrees of longitude and
+ * 110 of latitude), a soft elliptical mask blends it into the head's colour, which takes the skin tone of the face's
+ * cheeks once it is generated.
+ */
+function CreateFaceHead(scene: Scene, index: number, centre: Vector3): Npc {
+  const head = CreateSphere(`head${index}`, { diameter: 0.8, segments: 24 }, scene);
+  head.position.copyFrom(centre);
+  head.metadata = { npc: index };
+  if (!SphereFaceRect) {
+    // The u of the front vertex (most negative z, on the equator); v = 0 is the north pole on Babylon's sphere.
+    const positions = head.getVerticesData("position")!;
+    const uvs = head.getVerticesData("uv")!;
+    let front = 0;
+    for (let v = 0; v < positions.length / 3; v++) if (positions[v * 3 + 2] < positions[front * 3 + 2]) front = v;
+    SphereFaceRect = { x: uvs[front * 2] - 0.14, y: 0.2, width: 0.28, height: 0.6 };
+  }
+  const material = new StandardMaterial(`npc${index}`, scene);
+  material.specularColor = new Color3(0.05, 0.05, 0.05);
+  // The head's albedo: a 1x1 texture in the skin tone, into which the plugin mixes the face (diffuseColor would tint
+  // the face too).
+  const skin = new RawTexture(new Uint8Array([140, 115, 97, 255]), 1, 1, Constants.TEXTUREFORMAT_RGBA, scene, false, false, Constants.TEXTURE_NEAREST_SAMPLINGMODE);
+  material.diffuseTexture = skin;
+  const plugin = new NpcFaceMaterialPlugin(material);
+  plugin.seed = NpcSeed(index);
+  plugin.flipV = true; // the sphere's v runs from the top down
+  plugin.faceRect = SphereFaceRect;
+  plugin.maskShape = "ellipse";
+  plugin.maskFeather = 0.35;
+  plugin.onGeneratedObservable.add(() => {
+    faceTimes.push(performance.now());
+    // The head continues in the face's skin tone: the mean colour of the cheeks (gamma space, as StandardMaterial's).
+    const face = plugin.face!;
+    const sum = [0, 0, 0];
+    let n = 0;
+    for (let y = Math.floor(face.height * 0.55); y < Math.floor(face.height * 0.7); y++) {
+      for (const [from, to] of [[0.22, 0.35], [0.65, 0.78]]) {
+        for (let x = Math.floor(face.width * from); x < Math.floor(face.width * to); x++) {
+          const p = (y * face.width + x) * 4;
+          sum[0] += face.data[p];
+          sum[1] += face.data[p + 1];
+          sum[2] += face.data[p + 2];
+          n++;
+        }
+      }
+    }
+    skin.update(new Uint8Array([sum[0] / n, sum[1] / n, sum[2] / n, 255]));
+  });
+  head.material = material;
+  return { index, plugin: PluginFace(plugin), position: new Vector3(centre.x, centre.y, centre.z - 0.41), materialPlugin: plugin, material, faceMesh: head };
 }
 
 /** Distinct, stable seeds spread over the 32-bit range (a multiplicative hash of the index). */
