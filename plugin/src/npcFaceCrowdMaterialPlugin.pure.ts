@@ -13,6 +13,8 @@ import type { Scene } from "@babylonjs/core/scene.pure.js";
 import { NpcFaceCrowd } from "./npcFaceCrowd.js";
 import { NpcFaceLayerAttribute } from "./npcFaceCrowdMember.js";
 import { CrowdFaceCode, NpcFaceLayersSamplerName } from "./npcFaceCrowdShaders.js";
+import type { NpcFaceRect } from "./npcFaceMaterialPlugin.pure.js";
+import { NpcFaceUniformDeclarations, NpcFaceUniforms } from "./npcFaceShaders.js";
 
 /** The plugin's name in the material's plugin manager. */
 export const NpcFaceCrowdMaterialPluginName = "NpcFaceCrowd";
@@ -20,7 +22,8 @@ export const NpcFaceCrowdMaterialPluginName = "NpcFaceCrowd";
 /**
  * A material plugin that shows the faces of an {@link NpcFaceCrowd}: each instance (thin instance or InstancedMesh)
  * reads its NPC's layer of the crowd's texture array, so one material and one draw call serve the whole crowd. The
- * face replaces the diffuse colour (albedo for PBR), sampled at the first UV set, as with `NpcFaceMaterialPlugin`.
+ * face is composed into the albedo exactly as with `NpcFaceMaterialPlugin` (UV set, UV transform, face rectangle and
+ * soft mask, blended before vertex colours/detail maps/decals); a material carries one of the two plugins, not both.
  * Meshes without the per-instance attribute (no member bound) show a neutral grey.
  */
 export class NpcFaceCrowdMaterialPlugin extends MaterialPluginBase {
@@ -28,13 +31,28 @@ export class NpcFaceCrowdMaterialPlugin extends MaterialPluginBase {
   private _crowdName: string | undefined;
   private _isEnabled = true;
   private _flipV = false;
+  private _coordinatesIndex = 0;
+  private _faceRect: NpcFaceRect | null = null;
+  private _maskShape: "rectangle" | "ellipse" = "ellipse";
+  /** UV transform like a Babylon texture's (uv * scale + offset), as on NpcFaceMaterialPlugin. */
+  uScale = 1;
+  /** See {@link uScale}. */
+  vScale = 1;
+  /** See {@link uScale}. */
+  uOffset = 0;
+  /** See {@link uScale}. */
+  vOffset = 0;
+  /** Soft edge of the mask, a fraction of {@link faceRect} (as on NpcFaceMaterialPlugin). */
+  maskFeather = 0.1;
+  /** How much the faces cover the material's own albedo, 0..1. */
+  faceOpacity = 1;
 
   /**
    * @param material a StandardMaterial or a PBR material
    * @param crowd the crowd whose faces it shows (default: the scene's crowd named "npcFaceCrowd", when it exists)
    */
   constructor(material: Material, crowd?: NpcFaceCrowd) {
-    super(material, NpcFaceCrowdMaterialPluginName, 110, { NPCFACECROWD: false, NPCFACECROWD_INSTANCED: false, NPCFACE_FLIPV: false }, true, true);
+    super(material, NpcFaceCrowdMaterialPluginName, 110, { NPCFACECROWD: false, NPCFACECROWD_INSTANCED: false, NPCFACE: false, NPCFACE_FLIPV: false, NPCFACE_UV2: false, NPCFACE_RECT: false, NPCFACE_ELLIPSE: false }, true, true);
     this._crowd = crowd;
   }
 
@@ -82,8 +100,39 @@ export class NpcFaceCrowdMaterialPlugin extends MaterialPluginBase {
     this.markAllDefinesAsDirty();
   }
 
+  /** UV set of the faces: 0 = uv, 1 = uv2. */
+  get coordinatesIndex(): number {
+    return this._coordinatesIndex;
+  }
+  set coordinatesIndex(value: number) {
+    const index = value === 1 ? 1 : 0;
+    if (this._coordinatesIndex === index) return;
+    this._coordinatesIndex = index;
+    this.markAllDefinesAsDirty();
+  }
+
+  /** Where the faces go in UV space, blended into the material's albedo (see NpcFaceMaterialPlugin.faceRect); null: everywhere. */
+  get faceRect(): NpcFaceRect | null {
+    return this._faceRect;
+  }
+  set faceRect(value: NpcFaceRect | null) {
+    const rect = value ? { x: value.x, y: value.y, width: value.width, height: value.height } : null;
+    if ((rect === null) !== (this._faceRect === null)) this.markAllDefinesAsDirty();
+    this._faceRect = rect;
+  }
+
+  /** Shape of the mask inside {@link faceRect}. */
+  get maskShape(): "rectangle" | "ellipse" {
+    return this._maskShape;
+  }
+  set maskShape(value: "rectangle" | "ellipse") {
+    if (this._maskShape === value) return;
+    this._maskShape = value;
+    this.markAllDefinesAsDirty();
+  }
+
   private _texture(): BaseTexture | undefined {
-    return this._isEnabled ? this.crowd?.texture : undefined;
+    return this._isEnabled && this._material.getScene().texturesEnabled ? this.crowd?.texture : undefined;
   }
 
   /** @internal */
@@ -97,11 +146,20 @@ export class NpcFaceCrowdMaterialPlugin extends MaterialPluginBase {
     const on = this._texture() !== undefined;
     defines["NPCFACECROWD"] = on;
     defines["NPCFACECROWD_INSTANCED"] = on && HasLayerAttribute(mesh);
+    defines["NPCFACE"] = on;
     defines["NPCFACE_FLIPV"] = on && this._flipV;
+    defines["NPCFACE_UV2"] = on && this._coordinatesIndex === 1;
+    defines["NPCFACE_RECT"] = on && this._faceRect !== null;
+    defines["NPCFACE_ELLIPSE"] = on && this._faceRect !== null && this._maskShape === "ellipse";
     if (on) {
       defines._needUVs = true;
-      defines["MAINUV1"] = true;
+      defines[this._coordinatesIndex === 1 ? "MAINUV2" : "MAINUV1"] = true;
     }
+  }
+
+  /** @internal */
+  override getUniforms(): ReturnType<typeof NpcFaceUniformDeclarations> {
+    return NpcFaceUniformDeclarations();
   }
 
   /** @internal */
@@ -117,7 +175,12 @@ export class NpcFaceCrowdMaterialPlugin extends MaterialPluginBase {
   /** @internal */
   override bindForSubMesh(uniformBuffer: UniformBuffer, _scene: Scene, _engine: AbstractEngine, _subMesh: SubMesh): void {
     const texture = this._texture();
-    if (texture) uniformBuffer.setTexture(NpcFaceLayersSamplerName, texture);
+    if (!texture) return;
+    uniformBuffer.setTexture(NpcFaceLayersSamplerName, texture);
+    uniformBuffer.updateFloat4(NpcFaceUniforms.transform, this.uScale, this.vScale, this.uOffset, this.vOffset);
+    const rect = this._faceRect ?? { x: 0, y: 0, width: 1, height: 1 };
+    uniformBuffer.updateFloat4(NpcFaceUniforms.rect, rect.x, rect.y, rect.width || 1e-6, rect.height || 1e-6);
+    uniformBuffer.updateFloat4(NpcFaceUniforms.mask, this.maskFeather, this.faceOpacity, 0, 0);
   }
 
   /** @internal */
@@ -138,7 +201,20 @@ export class NpcFaceCrowdMaterialPlugin extends MaterialPluginBase {
 
   /** The crowd's name and the flags (the crowd serialises itself: {@link NpcFaceCrowd.serialize}). */
   override serialize(): any {
-    return Object.assign(super.serialize(), { crowd: this._crowd?.name ?? this._crowdName, isEnabled: this._isEnabled, flipV: this._flipV });
+    return Object.assign(super.serialize(), {
+      crowd: this._crowd?.name ?? this._crowdName,
+      isEnabled: this._isEnabled,
+      flipV: this._flipV,
+      coordinatesIndex: this._coordinatesIndex,
+      uScale: this.uScale,
+      vScale: this.vScale,
+      uOffset: this.uOffset,
+      vOffset: this.vOffset,
+      faceRect: this._faceRect,
+      maskShape: this._maskShape,
+      maskFeather: this.maskFeather,
+      faceOpacity: this.faceOpacity,
+    });
   }
 
   /** Restores what {@link serialize} wrote; the crowd is looked up by name in the scene. */
@@ -147,6 +223,11 @@ export class NpcFaceCrowdMaterialPlugin extends MaterialPluginBase {
     if (typeof source?.crowd === "string") this._crowdName = source.crowd;
     if (typeof source?.isEnabled === "boolean") this.isEnabled = source.isEnabled;
     if (typeof source?.flipV === "boolean") this.flipV = source.flipV;
+    if (typeof source?.coordinatesIndex === "number") this.coordinatesIndex = source.coordinatesIndex;
+    for (const key of ["uScale", "vScale", "uOffset", "vOffset", "maskFeather", "faceOpacity"] as const) if (typeof source?.[key] === "number") this[key] = source[key];
+    if (source?.maskShape === "rectangle" || source?.maskShape === "ellipse") this.maskShape = source.maskShape;
+    const rect = source?.faceRect;
+    if (rect === null || (rect && [rect.x, rect.y, rect.width, rect.height].every((v: unknown) => typeof v === "number"))) this.faceRect = rect;
     this.markAllDefinesAsDirty();
   }
 }

@@ -4,6 +4,8 @@
  * GLSL for WebGL2, WGSL for WebGPU. Same colour handling as the per-material plugin (see npcFaceShaders.ts).
  */
 
+import { PbrFaceCode, StandardFaceCode, type NpcFaceSource } from "./npcFaceShaders.js";
+
 /** Name of the texture-array sampler (WGSL also declares `npcFaceLayersSamplerSampler`). */
 export const NpcFaceLayersSamplerName = "npcFaceLayersSampler";
 
@@ -48,53 +50,41 @@ varying vNpcFaceLayer: f32;
 #endif
 `;
 
-// Sampled unconditionally (at layer 0 when there is none): WGSL allows textureSample only in uniform control flow,
-// and GLSL's derivatives for mipmaps need it too.
-const GlslSample = `#ifdef NPCFACECROWD_INSTANCED
+// The layer, then the shared composition code (npcFaceShaders.ts) reads the array at `npcFaceUV` in that layer.
+// Sampled unconditionally (at layer 0 when there is none) and replaced by grey afterwards: WGSL allows textureSample
+// only in uniform control flow, and GLSL's derivatives for mipmaps need it too.
+const GlslSource: NpcFaceSource = {
+  definitions: GlslDefinitions,
+  prelude: `#ifdef NPCFACECROWD_INSTANCED
 float npcFaceLayer = floor(vNpcFaceLayer + 0.5) - 1.0;
 #else
 float npcFaceLayer = -1.0;
 #endif
-#ifdef NPCFACE_FLIPV
-vec2 npcFaceUV = vec2(vMainUV1.x, 1.0 - vMainUV1.y);
-#else
-vec2 npcFaceUV = vMainUV1;
-#endif
-vec4 npcFace = texture(npcFaceLayersSampler, vec3(npcFaceUV, max(npcFaceLayer, 0.0)));
-npcFace = npcFaceLayer < 0.0 ? vec4(0.5, 0.5, 0.5, 1.0) : npcFace;
-`;
+`,
+  fetch: "texture(npcFaceLayersSampler, vec3(npcFaceUV, max(npcFaceLayer, 0.0)))",
+  post: "npcFace = npcFaceLayer < 0.0 ? vec4(0.5, 0.5, 0.5, 1.0) : npcFace;\n",
+};
 
-const WgslSample = `#ifdef NPCFACECROWD_INSTANCED
+const WgslSource: NpcFaceSource = {
+  definitions: WgslDefinitions,
+  prelude: `#ifdef NPCFACECROWD_INSTANCED
 var npcFaceLayer: f32 = floor(fragmentInputs.vNpcFaceLayer + 0.5) - 1.0;
 #else
 var npcFaceLayer: f32 = -1.0;
 #endif
-var npcFaceUV: vec2f = fragmentInputs.vMainUV1;
-#ifdef NPCFACE_FLIPV
-npcFaceUV.y = 1.0 - npcFaceUV.y;
-#endif
-var npcFace: vec4f = textureSample(npcFaceLayersSampler, npcFaceLayersSamplerSampler, npcFaceUV, i32(max(npcFaceLayer, 0.0)));
-npcFace = select(npcFace, vec4f(0.5, 0.5, 0.5, 1.0), npcFaceLayer < 0.0);
-`;
+`,
+  fetch: "textureSample(npcFaceLayersSampler, npcFaceLayersSamplerSampler, npcFaceUV, i32(max(npcFaceLayer, 0.0)))",
+  post: "npcFace = select(npcFace, vec4f(0.5, 0.5, 0.5, 1.0), npcFaceLayer < 0.0);\n",
+};
 
-function Guarded(statements: string): string {
-  return `#if defined(NPCFACECROWD) && defined(MAINUV1)
-{
-${statements}}
-#endif
-`;
-}
-
-/** Vertex and fragment code for one material family and shader language. */
+/**
+ * Vertex and fragment code for one material family and shader language. The crowd plugin sets `NPCFACE` (and the
+ * composition defines) as well as `NPCFACECROWD`, so the fragment code is the per-material plugin's with the array as
+ * its source: UV set, UV transform, face rectangle and mask work the same (a material carries one of the two plugins).
+ */
 export function CrowdFaceCode(shaderType: string, wgsl: boolean, pbr: boolean): Record<string, string> | null {
   if (shaderType === "vertex") return wgsl ? WgslVertex : GlslVertex;
   if (shaderType !== "fragment") return null;
-  const sample = wgsl ? WgslSample : GlslSample;
-  const definitions = wgsl ? WgslDefinitions : GlslDefinitions;
-  if (pbr) {
-    const albedo = wgsl ? "surfaceAlbedo = uniforms.vAlbedoColor.rgb * toLinearSpaceVec3(npcFace.rgb);\n" : "surfaceAlbedo = vAlbedoColor.rgb * toLinearSpace(npcFace.rgb);\n";
-    return { CUSTOM_FRAGMENT_DEFINITIONS: definitions, CUSTOM_FRAGMENT_BEFORE_LIGHTS: Guarded(sample + albedo) };
-  }
-  const diffuse = wgsl ? "baseColor = vec4f(npcFace.rgb, baseColor.a);\n" : "baseColor.rgb = npcFace.rgb;\n";
-  return { CUSTOM_FRAGMENT_DEFINITIONS: definitions, CUSTOM_FRAGMENT_UPDATE_DIFFUSE: Guarded(sample + diffuse) };
+  const source = wgsl ? WgslSource : GlslSource;
+  return pbr ? PbrFaceCode(wgsl, source) : StandardFaceCode(wgsl, source);
 }

@@ -36,7 +36,7 @@ uniform vec4 ${NpcFaceUniforms.mask};
 }
 
 // The exact sRGB encoding (Babylon's toGammaSpaceExact exists only with USE_EXACT_SRGB_CONVERSIONS).
-const GlslDefinitions = `#ifdef NPCFACE
+const GlslDefinitionsOf2D = `#ifdef NPCFACE
 uniform sampler2D npcFaceSampler;
 #ifdef NPCFACE_SRGB
 vec3 npcFaceToGamma(vec3 c) {
@@ -47,7 +47,7 @@ vec3 npcFaceToGamma(vec3 c) {
 #endif
 `;
 
-const WgslDefinitions = `#ifdef NPCFACE
+const WgslDefinitionsOf2D = `#ifdef NPCFACE
 var npcFaceSamplerSampler: sampler;
 var npcFaceSampler: texture_2d<f32>;
 #ifdef NPCFACE_SRGB
@@ -61,8 +61,11 @@ fn npcFaceToGamma(c: vec3f) -> vec3f {
 /** Injection points and code for one material family and shader language. */
 export type NpcFaceShaderCode = Record<string, string>;
 
-/** GLSL: `npcFace` = the face colour, `npcFaceMask` = how much of it shows (0 outside the face rectangle). */
-const GlslSample = `#ifdef NPCFACE_UV2
+/**
+ * GLSL: `npcFace` = the face colour, `npcFaceMask` = how much of it shows (0 outside the face rectangle). `fetch`
+ * reads the texture at `npcFaceUV` (a 2D texture here, a texture-array layer for crowds).
+ */
+const GlslSampleCode = (fetch: string): string => `#ifdef NPCFACE_UV2
 vec2 npcFaceUV = vMainUV2;
 #else
 vec2 npcFaceUV = vMainUV1;
@@ -81,11 +84,13 @@ npcFaceMask *= smoothstep(0.0, max(npcFaceMaskParams.x, 1e-4), npcFaceEdge.x) * 
 #ifdef NPCFACE_FLIPV
 npcFaceUV.y = 1.0 - npcFaceUV.y;
 #endif
-vec4 npcFace = texture2D(npcFaceSampler, npcFaceUV);
+vec4 npcFace = ${fetch};
 `;
+const GlslSample = GlslSampleCode("texture2D(npcFaceSampler, npcFaceUV)");
+const GlslSampleOf2D = GlslSample;
 
-/** WGSL: the same as {@link GlslSample}. */
-const WgslSample = `#ifdef NPCFACE_UV2
+/** WGSL: the same as {@link GlslSampleCode}. */
+const WgslSampleCode = (fetch: string): string => `#ifdef NPCFACE_UV2
 var npcFaceUV: vec2f = fragmentInputs.vMainUV2;
 #else
 var npcFaceUV: vec2f = fragmentInputs.vMainUV1;
@@ -104,8 +109,10 @@ npcFaceMask *= smoothstep(0.0, max(uniforms.npcFaceMaskParams.x, 1e-4), npcFaceE
 #ifdef NPCFACE_FLIPV
 npcFaceUV.y = 1.0 - npcFaceUV.y;
 #endif
-var npcFace: vec4f = textureSample(npcFaceSampler, npcFaceSamplerSampler, npcFaceUV);
+var npcFace: vec4f = ${fetch};
 `;
+const WgslSample = WgslSampleCode("textureSample(npcFaceSampler, npcFaceSamplerSampler, npcFaceUV)");
+const WgslSampleOf2D = WgslSample;
 
 /** StandardMaterial works in gamma space: an sRGB texture's decoded value is encoded again (exactly, not pow 1/2.2). */
 const GlslToGamma = `#ifdef NPCFACE_SRGB
@@ -126,9 +133,22 @@ ${statements}}
 `;
 }
 
-/** Fragment code for StandardMaterial (see the file comment). */
-export function StandardFaceCode(wgsl: boolean): NpcFaceShaderCode {
-  const sample = wgsl ? WgslSample : GlslSample;
+/**
+ * How another texture (the crowd's texture array) plugs into the same composition code: its declarations, statements
+ * before the UVs are computed, the texture read at `npcFaceUV`, and statements after it (may change `npcFace`).
+ */
+export interface NpcFaceSource {
+  readonly definitions: string;
+  readonly prelude: string;
+  readonly fetch: string;
+  readonly post: string;
+}
+
+/** Fragment code for StandardMaterial (see the file comment); `source` replaces the per-material 2D texture. */
+export function StandardFaceCode(wgsl: boolean, source?: NpcFaceSource): NpcFaceShaderCode {
+  const sample = source ? source.prelude + (wgsl ? WgslSampleCode : GlslSampleCode)(source.fetch) + source.post : wgsl ? WgslSample : GlslSample;
+  const WgslDefinitions = source?.definitions ?? WgslDefinitionsOf2D;
+  const GlslDefinitions = source?.definitions ?? GlslDefinitionsOf2D;
   return wgsl
     ? {
         CUSTOM_FRAGMENT_DEFINITIONS: WgslDefinitions,
@@ -142,8 +162,12 @@ export function StandardFaceCode(wgsl: boolean): NpcFaceShaderCode {
       };
 }
 
-/** Fragment code for PBR materials (see the file comment). */
-export function PbrFaceCode(wgsl: boolean): NpcFaceShaderCode {
+/** Fragment code for PBR materials (see the file comment); `source` replaces the per-material 2D texture. */
+export function PbrFaceCode(wgsl: boolean, source?: NpcFaceSource): NpcFaceShaderCode {
+  const WgslSample = source ? source.prelude + WgslSampleCode(source.fetch) + source.post : WgslSampleOf2D;
+  const GlslSample = source ? source.prelude + GlslSampleCode(source.fetch) + source.post : GlslSampleOf2D;
+  const WgslDefinitions = source?.definitions ?? WgslDefinitionsOf2D;
+  const GlslDefinitions = source?.definitions ?? GlslDefinitionsOf2D;
   return wgsl
     ? {
         CUSTOM_FRAGMENT_DEFINITIONS: WgslDefinitions,

@@ -292,6 +292,32 @@ describe("NpcFaceCrowd: serialisation", () => {
     other.scene.dispose();
   });
 
+  it("composition as on the per-material plugin: UV set, face rectangle and mask, texturesEnabled; serialised", async () => {
+    const { scene } = await CreateFaceSceneAsync();
+    const crowd = new NpcFaceCrowd(scene, { capacity: 2, name: "heads" });
+    crowd.add({ seed: 1 });
+    await SettleAsync(crowd);
+    const material = CrowdMaterial(scene, crowd);
+    const plugin = material.pluginManager!.getPlugin("NpcFaceCrowd") as NpcFaceCrowdMaterialPlugin;
+    plugin.coordinatesIndex = 1;
+    plugin.faceRect = { x: 0.3, y: 0.2, width: 0.3, height: 0.6 };
+    plugin.maskFeather = 0.3;
+    const defines: Record<string, unknown> = {};
+    const quad = CreatePlane("q", { size: 1 }, scene);
+    plugin.prepareDefinesBeforeAttributes(defines as never, scene, quad);
+    expect(defines).toMatchObject({ NPCFACECROWD: true, NPCFACE: true, NPCFACE_UV2: true, MAINUV2: true, NPCFACE_RECT: true, NPCFACE_ELLIPSE: true });
+    const fragment = plugin.getCustomCode("fragment", ShaderLanguage.GLSL)!;
+    expect(fragment.CUSTOM_FRAGMENT_UPDATE_ALPHA).toContain("texture(npcFaceLayersSampler, vec3(npcFaceUV, max(npcFaceLayer, 0.0)))");
+    expect(fragment.CUSTOM_FRAGMENT_UPDATE_ALPHA).toContain("npcFaceUV = (npcFaceUV - npcFaceRect.xy) / npcFaceRect.zw;");
+    const parsed = Material.Parse(JSON.parse(JSON.stringify(material.serialize())), scene, "")!;
+    const copy = parsed.pluginManager!.getPlugin("NpcFaceCrowd") as NpcFaceCrowdMaterialPlugin;
+    expect([copy.coordinatesIndex, copy.faceRect, copy.maskFeather, copy.crowd]).toEqual([1, { x: 0.3, y: 0.2, width: 0.3, height: 0.6 }, 0.3, crowd]);
+    scene.texturesEnabled = false;
+    plugin.prepareDefinesBeforeAttributes(defines as never, scene, quad);
+    expect(defines).toMatchObject({ NPCFACECROWD: false, NPCFACE: false });
+    scene.dispose();
+  });
+
   it("works on PBR materials too (the crowd plugin takes the albedo)", async () => {
     const { scene } = await CreateFaceSceneAsync();
     const crowd = new NpcFaceCrowd(scene, { capacity: 2 });
