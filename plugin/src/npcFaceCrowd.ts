@@ -33,6 +33,8 @@ export interface NpcFaceCrowdOptions {
   readonly debounceMs?: number;
   /** Build mipmaps (default true, trilinear: crowds are mostly seen small). */
   readonly generateMipMaps?: boolean;
+  /** An sRGB format where the engine has one (WebGL2, WebGPU), so filtering and mipmaps work in linear light (default true). */
+  readonly srgbTexture?: boolean;
 }
 
 /** The serialised crowd: its options and every member's parameters. */
@@ -370,6 +372,10 @@ export class NpcFaceCrowd implements NpcFaceSystemMember, NpcFaceCrowdMemberOwne
     texture.wrapV = Constants.TEXTURE_CLAMP_ADDRESSMODE;
     const internal = texture.getInternalTexture();
     if (internal && !internal.isReady) internal.isReady = true; // NullEngine never marks raw textures ready
+    if (internal && perLayer && (this._options.srgbTexture ?? true) && engine.getCaps().supportSRGBBuffers) {
+      MakeSrgb(engine, internal);
+      this._mipmapsDirty = true; // level 0 was re-specified: the mip chain is rebuilt before the first frame
+    }
     this._texture = texture;
   }
 
@@ -632,6 +638,26 @@ function AddCpuTextureArrays(engine: AbstractEngine): void {
     texture._bufferView = data;
     texture.isReady = true;
   };
+}
+
+/**
+ * Re-creates the array's storage in the sRGB variant of RGBA8 (Babylon's raw texture arrays take no sRGB flag): WebGL2
+ * `SRGB8_ALPHA8`, WebGPU `rgba8unorm-srgb`. The bytes written later are the same; the GPU decodes them when sampling.
+ */
+function MakeSrgb(engine: AbstractEngine, texture: InternalTexture): void {
+  texture._useSRGBBuffer = true;
+  if (engine.isWebGPU) {
+    const webgpu = engine as unknown as { _textureHelper: { createGPUTextureForInternalTexture(texture: InternalTexture): unknown } };
+    (texture._hardwareTexture as unknown as { release(): void } | null)?.release();
+    texture._hardwareTexture = null;
+    webgpu._textureHelper.createGPUTextureForInternalTexture(texture);
+    return;
+  }
+  const thin = engine as unknown as { _gl: WebGL2RenderingContext; _bindTextureDirectly(target: number, texture: InternalTexture | null, force?: boolean): void };
+  const gl = thin._gl;
+  thin._bindTextureDirectly(gl.TEXTURE_2D_ARRAY, texture, true);
+  gl.texImage3D(gl.TEXTURE_2D_ARRAY, 0, gl.SRGB8_ALPHA8, texture.width, texture.height, texture.depth, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
+  thin._bindTextureDirectly(gl.TEXTURE_2D_ARRAY, null);
 }
 
 /** Uploads one layer's level 0 (mipmaps are rebuilt once per frame by {@link NpcFaceCrowd.flushUploads}). */

@@ -52,7 +52,7 @@ export class NpcFaceCrowdMaterialPlugin extends MaterialPluginBase {
    * @param crowd the crowd whose faces it shows (default: the scene's crowd named "npcFaceCrowd", when it exists)
    */
   constructor(material: Material, crowd?: NpcFaceCrowd) {
-    super(material, NpcFaceCrowdMaterialPluginName, 110, { NPCFACECROWD: false, NPCFACECROWD_INSTANCED: false, NPCFACE: false, NPCFACE_FLIPV: false, NPCFACE_UV2: false, NPCFACE_RECT: false, NPCFACE_ELLIPSE: false }, true, true);
+    super(material, NpcFaceCrowdMaterialPluginName, 110, { NPCFACECROWD: false, NPCFACECROWD_INSTANCED: false, NPCFACE: false, NPCFACE_FLIPV: false, NPCFACE_UV2: false, NPCFACE_RECT: false, NPCFACE_ELLIPSE: false, NPCFACE_SRGB: false }, true, true);
     this._crowd = crowd;
   }
 
@@ -151,6 +151,7 @@ export class NpcFaceCrowdMaterialPlugin extends MaterialPluginBase {
     defines["NPCFACE_UV2"] = on && this._coordinatesIndex === 1;
     defines["NPCFACE_RECT"] = on && this._faceRect !== null;
     defines["NPCFACE_ELLIPSE"] = on && this._faceRect !== null && this._maskShape === "ellipse";
+    defines["NPCFACE_SRGB"] = on && this._texture()?.getInternalTexture()?._useSRGBBuffer === true;
     if (on) {
       defines._needUVs = true;
       defines[this._coordinatesIndex === 1 ? "MAINUV2" : "MAINUV1"] = true;

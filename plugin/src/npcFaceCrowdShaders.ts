@@ -35,6 +35,12 @@ vertexOutputs.vNpcFaceLayer = vertexInputs.npcFaceLayer;
 
 const GlslDefinitions = `#ifdef NPCFACECROWD
 uniform highp sampler2DArray npcFaceLayersSampler;
+#ifdef NPCFACE_SRGB
+vec3 npcFaceToGamma(vec3 c) {
+  vec3 high = 1.055 * pow(c, vec3(1.0 / 2.4)) - vec3(0.055);
+  return vec3(c.r <= 0.0031308 ? 12.92 * c.r : high.r, c.g <= 0.0031308 ? 12.92 * c.g : high.g, c.b <= 0.0031308 ? 12.92 * c.b : high.b);
+}
+#endif
 #ifdef NPCFACECROWD_INSTANCED
 varying float vNpcFaceLayer;
 #endif
@@ -44,6 +50,11 @@ varying float vNpcFaceLayer;
 const WgslDefinitions = `#ifdef NPCFACECROWD
 var npcFaceLayersSamplerSampler: sampler;
 var npcFaceLayersSampler: texture_2d_array<f32>;
+#ifdef NPCFACE_SRGB
+fn npcFaceToGamma(c: vec3f) -> vec3f {
+  return select(1.055 * pow(c, vec3f(1.0 / 2.4)) - vec3f(0.055), 12.92 * c, c <= vec3f(0.0031308));
+}
+#endif
 #ifdef NPCFACECROWD_INSTANCED
 varying vNpcFaceLayer: f32;
 #endif
@@ -62,7 +73,12 @@ float npcFaceLayer = -1.0;
 #endif
 `,
   fetch: "texture(npcFaceLayersSampler, vec3(npcFaceUV, max(npcFaceLayer, 0.0)))",
-  post: "npcFace = npcFaceLayer < 0.0 ? vec4(0.5, 0.5, 0.5, 1.0) : npcFace;\n",
+  post: `#ifdef NPCFACE_SRGB
+npcFace = npcFaceLayer < 0.0 ? vec4(0.214, 0.214, 0.214, 1.0) : npcFace;
+#else
+npcFace = npcFaceLayer < 0.0 ? vec4(0.5, 0.5, 0.5, 1.0) : npcFace;
+#endif
+`,
 };
 
 const WgslSource: NpcFaceSource = {
@@ -74,7 +90,12 @@ var npcFaceLayer: f32 = -1.0;
 #endif
 `,
   fetch: "textureSample(npcFaceLayersSampler, npcFaceLayersSamplerSampler, npcFaceUV, i32(max(npcFaceLayer, 0.0)))",
-  post: "npcFace = select(npcFace, vec4f(0.5, 0.5, 0.5, 1.0), npcFaceLayer < 0.0);\n",
+  post: `#ifdef NPCFACE_SRGB
+npcFace = select(npcFace, vec4f(0.214, 0.214, 0.214, 1.0), npcFaceLayer < 0.0);
+#else
+npcFace = select(npcFace, vec4f(0.5, 0.5, 0.5, 1.0), npcFaceLayer < 0.0);
+#endif
+`,
 };
 
 /**

@@ -394,7 +394,7 @@ async function MainAsync(): Promise<void> {
       return Math.round(bytes);
     },
     crowdCount: crowds.length,
-    faceTextureIsSrgb: (index) => npcs[index].materialPlugin?.texture?.getInternalTexture()?._useSRGBBuffer === true,
+    faceTextureIsSrgb: (index) => (npcs[index].materialPlugin?.texture ?? npcs[index].group?.crowd.texture)?.getInternalTexture()?._useSRGBBuffer === true,
     crowdCapacity: crowds.reduce((sum, g) => sum + g.crowd.capacity, 0),
     crowdLayerOf: (index) => npcs[index].member?.layer ?? -1,
     probeFaceAsync: (index) => ProbeFaceAsync(scene, npcs[index]),

@@ -70,7 +70,7 @@ export interface NpcFacesTestHook {
   measureFramesAsync(count: number): Promise<{ frames: number; meanMs: number; medianMs: number; drawCalls: number }>;
   /** GPU bytes of the face textures (with mipmaps): the crowd's array, or the distinct per-material textures. */
   faceTextureBytes(): number;
-  /** Material mode: whether NPC `index`'s face texture has an sRGB format (the GPU decodes it). */
+  /** Whether NPC `index`'s face texture (crowd mode: its crowd's texture array) has an sRGB format (the GPU decodes it). */
   faceTextureIsSrgb(index: number): boolean;
   /** Crowd mode: how many crowds (one texture array and one draw call each; WebGPU allows 256 layers per array). */
   readonly crowdCount: number;

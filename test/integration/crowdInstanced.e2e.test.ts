@@ -56,6 +56,8 @@ describe.sequential("crowd mode (texture array + thin instances) in headless Chr
         });
         expect(info.engine).toMatch(engine === "webgpu" ? /WebGPU/ : /WebGL2/);
         expect(info.mode).toBe("crowd");
+        // Both engines have sRGB formats: the crowd's texture array must use one.
+        expect(await page.evaluate(() => (globalThis as unknown as CrowdWindow).npcFacesTest.faceTextureIsSrgb(0))).toBe(true);
         expect(info.readyAtWhenReady).toEqual({ ready: Count, total: Count, notReady: [] });
         const frames = await page.evaluate(() => (globalThis as unknown as CrowdWindow).npcFacesTest.measureFramesAsync(5));
         // Ground, bodies, heads, faces, selection ring: the faces are one of them whatever the count.
