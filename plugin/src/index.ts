@@ -6,3 +6,7 @@
  */
 export * from "./pure.js";
 import "./npcFaceMaterialPlugin.js";
+// Registered here rather than only by importing "./npcFaceCrowdMaterialPlugin.js": package.json's sideEffects lists
+// this entry, so bundlers keep the call.
+import { RegisterNpcFaceCrowdMaterialPlugin } from "./npcFaceCrowdMaterialPlugin.pure.js";
+RegisterNpcFaceCrowdMaterialPlugin();

@@ -15,7 +15,7 @@ import { Observable } from "@babylonjs/core/Misc/observable.pure.js";
 import { RegisterClass } from "@babylonjs/core/Misc/typeStore.js";
 import type { Scene } from "@babylonjs/core/scene.pure.js";
 import { ToNpcFacesError, type NpcFaceErrorEvent } from "./npcFaceErrorEvent.js";
-import { NpcFaceSamplerName, PbrFaceCode, StandardFaceCode } from "./npcFaceShaders.js";
+import { NpcFaceSamplerName, NpcFaceUniformDeclarations, NpcFaceUniforms, PbrFaceCode, StandardFaceCode } from "./npcFaceShaders.js";
 import { NpcFaceSystem, type NpcFaceSystemMember, type NpcFaceTextureLease } from "./npcFaceSystem.js";
 
 /** The plugin's name in the material's plugin manager (`material.pluginManager.getPlugin("NpcFace")`). */
@@ -39,6 +39,29 @@ export interface NpcFacePluginParameters {
   labels?: Record<string, string>;
   /** Plus one `control_<name>` entry per control set explicitly. */
   [control: `control_${string}`]: number;
+}
+
+/** Where the face goes in the mesh's (transformed) UV space: the rectangle that receives the whole face image. */
+export interface NpcFaceRect {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** How the face is placed and blended (serialised with the plugin). */
+export interface NpcFaceCompositionParameters {
+  /** UV set: 0 = uv, 1 = uv2 (like `Texture.coordinatesIndex`). */
+  coordinatesIndex?: number;
+  uScale?: number;
+  vScale?: number;
+  uOffset?: number;
+  vOffset?: number;
+  /** Absent: the face covers the whole UV range. */
+  faceRect?: NpcFaceRect | null;
+  maskShape?: "rectangle" | "ellipse";
+  maskFeather?: number;
+  faceOpacity?: number;
 }
 
 /**
@@ -71,6 +94,21 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
   private readonly _labels = new Map<string, string>();
   private _isEnabled = true;
   private _flipV = false;
+  private _coordinatesIndex = 0;
+  private _faceRect: NpcFaceRect | null = null;
+  private _maskShape: "rectangle" | "ellipse" = "ellipse";
+  /** UV transform, like a Babylon texture's (uv * scale + offset). */
+  uScale = 1;
+  /** See {@link uScale}. */
+  vScale = 1;
+  /** See {@link uScale}. */
+  uOffset = 0;
+  /** See {@link uScale}. */
+  vOffset = 0;
+  /** Width of the mask's soft edge as a fraction of the face rectangle (0 = hard edge). Only with {@link faceRect}. */
+  maskFeather = 0.1;
+  /** How much the face covers the material's own albedo, 0..1 (default 1). */
+  faceOpacity = 1;
 
   private _system: NpcFaceSystem | undefined;
   private _current: NpcFaceTextureLease | undefined;
@@ -96,7 +134,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
    * @throws Error when the material already has a face plugin (see {@link NpcFaceMaterialPlugin.Get}) or is of another kind
    */
   constructor(material: Material) {
-    super(CheckMaterial(material), NpcFaceMaterialPluginName, 110, { NPCFACE: false, NPCFACE_FLIPV: false }, true, true);
+    super(CheckMaterial(material), NpcFaceMaterialPluginName, 110, { NPCFACE: false, NPCFACE_FLIPV: false, NPCFACE_UV2: false, NPCFACE_RECT: false, NPCFACE_ELLIPSE: false, NPCFACE_SRGB: false }, true, true);
     this._addMaterialProperty("seed", "Face seed", { min: 0, max: 65535, step: 1 });
     this._addMaterialProperty("mixSeed", "Face mix seed", { min: 0, max: 65535, step: 1 });
     this._addMaterialProperty("mix", "Face mix amount", { min: 0, max: 1, step: 0.01 });
@@ -224,6 +262,41 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     this.markAllDefinesAsDirty();
   }
 
+  /** UV set of the face: 0 = the mesh's first (`uv`), 1 = its second (`uv2`), like `Texture.coordinatesIndex`. */
+  get coordinatesIndex(): number {
+    return this._coordinatesIndex;
+  }
+  set coordinatesIndex(value: number) {
+    const index = value === 1 ? 1 : 0;
+    if (this._coordinatesIndex === index) return;
+    this._coordinatesIndex = index;
+    this.markAllDefinesAsDirty();
+  }
+
+  /**
+   * The rectangle of the (transformed) UV space that receives the face, e.g. the face region of a head texture; the
+   * material's own albedo (texture, vertex colours, detail map, decals) shows around it, blended through a soft mask
+   * ({@link maskShape}, {@link maskFeather}). null (default): the face covers the whole UV range.
+   */
+  get faceRect(): NpcFaceRect | null {
+    return this._faceRect;
+  }
+  set faceRect(value: NpcFaceRect | null) {
+    const rect = value ? { x: value.x, y: value.y, width: value.width, height: value.height } : null;
+    if ((rect === null) !== (this._faceRect === null)) this.markAllDefinesAsDirty();
+    this._faceRect = rect;
+  }
+
+  /** Shape of the mask inside {@link faceRect}: `"ellipse"` (default, a face's outline) or `"rectangle"`. */
+  get maskShape(): "rectangle" | "ellipse" {
+    return this._maskShape;
+  }
+  set maskShape(value: "rectangle" | "ellipse") {
+    if (this._maskShape === value) return;
+    this._maskShape = value;
+    this.markAllDefinesAsDirty();
+  }
+
   /**
    * The amount of a named control (also readable as `control_<name>`). Controls not set take the model's default
    * (0 before the model is loaded).
@@ -323,14 +396,24 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
   }
 
   /** @internal */
-  override prepareDefinesBeforeAttributes(defines: MaterialDefines, _scene: Scene, _mesh: AbstractMesh): void {
-    const on = this._isEnabled && this._boundTexture() !== undefined;
+  override prepareDefinesBeforeAttributes(defines: MaterialDefines, scene: Scene, _mesh: AbstractMesh): void {
+    // Like Babylon's own textures, the face follows scene.texturesEnabled.
+    const on = this._isEnabled && scene.texturesEnabled && this._boundTexture() !== undefined;
     defines["NPCFACE"] = on;
     defines["NPCFACE_FLIPV"] = on && this._flipV;
+    defines["NPCFACE_UV2"] = on && this._coordinatesIndex === 1;
+    defines["NPCFACE_RECT"] = on && this._faceRect !== null;
+    defines["NPCFACE_ELLIPSE"] = on && this._faceRect !== null && this._maskShape === "ellipse";
+    defines["NPCFACE_SRGB"] = on && this._boundTexture()?.getInternalTexture()?._useSRGBBuffer === true;
     if (on) {
       defines._needUVs = true;
-      defines["MAINUV1"] = true;
+      defines[this._coordinatesIndex === 1 ? "MAINUV2" : "MAINUV1"] = true;
     }
+  }
+
+  /** @internal */
+  override getUniforms(): ReturnType<typeof NpcFaceUniformDeclarations> {
+    return NpcFaceUniformDeclarations();
   }
 
   /** @internal */
@@ -342,7 +425,12 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
   override bindForSubMesh(uniformBuffer: UniformBuffer, _scene: Scene, _engine: AbstractEngine, _subMesh: SubMesh): void {
     if (!this._isEnabled) return;
     const texture = this._boundTexture();
-    if (texture) uniformBuffer.setTexture(NpcFaceSamplerName, texture);
+    if (!texture) return;
+    uniformBuffer.setTexture(NpcFaceSamplerName, texture);
+    uniformBuffer.updateFloat4(NpcFaceUniforms.transform, this.uScale, this.vScale, this.uOffset, this.vOffset);
+    const rect = this._faceRect ?? { x: 0, y: 0, width: 1, height: 1 };
+    uniformBuffer.updateFloat4(NpcFaceUniforms.rect, rect.x, rect.y, rect.width || 1e-6, rect.height || 1e-6);
+    uniformBuffer.updateFloat4(NpcFaceUniforms.mask, this.maskFeather, this.faceOpacity, 0, 0);
   }
 
   /** @internal */
@@ -371,7 +459,8 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     if (this._noiseStrength !== undefined) parameters.noiseStrength = this._noiseStrength;
     if (this._labels.size > 0) parameters.labels = Object.fromEntries(this._labels);
     for (const [name, value] of this._controls) parameters[`${NpcFaceControlPrefix}${name}`] = value;
-    return Object.assign(serialized, parameters, { isEnabled: this._isEnabled, flipV: this._flipV });
+    const composition: NpcFaceCompositionParameters = { coordinatesIndex: this._coordinatesIndex, uScale: this.uScale, vScale: this.vScale, uOffset: this.uOffset, vOffset: this.vOffset, faceRect: this._faceRect, maskShape: this._maskShape, maskFeather: this.maskFeather, faceOpacity: this.faceOpacity };
+    return Object.assign(serialized, parameters, { isEnabled: this._isEnabled, flipV: this._flipV }, composition);
   }
 
   /** Restores what {@link serialize} wrote; the face regenerates (debounced). */
@@ -386,6 +475,11 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     if (number("noiseStrength") !== undefined) this.noiseStrength = number("noiseStrength")!;
     if (typeof source?.isEnabled === "boolean") this.isEnabled = source.isEnabled;
     if (typeof source?.flipV === "boolean") this.flipV = source.flipV;
+    if (number("coordinatesIndex") !== undefined) this.coordinatesIndex = number("coordinatesIndex")!;
+    for (const key of ["uScale", "vScale", "uOffset", "vOffset", "maskFeather", "faceOpacity"] as const) if (number(key) !== undefined) this[key] = number(key)!;
+    if (source?.maskShape === "rectangle" || source?.maskShape === "ellipse") this.maskShape = source.maskShape;
+    const rect = source?.faceRect;
+    if (rect === null || (rect && [rect.x, rect.y, rect.width, rect.height].every((v: unknown) => typeof v === "number"))) this.faceRect = rect;
     for (const key of Object.keys(source ?? {})) {
       if (key.startsWith(NpcFaceControlPrefix) && typeof source[key] === "number") this.setControl(key.slice(NpcFaceControlPrefix.length), source[key]);
     }

@@ -65,6 +65,11 @@ export interface NpcFaceSystemOptions {
   readonly updatesBlockReadiness?: boolean;
   /** Build mipmaps for the face textures (default true; see the README on texture format). */
   readonly generateMipMaps?: boolean;
+  /**
+   * Store faces in an sRGB texture format where the engine has one (`engine.getCaps().supportSRGBBuffers`: WebGL2,
+   * WebGPU), so the GPU filters and builds mipmaps in linear light (default true). False: plain RGBA8 holding sRGB bytes.
+   */
+  readonly srgbTextures?: boolean;
   /** Sampling mode of the face textures (default trilinear with mipmaps, bilinear without). */
   readonly samplingMode?: number;
   /** Texture shown while a face is missing or failed (default: a 1x1 neutral grey {@link RawTexture}). */
@@ -287,13 +292,19 @@ export class NpcFaceSystem {
     if (!this.fallback) {
       if (this.options.fallbackTexture) this.fallback = this.options.fallbackTexture;
       else {
-        const grey = new RawTexture(new Uint8Array([128, 128, 128, 255]), 1, 1, Constants.TEXTUREFORMAT_RGBA, this.scene, false, false, Constants.TEXTURE_NEAREST_SAMPLINGMODE);
+        // In the faces' format, so that the shader does not change (recompile) when the first face replaces it.
+        const grey = new RawTexture(new Uint8Array([128, 128, 128, 255]), 1, 1, Constants.TEXTUREFORMAT_RGBA, this.scene, false, false, Constants.TEXTURE_NEAREST_SAMPLINGMODE, Constants.TEXTURETYPE_UNSIGNED_BYTE, 0, this.useSrgb);
         grey.name = "npcFaceFallback";
         MarkUploaded(grey);
         this.fallback = grey;
       }
     }
     return this.fallback;
+  }
+
+  /** Whether face textures use an sRGB format (option `srgbTextures` and the engine's support). */
+  get useSrgb(): boolean {
+    return (this.options.srgbTextures ?? true) && this.scene.getEngine().getCaps().supportSRGBBuffers === true;
   }
 
   /** Resolves with {@link isModelLoaded} once loading has succeeded or failed. */
@@ -410,7 +421,7 @@ export class NpcFaceSystem {
     const mipmaps = this.options.generateMipMaps ?? true;
     const sampling = this.options.samplingMode ?? (mipmaps ? Constants.TEXTURE_TRILINEAR_SAMPLINGMODE : Constants.TEXTURE_BILINEAR_SAMPLINGMODE);
     // Flipped here rather than with invertY: every engine (WebGL, WebGPU, Null) then stores the same rows.
-    const texture = new RawTexture(FlipRows(face), face.width, face.height, Constants.TEXTUREFORMAT_RGBA, this.scene, mipmaps, false, sampling, Constants.TEXTURETYPE_UNSIGNED_BYTE);
+    const texture = new RawTexture(FlipRows(face), face.width, face.height, Constants.TEXTUREFORMAT_RGBA, this.scene, mipmaps, false, sampling, Constants.TEXTURETYPE_UNSIGNED_BYTE, 0, this.useSrgb);
     texture.name = `npcFace seed ${request.seed}`;
     texture.wrapU = Constants.TEXTURE_CLAMP_ADDRESSMODE;
     texture.wrapV = Constants.TEXTURE_CLAMP_ADDRESSMODE;

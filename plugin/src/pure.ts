@@ -15,3 +15,7 @@ export * from "./worker/faceWorkerProtocol.js";
 export * from "./worker/faceWorkerService.js";
 export * from "./applyManifestEntry.js";
 export * from "./npcFaceAtlas.js";
+export * from "./npcFaceCrowd.js";
+export * from "./npcFaceCrowdMember.js";
+export * from "./npcFaceCrowdMaterialPlugin.pure.js";
+export * from "./npcFaceCrowdShaders.js";

@@ -316,8 +316,10 @@ describe("NpcFaceMaterialPlugin: shaders and Inspector", () => {
       expect(defines).toContain("#define MAINUV1");
       const code = effect._fragmentSourceCode;
       expect(code).toContain("uniform sampler2D npcFaceSampler;");
-      expect(code).toContain("vec4 npcFace = texture2D(npcFaceSampler, vMainUV1);");
-      expect(code).toContain(kind === "standard" ? "baseColor.rgb = npcFace.rgb;" : "surfaceAlbedo = vAlbedoColor.rgb * toLinearSpace(npcFace.rgb);");
+      expect(code).toContain("vec2 npcFaceUV = vMainUV1;");
+      expect(code).toContain("vec4 npcFace = texture2D(npcFaceSampler, npcFaceUV);");
+      // No diffuse/albedo texture: the face multiplies what vertex colours and detail maps made of the base colour.
+      expect(code).toContain(kind === "standard" ? "baseColor.rgb *= mix(vec3(1.0), npcFace.rgb, npcFaceMask);" : "vec3 npcFaceAlbedo = vAlbedoColor.rgb * toLinearSpace(npcFace.rgb);");
       expect(defines).not.toContain("#define NPCFACE_FLIPV");
       plugin.flipV = true; // e.g. for CreateSphere, whose v = 0 is the north pole
       scene.render();
@@ -340,6 +342,7 @@ describe("NpcFaceMaterialPlugin: shaders and Inspector", () => {
     expect(pbr).toContain("uniforms.vAlbedoColor");
     expect(StandardFaceCode(true).CUSTOM_FRAGMENT_DEFINITIONS).toContain("var npcFaceSampler: texture_2d<f32>;");
     expect(StandardFaceCode(true).CUSTOM_FRAGMENT_UPDATE_DIFFUSE).toContain("textureSample(npcFaceSampler, npcFaceSamplerSampler, npcFaceUV)");
+    expect(standard).toMatch(/#ifdef DIFFUSE[\s\S]*#define CUSTOM_FRAGMENT_UPDATE_ALPHA/);
     expect(ShaderStore.IncludesShadersStoreWGSL["helperFunctions"] ?? "").toContain("fn toLinearSpaceVec3(");
     // The GLSL points exist too.
     expect(ShaderStore.ShadersStore["defaultPixelShader"] ?? "").toContain("#define CUSTOM_FRAGMENT_UPDATE_DIFFUSE");

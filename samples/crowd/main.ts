@@ -2,9 +2,13 @@
  * The crowd sample: 64 NPCs, each with its own seed, whose faces the npc-faces plugin generates at load time in a
  * Web Worker; a panel edits one NPC's parameters live.
  *
- * URL query: `engine=webgl2|webgpu` (Babylon engine, default webgl2), `material=standard|pbr` (the faces' material), `ep=wasm|webgpu` (onnxruntime-web provider,
- * default wasm: the canonical engine, the same bytes on every machine), `count=N` (NPCs, default 64), `threads=N` (WASM
- * threads, default 1: the canonical engine; more are faster but "close, not exact", see docs/seeds.md).
+ * URL query: `engine=webgl2|webgpu` (Babylon engine, default webgl2), `material=standard|pbr` (material mode: the
+ * faces' material), `ep=wasm|webgpu` (onnxruntime-web provider,
+ * default wasm: the canonical engine, the same bytes on every machine), `count=N` (NPCs, default 64, at most 1024), `threads=N`
+ * (WASM threads, default 1: the canonical engine; more are faster but "close, not exact", see docs/seeds.md),
+ * `mode=material|crowd`: one material per NPC (`NpcFaceMaterialPlugin`, default) or the whole crowd in one material and
+ * one draw call (`NpcFaceCrowd`: faces in the layers of a texture array, one thin instance per NPC), `heads=1` (material
+ * mode): the face on the front of each head sphere (composition: face rectangle, soft mask, skin tone from the face).
  *
  * For automation: `document.body.dataset.npcFacesReady` is set to the number of faces once `scene.whenReadyAsync()`
  * has resolved (`npcFacesError` holds the message when something failed), and `window.npcFacesTest` exposes the
@@ -19,7 +23,7 @@ import { HemisphericLight } from "@babylonjs/core/Lights/hemisphericLight.js";
 import { StandardMaterial } from "@babylonjs/core/Materials/standardMaterial.js";
 import { PBRMaterial } from "@babylonjs/core/Materials/PBR/pbrMaterial.js";
 import { Color3, Color4 } from "@babylonjs/core/Maths/math.color.js";
-import { Matrix, Vector2, Vector3 } from "@babylonjs/core/Maths/math.vector.js";
+import { Vector2, Vector3 } from "@babylonjs/core/Maths/math.vector.js";
 import { CreateSphere } from "@babylonjs/core/Meshes/Builders/sphereBuilder.js";
 import { CreatePlane } from "@babylonjs/core/Meshes/Builders/planeBuilder.js";
 import { CreateCylinder } from "@babylonjs/core/Meshes/Builders/cylinderBuilder.js";
@@ -31,7 +35,13 @@ import { PointerEventTypes } from "@babylonjs/core/Events/pointerEvents.js";
 import "@babylonjs/core/Meshes/instancedMesh.js";
 import "@babylonjs/core/Culling/ray.js";
 import type { ModelControl } from "@npc-faces/runtime";
-import { NpcFaceMaterialPlugin, NpcFaceSystem } from "@npc-faces/babylon";
+import { NpcFaceCrowd, NpcFaceCrowdMaterialPlugin, NpcFaceMaterialPlugin, NpcFaceSystem, type NpcFaceCrowdMember } from "@npc-faces/babylon";
+import { Matrix } from "@babylonjs/core/Maths/math.vector.js";
+import { PerfCounter } from "@babylonjs/core/Misc/perfCounter.js";
+import { RenderTargetTexture } from "@babylonjs/core/Materials/Textures/renderTargetTexture.js";
+import { RawTexture } from "@babylonjs/core/Materials/Textures/rawTexture.js";
+import { Constants } from "@babylonjs/core/Engines/constants.js";
+import "@babylonjs/core/Meshes/thinInstanceMesh.js";
 // Opt-in: systems without modelUrl use the bundled default model (the build copies default.onnx next to main.js).
 import "@npc-faces/babylon/defaultModel";
 import type { LongTask, NpcFacesTestHook, NpcParameterChanges, SampleConfig } from "./testHook.js";
@@ -57,10 +67,14 @@ const faceTimes: number[] = [];
 
 const query = new URLSearchParams(location.search);
 const engineName = query.get("engine") === "webgpu" ? "webgpu" : "webgl2";
-// `material=pbr`: the faces on PBRMaterial (metallic 0, roughness 1) instead of StandardMaterial.
+// `material=pbr`: the faces on PBRMaterial (metallic 0, roughness 1) instead of StandardMaterial (material mode).
 const materialKind = query.get("material") === "pbr" ? "pbr" : "standard";
 const executionProvider = query.get("ep") === "webgpu" ? "webgpu" : "wasm";
 const npcCount = Math.max(1, Math.min(1024, Number(query.get("count") ?? 64) || 64));
+const crowdMode = query.get("mode") === "crowd";
+// `heads=1` (material mode): each NPC's head is a sphere whose front receives the face (a face rectangle with a soft
+// elliptical mask), the rest of the head in the face's own skin tone, instead of a portrait card in front of it.
+const headsMode = query.get("heads") === "1" && !crowdMode;
 const threadsParam = query.get("threads");
 // Default 1, the runtime's: the canonical engine, whose bytes do not depend on the machine. More threads also compete
 // with rendering and the browser's GPU process: on 2 cores, 2 threads made generation slower and the frames longer.
@@ -95,11 +109,88 @@ async function CreateEngineAsync(canvas: HTMLCanvasElement): Promise<AbstractEng
   return engine;
 }
 
+/** What the panel and the hooks edit: a material plugin, or a crowd member (through {@link CrowdFace}). */
+interface FaceParameters {
+  seed: number;
+  mixSeed: number;
+  mix: number;
+  psi: number;
+  noiseStrength: number;
+  readonly request: import("@npc-faces/runtime").FaceRequest;
+  getControl(name: string): number;
+  setControl(name: string, value: number): void;
+  whenSettledAsync(): Promise<void>;
+  readonly lastError: { code: string; message: string } | undefined;
+  readonly hasFace: boolean;
+}
+
 interface Npc {
   readonly index: number;
-  readonly material: StandardMaterial | PBRMaterial;
-  readonly plugin: NpcFaceMaterialPlugin;
-  readonly face: Mesh;
+  readonly plugin: FaceParameters;
+  /** Where the face is drawn (for the selection marker and the pixel probe). */
+  readonly position: Vector3;
+  /** Per-material mode only. */
+  readonly materialPlugin?: NpcFaceMaterialPlugin;
+  readonly material?: StandardMaterial | PBRMaterial;
+  readonly faceMesh?: Mesh;
+  /** Crowd mode only. */
+  readonly group?: SampleCrowd;
+  readonly member?: NpcFaceCrowdMember;
+}
+
+/** Crowd mode: one crowd, its material and its thin-instanced face quads. */
+interface SampleCrowd {
+  readonly crowd: NpcFaceCrowd;
+  readonly material: StandardMaterial;
+  readonly quads: Mesh;
+}
+
+/** A crowd member seen through the plugin's parameter API (defaults of the model where the member has none). */
+function CrowdFace(member: NpcFaceCrowdMember, crowd: NpcFaceCrowd, faces: () => NpcFaceSystem | undefined): FaceParameters {
+  let lastError: { code: string; message: string } | undefined;
+  crowd.onErrorObservable.add((e) => {
+    if (e.message.includes(`NPC "${member.name}"`)) lastError = e;
+  });
+  return {
+    get seed() { return member.seed; },
+    set seed(v) { lastError = undefined; member.seed = v; },
+    get mixSeed() { return member.mixSeed; },
+    set mixSeed(v) { member.mixSeed = v; },
+    get mix() { return member.mix; },
+    set mix(v) { member.mix = v; },
+    get psi() { return member.psi ?? faces()?.metadata?.defaults.psi ?? 1; },
+    set psi(v) { member.psi = v; },
+    get noiseStrength() { return member.noiseStrength ?? faces()?.metadata?.defaults.noiseStrength ?? 1; },
+    set noiseStrength(v) { member.noiseStrength = v; },
+    get request() { return member.request; },
+    getControl: (name) => member.getControl(name) ?? faces()?.controls.find((c) => c.name === name)?.default ?? 0,
+    setControl: (name, value) => member.setControl(name, value),
+    whenSettledAsync: () => crowd.whenSettledAsync(),
+    get lastError() { return lastError; },
+    get hasFace() { return member.layer >= 0; },
+  };
+}
+
+/** A material plugin as {@link FaceParameters}. */
+function PluginFace(plugin: NpcFaceMaterialPlugin): FaceParameters {
+  return {
+    get seed() { return plugin.seed; },
+    set seed(v) { plugin.seed = v; },
+    get mixSeed() { return plugin.mixSeed; },
+    set mixSeed(v) { plugin.mixSeed = v; },
+    get mix() { return plugin.mix; },
+    set mix(v) { plugin.mix = v; },
+    get psi() { return plugin.psi; },
+    set psi(v) { plugin.psi = v; },
+    get noiseStrength() { return plugin.noiseStrength; },
+    set noiseStrength(v) { plugin.noiseStrength = v; },
+    get request() { return plugin.request; },
+    getControl: (name) => plugin.getControl(name),
+    setControl: (name, value) => plugin.setControl(name, value),
+    whenSettledAsync: () => plugin.whenSettledAsync(),
+    get lastError() { return plugin.lastError; },
+    get hasFace() { return plugin.face !== undefined; },
+  };
 }
 
 async function MainAsync(): Promise<void> {
@@ -182,17 +273,55 @@ async function MainAsync(): Promise<void> {
     },
   });
   const npcs: Npc[] = [];
+  // Crowd mode: every face quad is a thin instance of one plane with one material, its face a layer of the crowd's
+  // texture array (one draw call for all faces).
+  // One crowd holds at most the engine's texture-array layers (WebGPU: 256 by default, WebGL2 2048 here), less 16
+  // spare layers (an edited NPC keeps its old face and layer until the new face is written into another): a bigger
+  // crowd is split into several, one draw call each.
+  const crowds: SampleCrowd[] = [];
+  let system: NpcFaceSystem | undefined;
+  const perCrowd = Math.max(1, (engine.getCaps().texture2DArrayMaxLayerCount ?? 256) - 16);
+  if (crowdMode) {
+    for (let k = 0; k * perCrowd < npcCount; k++) {
+      const size = Math.min(perCrowd, npcCount - k * perCrowd);
+      const crowd = new NpcFaceCrowd(scene, { name: `crowd${k}`, capacity: size + 16 });
+      crowd.onFacesShownObservable.add((shown) => {
+        const now = performance.now();
+        for (let n = 0; n < shown.length; n++) faceTimes.push(now);
+      });
+      const material = new StandardMaterial(`crowd${k}Faces`, scene);
+      material.specularColor = new Color3(0.05, 0.05, 0.05);
+      new NpcFaceCrowdMaterialPlugin(material, crowd);
+      const quads = CreatePlane(`crowd${k}Quads`, { size: 0.62 }, scene);
+      quads.material = material;
+      quads.isPickable = false;
+      crowds.push({ crowd, material, quads });
+    }
+  }
   for (let i = 0; i < npcCount; i++) {
     const x = ((i % columns) - (columns - 1) / 2) * spacing;
     const z = Math.floor(i / columns) * spacing;
     const body = bodyTemplate.createInstance(`body${i}`);
     body.position.set(x, 0.55, z);
+    if (headsMode) {
+      npcs.push(CreateFaceHead(scene, i, new Vector3(x, 1.45, z)));
+      continue;
+    }
     const head = headTemplate.createInstance(`head${i}`);
     head.position.set(x, 1.45, z);
     head.metadata = { npc: i };
     // The face: a quad just in front of the head (a plane's front side faces -z, towards the camera).
+    const position = new Vector3(x, 1.45, z - 0.41);
+    if (crowdMode) {
+      const group = crowds[Math.floor(i / perCrowd)];
+      const last = i === npcCount - 1 || (i + 1) % perCrowd === 0;
+      const instance = group.quads.thinInstanceAdd(Matrix.Translation(position.x, position.y, position.z), last);
+      const member = group.crowd.add({ seed: NpcSeed(i), name: String(i) }).bindThinInstance(group.quads, instance);
+      npcs.push({ index: i, plugin: CrowdFace(member, group.crowd, () => system), position, group, member });
+      continue;
+    }
     const face = CreatePlane(`face${i}`, { size: 0.62 }, scene);
-    face.position.set(x, 1.45, z - 0.41);
+    face.position.copyFrom(position);
     face.metadata = { npc: i };
     const material = materialKind === "pbr" ? FacePbrMaterial(`npc${i}`, scene) : new StandardMaterial(`npc${i}`, scene);
     if (material instanceof StandardMaterial) material.specularColor = new Color3(0.05, 0.05, 0.05);
@@ -200,30 +329,38 @@ async function MainAsync(): Promise<void> {
     plugin.seed = NpcSeed(i);
     plugin.onGeneratedObservable.add(() => faceTimes.push(performance.now()));
     face.material = material;
-    npcs.push({ index: i, material, plugin, face });
+    npcs.push({ index: i, plugin: PluginFace(plugin), position, materialPlugin: plugin, material, faceMesh: face });
   }
 
   let rendering = true;
+  // Draw calls per frame: Babylon counts them in engine._drawCalls (created by its WebGPU engine, not by WebGL's).
+  const counted = engine as unknown as { _drawCalls?: PerfCounter };
+  counted._drawCalls ??= new PerfCounter();
+  const frames: { duration: number; drawCalls: number }[] = [];
   engine.runRenderLoop(() => {
     if (!rendering) return;
     const start = performance.now();
+    counted._drawCalls!.fetchNewFrame();
     scene.render();
     const duration = performance.now() - start;
+    frames.push({ duration, drawCalls: counted._drawCalls!.current });
+    if (frames.length > 600) frames.splice(0, frames.length - 300);
     if (duration > 16) slowFrames.push({ startTime: start, duration });
   });
   window.addEventListener("resize", () => engine.resize());
   SetStatus(`loading the model and generating ${npcCount} faces ...`);
   const faces = await facesPromise;
+  system = faces;
   const modelLoaded = performance.now();
   if (faces.loadError) return Fail(`the model did not load: ${faces.loadError.message}`);
 
   await scene.whenReadyAsync();
   const ready = performance.now();
   // Checked right away, before any later frame could upload something.
-  const notReady = npcs.filter((npc) => !HasGeneratedTexture(npc, faces)).map((npc) => npc.index);
+  const notReady = npcs.filter((npc) => (npc.materialPlugin ? !HasGeneratedTexture(npc.materialPlugin, faces) : !npc.plugin.hasFace)).map((npc) => npc.index);
   const readyAtWhenReady = { ready: npcs.length - notReady.length, total: npcs.length, notReady };
 
-  const panel = CreatePanel(npcs, faces.controls, (npc) => marker.position.set(npc.face.position.x, 0.04, npc.face.position.z + 0.41));
+  const panel = CreatePanel(npcs, faces.controls, (npc) => marker.position.set(npc.position.x, 0.04, npc.position.z + 0.41));
   scene.onPointerObservable.add((info) => {
     const npc = (info.pickInfo?.pickedMesh?.metadata as { npc?: number } | null)?.npc;
     if (info.type === PointerEventTypes.POINTERPICK && npc !== undefined) panel.select(npc);
@@ -231,8 +368,6 @@ async function MainAsync(): Promise<void> {
 
   window.npcFacesTest = {
     engine: engineName,
-    material: materialKind,
-    materialClassOf: (index) => npcs[index].material.getClassName(),
     backendName: faces.backendName ?? "unknown",
     threads: expectedThreads,
     engineDescription: engine.description,
@@ -246,7 +381,34 @@ async function MainAsync(): Promise<void> {
     faceTimes,
     requestOf: (index) => npcs[index].plugin.request,
     readTexturePixelsAsync: (index) => ReadTexturePixelsAsync(npcs[index], faces),
-    faceScreenPoints: (index, points) => ScreenPoints(npcs[index].face, scene, canvas, points),
+    material: materialKind,
+    materialClassOf: (index) => npcs[index].material?.getClassName() ?? "crowd",
+    faceScreenPoints(index, points) {
+      const mesh = npcs[index].faceMesh;
+      if (!mesh || headsMode) throw new Error("faceScreenPoints: material mode with face quads only");
+      return ScreenPoints(mesh, scene, canvas, points);
+    },
+    mode: crowdMode ? "crowd" : "material",
+    async measureFramesAsync(count) {
+      const first = frames.length;
+      while (frames.length < first + count) await new Promise((resolve) => setTimeout(resolve, 20));
+      const measured = frames.slice(first, first + count);
+      const durations = measured.map((f) => f.duration).sort((a, b) => a - b);
+      return { frames: measured.length, meanMs: durations.reduce((a, b) => a + b, 0) / durations.length, medianMs: durations[Math.floor(durations.length / 2)], drawCalls: Math.max(...measured.map((f) => f.drawCalls)) };
+    },
+    faceTextureBytes() {
+      if (crowdMode) return crowds.reduce((sum, g) => sum + g.crowd.textureBytes, 0);
+      // Distinct face textures (identical parameters share one), RGBA8, plus a third for the mip chain.
+      const textures = new Set(npcs.map((n) => n.materialPlugin?.texture).filter((t) => t && t !== faces.fallbackTexture));
+      let bytes = 0;
+      for (const t of textures) bytes += t!.getSize().width * t!.getSize().height * 4 * (t!.noMipmap ? 1 : 4 / 3);
+      return Math.round(bytes);
+    },
+    crowdCount: crowds.length,
+    faceTextureIsSrgb: (index) => (npcs[index].materialPlugin?.texture ?? npcs[index].group?.crowd.texture)?.getInternalTexture()?._useSRGBBuffer === true,
+    crowdCapacity: crowds.reduce((sum, g) => sum + g.crowd.capacity, 0),
+    crowdLayerOf: (index) => npcs[index].member?.layer ?? -1,
+    probeFaceAsync: (index) => ProbeFaceAsync(scene, npcs[index]),
     whenSettledAsync: (index) => WaitForFaceAsync(npcs[index].plugin),
     async setParametersAsync(index, changes) {
       ApplyChanges(npcs[index].plugin, changes);
@@ -271,6 +433,71 @@ async function MainAsync(): Promise<void> {
     SetStatus(`${readyAtWhenReady.ready}/${npcs.length} faces in ${seconds} s on ${faces.backendName} (${threads}); ${engine.description}`);
   }
   document.body.dataset.npcFacesReady = String(readyAtWhenReady.ready);
+}
+
+/** Where the face goes on Babylon's sphere: a rectangle of its UV space around the vertex facing -z (the camera). */
+let SphereFaceRect: { x: number; y: number; width: number; height: number } | undefined;
+
+/**
+ * An NPC whose head (a sphere) carries the face: the face rectangle covers the front (about 100 degrees of longitude and
+ * 110 of latitude), a soft elliptical mask blends it into the head's colour, which takes the skin tone of the face's
+ * cheeks once it is generated.
+ */
+function CreateFaceHead(scene: Scene, index: number, centre: Vector3): Npc {
+  const head = CreateSphere(`head${index}`, { diameter: 0.8, segments: 24 }, scene);
+  head.position.copyFrom(centre);
+  head.metadata = { npc: index };
+  if (!SphereFaceRect) {
+    // The u of the front vertex (most negative z, on the equator); v = 0 is the north pole on Babylon's sphere.
+    const positions = head.getVerticesData("position")!;
+    const uvs = head.getVerticesData("uv")!;
+    let front = 0;
+    for (let v = 0; v < positions.length / 3; v++) if (positions[v * 3 + 2] < positions[front * 3 + 2]) front = v;
+    SphereFaceRect = { x: uvs[front * 2] - 0.14, y: 0.2, width: 0.28, height: 0.6 };
+  }
+  const material = new StandardMaterial(`npc${index}`, scene);
+  material.specularColor = new Color3(0.05, 0.05, 0.05);
+  // The head's albedo: a 1x1 texture in the skin tone, into which the plugin mixes the face (diffuseColor would tint
+  // the face too).
+  const skin = new RawTexture(new Uint8Array([140, 115, 97, 255]), 1, 1, Constants.TEXTUREFORMAT_RGBA, scene, false, false, Constants.TEXTURE_NEAREST_SAMPLINGMODE);
+  material.diffuseTexture = skin;
+  const plugin = new NpcFaceMaterialPlugin(material);
+  plugin.seed = NpcSeed(index);
+  plugin.flipV = true; // the sphere's v runs from the top down
+  plugin.faceRect = SphereFaceRect;
+  plugin.maskShape = "ellipse";
+  plugin.maskFeather = 0.35;
+  plugin.onGeneratedObservable.add(() => {
+    faceTimes.push(performance.now());
+    // The head continues in the face's skin tone: the mean colour of the cheeks (gamma space, as StandardMaterial's).
+    const face = plugin.face!;
+    const sum = [0, 0, 0];
+    let n = 0;
+    for (let y = Math.floor(face.height * 0.55); y < Math.floor(face.height * 0.7); y++) {
+      for (const [from, to] of [[0.22, 0.35], [0.65, 0.78]]) {
+        for (let x = Math.floor(face.width * from); x < Math.floor(face.width * to); x++) {
+          const p = (y * face.width + x) * 4;
+          sum[0] += face.data[p];
+          sum[1] += face.data[p + 1];
+          sum[2] += face.data[p + 2];
+          n++;
+        }
+      }
+    }
+    skin.update(new Uint8Array([sum[0] / n, sum[1] / n, sum[2] / n, 255]));
+  });
+  head.material = material;
+  return { index, plugin: PluginFace(plugin), position: new Vector3(centre.x, centre.y, centre.z - 0.41), materialPlugin: plugin, material, faceMesh: head };
+}
+
+/** Distinct, stable seeds spread over the 32-bit range (a multiplicative hash of the index). */
+function NpcSeed(index: number): number {
+  return Math.imul(index + 1, 0x9e3779b1) >>> 0;
+}
+
+function HasGeneratedTexture(plugin: NpcFaceMaterialPlugin, faces: NpcFaceSystem): boolean {
+  const texture = plugin.texture;
+  return plugin.face !== undefined && texture !== null && texture !== faces.fallbackTexture && texture.isReady() && !plugin.isGenerating;
 }
 
 /** A matte PBR material for a face: what a game's skin material would start from. */
@@ -302,17 +529,67 @@ function ScreenPoints(mesh: Mesh, scene: Scene, canvas: HTMLCanvasElement, point
   });
 }
 
-/** Distinct, stable seeds spread over the 32-bit range (a multiplicative hash of the index). */
-function NpcSeed(index: number): number {
-  return Math.imul(index + 1, 0x9e3779b1) >>> 0;
+/**
+ * Renders NPC `index`'s face quad filling the canvas (orthographic camera straight on, lighting off, nearest sampling)
+ * and reads the canvas back: one texel per sample at the centre of each face texel, top row first, RGBA8 base64.
+ */
+async function ProbeFaceAsync(scene: Scene, npc: Npc): Promise<{ width: number; height: number; base64: string }> {
+  const crowd = npc.group?.crowd;
+  const material = npc.group?.material ?? npc.material;
+  const faceMesh = npc.group?.quads ?? npc.faceMesh;
+  if (!material || !faceMesh) throw new Error("no face material");
+  const texture = crowd ? (crowd.texture ?? null) : npc.materialPlugin!.texture;
+  if (!texture) throw new Error("no face texture");
+  const size = texture.getSize().width;
+  // Close to the quad: the NPCs of the rows in front must stay behind the camera.
+  const camera = new ArcRotateCamera("probe", -Math.PI / 2, Math.PI / 2, 0.3, npc.position.clone(), scene);
+  camera.mode = Constants.ORTHOGRAPHIC_CAMERA;
+  camera.orthoLeft = -0.31;
+  camera.orthoRight = 0.31;
+  camera.orthoTop = 0.31;
+  camera.orthoBottom = -0.31;
+  camera.minZ = 0.01;
+  // A render target rather than the canvas: WebGPU's canvas cannot be read back once the frame is presented.
+  const pixelsPerSide = size * 4;
+  const target = new RenderTargetTexture("probe", pixelsPerSide, scene, { generateMipMaps: false });
+  target.activeCamera = camera;
+  target.renderList = [faceMesh];
+  target.clearColor = new Color4(0, 0, 0, 1);
+  const saved = { disableLighting: material.disableLighting, emissive: material.emissiveColor.clone(), sampling: texture.samplingMode };
+  material.disableLighting = true;
+  material.emissiveColor = new Color3(1, 1, 1);
+  texture.updateSamplingMode(Constants.TEXTURE_NEAREST_SAMPLINGMODE);
+  try {
+    await scene.whenReadyAsync();
+    while (!target.isReadyForRendering()) await new Promise((resolve) => setTimeout(resolve, 10));
+    // The crowd sends new layers and per-instance values before each scene.render(); this render is not one.
+    crowd?.flushUploads();
+    target.render();
+    const view = await target.readPixels();
+    if (!view) throw new Error("the probe cannot be read back");
+    const pixels = new Uint8Array(view.buffer, view.byteOffset, pixelsPerSide * pixelsPerSide * 4);
+    // Render targets read back bottom row first on both engines; sample each texel's centre, top row first.
+    const out = new Uint8Array(size * size * 4);
+    for (let ty = 0; ty < size; ty++) {
+      const y = (size - 1 - ty) * 4 + 2;
+      for (let tx = 0; tx < size; tx++) {
+        const x = tx * 4 + 2;
+        out.set(pixels.subarray((y * pixelsPerSide + x) * 4, (y * pixelsPerSide + x) * 4 + 4), (ty * size + tx) * 4);
+      }
+    }
+    let binary = "";
+    for (let i = 0; i < out.length; i += 0x8000) binary += String.fromCharCode(...out.subarray(i, i + 0x8000));
+    return { width: size, height: size, base64: btoa(binary) };
+  } finally {
+    target.dispose();
+    camera.dispose();
+    material.disableLighting = saved.disableLighting;
+    material.emissiveColor = saved.emissive;
+    texture.updateSamplingMode(saved.sampling);
+  }
 }
 
-function HasGeneratedTexture(npc: Npc, faces: NpcFaceSystem): boolean {
-  const texture = npc.plugin.texture;
-  return npc.plugin.face !== undefined && texture !== null && texture !== faces.fallbackTexture && texture.isReady() && !npc.plugin.isGenerating;
-}
-
-function ApplyChanges(plugin: NpcFaceMaterialPlugin, changes: NpcParameterChanges): void {
+function ApplyChanges(plugin: FaceParameters, changes: NpcParameterChanges): void {
   if (changes.seed !== undefined) plugin.seed = changes.seed;
   if (changes.mixSeed !== undefined) plugin.mixSeed = changes.mixSeed;
   if (changes.mix !== undefined) plugin.mix = changes.mix;
@@ -322,13 +599,14 @@ function ApplyChanges(plugin: NpcFaceMaterialPlugin, changes: NpcParameterChange
 }
 
 /** Resolves when the plugin has no generation scheduled or running; rejects with its error if it failed. */
-async function WaitForFaceAsync(plugin: NpcFaceMaterialPlugin): Promise<void> {
+async function WaitForFaceAsync(plugin: FaceParameters): Promise<void> {
   await plugin.whenSettledAsync();
   if (plugin.lastError) throw new Error(`${plugin.lastError.code}: ${plugin.lastError.message}`);
 }
 
 async function ReadTexturePixelsAsync(npc: Npc, faces: NpcFaceSystem): Promise<{ width: number; height: number; base64: string }> {
-  const texture = npc.plugin.texture;
+  if (!npc.materialPlugin) throw new Error("crowd mode: the faces are layers of one texture array (use probeFaceAsync)");
+  const texture = npc.materialPlugin.texture;
   if (!texture || texture === faces.fallbackTexture) throw new Error(`NPC ${npc.index} shows no generated face`);
   const { width, height } = texture.getSize();
   // From the GPU texture itself (not the CPU copy): level 0, no float conversion.
@@ -350,7 +628,7 @@ function CreatePanel(npcs: readonly Npc[], controls: readonly ModelControl[], on
   const npcInput = document.getElementById("npc") as HTMLInputElement;
   npcInput.max = String(npcs.length - 1);
   let selected = 0;
-  const current = (): NpcFaceMaterialPlugin => npcs[selected].plugin;
+  const current = (): FaceParameters => npcs[selected].plugin;
   const refreshers: (() => void)[] = [];
 
   const addNumber = (label: string, get: () => number, set: (value: number) => void): void => {

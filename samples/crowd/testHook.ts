@@ -73,4 +73,23 @@ export interface NpcFacesTestHook {
   setRendering(on: boolean): void;
   /** Gives every NPC the seed `firstSeed + i` and resolves with the ms until all new faces are applied. */
   regenerateAllAsync(firstSeed: number): Promise<number>;
+  /** `material`: one NpcFaceMaterialPlugin per NPC; `crowd`: one NpcFaceCrowd (texture array, thin instances). */
+  readonly mode: "material" | "crowd";
+  /** Waits for `count` rendered frames: their mean and median `scene.render()` ms and the most draw calls in one. */
+  measureFramesAsync(count: number): Promise<{ frames: number; meanMs: number; medianMs: number; drawCalls: number }>;
+  /** GPU bytes of the face textures (with mipmaps): the crowd's array, or the distinct per-material textures. */
+  faceTextureBytes(): number;
+  /** Whether NPC `index`'s face texture (crowd mode: its crowd's texture array) has an sRGB format (the GPU decodes it). */
+  faceTextureIsSrgb(index: number): boolean;
+  /** Crowd mode: how many crowds (one texture array and one draw call each; WebGPU allows 256 layers per array). */
+  readonly crowdCount: number;
+  /** Crowd mode: layers of the crowds' texture arrays (0 in material mode). */
+  readonly crowdCapacity: number;
+  /** Crowd mode: the texture-array layer NPC `index` shows (-1: none); -1 in material mode. */
+  crowdLayerOf(index: number): number;
+  /**
+   * Renders NPC `index`'s face quad filling the canvas (orthographic, unlit, nearest sampling) and samples the canvas
+   * at each face texel's centre: what the instance really shows, top row first, RGBA8 base64.
+   */
+  probeFaceAsync(index: number): Promise<{ width: number; height: number; base64: string }>;
 }
