@@ -1,12 +1,13 @@
 /**
  * Writes the model file's integrity digest (`integrity.graphSha256` in the npc-faces metadata): SHA-256 of the
- * serialised GraphProto, exactly the bytes the runtime hashes at load (`VerifyModelIntegrityAsync`).
+ * serialised GraphProto, exactly the bytes the runtime hashes at load (`VerifyModelIntegrityAsync`). The exporter
+ * stamps the ModelProto it builds; an existing file is stamped by `npc-faces export --stamp` (tools'
+ * stampModelDigest.ts, which needs no trainer).
  */
 import { createHash } from "node:crypto";
 import onnxProto from "onnx-proto";
 import type { onnx as OnnxTypes } from "onnx-proto";
 import { MetadataKey } from "@npc-faces/runtime";
-import { ParseOnnxModel, SerializeOnnxModel } from "./onnxGraphBuilder.js";
 
 const { onnx } = onnxProto;
 
@@ -22,14 +23,4 @@ export function StampGraphDigest(model: OnnxTypes.ModelProto): void {
   const graphSha256 = createHash("sha256").update(onnx.GraphProto.encode(model.graph).finish()).digest("hex");
   const { integrity: _old, ...document } = JSON.parse(entry.value) as Record<string, unknown>;
   entry.value = JSON.stringify({ ...document, integrity: { graphSha256 } });
-}
-
-/**
- * A model file with its graph digest written (for files exported before digests existed). The graph's bytes are
- * unchanged, so the faces are too; the file's own hash changes.
- */
-export function StampModelFileDigest(bytes: Uint8Array): Uint8Array {
-  const model = ParseOnnxModel(bytes);
-  StampGraphDigest(model);
-  return SerializeOnnxModel(model);
 }
