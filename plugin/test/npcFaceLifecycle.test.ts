@@ -3,27 +3,15 @@
  * before its first face never hangs `scene.whenReadyAsync()`, a disposed system is replaced and its plugins adopted,
  * and a second face plugin on one material is refused.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { StandardMaterial } from "@babylonjs/core/Materials/standardMaterial.js";
 import { CreateSphere } from "@babylonjs/core/Meshes/Builders/sphereBuilder.js";
 import type { Scene } from "@babylonjs/core/scene.js";
-import { FaceGenerator, type FaceRequest } from "@npc-faces/runtime";
 import { CreateNodeBackend } from "@npc-faces/runtime/node";
 import { InThreadFaceTransport, NpcFaceMaterialPlugin, NpcFaceSystem, type FaceTransport, type NpcFaceProgress } from "@npc-faces/babylon";
-import { CreateFaceSceneAsync, CreateNullScene, TinyModelAsync, WithinAsync } from "./pluginTestScene.js";
+import { CreateFaceSceneAsync, CreateNullScene, TinyModelAsync, WithinAsync, UseReferenceFaces } from "./pluginTestScene.js";
 
-let reference: FaceGenerator;
-
-beforeAll(async () => {
-  reference = await FaceGenerator.loadAsync(await TinyModelAsync(), { backend: CreateNodeBackend({ intraOpNumThreads: 1 }) });
-});
-afterAll(async () => {
-  await reference?.disposeAsync();
-});
-
-async function ReferenceFaceAsync(request: FaceRequest): Promise<Uint8Array> {
-  return (await reference.generateAsync([request]))[0].data;
-}
+const ReferenceFaceAsync = UseReferenceFaces();
 
 function Npc(scene: Scene, name = "npc"): { material: StandardMaterial; plugin: NpcFaceMaterialPlugin } {
   const material = new StandardMaterial(name, scene);

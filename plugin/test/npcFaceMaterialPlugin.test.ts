@@ -4,7 +4,7 @@
  */
 import "@babylonjs/core/Loading/Plugins/babylonFileLoader.js";
 import "@babylonjs/core/Materials/colorCurves.js";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { FreeCamera } from "@babylonjs/core/Cameras/freeCamera.js";
 import { AppendSceneAsync } from "@babylonjs/core/Loading/sceneLoader.js";
 import { Material } from "@babylonjs/core/Materials/material.js";
@@ -20,23 +20,11 @@ import { InspectableType } from "@babylonjs/core/Misc/iInspectable.js";
 import { ShaderStore } from "@babylonjs/core/Engines/shaderStore.js";
 import "@babylonjs/core/ShadersWGSL/default.fragment.js";
 import "@babylonjs/core/ShadersWGSL/pbr.fragment.js";
-import { FaceGenerator, type FaceRequest } from "@npc-faces/runtime";
 import { CreateNodeBackend } from "@npc-faces/runtime/node";
 import { FlipRows, NpcFaceMaterialPlugin, NpcFaceSystem, PbrFaceCode, StandardFaceCode } from "@npc-faces/babylon";
-import { CreateFaceSceneAsync, CreateNullScene, TinyModelAsync, WithinAsync } from "./pluginTestScene.js";
+import { CreateFaceSceneAsync, CreateNullScene, TinyModelAsync, WithinAsync, UseReferenceFaces } from "./pluginTestScene.js";
 
-let reference: FaceGenerator;
-
-beforeAll(async () => {
-  reference = await FaceGenerator.loadAsync(await TinyModelAsync(), { backend: CreateNodeBackend({ intraOpNumThreads: 1 }) });
-});
-afterAll(async () => {
-  await reference?.disposeAsync();
-});
-
-async function ReferenceFaceAsync(request: FaceRequest): Promise<Uint8Array> {
-  return (await reference.generateAsync([request]))[0].data;
-}
+const ReferenceFaceAsync = UseReferenceFaces();
 
 function FaceOnSphere(scene: import("@babylonjs/core/scene.js").Scene, kind: "standard" | "pbr" = "standard", name = "npc"): { mesh: Mesh; material: StandardMaterial | PBRMaterial; plugin: NpcFaceMaterialPlugin } {
   const material = kind === "standard" ? new StandardMaterial(`${name}-material`, scene) : new PBRMaterial(`${name}-material`, scene);

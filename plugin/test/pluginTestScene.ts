@@ -2,13 +2,31 @@
  * Shared set-up of the plugin tests: a NullEngine scene with a face system running the tiny test model in-thread
  * on onnxruntime-node.
  */
+import { afterAll, beforeAll } from "vitest";
 import { NullEngine } from "@babylonjs/core/Engines/nullEngine.js";
 import { Scene } from "@babylonjs/core/scene.js";
+import { FaceGenerator, type FaceRequest } from "@npc-faces/runtime";
 import { CreateNodeBackend } from "@npc-faces/runtime/node";
 import { NpcFaceSystem, type NpcFaceSystemOptions } from "@npc-faces/babylon";
 import { TinyModelAsync } from "../../runtime/test/testModels.js";
 
 export { TinyModelAsync };
+
+/**
+ * The reference faces the plugin's are compared with: the tiny model on onnxruntime-node (one thread, as the
+ * in-thread systems of these tests), loaded before the calling file's tests and released after them. Call at a test
+ * file's top level; the returned function gives a request's RGBA8 bytes.
+ */
+export function UseReferenceFaces(): (request: FaceRequest) => Promise<Uint8Array> {
+  let reference: FaceGenerator | undefined;
+  beforeAll(async () => {
+    reference = await FaceGenerator.loadAsync(await TinyModelAsync(), { backend: CreateNodeBackend({ intraOpNumThreads: 1 }) });
+  });
+  afterAll(async () => {
+    await reference?.disposeAsync();
+  });
+  return async (request) => (await reference!.generateAsync([request]))[0].data;
+}
 
 /** A NullEngine and an empty scene. */
 export function CreateNullScene(): { engine: NullEngine; scene: Scene } {
