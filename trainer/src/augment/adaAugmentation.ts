@@ -6,7 +6,7 @@
  */
 import type { tf } from "../backends/tfjsBackend.js";
 import { AdaController, type AdaControllerOptions, type AdaControllerState } from "./adaController.js";
-import { AugmentPipe, type AugmentPresetName, type AugmentSpec } from "./augmentPipe.js";
+import { AugmentPipe, type AugmentParams, type AugmentPresetName, type AugmentSpec } from "./augmentPipe.js";
 import { AugmentRandom } from "./augmentRandom.js";
 
 /** JSON-safe state of an {@link AdaAugmentation}. */
@@ -35,6 +35,11 @@ export class AdaAugmentation {
   /** Augments a batch [N, H, W, 3] in [-1, 1] with the draws of `seed` (image k uses counter k). Differentiable. */
   augment(images: tf.Tensor4D, seed: number): tf.Tensor4D {
     return this.pipe.augment(images, this.controller.p, new AugmentRandom(seed >>> 0));
+  }
+
+  /** The parameters {@link augment} applies to `batch` images of `size`² pixels with the draws of `seed`. */
+  sampleParams(batch: number, size: number, seed: number): AugmentParams {
+    return this.pipe.sampleParams(batch, size, size, this.controller.p, new AugmentRandom(seed >>> 0));
   }
 
   /** Feeds the sum of sign(D(real)) of one minibatch of `batch` images. */

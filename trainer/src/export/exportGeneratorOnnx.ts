@@ -16,6 +16,7 @@ import {
   type ParameterSpec,
 } from "../networks/architecture.js";
 import { StampGraphDigest } from "./integrityDigest.js";
+import { HwioToOihw } from "../ortTraining/parameterLayout.js";
 import { Float16BitsToFloat32, Float32ToFloat16Bits, OnnxGraphBuilder, SerializeOnnxModel } from "./onnxGraphBuilder.js";
 
 /** `producer_version` of exported files: the trainer package version. */
@@ -280,18 +281,6 @@ function ConstToNchw(hwc: Float32Array): { channels: number; values: Float32Arra
   const out = new Float32Array(hwc.length);
   for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) for (let ch = 0; ch < c; ch++) out[(ch * 4 + y) * 4 + x] = hwc[(y * 4 + x) * c + ch];
   return { channels: c, values: out };
-}
-
-/** [k, k, in, out] (tfjs HWIO) -> [out, in, k, k] (ONNX OIHW). */
-function HwioToOihw(hwio: Float32Array, k: number, cin: number, cout: number): Float32Array {
-  const out = new Float32Array(hwio.length);
-  for (let y = 0; y < k; y++)
-    for (let x = 0; x < k; x++)
-      for (let i = 0; i < cin; i++) {
-        const src = ((y * k + x) * cin + i) * cout;
-        for (let o = 0; o < cout; o++) out[((o * cin + i) * k + y) * k + x] = hwio[src + o];
-      }
-  return out;
 }
 
 /** Q[i, (o·4 + y)·4 + x] = Σ_ky,kx W[o, i, ky, kx]·const[i, y+ky−1, x+kx−1] (float64 sums, zero padding): the 3×3 conv of

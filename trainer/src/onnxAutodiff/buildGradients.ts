@@ -25,7 +25,7 @@ export interface AddGradientsOptions extends Partial<GradientRuleOptions> {
 }
 
 /** Default rule options: see docs/autodiff.md for the measurement behind the Conv weight-gradient form. */
-export const DefaultGradientRuleOptions: GradientRuleOptions = { convWeightGradient: "slices" };
+export const DefaultGradientRuleOptions: GradientRuleOptions = { convWeightGradient: "slices", convInputGradient: "auto" };
 
 /** The gradients {@link AddGradients} appended, and the shapes it inferred for the forward graph. */
 export interface GradientResult {
@@ -40,7 +40,10 @@ export interface GradientResult {
  * initializers or intermediate tensors. Throws naming the node when an op on the path has no rule.
  */
 export function AddGradients(g: OnnxGraphBuilder, loss: string, wrt: readonly string[], options: AddGradientsOptions = {}): GradientResult {
-  const ruleOptions: GradientRuleOptions = { convWeightGradient: options.convWeightGradient ?? DefaultGradientRuleOptions.convWeightGradient };
+  const ruleOptions: GradientRuleOptions = {
+    convWeightGradient: options.convWeightGradient ?? DefaultGradientRuleOptions.convWeightGradient,
+    convInputGradient: options.convInputGradient ?? DefaultGradientRuleOptions.convInputGradient,
+  };
   const nodes = [...g.nodeList];
   const failures = new Map<string, string>();
   const shapes = InferShapes(g.inputList, g.initializerList, nodes, options.symbolicDims, failures);

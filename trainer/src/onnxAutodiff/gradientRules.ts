@@ -13,6 +13,9 @@ type INodeProto = OnnxTypes.INodeProto;
 /** How a Conv's weight gradient is built (see docs/autodiff.md for the measurements behind the default). */
 export type ConvWeightGradient = "slices" | "tapGemms" | "conv";
 
+/** How a stride-1 Conv's input gradient is built. */
+export type ConvInputGradient = "auto" | "conv" | "convTranspose";
+
 /** Options that steer the form of emitted gradients (not their values). */
 export interface GradientRuleOptions {
   /**
@@ -23,6 +26,12 @@ export interface GradientRuleOptions {
    * differentiated again) always use `conv`.
    */
   readonly convWeightGradient: ConvWeightGradient;
+  /**
+   * Input gradient of stride-1 convolutions: `conv` = a Conv with the flipped, in/out-transposed kernel;
+   * `convTranspose` = a ConvTranspose with the kernel as it is; `auto` = ConvTranspose where the kernel's fan-in is at
+   * least 16× the output's spatial size (big channels, small images), else Conv (see UseConvTranspose).
+   */
+  readonly convInputGradient: ConvInputGradient;
 }
 
 /** What a rule sees: the forward node, the gradients of its outputs, and an emitter for backward nodes. */
@@ -70,14 +79,93 @@ function Flip(e: GradientEmitter, t: string, axes: readonly number[], dims: read
   return e.node("Slice", [t, e.ints(starts), e.ints(ends), e.ints(axes), e.ints(axes.map(() => -1))]);
 }
 
+/** Checks the Conv / ConvTranspose attributes the rules support (2-D, group 1, dilation 1, explicit pads). */
+function CheckConvNode(node: INodeProto): void {
+  const op = `${node.opType} "${node.name}"`;
+  if (AttrInt(node, "group", 1) !== 1) throw new Error(`autodiff: ${op}: grouped convolutions are not supported`);
+  if ((AttrInts(node, "dilations") ?? []).some((d) => d !== 1)) throw new Error(`autodiff: ${op}: dilations are not supported`);
+  const autoPad = AttrString(node, "auto_pad", "NOTSET");
+  if (autoPad !== "NOTSET") throw new Error(`autodiff: ${op}: auto_pad ${autoPad} is not supported (write explicit pads)`);
+}
+
+/** Geometry of a convolution y = Conv(x, w): x [N, C, H, W], w [O, C, kh, kw], y [N, O, Ho, Wo]. */
+interface ConvGeometry {
+  readonly C: number;
+  readonly H: number;
+  readonly W: number;
+  readonly O: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly Ho: number;
+  readonly Wo: number;
+  readonly strides: readonly [number, number];
+  /** [top, left, bottom, right] */
+  readonly pads: readonly [number, number, number, number];
+}
+
+/**
+ * dL/dw of y = Conv(x, w) given g = dL/dy, in the form `options.convWeightGradient` names (see GradientRuleOptions).
+ * Also the weight gradient of ConvTranspose, which is this with the roles of its input and output gradient swapped.
+ */
+function ConvWeightGradientOf(e: GradientEmitter, x: string, g: string, geo: ConvGeometry, form: ConvWeightGradient): string {
+  const { C, O, kh, kw, Ho, Wo } = geo;
+  const [sh, sw] = geo.strides;
+  const [pt, pl, pb, pr] = geo.pads;
+  const useConv = sh === 1 && sw === 1 && (form === "conv" || Ho * Wo < kh * kw);
+  if (useConv) {
+    // gW[o, c] = Σ_n xcm[c, n] ⋆ gcm[o, n]: a valid-size Conv over the batch as channels.
+    const xt = e.node("Transpose", [x], { perm: { ints: [1, 0, 2, 3] } });
+    const gt = e.node("Transpose", [g], { perm: { ints: [1, 0, 2, 3] } });
+    const r = e.node("Conv", [xt, gt], { kernel_shape: { ints: [Ho, Wo] }, pads: { ints: [pt, pl, pb, pr] } });
+    return e.node("Transpose", [r], { perm: { ints: [1, 0, 2, 3] } });
+  }
+  // Shifted (strided) Slices of the padded channel-major input, stacked tap-minor, and one Gemm.
+  let xt = e.node("Transpose", [x], { perm: { ints: [1, 0, 2, 3] } });
+  if (pt || pl || pb || pr) xt = e.node("Pad", [xt, e.ints([0, 0, pt, pl, 0, 0, pb, pr])]);
+  const gm = e.node("Reshape", [e.node("Transpose", [g], { perm: { ints: [1, 0, 2, 3] } }), e.ints([O, -1])]);
+  const tap = (ky: number, kx: number): string =>
+    e.node("Slice", [xt, e.ints([ky, kx]), e.ints([ky + (Ho - 1) * sh + 1, kx + (Wo - 1) * sw + 1]), e.ints([2, 3]), e.ints([sh, sw])]);
+  if (form === "tapGemms" && kh * kw > 1) {
+    const per: string[] = [];
+    for (let ky = 0; ky < kh; ky++)
+      for (let kx = 0; kx < kw; kx++) {
+        const m = e.node("Gemm", [gm, e.node("Reshape", [tap(ky, kx), e.ints([C, -1])])], { transB: { int: 1 } });
+        per.push(e.node("Unsqueeze", [m, e.ints([2])]));
+      }
+    return e.node("Reshape", [e.node("Concat", per, { axis: { int: 2 } }), e.ints([O, C, kh, kw])]);
+  }
+  let cols: string;
+  if (kh === 1 && kw === 1 && sh === 1 && sw === 1) cols = xt;
+  else {
+    const taps: string[] = [];
+    for (let ky = 0; ky < kh; ky++)
+      for (let kx = 0; kx < kw; kx++) {
+        taps.push(e.node("Unsqueeze", [tap(ky, kx), e.ints([1])]));
+      }
+    cols = taps.length === 1 ? taps[0] : e.node("Concat", taps, { axis: { int: 1 } });
+  }
+  const xm = e.node("Reshape", [cols, e.ints([C * kh * kw, -1])]);
+  return e.node("Reshape", [e.node("Gemm", [gm, xm], { transB: { int: 1 } }), e.ints([O, C, kh, kw])]);
+}
+
+/**
+ * Whether the input gradient of a stride-1 conv uses ConvTranspose with the weight as it is, rather than a Conv with
+ * the flipped, in/out-transposed weight. The flip and transpose cost ~10 ms each per 512×512 3×3 weight on
+ * onnxruntime's CPU provider, while ConvTranspose runs about as fast as Conv where the kernel is large against the
+ * image (measured, batch 8: 512 channels at 4×4 and 8×8, 256 and 128 at 8×8); from 16×16 up Conv is faster (128
+ * channels at 16×16: flip + Conv 9.9 ms, ConvTranspose 17.6 ms).
+ */
+function UseConvTranspose(geo: ConvGeometry, form: ConvInputGradient): boolean {
+  if (geo.strides[0] !== 1 || geo.strides[1] !== 1) return false;
+  if (form !== "auto") return form === "convTranspose";
+  return geo.C * geo.kh * geo.kw >= 16 * geo.Ho * geo.Wo;
+}
+
 const ConvRule: GradientRule = (c) => {
   const { e, node } = c;
   const [x, w, b] = c.inputs;
   const g = Dy(c);
-  if (AttrInt(node, "group", 1) !== 1) throw new Error(`autodiff: Conv "${node.name}": grouped convolutions are not supported`);
-  if ((AttrInts(node, "dilations") ?? []).some((d) => d !== 1)) throw new Error(`autodiff: Conv "${node.name}": dilations are not supported`);
-  const autoPad = AttrString(node, "auto_pad", "NOTSET");
-  if (autoPad !== "NOTSET") throw new Error(`autodiff: Conv "${node.name}": auto_pad ${autoPad} is not supported (write explicit pads)`);
+  CheckConvNode(node);
   const xd = e.dims(x);
   const wd = e.staticDims(w, `Conv "${node.name}"`);
   const yd = e.dims(Out(c));
@@ -86,14 +174,16 @@ const ConvRule: GradientRule = (c) => {
   if (xd.slice(1).some((d) => d === null)) throw new Error(`autodiff: Conv "${node.name}": needs static channels and spatial sizes`);
   const [, C, H, W] = xd as number[];
   const [O, , kh, kw] = wd;
-  const Ho = yd[2]!;
-  const Wo = yd[3]!;
   const [sh, sw] = AttrInts(node, "strides") ?? [1, 1];
   const [pt, pl, pb, pr] = AttrInts(node, "pads") ?? [0, 0, 0, 0];
+  const geo: ConvGeometry = { C, H, W, O, kh, kw, Ho: yd[2]!, Wo: yd[3]!, strides: [sh, sw], pads: [pt, pl, pb, pr] };
+  const { Ho, Wo } = geo;
 
-  // Input gradient: a stride-1 Conv of the (zero-inserted, for strides) output gradient with the flipped,
-  // in/out-transposed kernel; measured faster than ConvTranspose on onnxruntime's CPU provider.
   const gx = When(c, 0, () => {
+    if (UseConvTranspose(geo, c.options.convInputGradient)) {
+      return e.node("ConvTranspose", [g, w], { kernel_shape: { ints: [kh, kw] }, pads: { ints: [pt, pl, pb, pr] } });
+    }
+    // A stride-1 Conv of the (zero-inserted, for strides) output gradient with the flipped, in/out-transposed kernel.
     let gz = g;
     if (sh > 1 || sw > 1) {
       const u = e.node("Unsqueeze", [g, e.ints([3, 5])]);
@@ -109,46 +199,36 @@ const ConvRule: GradientRule = (c) => {
     const pads = [...L, ...R].map((v) => Math.max(0, v));
     return e.node("Conv", [gz, wf], { kernel_shape: { ints: [kh, kw] }, pads: { ints: pads } });
   });
-
-  const gw = When(c, 1, () => {
-    const useConv = sh === 1 && sw === 1 && (c.options.convWeightGradient === "conv" || Ho * Wo < kh * kw);
-    if (useConv) {
-      // gW[o, c] = Σ_n xcm[c, n] ⋆ gcm[o, n]: a valid-size Conv over the batch as channels.
-      const xt = e.node("Transpose", [x], { perm: { ints: [1, 0, 2, 3] } });
-      const gt = e.node("Transpose", [g], { perm: { ints: [1, 0, 2, 3] } });
-      const r = e.node("Conv", [xt, gt], { kernel_shape: { ints: [Ho, Wo] }, pads: { ints: [pt, pl, pb, pr] } });
-      return e.node("Transpose", [r], { perm: { ints: [1, 0, 2, 3] } });
-    }
-    // Shifted (strided) Slices of the padded channel-major input, stacked tap-minor, and one Gemm.
-    let xt = e.node("Transpose", [x], { perm: { ints: [1, 0, 2, 3] } });
-    if (pt || pl || pb || pr) xt = e.node("Pad", [xt, e.ints([0, 0, pt, pl, 0, 0, pb, pr])]);
-    const gm = e.node("Reshape", [e.node("Transpose", [g], { perm: { ints: [1, 0, 2, 3] } }), e.ints([O, -1])]);
-    const tap = (ky: number, kx: number): string =>
-      e.node("Slice", [xt, e.ints([ky, kx]), e.ints([ky + (Ho - 1) * sh + 1, kx + (Wo - 1) * sw + 1]), e.ints([2, 3]), e.ints([sh, sw])]);
-    if (c.options.convWeightGradient === "tapGemms" && kh * kw > 1) {
-      const per: string[] = [];
-      for (let ky = 0; ky < kh; ky++)
-        for (let kx = 0; kx < kw; kx++) {
-          const m = e.node("Gemm", [gm, e.node("Reshape", [tap(ky, kx), e.ints([C, -1])])], { transB: { int: 1 } });
-          per.push(e.node("Unsqueeze", [m, e.ints([2])]));
-        }
-      return e.node("Reshape", [e.node("Concat", per, { axis: { int: 2 } }), e.ints([O, C, kh, kw])]);
-    }
-    let cols: string;
-    if (kh === 1 && kw === 1 && sh === 1 && sw === 1) cols = xt;
-    else {
-      const taps: string[] = [];
-      for (let ky = 0; ky < kh; ky++)
-        for (let kx = 0; kx < kw; kx++) {
-          taps.push(e.node("Unsqueeze", [tap(ky, kx), e.ints([1])]));
-        }
-      cols = taps.length === 1 ? taps[0] : e.node("Concat", taps, { axis: { int: 1 } });
-    }
-    const xm = e.node("Reshape", [cols, e.ints([C * kh * kw, -1])]);
-    return e.node("Reshape", [e.node("Gemm", [gm, xm], { transB: { int: 1 } }), e.ints([O, C, kh, kw])]);
-  });
+  const gw = When(c, 1, () => ConvWeightGradientOf(e, x, g, geo, c.options.convWeightGradient));
   const gb = b && c.needs(2) ? e.node("ReduceSum", [g, e.ints([0, 2, 3])], { keepdims: { int: 0 } }) : null;
   return [gx, gw, gb];
+};
+
+/**
+ * ConvTranspose (stride 1, as the Conv rule emits it): z = ConvT(u, w) is the adjoint of x ↦ Conv(x, w), so
+ * du = Conv(dz, w) with the same pads, and dw is Conv's weight gradient with x := dz and dy := u.
+ */
+const ConvTransposeRule: GradientRule = (c) => {
+  const { e, node } = c;
+  const [u, w, b] = c.inputs;
+  const g = Dy(c);
+  CheckConvNode(node);
+  const strides = AttrInts(node, "strides") ?? [1, 1];
+  if (strides.some((s) => s !== 1) || (AttrInts(node, "output_padding") ?? []).some((p) => p !== 0) || AttrInts(node, "output_shape")) {
+    throw new Error(`autodiff: ConvTranspose "${node.name}": only stride 1 without output_padding/output_shape is supported`);
+  }
+  const ud = e.dims(u);
+  const zd = e.dims(Out(c));
+  const wd = e.staticDims(w, `ConvTranspose "${node.name}"`);
+  if (ud.slice(1).some((d) => d === null) || zd.slice(1).some((d) => d === null)) throw new Error(`autodiff: ConvTranspose "${node.name}": needs static channels and spatial sizes`);
+  const [O, C, kh, kw] = wd;
+  const pads = (AttrInts(node, "pads") ?? [0, 0, 0, 0]) as [number, number, number, number];
+  const geo: ConvGeometry = { C, H: zd[2]!, W: zd[3]!, O, kh, kw, Ho: ud[2]!, Wo: ud[3]!, strides: [1, 1], pads };
+  return [
+    When(c, 0, () => e.node("Conv", [g, w], { kernel_shape: { ints: [kh, kw] }, pads: { ints: [...pads] } })),
+    When(c, 1, () => ConvWeightGradientOf(e, g, u, geo, c.options.convWeightGradient)),
+    b && c.needs(2) ? e.node("ReduceSum", [g, e.ints([0, 2, 3])], { keepdims: { int: 0 } }) : null,
+  ];
 };
 
 const GemmRule: GradientRule = (c) => {
@@ -507,6 +587,7 @@ export const GradientRules: Readonly<Record<string, GradientRule>> = {
   MatMul: MatMulRule,
   Gemm: GemmRule,
   Conv: ConvRule,
+  ConvTranspose: ConvTransposeRule,
   Pad: PadRule,
   Slice: SliceRule,
   Concat: ConcatRule,

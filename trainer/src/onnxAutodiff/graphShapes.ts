@@ -219,6 +219,24 @@ function InferNode(node: INodeProto, get: (name: string) => TensorInfo): TensorI
       }
       return [same(dims)];
     }
+    case "ConvTranspose": {
+      // [N, C, H, W] with w [C, O, kh, kw] -> [N, O, s(H - 1) + output_padding + (kh - 1)d + 1 - pads].
+      const xd = x(0).dims;
+      const w = x(1).dims;
+      const spatial = xd.length - 2;
+      const strides = AttrInts(node, "strides") ?? new Array(spatial).fill(1);
+      const dil = AttrInts(node, "dilations") ?? new Array(spatial).fill(1);
+      const pads = AttrInts(node, "pads") ?? new Array(2 * spatial).fill(0);
+      const outPad = AttrInts(node, "output_padding") ?? new Array(spatial).fill(0);
+      if (AttrInts(node, "output_shape") || AttrInt(node, "group", 1) !== 1) throw new Error("ConvTranspose with output_shape or groups is not supported");
+      const dims: Dim[] = [xd[0], w[1]];
+      for (let i = 0; i < spatial; i++) {
+        const n = xd[2 + i];
+        const k = w[2 + i];
+        dims.push(n === null || k === null ? null : strides[i] * (n - 1) + outPad[i] + (k - 1) * dil[i] + 1 - pads[i] - pads[i + spatial]);
+      }
+      return [same(dims)];
+    }
     case "Pad": {
       const pads = constOf(1);
       const r = x(0).dims.length;

@@ -106,3 +106,19 @@ export class AdamOptimizer {
     for (const x of [...this.m, ...this.v]) x.dispose();
   }
 }
+
+/**
+ * The same update on plain arrays (the onnxruntime engine's parameters live in Float32Arrays): `params`, `m` and
+ * `v` are updated in place, `step` is the step number after this update (1 for the first).
+ */
+export function AdamUpdateArrays(params: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, settings: AdamSettings, step: number, lrMultiplier = 1): void {
+  const { learningRate, beta1, beta2, epsilon } = settings;
+  const scale = (learningRate * lrMultiplier) / (1 - beta1 ** step);
+  const sqrtBc2 = Math.sqrt(1 - beta2 ** step);
+  for (let i = 0; i < params.length; i++) {
+    const g = grad[i];
+    const mi = (m[i] = m[i] * beta1 + g * (1 - beta1));
+    const vi = (v[i] = v[i] * beta2 + g * g * (1 - beta2));
+    params[i] -= (mi / (Math.sqrt(vi) / sqrtBc2 + epsilon)) * scale;
+  }
+}

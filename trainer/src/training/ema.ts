@@ -33,3 +33,8 @@ export function UpdateEma(ema: ReadonlyMap<string, tf.Variable>, source: Readonl
     }
   });
 }
+
+/** {@link UpdateEma} on plain arrays: ema = source + beta * (ema - source) in place. */
+export function UpdateEmaArrays(ema: Float32Array, source: Float32Array, beta: number): void {
+  for (let i = 0; i < ema.length; i++) ema[i] = source[i] + beta * (ema[i] - source[i]);
+}

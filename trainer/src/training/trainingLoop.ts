@@ -11,6 +11,7 @@
 import { access, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { tf } from "../backends/tfjsBackend.js";
+import type { AugmentParams } from "../augment/augmentPipe.js";
 import { type GeneratorConfig, NoiseResolutions, NumWs } from "../networks/architecture.js";
 import { DiscriminatorNetwork, InitializeDiscriminatorWeights, type DiscriminatorWeights } from "../networks/discriminatorNetwork.js";
 import { Down2x } from "../networks/filteredResampling.js";
@@ -20,6 +21,7 @@ import { AdamOptimizer, LazyRegularizationSettings, type AdamSettings, type Adam
 import { EmaBeta, UpdateEma } from "./ema.js";
 import { type AugmentFunction, DiscriminatorMainLoss, DiscriminatorScores, GeneratorMainLoss, PathLengthPenalty, R1Penalty } from "./losses.js";
 import { EffectiveEmaKimg, EffectiveGamma, TrainingGeneratorConfig, type TrainingOptions } from "./trainingOptions.js";
+import { DrawFakeInputs, DrawPathLengthNoise, DrawRealBatch } from "./trainingDraws.js";
 import { RandomPurpose, TrainingRandom, type RandomState } from "./trainingRandom.js";
 import { ReadCheckpointAsync, WriteCheckpointAsync, WriteFileAtomicAsync, type CheckpointContents } from "./checkpoint.js";
 import { GridSeeds, RenderSampleGridPng } from "./sampleGrid.js";
@@ -48,6 +50,8 @@ export interface TrainingAugmentation {
   readonly p: number;
   /** Augments a batch (differentiably); `seed` is a fresh draw per call. */
   augment(images: tf.Tensor4D, seed: number): tf.Tensor4D;
+  /** The parameters `augment` would apply to `batch` images of `size`² pixels with `seed` (engines that apply them themselves). */
+  sampleParams?(batch: number, size: number, seed: number): AugmentParams;
   /** Feeds the sign of D(real) for one minibatch of `batch` images. */
   update(realSignSum: number, batch: number): void;
   /** JSON-safe state for checkpoints. */
@@ -210,47 +214,27 @@ export class TrainingRun {
 
   /** Real images [n, R, R, 3] in [-1, 1] and their labels for `n` random data-set indices. */
   private realBatch(n: number): { images: tf.Tensor4D; label?: tf.Tensor2D } {
-    const { resolution: r, count, labels } = this.data;
-    const size = r * r * 3;
-    const pixels = new Float32Array(n * size);
+    const r = this.data.resolution;
     const labelDim = this.config.labelDim;
-    const label = labelDim > 0 ? new Float32Array(n * labelDim) : null;
-    const picks = this.random.uint32(RandomPurpose.BatchIndex, n);
-    for (let i = 0; i < n; i++) {
-      const index = picks[i] % count;
-      const src = this.data.images.subarray(index * size, (index + 1) * size);
-      for (let j = 0; j < size; j++) pixels[i * size + j] = src[j] / 127.5 - 1;
-      if (label && labels) label.set(labels.subarray(index * labelDim, (index + 1) * labelDim), i * labelDim);
-    }
-    let images = tf.tensor4d(pixels, [n, r, r, 3]);
+    const drawn = DrawRealBatch(this.random, this.data, labelDim, n);
+    let images = tf.tensor4d(drawn.pixels, [n, r, r, 3]);
     // Progressive growing: reals at the trained resolution, by the generator's own filtered down-sampling.
     for (let size = r; this.growthNow && size > this.growthNow.resolution; size /= 2) images = Down2x(images);
-    return { images, label: label ? tf.tensor2d(label, [n, labelDim]) : undefined };
+    return { images, label: drawn.label ? tf.tensor2d(drawn.label, [n, labelDim]) : undefined };
   }
 
   /** Generator inputs for `n` fakes: latents, style-mixing matrix, noise, labels drawn from the data set. */
   private fakeInputs(n: number): { z: tf.Tensor2D; zMix: tf.Tensor2D; mix: tf.Tensor2D; noise: tf.Tensor4D[]; label?: tf.Tensor2D } {
     const { zDim, labelDim } = this.config;
-    const numWs = NumWs(this.config);
-    const z = tf.tensor2d(this.random.normal(RandomPurpose.Latent, n * zDim), [n, zDim]);
-    const zMix = tf.tensor2d(this.random.normal(RandomPurpose.Latent, n * zDim), [n, zDim]);
-    // stylegan2-ada: one cutoff per minibatch, in [1, numWs), applied with probability styleMixing.
-    const mixing = this.random.uniform(RandomPurpose.StyleMixing) < this.options.styleMixing;
-    const cutoff = 1 + this.random.integer(RandomPurpose.StyleMixing, numWs - 1);
-    const mixValues = new Float32Array(n * numWs);
-    if (mixing) for (let i = 0; i < n; i++) for (let l = cutoff; l < numWs; l++) mixValues[i * numWs + l] = 1;
-    const noise = NoiseResolutions(this.config).map((r) => tf.tensor4d(this.random.normal(RandomPurpose.Noise, n * r * r), [n, r, r, 1]));
-    let label: tf.Tensor2D | undefined;
-    if (labelDim > 0 && this.data.labels) {
-      const values = new Float32Array(n * labelDim);
-      const picks = this.random.uint32(RandomPurpose.Label, n);
-      for (let i = 0; i < n; i++) {
-        const index = picks[i] % this.data.count;
-        values.set(this.data.labels.subarray(index * labelDim, (index + 1) * labelDim), i * labelDim);
-      }
-      label = tf.tensor2d(values, [n, labelDim]);
-    }
-    return { z, zMix, mix: tf.tensor2d(mixValues, [n, numWs]), noise, label };
+    const drawn = DrawFakeInputs(this.random, this.config, this.options.styleMixing, this.data, n);
+    const noise = NoiseResolutions(this.config).map((r, i) => tf.tensor4d(drawn.noise[i], [n, r, r, 1]));
+    return {
+      z: tf.tensor2d(drawn.z, [n, zDim]),
+      zMix: tf.tensor2d(drawn.zMix, [n, zDim]),
+      mix: tf.tensor2d(drawn.mix, [n, NumWs(this.config)]),
+      noise,
+      label: drawn.label ? tf.tensor2d(drawn.label, [n, labelDim]) : undefined,
+    };
   }
 
   /** Growth state of the step being run (set at the start of each step). */
@@ -360,7 +344,7 @@ export class TrainingRun {
         if (this.shard && m % this.shard.count !== 0) throw new Error(`path length: half the batch (${m}) must split into ${this.shard.count} workers`);
         const inputs = this.partInputs(this.fakeInputs(m));
         const r = this.config.resolution;
-        let plNoise: tf.Tensor4D = this.part(tf.div(tf.tensor4d(this.random.normal(RandomPurpose.PathLengthNoise, m * r * r * 3), [m, r, r, 3]), r) as tf.Tensor4D);
+        let plNoise: tf.Tensor4D = this.part(tf.tensor4d(DrawPathLengthNoise(this.random, r, m), [m, r, r, 3]));
         if (growth) {
           // Same draws at every phase; crop to the trained size, keeping the 1/sqrt(H W) normalisation.
           const g = growth.resolution;
@@ -518,7 +502,8 @@ export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTraini
     const loaded = args.resumeFrom?.checkpoint ?? (await ReadCheckpointAsync(checkpointPath));
     if (loaded.data.resolution !== args.data.resolution) throw new Error(`${flag}: the checkpoint was trained on ${loaded.data.resolution}px images, the data set has ${args.data.resolution}px`);
     if (loaded.data.labelNames.join("\n") !== args.data.labelNames.join("\n") && loaded.options.cond) throw new Error(`${flag}: the data set's labels differ from the checkpoint's`);
-    options = { ...loaded.options, kimg: args.options.kimg };
+    // The engine and its device say how to compute, not what: a run may continue on another one.
+    options = { ...loaded.options, kimg: args.options.kimg, engine: args.options.engine, device: args.options.device };
     snapshot = loaded.state;
     ({ log, ...extra } = loaded.extra ?? {}); // a packed checkpoint's log goes to log.jsonl, not into later checkpoints
   } else if (exists) {
@@ -651,8 +636,34 @@ interface RunDriver {
   disposeAsync(): Promise<void>;
 }
 
-/** `options.workers` > 1 on wasm/cpu: data-parallel worker threads (parallelTraining.ts); else this thread. */
+/**
+ * `options.engine` ort: the onnxruntime engine (../ortTraining); else tfjs, with `options.workers` > 1 on wasm/cpu as
+ * data-parallel worker threads (parallelTraining.ts), otherwise in this thread. Sample grids use tfjs in every case.
+ */
 async function CreateRunAsync(options: TrainingOptions, data: TrainingData, augmentation: TrainingAugmentation | null, snapshot?: TrainingStateSnapshot): Promise<RunDriver> {
+  if (options.engine === "ort") {
+    const { OrtTrainingRun } = await import("../ortTraining/ortTrainingRun.js");
+    const run = new OrtTrainingRun(options, data, { device: options.device }, augmentation, snapshot);
+    try {
+      await run.prepareAsync();
+    } catch (error) {
+      await run.disposeAsync();
+      throw error;
+    }
+    return {
+      config: run.config,
+      get imagesSeen() { return run.imagesSeen; },
+      get kimg() { return run.kimg; },
+      get step() { return run.step; },
+      trainStepAsync: () => run.trainStepAsync(),
+      snapshotAsync: async () => run.snapshot(),
+      emaGeneratorAsync: async () => {
+        const network = new GeneratorNetwork(run.config, run.generatorEmaWeights());
+        return { network, release: () => network.dispose() };
+      },
+      disposeAsync: () => run.disposeAsync(),
+    };
+  }
   const backend = tf.getBackend();
   if (options.workers > 1 && (backend === "wasm" || backend === "cpu")) {
     const { ParallelTrainingRun } = await import("./parallelTraining.js");

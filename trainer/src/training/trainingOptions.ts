@@ -4,6 +4,11 @@
  */
 import { z } from "zod";
 import { GeneratorPresets, type GeneratorConfig } from "../networks/architecture.js";
+import { OrtDevices } from "../ortTraining/ortSessions.js";
+
+/** The training engines: tfjs (WASM, CPU, tfjs-node) and onnxruntime-node (CPU, WebGPU, CUDA). */
+export const TrainingEngines = ["tfjs", "ort"] as const;
+export type TrainingEngine = (typeof TrainingEngines)[number];
 
 /** Backends the trainer can ask for. */
 export const BackendChoices = ["auto", "gpu", "node", "wasm", "cpu"] as const;
@@ -49,8 +54,15 @@ export const TrainingOptionsSchema = z.object({
   /** Seed of initial weights and every training draw. */
   seed: z.number().int().min(0).max(0xffffffff),
   backend: z.enum(BackendChoices),
-  /** Data-parallel worker threads (1 = train in this thread). */
+  /** Data-parallel worker threads of the tfjs engine on wasm/cpu (1 = train in this thread). */
   workers: z.number().int().min(1).max(64),
+  /**
+   * Training engine: tfjs (../training) or onnxruntime (../ortTraining). How a run is computed, not what it trains:
+   * a run may switch on resume (checkpoints are the same). Checkpoints from before the option read as tfjs.
+   */
+  engine: z.enum(TrainingEngines).default("tfjs"),
+  /** onnxruntime's execution provider (engine ort). */
+  device: z.enum(OrtDevices).default("cpu"),
 });
 
 export type TrainingOptions = z.infer<typeof TrainingOptionsSchema>;
@@ -81,6 +93,8 @@ export const DefaultTrainingOptions: Omit<TrainingOptions, "preset"> = {
   seed: 0,
   backend: "auto",
   workers: 1,
+  engine: "tfjs",
+  device: "cpu",
 };
 
 /** Per-preset overrides of {@link DefaultTrainingOptions}. */

@@ -1,0 +1,249 @@
+/**
+ * The generator and the discriminator as ONNX graph pieces for training on onnxruntime, built from the same
+ * description as the tfjs networks and the exporter ({@link GeneratorParameterSpecs}, {@link SynthesisLayers},
+ * {@link DiscriminatorParameterSpecs}) and computing the same math as ../networks (NCHW here, NHWC there).
+ *
+ * Parameters are graph INPUTS holding the stored (un-gained) values, conv weights in ONNX's OIHW layout
+ * (./parameterLayout.ts): the graph multiplies by the gain itself, so the gradients it returns are those of the
+ * stored values — the numbers the tfjs engine's optimiser sees, up to the layout.
+ */
+import { type GeneratorConfig, type ParameterSpec, ChannelsAt, GeneratorParameterSpecs, NumWs, SynthesisLayers } from "../networks/architecture.js";
+import { DiscriminatorCmapDim, DiscriminatorParameterSpecs, type DiscriminatorSpecOptions } from "../networks/discriminatorArchitecture.js";
+import { ActivationGain, LeakyReluSlope, NormalizeEpsilon } from "../networks/generatorNetwork.js";
+import { DemodulationEpsilon } from "../networks/modulatedConv2d.js";
+import { MinibatchStdGroup } from "../networks/discriminatorNetwork.js";
+import type { OnnxGraphBuilder } from "../export/onnxGraphBuilder.js";
+import { OnnxParameterShape } from "./parameterLayout.js";
+
+/** Parameters of one network declared as graph inputs (ONNX layout: ./parameterLayout.ts), with their effective (gained) values on demand. */
+export class GraphParameters {
+  private readonly specs = new Map<string, ParameterSpec>();
+  private readonly effective = new Map<string, string>();
+
+  /** Declares every spec as a float input named after the parameter. */
+  constructor(private readonly g: OnnxGraphBuilder, specs: readonly ParameterSpec[]) {
+    for (const spec of specs) {
+      g.addInput(spec.name, "float", OnnxParameterShape(spec));
+      this.specs.set(spec.name, spec);
+    }
+  }
+
+  /** Names of the trainable parameters (the inputs gradients are taken with respect to), in spec order. */
+  get trainable(): string[] {
+    return [...this.specs.values()].filter((s) => s.trainable).map((s) => s.name);
+  }
+
+  /** Stored value x gain (conv weights: OIHW). */
+  param(name: string): string {
+    const spec = this.specs.get(name);
+    if (!spec) throw new Error(`training graph: no parameter "${name}"`);
+    let t = this.effective.get(name);
+    if (!t) {
+      t = spec.gain === 1 ? name : this.g.node("Mul", [name, this.g.constFloat([spec.gain], [])]);
+      this.effective.set(name, t);
+    }
+    return t;
+  }
+}
+
+/** Small helpers shared by both networks. */
+class Ops {
+  constructor(readonly g: OnnxGraphBuilder) {}
+
+  lrelu(x: string): string {
+    return this.g.node("Mul", [this.g.node("LeakyRelu", [x], { alpha: { float: LeakyReluSlope } }), this.g.constFloat([ActivationGain], [])]);
+  }
+
+  fc(x: string, p: GraphParameters, name: string): string {
+    return this.g.node("Add", [this.g.node("MatMul", [x, p.param(`${name}.weight`)]), p.param(`${name}.bias`)]);
+  }
+
+  /** x * rsqrt(mean(x^2 over axis 1) + 1e-8). */
+  normalize(x: string): string {
+    const g = this.g;
+    const meanSq = g.node("ReduceMean", [g.node("Mul", [x, x])], { axes: { ints: [1] }, keepdims: { int: 1 } });
+    return g.node("Mul", [x, g.node("Reciprocal", [g.node("Sqrt", [g.node("Add", [meanSq, g.constFloat([NormalizeEpsilon], [])])])])]);
+  }
+
+  /** [C] -> [1, C, 1, 1], for per-channel biases and scales of NCHW maps. */
+  channels(x: string): string {
+    return this.g.node("Reshape", [x, this.g.constInt64([1, -1, 1, 1])]);
+  }
+
+  /** [N, C] -> [N, C, 1, 1]. */
+  perSampleChannels(x: string): string {
+    return this.g.node("Unsqueeze", [x, this.g.constInt64([2, 3])]);
+  }
+
+  /** Up2x of ../networks/filteredResampling.ts: bilinear, half-pixel centres (exactly the [1,3,3,1] filter with edge clamping). */
+  up2x(x: string): string {
+    return this.g.node("Resize", [x, "", this.g.constFloat([1, 1, 2, 2])], { mode: { string: "linear" }, coordinate_transformation_mode: { string: "half_pixel" } });
+  }
+
+  /** Down2x: edge padding, then the separable [1,3,3,1]/8 filter (as one 4x4 kernel) at stride 2, per channel. */
+  down2x(x: string, n: number, c: number, size: number): string {
+    const g = this.g;
+    const taps = [1, 3, 3, 1].map((t) => t / 8);
+    const kernel: number[] = [];
+    for (const a of taps) for (const b of taps) kernel.push(a * b);
+    const padded = g.node("Pad", [x, g.constInt64([0, 0, 1, 1, 0, 0, 1, 1])], { mode: { string: "edge" } });
+    const planes = g.node("Reshape", [padded, g.constInt64([n * c, 1, size + 2, size + 2])]);
+    const filtered = g.node("Conv", [planes, g.constFloat(kernel, [1, 1, 4, 4])], { kernel_shape: { ints: [4, 4] }, strides: { ints: [2, 2] } });
+    return g.node("Reshape", [filtered, g.constInt64([n, c, size / 2, size / 2])]);
+  }
+}
+
+/** Graph inputs of the generator's latent side (one minibatch). */
+export interface LatentInputs {
+  /** [n, zDim] */
+  readonly z: string;
+  /** [n, zDim] */
+  readonly zMix: string;
+  /** [n, numWs]: 1 where a layer takes zMix's w */
+  readonly mix: string;
+  /** [n, labelDim] (conditional models) */
+  readonly label?: string;
+}
+
+/** The generator's training forward pass on a graph (no truncation, noise strength 1, as the tfjs training step). */
+export class GeneratorGraph {
+  readonly params: GraphParameters;
+  private readonly ops: Ops;
+
+  constructor(private readonly g: OnnxGraphBuilder, readonly config: GeneratorConfig) {
+    this.params = new GraphParameters(g, GeneratorParameterSpecs(config));
+    this.ops = new Ops(g);
+  }
+
+  /** Declares the latent inputs for a batch of n (names prefixed with `prefix`). */
+  addLatentInputs(n: number, prefix = ""): LatentInputs {
+    const { zDim, labelDim } = this.config;
+    const g = this.g;
+    return {
+      z: g.addInput(`${prefix}z`, "float", [n, zDim]),
+      zMix: g.addInput(`${prefix}z_mix`, "float", [n, zDim]),
+      mix: g.addInput(`${prefix}mix`, "float", [n, NumWs(this.config)]),
+      ...(labelDim > 0 ? { label: g.addInput(`${prefix}label`, "float", [n, labelDim]) } : {}),
+    };
+  }
+
+  /** Declares one noise input [n, 1, r, r] per conv layer (the tfjs engine's [n, r, r, 1] draws have the same memory order). */
+  addNoiseInputs(n: number, prefix = ""): string[] {
+    return SynthesisLayers(this.config)
+      .filter((l) => l.kind === "conv")
+      .map((l) => this.g.addInput(`${prefix}noise${l.noiseIndex}`, "float", [n, 1, l.resolution, l.resolution]));
+  }
+
+  /** Mapping of both latents in one pass and style mixing: ws [n, numWs, wDim] and w [n, wDim] (the own latent's). */
+  ws(latents: LatentInputs, n: number): { ws: string; w: string } {
+    const g = this.g;
+    const { wDim, labelDim } = this.config;
+    let x = this.ops.normalize(g.node("Concat", [latents.z, latents.zMix], { axis: { int: 0 } }));
+    if (labelDim > 0) {
+      if (!latents.label) throw new Error("training graph: the generator is conditional, a label input is required");
+      const labels2 = g.node("Concat", [latents.label, latents.label], { axis: { int: 0 } });
+      x = g.node("Concat", [x, this.ops.normalize(this.ops.fc(labels2, this.params, "mapping.embed"))], { axis: { int: 1 } });
+    }
+    for (let i = 0; i < this.config.mappingLayers; i++) x = this.ops.lrelu(this.ops.fc(x, this.params, `mapping.fc${i}`));
+    const both = g.node("Reshape", [x, g.constInt64([2, n, wDim])]);
+    const w = g.node("Gather", [both, g.constInt64([0], [])], { axis: { int: 0 } });
+    const wMix = g.node("Gather", [both, g.constInt64([1], [])], { axis: { int: 0 } });
+    const m = g.node("Unsqueeze", [latents.mix, g.constInt64([2])]);
+    const axis1 = g.constInt64([1]);
+    const ws = g.node("Add", [
+      g.node("Mul", [g.node("Unsqueeze", [w, axis1]), g.node("Sub", [g.constFloat([1], []), m])]),
+      g.node("Mul", [g.node("Unsqueeze", [wMix, axis1]), m]),
+    ]);
+    return { ws, w };
+  }
+
+  /** Synthesis: ws [n, numWs, wDim] and noise maps -> image [n, 3, R, R] in about [-1, 1]. */
+  synthesis(ws: string, noise: readonly string[], n: number): string {
+    const g = this.g;
+    const p = this.params;
+    const c4 = ChannelsAt(this.config, 4);
+    const constant = g.node("Transpose", [p.param("synthesis.b4.const")], { perm: { ints: [2, 0, 1] } });
+    let x = g.node("Expand", [g.node("Unsqueeze", [constant, g.constInt64([0])]), g.constInt64([n, c4, 4, 4])]);
+    let image = "";
+    for (const layer of SynthesisLayers(this.config)) {
+      const wl = g.node("Gather", [ws, g.constInt64([layer.wIndex], [])], { axis: { int: 1 } });
+      const styles = this.ops.fc(wl, p, `${layer.name}.affine`);
+      const weight = `${layer.name}.weight`;
+      let h = g.node("Mul", [x, this.ops.perSampleChannels(styles)]);
+      if (layer.kind === "torgb") {
+        const rgb = g.node("Add", [g.node("Conv", [h, p.param(weight)], { kernel_shape: { ints: [1, 1] } }), this.ops.channels(p.param(`${layer.name}.bias`))]);
+        image = image ? g.node("Add", [this.ops.up2x(image), rgb]) : rgb;
+        continue;
+      }
+      if (layer.up) h = this.ops.up2x(h);
+      let y = g.node("Conv", [h, p.param(weight)], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } });
+      // Demodulation from the weights: d[n, o] = rsqrt(sum_i s[n, i]^2 * sum_taps W[o, i, ., .]^2 + eps).
+      const effective = p.param(weight);
+      const wsq = g.node("ReduceSum", [g.node("Mul", [effective, effective]), g.constInt64([2, 3])], { keepdims: { int: 0 } }); // [out, in]
+      const sumSq = g.node("Gemm", [g.node("Mul", [styles, styles]), wsq], { transB: { int: 1 } });
+      const demod = g.node("Reciprocal", [g.node("Sqrt", [g.node("Add", [sumSq, g.constFloat([DemodulationEpsilon], [])])])]);
+      y = g.node("Mul", [y, this.ops.perSampleChannels(demod)]);
+      y = g.node("Add", [y, g.node("Mul", [noise[layer.noiseIndex], p.param(`${layer.name}.noise_strength`)])]);
+      y = g.node("Add", [y, this.ops.channels(p.param(`${layer.name}.bias`))]);
+      x = this.ops.lrelu(y);
+    }
+    return image;
+  }
+}
+
+/** The residual discriminator's forward pass on a graph (../networks/discriminatorNetwork.ts, no progressive growing). */
+export class DiscriminatorGraph {
+  readonly params: GraphParameters;
+  private readonly ops: Ops;
+
+  constructor(private readonly g: OnnxGraphBuilder, readonly config: GeneratorConfig, options: DiscriminatorSpecOptions = {}) {
+    if (options.progressive) throw new Error("the onnxruntime training engine does not support progressive growing (use --engine tfjs)");
+    this.params = new GraphParameters(g, DiscriminatorParameterSpecs(config));
+    this.ops = new Ops(g);
+  }
+
+  private conv(x: string, name: string, k: number, bias = true): string {
+    const p = this.params;
+    const pad = (k - 1) / 2;
+    const y = this.g.node("Conv", [x, p.param(`${name}.weight`)], { kernel_shape: { ints: [k, k] }, pads: { ints: [pad, pad, pad, pad] } });
+    return bias ? this.g.node("Add", [y, this.ops.channels(p.param(`${name}.bias`))]) : y;
+  }
+
+  /** Minibatch standard deviation (one channel, group of up to 4 samples i, i + n/G, ...), appended as the last channel. */
+  private minibatchStd(x: string, n: number, c: number, size: number): string {
+    const g = this.g;
+    const groups = MinibatchStdGroup(n);
+    const y = g.node("Reshape", [x, g.constInt64([groups, n / groups, c * size * size])]);
+    const centred = g.node("Sub", [y, g.node("ReduceMean", [y], { axes: { ints: [0] }, keepdims: { int: 1 } })]);
+    const variance = g.node("ReduceMean", [g.node("Mul", [centred, centred])], { axes: { ints: [0] }, keepdims: { int: 0 } });
+    const std = g.node("Sqrt", [g.node("Add", [variance, g.constFloat([1e-8], [])])]);
+    const perGroup = g.node("ReduceMean", [std], { axes: { ints: [1] }, keepdims: { int: 0 } }); // [n/G]
+    const perSample = g.node("Reshape", [g.node("Tile", [g.node("Reshape", [perGroup, g.constInt64([1, n / groups])]), g.constInt64([groups, 1])]), g.constInt64([n, 1, 1, 1])]);
+    return g.node("Concat", [x, g.node("Expand", [perSample, g.constInt64([n, 1, size, size])])], { axis: { int: 1 } });
+  }
+
+  /** Scores images [n, 3, R, R] -> logits [n, 1]; `label` [n, labelDim] for conditional models. */
+  scores(images: string, n: number, label?: string): string {
+    const g = this.g;
+    const R = this.config.resolution;
+    let x = this.ops.lrelu(this.conv(images, `discriminator.b${R}.fromrgb`, 1));
+    for (let r = R; r > 4; r /= 2) {
+      const name = `discriminator.b${r}`;
+      const c = ChannelsAt(this.config, r);
+      const skip = this.conv(this.ops.down2x(x, n, c, r), `${name}.skip`, 1, false);
+      const h = this.ops.lrelu(this.conv(this.ops.down2x(this.ops.lrelu(this.conv(x, `${name}.conv0`, 3)), n, c, r), `${name}.conv1`, 3));
+      x = g.node("Mul", [g.node("Add", [skip, h]), g.constFloat([Math.SQRT1_2], [])]);
+    }
+    const c4 = ChannelsAt(this.config, 4);
+    x = this.ops.lrelu(this.conv(this.minibatchStd(x, n, c4, 4), "discriminator.b4.conv", 3));
+    // Flatten in the tfjs layout's order (HWC), which the fc weight's rows follow.
+    const flat = g.node("Reshape", [g.node("Transpose", [x], { perm: { ints: [0, 2, 3, 1] } }), g.constInt64([n, 16 * c4])]);
+    const h = this.ops.fc(this.ops.lrelu(this.ops.fc(flat, this.params, "discriminator.b4.fc")), this.params, "discriminator.b4.out");
+    const cmapDim = DiscriminatorCmapDim(this.config);
+    if (cmapDim === 0) return h;
+    if (!label) throw new Error("training graph: the discriminator is conditional, a label input is required");
+    const cmap = this.ops.normalize(this.ops.fc(label, this.params, "discriminator.mapping.embed"));
+    const projected = g.node("ReduceSum", [g.node("Mul", [h, cmap]), g.constInt64([1])], { keepdims: { int: 1 } });
+    return g.node("Mul", [projected, g.constFloat([1 / Math.sqrt(cmapDim)], [])]);
+  }
+}

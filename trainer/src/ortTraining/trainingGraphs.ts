@@ -1,0 +1,166 @@
+/**
+ * The four phases of a StyleGAN2-ADA training step as ONNX gradient graphs (../training/trainingLoop.ts has the
+ * same phases in tfjs; ../training/losses.ts the same losses):
+ *
+ *   Gmain  mean softplus(-D(aug(G(z))))                      -> d/dG, and the batch mean of w (for w_avg)
+ *   Greg   path length: mean (|J_w^T y| - plMean)^2 x weight   -> d/dG (second order through G)
+ *   Dmain  mean softplus(D(aug(G(z)))) + mean softplus(-D(aug(x))) -> d/dD, and D(real) (for ADA)
+ *   Dreg   R1: mean |d sum D(aug(x)) / dx|^2 x gamma/2 x interval -> d/dD (second order through D)
+ *
+ * Each is one graph: forward, backward (../onnxAutodiff) and, for the regularisers, the backward of a backward.
+ * Batch sizes are fixed per graph (shapes are static, so every rule bakes its sizes in); augmentation is a variant
+ * with the warp's sparse matrix and the colour matrices as inputs (drawn in JS as the tfjs engine draws them).
+ */
+import type { onnx as OnnxTypes } from "onnx-proto";
+import { type GeneratorConfig } from "../networks/architecture.js";
+import { OnnxGraphBuilder } from "../export/onnxGraphBuilder.js";
+import { AddGradients, type AddGradientsOptions } from "../onnxAutodiff/buildGradients.js";
+import { PruneUnusedNodes } from "../onnxAutodiff/pruneGraph.js";
+import { DiscriminatorGraph, GeneratorGraph } from "./networkGraphs.js";
+
+type ModelProto = OnnxTypes.ModelProto;
+
+/** Taps per output pixel of the augmentation's bilinear warp (../augment/affineResample.ts). */
+export const AugmentTaps = 4;
+
+/** A phase graph and the names a step feeds and reads. */
+export interface PhaseGraph {
+  readonly model: ModelProto;
+  /** Output name of the scalar loss (as the optimiser's step sees it: scaled for lazy regularisation). */
+  readonly loss: string;
+  /** Gradient output name per trainable parameter, in spec order. */
+  readonly gradients: ReadonlyMap<string, string>;
+}
+
+/** What every phase graph is built with. */
+export interface PhaseGraphOptions {
+  readonly config: GeneratorConfig;
+  /** Images per run of the graph. */
+  readonly batch: number;
+  /** Autodiff rule options (the conv weight-gradient form). */
+  readonly autodiff?: AddGradientsOptions;
+}
+
+const Producer = { producerName: "npc-faces", producerVersion: "0.1.0" };
+
+/**
+ * ADA's augmentation of images [n, 3, R, R] with fed parameters: the bilinear warp as a sparse matrix (`<prefix>aug_indices`
+ * int64 [n·R·R·4] into the batch's pixels, `<prefix>aug_weights` [n·R·R, 1, 4]), then rgb' = rgb · C + o
+ * (`<prefix>aug_colour` [n, 3, 3], already transposed; `<prefix>aug_offset` [n, 1, 3]).
+ */
+function Augment(g: OnnxGraphBuilder, images: string, n: number, R: number, prefix: string): string {
+  const rows = n * R * R;
+  const indices = g.addInput(`${prefix}aug_indices`, "int64", [rows * AugmentTaps]);
+  const weights = g.addInput(`${prefix}aug_weights`, "float", [rows, 1, AugmentTaps]);
+  const colour = g.addInput(`${prefix}aug_colour`, "float", [n, 3, 3]);
+  const offset = g.addInput(`${prefix}aug_offset`, "float", [n, 1, 3]);
+  const pixels = g.node("Reshape", [g.node("Transpose", [images], { perm: { ints: [0, 2, 3, 1] } }), g.constInt64([rows, 3])]);
+  const taps = g.node("Reshape", [g.node("Gather", [pixels, indices], { axis: { int: 0 } }), g.constInt64([rows, AugmentTaps, 3])]);
+  const warped = g.node("Reshape", [g.node("MatMul", [weights, taps]), g.constInt64([n, R * R, 3])]);
+  const coloured = g.node("Add", [g.node("MatMul", [warped, colour]), offset]);
+  return g.node("Transpose", [g.node("Reshape", [coloured, g.constInt64([n, R, R, 3])])], { perm: { ints: [0, 3, 1, 2] } });
+}
+
+/** Real images are fed NHWC in [-1, 1] (the data set's layout), as `real` [n, R, R, 3]; returns them NCHW. */
+function RealImages(g: OnnxGraphBuilder, n: number, R: number): { input: string; nchw: string } {
+  const input = g.addInput("real", "float", [n, R, R, 3]);
+  return { input, nchw: g.node("Transpose", [input], { perm: { ints: [0, 3, 1, 2] } }) };
+}
+
+function MeanSoftplus(g: OnnxGraphBuilder, x: string): string {
+  return g.node("ReduceMean", [g.node("Softplus", [x])], { keepdims: { int: 0 } });
+}
+
+function Finish(g: OnnxGraphBuilder, name: string, loss: string, wrt: readonly string[], options: PhaseGraphOptions): PhaseGraph {
+  const result = AddGradients(g, loss, wrt, options.autodiff);
+  g.addOutput(loss, "loss", "float", []);
+  const gradients = new Map<string, string>();
+  for (const param of wrt) {
+    const shape = result.shapes.get(param)!.dims as number[];
+    gradients.set(param, g.addOutput(result.gradients.get(param)!, `${param}.grad`, "float", shape));
+  }
+  return { model: PruneUnusedNodes(g.build({ name, ...Producer })), loss: "loss", gradients };
+}
+
+/** Gmain: inputs G and D parameters, latents, noise (and the fakes' augmentation); outputs loss, d/dG, `w_mean` [wDim]. */
+export function BuildGeneratorMainGraph(options: PhaseGraphOptions & { readonly augment: boolean }): PhaseGraph {
+  const { config, batch: n } = options;
+  const g = new OnnxGraphBuilder();
+  const G = new GeneratorGraph(g, config);
+  const D = new DiscriminatorGraph(g, config);
+  const latents = G.addLatentInputs(n);
+  const { ws, w } = G.ws(latents, n);
+  let images = G.synthesis(ws, G.addNoiseInputs(n), n);
+  if (options.augment) images = Augment(g, images, n, config.resolution, "");
+  const loss = MeanSoftplus(g, g.node("Neg", [D.scores(images, n, latents.label)]));
+  g.addOutput(g.node("ReduceMean", [w], { axes: { ints: [0] }, keepdims: { int: 0 } }), "w_mean", "float", [config.wDim]);
+  return Finish(g, "Gmain", loss, G.params.trainable, options);
+}
+
+/**
+ * Greg (path length): inputs G parameters, latents, noise, `pl_noise` [n, R, R, 3] (already / R, NHWC as the tfjs
+ * engine draws it), `pl_mean` []; outputs loss = mean((length - pl_mean)^2) x `weight`, `mean_length`, d/dG.
+ */
+export function BuildPathLengthGraph(options: PhaseGraphOptions & { readonly weight: number }): PhaseGraph {
+  const { config, batch: n } = options;
+  const g = new OnnxGraphBuilder();
+  const G = new GeneratorGraph(g, config);
+  const latents = G.addLatentInputs(n);
+  const { ws } = G.ws(latents, n);
+  const images = G.synthesis(ws, G.addNoiseInputs(n), n);
+  const plNoise = g.addInput("pl_noise", "float", [n, config.resolution, config.resolution, 3]);
+  const plMean = g.addInput("pl_mean", "float", []);
+  const projected = g.node("ReduceSum", [g.node("Mul", [g.node("Transpose", [images], { perm: { ints: [0, 2, 3, 1] } }), plNoise])], { keepdims: { int: 0 } });
+  const jacobian = AddGradients(g, projected, [ws], options.autodiff).gradients.get(ws)!;
+  const perLayer = g.node("ReduceSum", [g.node("Mul", [jacobian, jacobian]), g.constInt64([2])], { keepdims: { int: 0 } });
+  const lengths = g.node("Sqrt", [g.node("ReduceMean", [perLayer], { axes: { ints: [1] }, keepdims: { int: 0 } })]);
+  const deviation = g.node("Sub", [lengths, plMean]);
+  const penalty = g.node("ReduceMean", [g.node("Mul", [deviation, deviation])], { keepdims: { int: 0 } });
+  g.addOutput(g.node("ReduceMean", [lengths], { keepdims: { int: 0 } }), "mean_length", "float", []);
+  return Finish(g, "Greg", g.node("Mul", [penalty, g.constFloat([options.weight], [])]), G.params.trainable, options);
+}
+
+/**
+ * Dmain: inputs G and D parameters, latents and noise of the fakes, `real` [n, R, R, 3], `real_label` (conditional),
+ * and the augmentation of fakes (`fake_aug_*`) and reals (`real_aug_*`); outputs loss, `real_scores` [n, 1], d/dD.
+ */
+export function BuildDiscriminatorMainGraph(options: PhaseGraphOptions & { readonly augment: boolean }): PhaseGraph {
+  const { config, batch: n } = options;
+  const R = config.resolution;
+  const g = new OnnxGraphBuilder();
+  const G = new GeneratorGraph(g, config);
+  const D = new DiscriminatorGraph(g, config);
+  const latents = G.addLatentInputs(n);
+  let fake = G.synthesis(G.ws(latents, n).ws, G.addNoiseInputs(n), n);
+  let real = RealImages(g, n, R).nchw;
+  const realLabel = config.labelDim > 0 ? g.addInput("real_label", "float", [n, config.labelDim]) : undefined;
+  if (options.augment) {
+    fake = Augment(g, fake, n, R, "fake_");
+    real = Augment(g, real, n, R, "real_");
+  }
+  const fakeScores = D.scores(fake, n, latents.label);
+  const realScores = D.scores(real, n, realLabel);
+  g.addOutput(realScores, "real_scores", "float", [n, 1]);
+  const loss = g.node("Add", [MeanSoftplus(g, fakeScores), MeanSoftplus(g, g.node("Neg", [realScores]))]);
+  return Finish(g, "Dmain", loss, D.params.trainable, options);
+}
+
+/**
+ * Dreg (R1): inputs D parameters, `real` [n, R, R, 3], `real_label` (conditional), the reals' augmentation
+ * (`real_aug_*`); outputs loss = R1 x `weight`, `r1` (the unweighted penalty), d/dD.
+ */
+export function BuildR1Graph(options: PhaseGraphOptions & { readonly augment: boolean; readonly weight: number }): PhaseGraph {
+  const { config, batch: n } = options;
+  const R = config.resolution;
+  const g = new OnnxGraphBuilder();
+  const D = new DiscriminatorGraph(g, config);
+  const real = RealImages(g, n, R);
+  const realLabel = config.labelDim > 0 ? g.addInput("real_label", "float", [n, config.labelDim]) : undefined;
+  const images = options.augment ? Augment(g, real.nchw, n, R, "real_") : real.nchw;
+  const total = g.node("ReduceSum", [D.scores(images, n, realLabel)], { keepdims: { int: 0 } });
+  const dx = AddGradients(g, total, [real.input], options.autodiff).gradients.get(real.input)!;
+  const perImage = g.node("ReduceSum", [g.node("Mul", [dx, dx]), g.constInt64([1, 2, 3])], { keepdims: { int: 0 } });
+  const penalty = g.node("ReduceMean", [perImage], { keepdims: { int: 0 } });
+  g.addOutput(penalty, "r1", "float", []);
+  return Finish(g, "Dreg", g.node("Mul", [penalty, g.constFloat([options.weight], [])]), D.params.trainable, options);
+}
