@@ -75,22 +75,52 @@ class Ops {
     return this.g.node("Unsqueeze", [x, this.g.constInt64([2, 3])]);
   }
 
-  /** Up2x of ../networks/filteredResampling.ts: bilinear, half-pixel centres (exactly the [1,3,3,1] filter with edge clamping). */
-  up2x(x: string): string {
-    return this.g.node("Resize", [x, "", this.g.constFloat([1, 1, 2, 2])], { mode: { string: "linear" }, coordinate_transformation_mode: { string: "half_pixel" } });
+  /**
+   * Up2x of ../networks/filteredResampling.ts (bilinear, half-pixel centres: the [1,3,3,1] filter with edge clamping)
+   * as a MatMul per axis with a constant [size, 2·size] matrix: its gradient is again two MatMuls. Measured forward +
+   * backward at batch 8 against `Resize` and its per-channel-conv gradient: 13.4 vs 14.2 ms at 32 channels 64×64,
+   * 4.4 vs 7.3 ms at 64 channels 32×32.
+   */
+  up2x(x: string, size: number): string {
+    const up = UpMatrix(size); // [2·size, size]
+    const g = this.g;
+    const rows = g.node("MatMul", [x, g.constFloat(Array.from(Transposed(up, 2 * size, size)), [size, 2 * size])]);
+    return g.node("MatMul", [g.constFloat(Array.from(up), [2 * size, size]), rows]);
   }
 
-  /** Down2x: edge padding, then the separable [1,3,3,1]/8 filter (as one 4x4 kernel) at stride 2, per channel. */
-  down2x(x: string, n: number, c: number, size: number): string {
+  /**
+   * Down2x: the [1,3,3,1]/8 filter with edge clamping at stride 2, as a MatMul per axis with a constant [size, size/2]
+   * matrix. Measured forward + backward at batch 8 against edge padding and a per-channel 4×4 stride-2 Conv (whose
+   * gradient needs zero insertion): 12.7 vs 50.3 ms at 32 channels 64×64, 1.9 vs 16.9 ms at 128 channels 16×16.
+   */
+  down2x(x: string, size: number): string {
+    const down = DownMatrix(size); // [size/2, size]
     const g = this.g;
-    const taps = [1, 3, 3, 1].map((t) => t / 8);
-    const kernel: number[] = [];
-    for (const a of taps) for (const b of taps) kernel.push(a * b);
-    const padded = g.node("Pad", [x, g.constInt64([0, 0, 1, 1, 0, 0, 1, 1])], { mode: { string: "edge" } });
-    const planes = g.node("Reshape", [padded, g.constInt64([n * c, 1, size + 2, size + 2])]);
-    const filtered = g.node("Conv", [planes, g.constFloat(kernel, [1, 1, 4, 4])], { kernel_shape: { ints: [4, 4] }, strides: { ints: [2, 2] } });
-    return g.node("Reshape", [filtered, g.constInt64([n, c, size / 2, size / 2])]);
+    const rows = g.node("MatMul", [x, g.constFloat(Array.from(Transposed(down, size / 2, size)), [size, size / 2])]);
+    return g.node("MatMul", [g.constFloat(Array.from(down), [size / 2, size]), rows]);
   }
+}
+
+/** Down2x along one axis of length `size` as a [size/2, size] matrix: y[i] = (x[2i-1] + 3x[2i] + 3x[2i+1] + x[2i+2]) / 8, clamped. */
+function DownMatrix(size: number): Float64Array {
+  const half = size / 2;
+  const m = new Float64Array(half * size);
+  [1, 3, 3, 1].forEach((tap, j) => {
+    for (let i = 0; i < half; i++) m[i * size + Math.min(size - 1, Math.max(0, 2 * i - 1 + j))] += tap / 8;
+  });
+  return m;
+}
+
+/** Up2x along one axis of length `size` as a [2·size, size] matrix: 2 × DownMatrix(2·size)ᵀ (the adjoint relation of filteredResampling.ts). */
+function UpMatrix(size: number): Float64Array {
+  return Transposed(DownMatrix(2 * size), size, 2 * size).map((v) => 2 * v);
+}
+
+/** The transpose of a row-major [rows, cols] matrix. */
+function Transposed(m: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  const t = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = m[r * cols + c];
+  return t;
 }
 
 /** Graph inputs of the generator's latent side (one minibatch). */
@@ -172,10 +202,10 @@ export class GeneratorGraph {
       let h = g.node("Mul", [x, this.ops.perSampleChannels(styles)]);
       if (layer.kind === "torgb") {
         const rgb = g.node("Add", [g.node("Conv", [h, p.param(weight)], { kernel_shape: { ints: [1, 1] } }), this.ops.channels(p.param(`${layer.name}.bias`))]);
-        image = image ? g.node("Add", [this.ops.up2x(image), rgb]) : rgb;
+        image = image ? g.node("Add", [this.ops.up2x(image, layer.resolution / 2), rgb]) : rgb;
         continue;
       }
-      if (layer.up) h = this.ops.up2x(h);
+      if (layer.up) h = this.ops.up2x(h, layer.resolution / 2);
       let y = g.node("Conv", [h, p.param(weight)], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } });
       // Demodulation from the weights: d[n, o] = rsqrt(sum_i s[n, i]^2 * sum_taps W[o, i, ., .]^2 + eps).
       const effective = p.param(weight);
@@ -209,6 +239,22 @@ export class DiscriminatorGraph {
     return bias ? this.g.node("Add", [y, this.ops.channels(p.param(`${name}.bias`))]) : y;
   }
 
+  /**
+   * The epilogue's conv over c4 + 1 channels (features and the minibatch std), with both the input and the weight
+   * padded by zero channels to a multiple of 4: exact, and onnxruntime-node 1.30's WebGPU Conv computes wrong values
+   * for input channel counts such as 33 (measured on SwiftShader: relative error ~1 against the CPU provider).
+   */
+  private epilogueConv(x: string, n: number, cin: number): string {
+    const g = this.g;
+    const name = "discriminator.b4.conv";
+    const extra = (4 - (cin % 4)) % 4;
+    if (extra === 0) return this.conv(x, name, 3);
+    const padded = g.node("Concat", [x, g.constFloat(new Array<number>(n * extra * 16).fill(0), [n, extra, 4, 4])], { axis: { int: 1 } });
+    const weight = g.node("Pad", [this.params.param(`${name}.weight`), g.constInt64([0, 0, 0, 0, 0, extra, 0, 0])]);
+    const y = g.node("Conv", [padded, weight], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } });
+    return g.node("Add", [y, this.ops.channels(this.params.param(`${name}.bias`))]);
+  }
+
   /** Minibatch standard deviation (one channel, group of up to 4 samples i, i + n/G, ...), appended as the last channel. */
   private minibatchStd(x: string, n: number, c: number, size: number): string {
     const g = this.g;
@@ -229,13 +275,12 @@ export class DiscriminatorGraph {
     let x = this.ops.lrelu(this.conv(images, `discriminator.b${R}.fromrgb`, 1));
     for (let r = R; r > 4; r /= 2) {
       const name = `discriminator.b${r}`;
-      const c = ChannelsAt(this.config, r);
-      const skip = this.conv(this.ops.down2x(x, n, c, r), `${name}.skip`, 1, false);
-      const h = this.ops.lrelu(this.conv(this.ops.down2x(this.ops.lrelu(this.conv(x, `${name}.conv0`, 3)), n, c, r), `${name}.conv1`, 3));
+      const skip = this.conv(this.ops.down2x(x, r), `${name}.skip`, 1, false);
+      const h = this.ops.lrelu(this.conv(this.ops.down2x(this.ops.lrelu(this.conv(x, `${name}.conv0`, 3)), r), `${name}.conv1`, 3));
       x = g.node("Mul", [g.node("Add", [skip, h]), g.constFloat([Math.SQRT1_2], [])]);
     }
     const c4 = ChannelsAt(this.config, 4);
-    x = this.ops.lrelu(this.conv(this.minibatchStd(x, n, c4, 4), "discriminator.b4.conv", 3));
+    x = this.ops.lrelu(this.epilogueConv(this.minibatchStd(x, n, c4, 4), n, c4 + 1));
     // Flatten in the tfjs layout's order (HWC), which the fc weight's rows follow.
     const flat = g.node("Reshape", [g.node("Transpose", [x], { perm: { ints: [0, 2, 3, 1] } }), g.constInt64([n, 16 * c4])]);
     const h = this.ops.fc(this.ops.lrelu(this.ops.fc(flat, this.params, "discriminator.b4.fc")), this.params, "discriminator.b4.out");
