@@ -161,6 +161,15 @@ async function TimeAsync(graph: Graph, threads: number, minMs: number, provider:
   return { ms, cpuMs: (cpu.user + cpu.system) / 1000 / runs };
 }
 
+/**
+ * onnxruntime's conv peak on this machine: GFLOP/s of the chained forward 3×3 convs (64 channels, 32×32, batch 8,
+ * 2 threads), the yardstick the training engine's achieved GFLOP/s is compared with.
+ */
+export async function MeasureConvPeakAsync(minMs = 2000): Promise<number> {
+  const t = await TimeAsync(ConvChain(DefaultConvBenchShape, null), 2, minMs, "cpu");
+  return (DefaultConvBenchShape.layers * ConvLayerFlops(DefaultConvBenchShape)) / (t.ms * 1e6);
+}
+
 /** onnxruntime-node execution provider of a measurement. */
 export type BenchProvider = "cpu" | "webgpu";
 

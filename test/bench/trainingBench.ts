@@ -1,59 +1,85 @@
 /**
- * Training throughput on wasm: game64, batch 8, a few steps after warm-up (R1 off the measured steps, as it
- * runs every 16th), in this thread and on 2 data-parallel worker threads. Prints images/s, the GFLOP/s achieved
- * (convs and FCs: per image 4 x G forward (G step: forward + 2 backward; D step: forward) + 9 x D forward (G step:
- * 3; D step: 3 on fakes + 3 on reals)), the process CPU seconds per step (the machine may be shared: CPU time
- * shows what the step costs) and, when a stylegan2-ada-pytorch checkout is configured (nvidiaReference.ts), the
- * ratio to NVIDIA's PyTorch training step with game64's sizes measured in the same run (otherwise "not measured").
+ * Training throughput, both engines side by side in one run (issue 14): the tfjs engine on WASM (this thread, and 2
+ * data-parallel worker threads) and the onnxruntime engine on onnxruntime-node's CPU provider, on game64 and on the
+ * default model's preset (npc64), batch 8, Gmain + Dmain (R1 moved off the measured steps, as it runs every 16th;
+ * no augmentation). Prints images/s, ms and process CPU seconds per step, the GFLOP/s achieved (convs and FCs: per
+ * image 4 G forwards (G step: forward + 2 backward; D step: forward) + 9 D forwards (G step: 3; D step: 3 on fakes
+ * + 3 on reals)), that as a share of onnxruntime's conv peak measured in this run, and the ratio of the engines. When
+ * a stylegan2-ada-pytorch checkout is configured (nvidiaReference.ts), NVIDIA's PyTorch training step with game64's
+ * sizes is measured in the same run too (otherwise "not measured").
  */
-import { DiscriminatorFlopsPerImage, GeneratorFlopsPerFace, GeneratorPresets, InitializeTfjsBackendAsync, ParallelTrainingRun, ResolveTrainingOptions, TrainingRun, type TrainingData } from "@npc-faces/trainer";
+import { DiscriminatorFlopsPerImage, GeneratorFlopsPerFace, GeneratorPresets, InitializeTfjsBackendAsync, OrtTrainingRun, ParallelTrainingRun, ResolveTrainingOptions, TrainingRun, type TrainingData } from "@npc-faces/trainer";
+import { MeasureConvPeakAsync } from "./autodiffBench.js";
 import { MeasureNvidiaAsync, NotMeasuredLine } from "./nvidiaReference.js";
+
+const Batch = 8;
+
+function SyntheticData(resolution: number): TrainingData {
+  const count = 16;
+  const images = new Uint8Array(count * resolution * resolution * 3);
+  for (let i = 0; i < images.length; i++) images[i] = (i * 2654435761) >>> 24;
+  return { count, resolution, images, labelNames: [], labels: null };
+}
+
+/** Seconds and process CPU seconds of `steps` steps after one warm-up step (which builds sessions and runs the step-0 R1). */
+async function MeasureAsync(step: () => unknown, steps: number): Promise<{ seconds: number; cpuSeconds: number }> {
+  await step();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) await step();
+  const cpu = process.cpuUsage(cpu0);
+  return { seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+}
 
 /** Runs the benchmark and returns printable lines. */
 export async function RunTrainingBenchAsync(steps = 3): Promise<string[]> {
   await InitializeTfjsBackendAsync("wasm");
-  const config = GeneratorPresets.game64;
-  const r = config.resolution;
-  const count = 16;
-  const images = new Uint8Array(count * r * r * 3);
-  for (let i = 0; i < images.length; i++) images[i] = (i * 2654435761) >>> 24;
-  const data: TrainingData = { count, resolution: r, images, labelNames: [], labels: null };
-  const flopsPerImage = 4 * GeneratorFlopsPerFace(config) + 9 * DiscriminatorFlopsPerImage(config);
-  const lines: string[] = [];
-  const measured: number[] = [];
-  const report = (label: string, seconds: number, cpuSeconds: number) => {
-    const ips = (steps * 8) / seconds;
-    measured.push(ips);
-    lines.push(
-      `training game64 batch 8 wasm (${label}): ${ips.toFixed(2)} images/s (${((seconds / steps) * 1000).toFixed(0)} ms/step, ${(cpuSeconds / steps).toFixed(1)} CPU s/step, over ${steps} steps)`,
-      `  ${((ips * flopsPerImage) / 1e9).toFixed(1)} GFLOP/s achieved (${(flopsPerImage / 1e9).toFixed(2)} GFLOP per image: 4 G + 9 D forwards)`,
-    );
-  };
-  const measure = async (step: () => unknown) => {
-    await step(); // warm-up (includes the step-0 R1)
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    for (let i = 0; i < steps; i++) await step();
-    const cpu = process.cpuUsage(cpu0);
-    return { seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
-  };
+  const peak = await MeasureConvPeakAsync();
+  const lines = [`onnxruntime conv peak (3x3 conv forward, 64 channels 32x32, batch 8, 2 threads, measured in this run): ${peak.toFixed(0)} GFLOP/s`];
+  const ortGame64: number[] = [];
+  const tfjsGame64: number[] = [];
+  for (const preset of ["game64", "npc64"] as const) {
+    const config = GeneratorPresets[preset];
+    const data = SyntheticData(config.resolution);
+    const flopsPerImage = 4 * GeneratorFlopsPerFace(config) + 9 * DiscriminatorFlopsPerImage(config);
+    const options = (engine: "tfjs" | "ort", workers: number) => ResolveTrainingOptions({ preset, batch: Batch, aug: "none", r1Interval: 1_000_000, workers, engine });
+    const rows: { label: string; ips: number }[] = [];
+    const report = (label: string, t: { seconds: number; cpuSeconds: number }) => {
+      const ips = (steps * Batch) / t.seconds;
+      const gflops = (ips * flopsPerImage) / 1e9;
+      rows.push({ label, ips });
+      lines.push(
+        `training ${preset} batch ${Batch}, ${label}: ${ips.toFixed(2)} images/s (${((t.seconds / steps) * 1000).toFixed(0)} ms/step, ${(t.cpuSeconds / steps).toFixed(1)} CPU s/step, over ${steps} steps)`,
+        `  ${gflops.toFixed(1)} GFLOP/s achieved = ${((100 * gflops) / peak).toFixed(0)}% of the conv peak (${(flopsPerImage / 1e9).toFixed(2)} GFLOP per image: 4 G + 9 D forwards)`,
+      );
+    };
 
-  const single = new TrainingRun(ResolveTrainingOptions({ preset: "game64", batch: 8, aug: "none", r1Interval: 1000000, workers: 1 }), data);
-  const one = await measure(() => single.trainStep());
-  single.dispose();
-  report("1 thread", one.seconds, one.cpuSeconds);
+    const single = new TrainingRun(options("tfjs", 1), data);
+    report("tfjs engine, wasm 1 thread", await MeasureAsync(() => single.trainStep(), steps));
+    single.dispose();
+    const parallel = await ParallelTrainingRun.CreateAsync(options("tfjs", 2), data, null);
+    report("tfjs engine, wasm 2 worker threads", await MeasureAsync(() => parallel.trainStepAsync(), steps));
+    await parallel.disposeAsync();
+    const ort = new OrtTrainingRun(options("ort", 1), data, { device: "cpu" });
+    await ort.prepareAsync();
+    report("onnxruntime engine, CPU provider", await MeasureAsync(() => ort.trainStepAsync(), steps));
+    await ort.disposeAsync();
 
-  const parallel = await ParallelTrainingRun.CreateAsync(ResolveTrainingOptions({ preset: "game64", batch: 8, aug: "none", r1Interval: 1000000, workers: 2 }), data, null);
-  const two = await measure(() => parallel.trainStepAsync());
-  await parallel.disposeAsync();
-  report("2 worker threads", two.seconds, two.cpuSeconds);
+    const best = Math.max(rows[0].ips, rows[1].ips);
+    lines.push(`  ${preset}: onnxruntime / tfjs (its faster configuration, measured side by side): ${(rows[2].ips / best).toFixed(2)}x`);
+    if (preset === "game64") {
+      ortGame64.push(rows[2].ips);
+      tfjsGame64.push(rows[0].ips, rows[1].ips);
+    }
+  }
 
-  const nvidia = await MeasureNvidiaAsync({ train: [{ name: "game64", config, batch: 8, steps }] });
+  const game64 = GeneratorPresets.game64;
+  const nvidia = await MeasureNvidiaAsync({ train: [{ name: "game64", config: game64, batch: Batch, steps }] });
   if (!nvidia.measured) return [...lines, NotMeasuredLine(nvidia)];
   const reference = nvidia.train[0];
   lines.push(
-    `${nvidia.label}, game64's sizes, batch 8, Gmain + Dmain (measured in this run): ${reference.imagesPerSecond.toFixed(2)} images/s (${(reference.secondsPerStep * 1000).toFixed(0)} ms/step, ${reference.cpuSecondsPerStep.toFixed(1)} CPU s/step)`,
-    `  npc-faces / NVIDIA: ${measured.map((ips) => (ips / reference.imagesPerSecond).toFixed(2)).join("x (1 thread), ")}x (2 worker threads)`,
+    `${nvidia.label}, game64's sizes, batch ${Batch}, Gmain + Dmain (measured in this run): ${reference.imagesPerSecond.toFixed(2)} images/s (${(reference.secondsPerStep * 1000).toFixed(0)} ms/step, ${reference.cpuSecondsPerStep.toFixed(1)} CPU s/step)`,
+    `  npc-faces / NVIDIA: onnxruntime engine ${(ortGame64[0] / reference.imagesPerSecond).toFixed(2)}x, tfjs engine ${tfjsGame64.map((ips) => (ips / reference.imagesPerSecond).toFixed(2)).join("x (1 thread), ")}x (2 worker threads)`,
   );
   return lines;
 }

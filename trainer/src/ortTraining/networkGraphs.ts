@@ -33,14 +33,19 @@ export class GraphParameters {
     return [...this.specs.values()].filter((s) => s.trainable).map((s) => s.name);
   }
 
-  /** Stored value x gain (conv weights: OIHW). */
-  param(name: string): string {
+  /**
+   * Stored value x gain (conv weights: OIHW), times `scale`: a constant factor of the layer's input folded into its
+   * weight (a Mul on the weight instead of on the activations; see the activation gains below).
+   */
+  param(name: string, scale = 1): string {
     const spec = this.specs.get(name);
     if (!spec) throw new Error(`training graph: no parameter "${name}"`);
-    let t = this.effective.get(name);
+    const key = `${name}|${scale}`;
+    let t = this.effective.get(key);
     if (!t) {
-      t = spec.gain === 1 ? name : this.g.node("Mul", [name, this.g.constFloat([spec.gain], [])]);
-      this.effective.set(name, t);
+      const factor = spec.gain * scale;
+      t = factor === 1 ? name : this.g.node("Mul", [name, this.g.constFloat([factor], [])]);
+      this.effective.set(key, t);
     }
     return t;
   }
@@ -50,12 +55,19 @@ export class GraphParameters {
 class Ops {
   constructor(readonly g: OnnxGraphBuilder) {}
 
-  lrelu(x: string): string {
-    return this.g.node("Mul", [this.g.node("LeakyRelu", [x], { alpha: { float: LeakyReluSlope } }), this.g.constFloat([ActivationGain], [])]);
+  /** The leaky ReLU without its gain (callers fold ActivationGain into the next layer's weights or styles). */
+  leakyRelu(x: string): string {
+    return this.g.node("LeakyRelu", [x], { alpha: { float: LeakyReluSlope } });
   }
 
-  fc(x: string, p: GraphParameters, name: string): string {
-    return this.g.node("Add", [this.g.node("MatMul", [x, p.param(`${name}.weight`)]), p.param(`${name}.bias`)]);
+  /** The leaky ReLU with its gain: lrelu(x)·√2. */
+  lrelu(x: string): string {
+    return this.g.node("Mul", [this.leakyRelu(x), this.g.constFloat([ActivationGain], [])]);
+  }
+
+  /** x·W + b; `inputScale` is a constant factor of x folded into W. */
+  fc(x: string, p: GraphParameters, name: string, inputScale = 1): string {
+    return this.g.node("Add", [this.g.node("MatMul", [x, p.param(`${name}.weight`, inputScale)]), p.param(`${name}.bias`)]);
   }
 
   /** x * rsqrt(mean(x^2 over axis 1) + 1e-8). */
@@ -194,12 +206,16 @@ export class GeneratorGraph {
     const c4 = ChannelsAt(this.config, 4);
     const constant = g.node("Transpose", [p.param("synthesis.b4.const")], { perm: { ints: [2, 0, 1] } });
     let x = g.node("Expand", [g.node("Unsqueeze", [constant, g.constInt64([0])]), g.constInt64([n, c4, 4, 4])]);
+    // The activations x between layers are lrelu(y) WITHOUT the √2 gain: the modulation folds it into the styles
+    // (x·√2·s = x·(√2·s), per sample and channel instead of per pixel); the demodulation still uses s.
+    let xGain = 1;
     let image = "";
     for (const layer of SynthesisLayers(this.config)) {
       const wl = g.node("Gather", [ws, g.constInt64([layer.wIndex], [])], { axis: { int: 1 } });
       const styles = this.ops.fc(wl, p, `${layer.name}.affine`);
       const weight = `${layer.name}.weight`;
-      let h = g.node("Mul", [x, this.ops.perSampleChannels(styles)]);
+      const modulation = xGain === 1 ? styles : g.node("Mul", [styles, g.constFloat([xGain], [])]);
+      let h = g.node("Mul", [x, this.ops.perSampleChannels(modulation)]);
       if (layer.kind === "torgb") {
         const rgb = g.node("Add", [g.node("Conv", [h, p.param(weight)], { kernel_shape: { ints: [1, 1] } }), this.ops.channels(p.param(`${layer.name}.bias`))]);
         image = image ? g.node("Add", [this.ops.up2x(image, layer.resolution / 2), rgb]) : rgb;
@@ -215,7 +231,8 @@ export class GeneratorGraph {
       y = g.node("Mul", [y, this.ops.perSampleChannels(demod)]);
       y = g.node("Add", [y, g.node("Mul", [noise[layer.noiseIndex], p.param(`${layer.name}.noise_strength`)])]);
       y = g.node("Add", [y, this.ops.channels(p.param(`${layer.name}.bias`))]);
-      x = this.ops.lrelu(y);
+      x = this.ops.leakyRelu(y);
+      xGain = ActivationGain;
     }
     return image;
   }
@@ -232,11 +249,12 @@ export class DiscriminatorGraph {
     this.ops = new Ops(g);
   }
 
-  private conv(x: string, name: string, k: number, bias = true): string {
+  /** conv(x·inputScale, W) + b, with the constant inputScale folded into W. */
+  private conv(x: string, name: string, k: number, options: { bias?: boolean; inputScale?: number } = {}): string {
     const p = this.params;
     const pad = (k - 1) / 2;
-    const y = this.g.node("Conv", [x, p.param(`${name}.weight`)], { kernel_shape: { ints: [k, k] }, pads: { ints: [pad, pad, pad, pad] } });
-    return bias ? this.g.node("Add", [y, this.ops.channels(p.param(`${name}.bias`))]) : y;
+    const y = this.g.node("Conv", [x, p.param(`${name}.weight`, options.inputScale)], { kernel_shape: { ints: [k, k] }, pads: { ints: [pad, pad, pad, pad] } });
+    return options.bias ?? true ? this.g.node("Add", [y, this.ops.channels(p.param(`${name}.bias`))]) : y;
   }
 
   /**
@@ -249,6 +267,7 @@ export class DiscriminatorGraph {
     const name = "discriminator.b4.conv";
     const extra = (4 - (cin % 4)) % 4;
     if (extra === 0) return this.conv(x, name, 3);
+    // (Conv's input gradient here is a ConvTranspose with 516 output channels, which the WebGPU test covers.)
     const padded = g.node("Concat", [x, g.constFloat(new Array<number>(n * extra * 16).fill(0), [n, extra, 4, 4])], { axis: { int: 1 } });
     const weight = g.node("Pad", [this.params.param(`${name}.weight`), g.constInt64([0, 0, 0, 0, 0, extra, 0, 0])]);
     const y = g.node("Conv", [padded, weight], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } });
@@ -268,22 +287,31 @@ export class DiscriminatorGraph {
     return g.node("Concat", [x, g.node("Expand", [perSample, g.constInt64([n, 1, size, size])])], { axis: { int: 1 } });
   }
 
-  /** Scores images [n, 3, R, R] -> logits [n, 1]; `label` [n, labelDim] for conditional models. */
+  /**
+   * Scores images [n, 3, R, R] -> logits [n, 1]; `label` [n, labelDim] for conditional models. The activations'
+   * √2 gains are folded into the weights of the layers that read them, and the residual sum's √½ into the skip's
+   * and (with the √2 of its leaky ReLU, giving 1) the main path's: (skip + lrelu(h)·√2)·√½ = skip·√½ + lrelu(h).
+   */
   scores(images: string, n: number, label?: string): string {
     const g = this.g;
     const R = this.config.resolution;
-    let x = this.ops.lrelu(this.conv(images, `discriminator.b${R}.fromrgb`, 1));
+    let x = this.ops.leakyRelu(this.conv(images, `discriminator.b${R}.fromrgb`, 1));
+    let xGain = ActivationGain; // the value the layers mean is x·xGain
     for (let r = R; r > 4; r /= 2) {
       const name = `discriminator.b${r}`;
-      const skip = this.conv(this.ops.down2x(x, r), `${name}.skip`, 1, false);
-      const h = this.ops.lrelu(this.conv(this.ops.down2x(this.ops.lrelu(this.conv(x, `${name}.conv0`, 3)), r), `${name}.conv1`, 3));
-      x = g.node("Mul", [g.node("Add", [skip, h]), g.constFloat([Math.SQRT1_2], [])]);
+      const skip = this.conv(this.ops.down2x(x, r), `${name}.skip`, 1, { bias: false, inputScale: xGain * Math.SQRT1_2 });
+      const h = this.ops.leakyRelu(this.conv(x, `${name}.conv0`, 3, { inputScale: xGain }));
+      const main = this.ops.leakyRelu(this.conv(this.ops.down2x(h, r), `${name}.conv1`, 3, { inputScale: ActivationGain }));
+      x = g.node("Add", [skip, main]);
+      xGain = 1;
     }
     const c4 = ChannelsAt(this.config, 4);
-    x = this.ops.lrelu(this.epilogueConv(this.minibatchStd(x, n, c4, 4), n, c4 + 1));
+    if (xGain !== 1) x = g.node("Mul", [x, g.constFloat([xGain], [])]); // the minibatch std needs the true values
+    x = this.ops.leakyRelu(this.epilogueConv(this.minibatchStd(x, n, c4, 4), n, c4 + 1));
     // Flatten in the tfjs layout's order (HWC), which the fc weight's rows follow.
     const flat = g.node("Reshape", [g.node("Transpose", [x], { perm: { ints: [0, 2, 3, 1] } }), g.constInt64([n, 16 * c4])]);
-    const h = this.ops.fc(this.ops.lrelu(this.ops.fc(flat, this.params, "discriminator.b4.fc")), this.params, "discriminator.b4.out");
+    const hidden = this.ops.leakyRelu(this.ops.fc(flat, this.params, "discriminator.b4.fc", ActivationGain));
+    const h = this.ops.fc(hidden, this.params, "discriminator.b4.out", ActivationGain);
     const cmapDim = DiscriminatorCmapDim(this.config);
     if (cmapDim === 0) return h;
     if (!label) throw new Error("training graph: the discriminator is conditional, a label input is required");
