@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- section ...]`: prints the figures the issues ask for. Sections: runtime, dataset, browser, training, canonical, autodiff, bake, editor, crowd.
+ * `npm run bench [-- section ...]`: prints the figures the issues ask for. Sections: runtime, dataset, browser, training, training-gpu, canonical, autodiff, bake, editor, crowd.
  * Each section is one file; run a subset by naming it. `runtime` and `training` also measure NVIDIA's
  * StyleGAN2-ADA in the same run when NPC_FACES_STYLEGAN2_ADA names a checkout of it (see nvidiaReference.ts).
  */
@@ -14,6 +14,7 @@ const Sections: Record<string, () => Promise<string[]>> = {
   dataset: () => RunDatasetBenchAsync(),
   browser: () => RunBrowserBenchAsync(),
   training: () => RunTrainingBenchAsync(),
+  "training-gpu": () => import("./gpuTrainingBench.js").then((m) => m.RunGpuTrainingBenchAsync()),
   canonical: () => import("./canonicalBench.js").then((m) => m.RunCanonicalBenchAsync()),
   autodiff: () => import("./autodiffBench.js").then((m) => m.RunAutodiffBenchAsync()),
   bake: () => import("./bakeBench.js").then((m) => m.RunBakeBenchAsync()),
