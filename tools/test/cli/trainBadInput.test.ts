@@ -79,9 +79,29 @@ describe("npc-faces train", () => {
     }
   });
 
+  it("refuses engine and device choices that cannot run, saying why", async () => {
+    const data = join(dir, "engine-data");
+    await import("node:fs/promises").then((fs) => fs.mkdir(data));
+    await SolidPngAsync(join(data, "a.png"), 16, [255, 0, 0]);
+    await SolidPngAsync(join(data, "b.png"), 16, [0, 0, 255]);
+    const common = ["train", "--data", data, "--preset", "tiny", "--batch", "4", "--kimg", "0.004"];
+    const cases: [string[], NodeJS.ProcessEnv, number, RegExp][] = [
+      [["--engine", "tfjs", "--device", "webgpu"], {}, 2, /--device chooses onnxruntime's provider: it needs --engine ort/],
+      [["--engine", "ort", "--progressive"], {}, 2, /--progressive trains with the tfjs engine only/],
+      [["--engine", "ort", "--workers", "2"], {}, 2, /--workers sets the tfjs engine's worker threads/],
+      // No Vulkan driver: the WebGPU provider finds no adapter, and the message says how to make one visible.
+      [["--engine", "ort", "--device", "webgpu"], { VK_ICD_FILENAMES: join(dir, "no-such-driver.json"), VK_DRIVER_FILES: join(dir, "no-such-driver.json") }, 1, /--device webgpu: .*Vulkan driver/],
+    ];
+    for (const [args, env, code, message] of cases) {
+      const result = await RunCliAsync([...common, "--out", join(dir, `engine-${args.join("")}`), ...args], env);
+      expect(result.code, result.stderr).toBe(code);
+      expect(result.stderr).toMatch(message);
+    }
+  });
+
   it("documents every flag and its default in --help", async () => {
     const help = await RunCliAsync(["train", "--help"]);
-    for (const flag of ["--data", "--out", "--preset", "--kimg", "--batch", "--gamma", "--cond", "--progressive", "--aug", "--resume", "--resume-from", "--backend"]) expect(help.stdout).toContain(flag);
+    for (const flag of ["--data", "--out", "--preset", "--kimg", "--batch", "--gamma", "--cond", "--progressive", "--aug", "--resume", "--resume-from", "--engine", "--device", "--backend"]) expect(help.stdout).toContain(flag);
     expect(help.stdout).toMatch(/default:\s+"game64"/); // wrapped where the line ends
     expect(help.stdout).toMatch(/CUDA 11\.x \+ cuDNN 8/);
   });
