@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { NpcFacesError } from "@npc-faces/runtime";
-import { LoadFaceGeneratorFileAsync } from "@npc-faces/runtime/node";
+import { CreateEngineBackendAsync, LoadFaceGeneratorFileAsync } from "@npc-faces/runtime/node";
 import { CraftOnnxModel, PngHeader, SampleMetadata } from "./onnxFixtures.js";
 
 const dir = mkdtempSync(join(tmpdir(), "npc-faces-load-"));
@@ -56,5 +56,16 @@ describe("LoadFaceGeneratorFileAsync", () => {
     const e = await LoadError(path);
     expect(e.code).toBe("BACKEND_FAILED");
     expect(e.message).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: onnxruntime-web/wasm, 1 thread could not load the model \\(.+\\)$`));
+  });
+
+  it("refuses native-only settings on the canonical engine instead of ignoring them", async () => {
+    for (const options of [{ intraOpNumThreads: 2 }, { executionMode: "parallel" as const }, { graphOptimizationLevel: "basic" as const }]) {
+      const error = await CreateEngineBackendAsync("canonical", options).then(() => null, (e: NpcFacesError) => e);
+      expect(error?.code).toBe("BAD_REQUEST");
+      expect(error?.message).toMatch(/the canonical engine runs one thread with fixed settings .* applies to engine "native" only/);
+    }
+    // One thread is the canonical engine's own setting, and the native engine takes any.
+    expect((await CreateEngineBackendAsync("canonical", { intraOpNumThreads: 1 })).name).toMatch(/wasm/i);
+    expect((await CreateEngineBackendAsync("native", { intraOpNumThreads: 2 })).name).toBe("onnxruntime-node/cpu, 2 threads");
   });
 });

@@ -56,12 +56,23 @@ export async function LoadFaceGeneratorFileAsync(path: string, options: LoadFace
  * The backend of an engine: onnxruntime-node with `options`, or onnxruntime-web's WASM engine with one thread (the
  * thread count is part of the canonical definition; run several engines in workers for speed). The canonical one is
  * imported on demand, so `onnxruntime-web` is needed only by programs that use it.
- * @throws NpcFacesError BAD_REQUEST for an unknown engine, BACKEND_FAILED when onnxruntime-web is not installed
+ * @throws NpcFacesError BAD_REQUEST for an unknown engine or native-only settings given to the canonical one,
+ * BACKEND_FAILED when onnxruntime-web is not installed
  */
 export async function CreateEngineBackendAsync(engine: FaceEngine, options: NodeBackendOptions = {}): Promise<InferenceBackend> {
   if (engine === "native") return CreateNodeBackend(options);
   if (engine !== "canonical") {
     throw new NpcFacesError("BAD_REQUEST", `engine: expected one of ${FaceEngines.join(", ")}, got ${JSON.stringify(engine)}`);
+  }
+  // The canonical engine's settings are part of its definition: refuse, rather than silently ignore, any other.
+  const custom = [
+    options.intraOpNumThreads !== undefined && options.intraOpNumThreads !== 1 ? `intraOpNumThreads ${options.intraOpNumThreads}` : "",
+    options.interOpNumThreads !== undefined ? `interOpNumThreads ${options.interOpNumThreads}` : "",
+    options.executionMode !== undefined && options.executionMode !== "sequential" ? `executionMode "${options.executionMode}"` : "",
+    options.graphOptimizationLevel !== undefined ? `graphOptimizationLevel "${options.graphOptimizationLevel}"` : "",
+  ].filter((text) => text !== "");
+  if (custom.length > 0) {
+    throw new NpcFacesError("BAD_REQUEST", `the canonical engine runs one thread with fixed settings (its exact pixels depend on them): ${custom.join(", ")} applies to engine "native" only`);
   }
   let web: typeof import("../web/webBackend.js");
   try {
