@@ -3,7 +3,8 @@
  * the compact and packed forms keep what a resume needs, SIGKILL during a checkpoint write leaves the previous checkpoint loadable, corruption is detected, a
  * non-finite loss stops training with a clear error.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { InitializeTfjsBackendAsync, tf } from "../src/backends/tfjsBackend.js";
 import { PackCheckpoint, ReadCheckpointAsync, SerializeCheckpoint, WriteCheckpointAsync, ParseCheckpoint } from "../src/training/checkpoint.js";
+import { OrtTrainingRun } from "../src/ortTraining/ortTrainingRun.js";
 import { TrainingDivergedError, TrainingRun } from "../src/training/trainingLoop.js";
 import { ResolveTrainingOptions } from "../src/training/trainingOptions.js";
 import { SolidColourData } from "./trainingTestData.js";
@@ -90,10 +92,10 @@ describe("checkpoints", () => {
     expect(back[0]).toBeGreaterThan(0);
     expect(compact.state.adamG.m[0]).toEqual(new Float32Array(5)); // beta1 = 0: m is never read
     expect(compact.state.generator.get("a")![3]).toBeCloseTo(1e-3, 6);
-    expect(compact.stored).toMatchObject({ gzip: false, formatVersion: 2, types: ["float16", "bfloat16"] });
+    expect(compact.stored).toMatchObject({ gzip: false, formatVersion: 3, types: ["float16", "bfloat16"] });
     const withBeta1 = ParseCheckpoint(SerializeCheckpoint({ ...contents, options: { ...options, beta1: 0.9 } }, { compact: true }));
     expect(withBeta1.state.adamG.m[0][1]).toBeCloseTo(-2e-6, 8);
-    expect(ParseCheckpoint(SerializeCheckpoint(contents)).stored).toMatchObject({ formatVersion: 1, types: ["float32"] });
+    expect(ParseCheckpoint(SerializeCheckpoint(contents)).stored).toMatchObject({ formatVersion: 3, types: ["float32"] });
     const huge = { ...contents, state: { ...state, generator: new Map([["a", new Float32Array([1e5])]]) } };
     expect(() => SerializeCheckpoint(huge, { compact: true })).toThrow(/G\/a\[0\] = 100000 does not fit in float16/);
 
@@ -104,6 +106,67 @@ describe("checkpoints", () => {
     expect(unpacked.stored?.gzip).toBe(true);
     expect(unpacked.state.discriminator.get("d")![0]).toBeCloseTo(0.1, 3);
     expect(() => ParseCheckpoint(packed.subarray(0, packed.length - 10), "p.gz")).toThrow(/checkpoint p.gz: corrupted or truncated \(gzip: /);
+  });
+
+  it("is a safetensors file: the tensors with their shapes open in Python with json + numpy", async (ctx) => {
+    const options = ResolveTrainingOptions({ preset: "tiny", engine: "ort" });
+    const data = { id: "x", resolution: 16, labelNames: [] };
+    const state = new OrtTrainingRun(options, SolidColourData(), { device: "cpu" }).snapshot(); // initial weights; no session is made
+    const dir = await mkdtemp(join(tmpdir(), "npcf-safetensors-"));
+    const path = join(dir, "checkpoint.ckpt");
+    await WriteCheckpointAsync(path, { options, data, state });
+    // What a Python user runs (the safetensors package reads the same layout): header, metadata, every tensor.
+    const script = [
+      "import json, struct, sys, numpy as np",
+      "raw = open(sys.argv[1], 'rb').read()",
+      "n = struct.unpack('<Q', raw[:8])[0]",
+      "header = json.loads(raw[8:8 + n])",
+      "meta = header.pop('__metadata__')",
+      "body = raw[8 + n:]",
+      "out = {'format': meta['format'], 'kimg': json.loads(meta['header'])['counters']['imagesSeen'], 'tensors': {}}",
+      "for name, t in header.items():",
+      "    a = np.frombuffer(body[t['data_offsets'][0]:t['data_offsets'][1]], dtype={'F32': '<f4', 'F16': '<f2'}[t['dtype']]).reshape(t['shape'])",
+      "    out['tensors'][name] = {'shape': list(a.shape), 'sum': float(a.astype(np.float64).sum())}",
+      "print(json.dumps(out))",
+    ].join("\n");
+    const python = spawnSync("python3", ["-c", script, path], { encoding: "utf8" });
+    await rm(dir, { recursive: true, force: true });
+    if (python.error || /No module named 'numpy'/.test(python.stderr)) {
+      console.warn(`python3 with numpy unavailable, Python side skipped: ${python.error?.message ?? python.stderr.trim()}`);
+      ctx.skip();
+      return;
+    }
+    expect(python.status, python.stderr).toBe(0);
+    const read = JSON.parse(python.stdout) as { format: string; kimg: number; tensors: Record<string, { shape: number[]; sum: number }> };
+    expect(read.format).toBe("npc-faces-checkpoint");
+    expect(read.tensors["G/synthesis.b16.conv1.weight"].shape).toEqual([3, 3, 16, 16]); // the trainer's HWIO layout
+    expect(read.tensors["D/discriminator.b4.fc.weight"].shape).toEqual([512, 32]);
+    expect(read.tensors["adamG/v0"].shape).toEqual(read.tensors["G/mapping.fc0.weight"].shape);
+    const sum = (values: Float32Array) => values.reduce((a, b) => a + b, 0);
+    for (const [name, values] of state.generator) expect(read.tensors[`G/${name}`].sum).toBeCloseTo(sum(values), 2);
+    expect(Object.keys(read.tensors)).toHaveLength(2 * state.generator.size + state.discriminator.size + 2 * (state.adamG.m.length + state.adamD.m.length));
+  });
+
+  it("still reads format version 1 (NPCFCKPT), and refuses a digest mismatch there", () => {
+    const options = ResolveTrainingOptions({ preset: "tiny" });
+    const header = {
+      format: "npc-faces-checkpoint", formatVersion: 1, options, data: { id: null, resolution: 16, labelNames: [] },
+      counters: { imagesSeen: 8, step: 1, plMean: 0, adamGStep: 1, adamDStep: 0 }, random: { "0": 2 }, augment: null, extra: {},
+      tensors: [{ group: "G", name: "a", length: 2, dtype: "float32", offset: 0 }, { group: "adamG", name: "m0", length: 1, dtype: "float32", offset: 8 }, { group: "adamG", name: "v0", length: 1, dtype: "float32", offset: 12 }],
+    };
+    const json = new TextEncoder().encode(JSON.stringify(header));
+    const body = new Uint8Array(12 + json.length + 16);
+    body.set(new TextEncoder().encode("NPCFCKPT"));
+    new DataView(body.buffer).setUint32(8, json.length, true);
+    body.set(json, 12);
+    body.set(new Uint8Array(new Float32Array([1.5, -2, 0.25, 0.0625]).buffer), 12 + json.length);
+    const file = new Uint8Array([...body, ...createHash("sha256").update(body).digest()]);
+    const read = ParseCheckpoint(file, "old.ckpt");
+    expect(read.stored).toMatchObject({ formatVersion: 1, types: ["float32"] });
+    expect(read.state.generator.get("a")).toEqual(new Float32Array([1.5, -2]));
+    expect(read.state.adamG).toEqual({ step: 1, m: [new Float32Array([0.25])], v: [new Float32Array([0.0625])] });
+    file[20] ^= 1;
+    expect(() => ParseCheckpoint(file, "old.ckpt")).toThrow(/checkpoint old.ckpt: corrupted or truncated \(SHA-256 mismatch\)/);
   });
 
   it("SIGKILL during a checkpoint write leaves the previous checkpoint loadable", async () => {

@@ -1,14 +1,20 @@
 /**
  * Training checkpoints: one file holding everything `--resume` needs to continue bit-identically.
  *
- * Layout: "NPCFCKPT" (8 bytes) | header length (uint32 LE) | header (UTF-8 JSON) | tensor blob | SHA-256 (32 bytes)
- * of everything before it. The header lists options, counters, RNG counters, ADA state, and every tensor
- * (group, name, shape, dtype, byte offset into the blob). Tensors: G, G_ema and D stored weights, Adam step
- * and moments of G and D; fp32, or in the compact form (for committing a run's checkpoint: it can be exported,
- * and resumed with slightly rounded values) weights as fp16 and Adam moments as bfloat16: fp16 flushes
- * values below 6e-8 to zero, and Adam's second moments (squared gradients, often 1e-12) would vanish, which
- * makes the first steps after a resume up to 10x too large. With beta1 = 0 (the StyleGAN default) the first
- * moment is never read (m' = 0·m + g), so the compact form stores zeros for it.
+ * Layout (format version 3): a **safetensors** file (Hugging Face's format, opened by Python's `safetensors` or
+ * with `json` + `numpy`: u64 little-endian header length | JSON header, space-padded to 8 bytes | raw little-endian
+ * tensors, contiguous). Tensors are named `<group>/<name>`: G, G_ema and D stored weights (`G/mapping.fc0.weight`,
+ * shapes as the trainer's specs: conv HWIO, FC [in, out]), Adam moments `adamG/m<i>`, `adamG/v<i>` (and adamD) in
+ * parameter order. `__metadata__` holds `format` ("npc-faces-checkpoint"), `formatVersion`, `header` (JSON: options,
+ * data set, counters, RNG counters, ADA state, extras) and `sha256`: the SHA-256 of the file after the length with
+ * this field's 64 hex digits read as "0"s, so a flipped byte anywhere is detected. Versions 1 and 2 ("NPCFCKPT" |
+ * u32 header length | JSON header | blob | SHA-256) are still read.
+ *
+ * Tensors are fp32, or in the compact form (for committing a run's checkpoint: it can be exported, and resumed with
+ * slightly rounded values) weights as fp16 and Adam moments as bfloat16: fp16 flushes values below 6e-8 to zero, and
+ * Adam's second moments (squared gradients, often 1e-12) would vanish, which makes the first steps after a resume up
+ * to 10x too large. With beta1 = 0 (the StyleGAN default) the first moment is never read (m' = 0·m + g), so the
+ * compact form stores zeros for it.
  * A packed checkpoint ({@link PackCheckpoint}) is the compact form, gzip-compressed, with the run's log up to
  * the checkpoint in `extra.log`; the readers here take plain, compact and packed files alike.
  * Writes are atomic: a temporary file in the same folder, fsync, rename over the target, fsync of the folder,
@@ -19,18 +25,22 @@ import { open, readFile, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { Float16BitsToFloat32, Float32ToFloat16Bits } from "../export/onnxGraphBuilder.js";
+import { GeneratorParameterSpecs } from "../networks/architecture.js";
+import { DiscriminatorParameterSpecs } from "../networks/discriminatorArchitecture.js";
 import type { AdamState } from "./adam.js";
 import type { TrainingStateSnapshot } from "./trainingLoop.js";
 import { z } from "zod";
-import { TrainingOptionsSchema, type TrainingOptions } from "./trainingOptions.js";
+import { TrainingGeneratorConfig, TrainingOptionsSchema, type TrainingOptions } from "./trainingOptions.js";
 
-const Magic = "NPCFCKPT";
+/** Magic of the format versions 1 and 2 (read only). */
+const LegacyMagic = "NPCFCKPT";
+/** `__metadata__.format` of a safetensors checkpoint. */
+const FormatName = "npc-faces-checkpoint";
 /**
- * Layout version of the header: 1 = fp32 and fp16 tensors, 2 = also bfloat16 ones. A file is written with the
- * lowest version that holds it (plain checkpoints stay readable by older trainers; a compact one is refused by
- * them instead of misread).
+ * Layout version: 1 = NPCFCKPT with fp32 and fp16 tensors, 2 = also bfloat16 ones, 3 = safetensors (written now;
+ * 1 and 2 are still read).
  */
-export const CheckpointFormatVersion = 2;
+export const CheckpointFormatVersion = 3;
 
 /** What a checkpoint file holds. */
 export interface CheckpointContents {
@@ -58,7 +68,10 @@ export interface CheckpointStorage {
 /** Element type of a stored tensor. */
 export type TensorType = "float32" | "float16" | "bfloat16";
 const BytesPer: Record<TensorType, number> = { float32: 4, float16: 2, bfloat16: 2 };
+/** safetensors' names of the element types. */
+const SafetensorsDtype: Record<TensorType, string> = { float32: "F32", float16: "F16", bfloat16: "BF16" };
 
+/** One tensor of a file: where its values lie (absolute byte offset). */
 interface TensorEntry {
   group: string;
   name: string;
@@ -71,7 +84,7 @@ const Count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 /** The header's shape (options are checked by TrainingOptionsSchema, the ADA state by the augmentation). */
 const CheckpointHeaderSchema = z.object({
-  format: z.literal("npc-faces-checkpoint"),
+  format: z.literal(FormatName),
   formatVersion: z.number(),
   options: z.unknown(),
   data: z.object({ id: z.string().nullable(), resolution: z.number().int().positive(), labelNames: z.array(z.string()) }),
@@ -79,8 +92,12 @@ const CheckpointHeaderSchema = z.object({
   random: z.record(z.string().regex(/^\d+$/), Count),
   augment: z.unknown(),
   extra: z.record(z.string(), z.unknown()).default({}),
-  tensors: z.array(z.object({ group: z.string(), name: z.string(), length: Count, dtype: z.string(), offset: Count })),
+  /** Versions 1 and 2: the tensor table (offsets into the blob); version 3 keeps it in the safetensors header. */
+  tensors: z.array(z.object({ group: z.string(), name: z.string(), length: Count, dtype: z.string(), offset: Count })).optional(),
 });
+
+/** A safetensors header entry. */
+const SafetensorsEntrySchema = z.object({ dtype: z.string(), shape: z.array(Count), data_offsets: z.tuple([Count, Count]) });
 
 /** A checkpoint that cannot be used (truncated, corrupted, not a checkpoint, unknown version). */
 export class CheckpointError extends Error {
@@ -101,49 +118,79 @@ function Groups(state: TrainingStateSnapshot): [string, Map<string, Float32Array
   ];
 }
 
+/**
+ * The shape of each tensor `<group>/<name>` from the run's parameter specs (Adam moments take their parameter's),
+ * for Python readers; a tensor the specs do not describe (or with another size) is written flat.
+ */
+function TensorShapes(contents: CheckpointContents): (group: string, name: string, length: number) => number[] {
+  const shapes = new Map<string, readonly number[]>();
+  try {
+    const config = TrainingGeneratorConfig(contents.options, contents.data.labelNames.length);
+    const g = GeneratorParameterSpecs(config);
+    const d = DiscriminatorParameterSpecs(config, { progressive: contents.options.progressive });
+    for (const [group, specs] of [["G", g], ["G_ema", g], ["D", d]] as const) for (const spec of specs) shapes.set(`${group}/${spec.name}`, spec.shape);
+    for (const [group, specs] of [["adamG", g], ["adamD", d]] as const) {
+      specs.filter((s) => s.trainable).forEach((spec, i) => (shapes.set(`${group}/m${i}`, spec.shape), shapes.set(`${group}/v${i}`, spec.shape)));
+    }
+  } catch {
+    // An unknown preset (a hand-made or test state): every tensor flat.
+  }
+  return (group, name, length) => {
+    const shape = shapes.get(`${group}/${name}`);
+    return shape && shape.reduce((a, b) => a * b, 1) === length ? [...shape] : [length];
+  };
+}
+
 /** Round-to-nearest-even bfloat16 (the top half of a float32: same range, 8-bit significand) of float32 bits. */
 function Float32BitsToBfloat16Bits(bits: number): number {
   if ((bits & 0x7f800000) === 0x7f800000 && bits & 0x7fffff) return (bits >>> 16) | 0x40; // NaN stays NaN
   return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
 }
 
+/** The `sha256` field as written before the digest is known (same length as the digest). */
+const DigestPlaceholder = "0".repeat(64);
+
 /** Serialises a checkpoint to bytes (see the file comment for the layout). */
 export function SerializeCheckpoint(contents: CheckpointContents, options: { compact?: boolean } = {}): Uint8Array {
-  const entries: TensorEntry[] = [];
-  const arrays: Float32Array[] = [];
+  const entries: (TensorEntry & { values: Float32Array })[] = [];
   let offset = 0;
   const unusedFirstMoment = options.compact === true && contents.options.beta1 === 0;
   for (const [group, tensors] of Groups(contents.state)) {
     const moments = group === "adamG" || group === "adamD";
     for (const [name, values] of tensors) {
       const dtype: TensorType = !options.compact ? "float32" : moments ? "bfloat16" : "float16";
-      entries.push({ group, name, length: values.length, dtype, offset });
-      arrays.push(unusedFirstMoment && moments && name.startsWith("m") ? new Float32Array(values.length) : values);
+      entries.push({ group, name, length: values.length, dtype, offset, values: unusedFirstMoment && moments && name.startsWith("m") ? new Float32Array(values.length) : values });
       offset += values.length * BytesPer[dtype];
     }
   }
   const { state } = contents;
   const header = {
-    format: "npc-faces-checkpoint",
-    formatVersion: entries.some((e) => e.dtype === "bfloat16") ? 2 : 1,
+    format: FormatName,
+    formatVersion: CheckpointFormatVersion,
     options: contents.options,
     data: contents.data,
     counters: { imagesSeen: state.imagesSeen, step: state.step, plMean: state.plMean, adamGStep: state.adamG.step, adamDStep: state.adamD.step },
     random: state.random,
     augment: state.augment,
     extra: contents.extra ?? {},
-    tensors: entries,
   };
-  const headerBytes = new TextEncoder().encode(JSON.stringify(header));
-  const total = 8 + 4 + headerBytes.length + offset + 32;
-  const out = new Uint8Array(total);
+  const shapeOf = TensorShapes(contents);
+  const table: Record<string, unknown> = {
+    __metadata__: { format: FormatName, formatVersion: String(CheckpointFormatVersion), header: JSON.stringify(header), sha256: DigestPlaceholder },
+  };
+  for (const e of entries) {
+    table[`${e.group}/${e.name}`] = { dtype: SafetensorsDtype[e.dtype], shape: shapeOf(e.group, e.name, e.length), data_offsets: [e.offset, e.offset + e.length * BytesPer[e.dtype]] };
+  }
+  let json = JSON.stringify(table);
+  json += " ".repeat((8 - (new TextEncoder().encode(json).length % 8)) % 8); // the reference writer's alignment
+  const headerBytes = new TextEncoder().encode(json);
+  const blobStart = 8 + headerBytes.length;
+  const out = new Uint8Array(blobStart + offset);
   const view = new DataView(out.buffer);
-  out.set(new TextEncoder().encode(Magic), 0);
-  view.setUint32(8, headerBytes.length, true);
-  out.set(headerBytes, 12);
-  const blobStart = 12 + headerBytes.length;
-  entries.forEach((e, i) => {
-    const values = arrays[i];
+  view.setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  for (const e of entries) {
+    const { values } = e;
     const at = blobStart + e.offset;
     if (e.dtype === "float16") {
       for (let j = 0; j < values.length; j++) {
@@ -156,8 +203,11 @@ export function SerializeCheckpoint(contents: CheckpointContents, options: { com
       const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
       for (let j = 0; j < values.length; j++) view.setUint16(at + 2 * j, Float32BitsToBfloat16Bits(bits[j]), true);
     } else for (let j = 0; j < values.length; j++) view.setFloat32(at + 4 * j, values[j], true);
-  });
-  out.set(createHash("sha256").update(out.subarray(0, total - 32)).digest(), total - 32);
+  }
+  const digest = createHash("sha256").update(out.subarray(8)).digest("hex");
+  const field = new TextEncoder().encode(`"sha256":"${DigestPlaceholder}"`);
+  const at = 8 + Buffer.from(headerBytes).indexOf(Buffer.from(field)) + field.length - 65;
+  out.set(new TextEncoder().encode(digest), at);
   return out;
 }
 
@@ -189,7 +239,89 @@ export function PackCheckpoint(contents: CheckpointContents, log?: string): Uint
   return gzipSync(SerializeCheckpoint({ ...contents, extra }, { compact: true }), { level: 9 });
 }
 
-/** Parses and verifies checkpoint bytes (plain, compact, or packed: gzip); `path` only names the file in messages. */
+/** The header (as JSON) and the tensors' places of a verified file, whichever layout it has. */
+interface CheckpointLayout {
+  readonly header: unknown;
+  readonly entries: readonly TensorEntry[];
+}
+
+/** A safetensors checkpoint (version 3), verified by its digest. */
+function ReadSafetensorsLayout(bytes: Uint8Array, path: string): CheckpointLayout {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const length = bytes.length >= 8 ? view.getBigUint64(0, true) : -1n;
+  const looksLikeJson = bytes.length > 8 && bytes[8] === 0x7b; // "{"
+  if (!looksLikeJson) throw new CheckpointError(path, "not an npc-faces checkpoint (neither safetensors nor NPCFCKPT)");
+  if (length < 2n || length > BigInt(bytes.length - 8)) throw new CheckpointError(path, "corrupted or truncated (the header runs past the end of the file)");
+  const headerEnd = 8 + Number(length);
+  const text = new TextDecoder().decode(bytes.subarray(8, headerEnd));
+  let table: Record<string, unknown>;
+  try {
+    table = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new CheckpointError(path, "corrupted (unreadable safetensors header)");
+  }
+  const metadata = table.__metadata__ as Record<string, unknown> | undefined;
+  if (metadata?.format !== FormatName) throw new CheckpointError(path, "not an npc-faces checkpoint (a safetensors file without its metadata)");
+  const digest = metadata.sha256;
+  const field = `"sha256":"${typeof digest === "string" ? digest : ""}"`;
+  if (typeof digest !== "string" || !/^[0-9a-f]{64}$/.test(digest) || !text.includes(field)) throw new CheckpointError(path, "corrupted (no SHA-256 in the header)");
+  const zeroed = new TextEncoder().encode(text.replace(field, `"sha256":"${DigestPlaceholder}"`));
+  const actual = createHash("sha256").update(zeroed).update(bytes.subarray(headerEnd)).digest("hex");
+  if (actual !== digest) throw new CheckpointError(path, "corrupted or truncated (SHA-256 mismatch); use an older checkpoint or start a new run");
+  const version = Number(metadata.formatVersion);
+  if (version !== 3) throw new CheckpointError(path, `unsupported format version ${String(metadata.formatVersion)} (this trainer reads 1 to ${CheckpointFormatVersion})`);
+  let header: unknown;
+  try {
+    header = JSON.parse(String(metadata.header));
+  } catch {
+    throw new CheckpointError(path, "unreadable header");
+  }
+  const types = Object.fromEntries(Object.entries(SafetensorsDtype).map(([k, v]) => [v, k as TensorType]));
+  const entries: TensorEntry[] = [];
+  for (const [key, value] of Object.entries(table)) {
+    if (key === "__metadata__") continue;
+    const parsed = SafetensorsEntrySchema.safeParse(value);
+    const slash = key.indexOf("/");
+    if (!parsed.success || slash < 0) throw new CheckpointError(path, `bad tensor entry "${key}"`);
+    const dtype = types[parsed.data.dtype];
+    if (!dtype) throw new CheckpointError(path, `tensor ${key} has an unsupported type "${parsed.data.dtype}"`);
+    const [begin, end] = parsed.data.data_offsets;
+    const count = parsed.data.shape.reduce((a, b) => a * b, 1);
+    if (end - begin !== count * BytesPer[dtype] || headerEnd + end > bytes.length) throw new CheckpointError(path, `tensor ${key} lies outside the file`);
+    entries.push({ group: key.slice(0, slash), name: key.slice(slash + 1), length: count, dtype, offset: headerEnd + begin });
+  }
+  return { header, entries };
+}
+
+/** A checkpoint of format version 1 or 2 ("NPCFCKPT"), verified by its trailing SHA-256. */
+function ReadLegacyLayout(bytes: Uint8Array, path: string): CheckpointLayout {
+  if (bytes.length < 44) throw new CheckpointError(path, "corrupted or truncated (shorter than any checkpoint)");
+  const digest = createHash("sha256").update(bytes.subarray(0, bytes.length - 32)).digest();
+  if (!Buffer.from(bytes.subarray(bytes.length - 32)).equals(digest)) {
+    throw new CheckpointError(path, "corrupted or truncated (SHA-256 mismatch); use an older checkpoint or start a new run");
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getUint32(8, true);
+  if (12 + headerLength > bytes.length - 32) throw new CheckpointError(path, "corrupted (the header runs past the end of the file)");
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength)));
+  } catch {
+    throw new CheckpointError(path, "unreadable header");
+  }
+  const blobStart = 12 + headerLength;
+  const blobLength = bytes.length - 32 - blobStart;
+  const table = (header as { tensors?: unknown } | null)?.tensors;
+  const entries: TensorEntry[] = [];
+  for (const entry of Array.isArray(table) ? (table as TensorEntry[]) : []) {
+    if (!Object.hasOwn(BytesPer, entry.dtype)) throw new CheckpointError(path, `tensor ${entry.group}/${entry.name} has an unknown type "${entry.dtype}"`);
+    if (!(entry.offset >= 0) || entry.offset + entry.length * BytesPer[entry.dtype] > blobLength) throw new CheckpointError(path, `tensor ${entry.group}/${entry.name} lies outside the file`);
+    entries.push({ ...entry, offset: blobStart + entry.offset });
+  }
+  return { header, entries };
+}
+
+/** Parses and verifies checkpoint bytes (plain, compact, or packed: gzip; any format version); `path` only names the file in messages. */
 export function ParseCheckpoint(bytes: Uint8Array, path = "(bytes)"): CheckpointContents {
   const gzip = IsGzip(bytes);
   if (gzip) {
@@ -199,21 +331,9 @@ export function ParseCheckpoint(bytes: Uint8Array, path = "(bytes)"): Checkpoint
       throw new CheckpointError(path, `corrupted or truncated (gzip: ${(error as Error).message})`);
     }
   }
-  if (bytes.length < 44 || new TextDecoder().decode(bytes.subarray(0, 8)) !== Magic) throw new CheckpointError(path, "not an npc-faces checkpoint (bad magic)");
-  const digest = createHash("sha256").update(bytes.subarray(0, bytes.length - 32)).digest();
-  if (!Buffer.from(bytes.subarray(bytes.length - 32)).equals(digest)) {
-    throw new CheckpointError(path, "corrupted or truncated (SHA-256 mismatch); use an older checkpoint or start a new run");
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getUint32(8, true);
-  if (12 + headerLength > bytes.length - 32) throw new CheckpointError(path, "corrupted (the header runs past the end of the file)");
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength)));
-  } catch {
-    throw new CheckpointError(path, "unreadable header");
-  }
-  if ((json as { format?: unknown } | null)?.format !== "npc-faces-checkpoint") throw new CheckpointError(path, "not an npc-faces checkpoint");
+  const legacy = bytes.length >= 8 && new TextDecoder().decode(bytes.subarray(0, 8)) === LegacyMagic;
+  const { header: json, entries } = legacy ? ReadLegacyLayout(bytes, path) : ReadSafetensorsLayout(bytes, path);
+  if ((json as { format?: unknown } | null)?.format !== FormatName) throw new CheckpointError(path, "not an npc-faces checkpoint");
   const version = (json as { formatVersion?: unknown }).formatVersion;
   if (typeof version !== "number" || !(version >= 1 && version <= CheckpointFormatVersion)) throw new CheckpointError(path, `unsupported format version ${String(version)} (this trainer reads 1 to ${CheckpointFormatVersion})`);
   // A file whose digest matches can still have been written wrongly (or by hand): check the header's shape, so a
@@ -226,23 +346,17 @@ export function ParseCheckpoint(bytes: Uint8Array, path = "(bytes)"): Checkpoint
   const header = parsedHeader.data;
   const parsedOptions = TrainingOptionsSchema.safeParse(header.options);
   if (!parsedOptions.success) throw new CheckpointError(path, `bad options: ${parsedOptions.error.issues[0]?.message}`);
-  const blobStart = 12 + headerLength;
-  const blobLength = bytes.length - 32 - blobStart;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const groups = new Map<string, Map<string, Float32Array>>();
-  for (const entry of header.tensors) {
-    if (!Object.hasOwn(BytesPer, entry.dtype)) throw new CheckpointError(path, `tensor ${entry.group}/${entry.name} has an unknown type "${entry.dtype}"`);
-    const e = entry as TensorEntry;
-    if (e.offset < 0 || e.offset + e.length * BytesPer[e.dtype] > blobLength) throw new CheckpointError(path, `tensor ${e.group}/${e.name} lies outside the file`);
-    const at = blobStart + e.offset;
+  for (const e of entries) {
     const values = new Float32Array(e.length);
     if (e.dtype === "float16") {
       const table = Float16Table();
-      for (let j = 0; j < e.length; j++) values[j] = table[view.getUint16(at + 2 * j, true)];
-    }
-    else if (e.dtype === "bfloat16") {
+      for (let j = 0; j < e.length; j++) values[j] = table[view.getUint16(e.offset + 2 * j, true)];
+    } else if (e.dtype === "bfloat16") {
       const bits = new Uint32Array(values.buffer);
-      for (let j = 0; j < e.length; j++) bits[j] = view.getUint16(at + 2 * j, true) << 16;
-    } else for (let j = 0; j < e.length; j++) values[j] = view.getFloat32(at + 4 * j, true);
+      for (let j = 0; j < e.length; j++) bits[j] = view.getUint16(e.offset + 2 * j, true) << 16;
+    } else for (let j = 0; j < e.length; j++) values[j] = view.getFloat32(e.offset + 4 * j, true);
     if (!groups.has(e.group)) groups.set(e.group, new Map());
     groups.get(e.group)!.set(e.name, values);
   }
@@ -259,7 +373,7 @@ export function ParseCheckpoint(bytes: Uint8Array, path = "(bytes)"): Checkpoint
     options: parsedOptions.data,
     data: header.data,
     extra: header.extra,
-    stored: { formatVersion: header.formatVersion, gzip, bytes: bytes.length, types: [...new Set(header.tensors.map((e) => e.dtype as TensorType))] },
+    stored: { formatVersion: header.formatVersion, gzip, bytes: bytes.length, types: [...new Set(entries.map((e) => e.dtype))] },
     state: {
       imagesSeen: header.counters.imagesSeen,
       step: header.counters.step,
