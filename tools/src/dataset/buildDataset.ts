@@ -55,7 +55,7 @@ export interface BuildDatasetOptions {
   fit?: FolderFit;
   /** Folder sources: smallest accepted side (default {@link DefaultMinImageSize}). */
   minSize?: number;
-  /** Also write images.u8 (default true). */
+  /** Also write images.npy (default true). */
   pack?: boolean;
   /** Replace an existing complete data set at `out`. */
   force?: boolean;
@@ -234,6 +234,7 @@ export async function BuildDatasetAsync(options: BuildDatasetOptions): Promise<B
             layout: "NHWC",
             shape: [images.length, options.res, options.res, 3],
             byteLength: packedInfo.byteLength,
+            offset: packedInfo.offset,
             sha256: packedInfo.sha256,
           }
         : null,

@@ -41,7 +41,11 @@ export const PackedSchema = z.object({
   dtype: z.literal("uint8"),
   layout: z.literal("NHWC"),
   shape: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive(), z.literal(3)]),
+  /** Bytes of the pixels (after `offset`). */
   byteLength: z.number().int().positive(),
+  /** Where the pixels start: 128 in `images.npy` (its header), 0 in the headerless `images.u8` of older data sets. */
+  offset: z.number().int().nonnegative().default(0),
+  /** SHA-256 of the pixels. */
   sha256: Sha256,
 });
 

@@ -1,7 +1,9 @@
 /**
- * The packed form of a data set: `images.u8`, all images as one uint8 tensor of shape N×R×R×3 (NHWC,
- * row-major, no header; the shape is in dataset.json). A trainer can read image i at byte offset
- * i·R·R·3 without decoding anything, or stream the file in order.
+ * The packed form of a data set: `images.npy`, all images as one uint8 tensor of shape N×R×R×3 (NHWC, row-major)
+ * in NumPy's `.npy` format (version 1.0: a 128-byte header, then the pixels), so Python opens it with
+ * `numpy.load("images.npy", mmap_mode="r")`. A trainer reads image i at byte offset 128 + i·R·R·3 without decoding
+ * anything, or streams the file in order. (Data sets made before hold `images.u8`, the same pixels without a header;
+ * dataset.json's `packed.offset` says where the pixels start, 0 there.)
  *
  * {@link OpenDatasetAsync} reads a data set either from that file or from its PNG images, whichever is there.
  */
@@ -12,9 +14,25 @@ import { ReadDatasetAsync, type DatasetManifest } from "./datasetManifest.js";
 import { DecodePngRgb } from "./pngCodec.js";
 
 /** Default file name of the packed tensor. */
-export const PackedFileName = "images.u8";
+export const PackedFileName = "images.npy";
+/**
+ * Bytes before the pixels: the `.npy` header, padded to a fixed size so that it can be written last (the image count
+ * is known only at the end) and keeps the pixels 64-byte aligned as NumPy recommends.
+ */
+export const PackedHeaderBytes = 128;
 
-/** Appends images to a packed file in order while hashing them. */
+/** The `.npy` (version 1.0) header of a uint8 N×R×R×3 array, exactly {@link PackedHeaderBytes} long. */
+export function NpyHeader(count: number, res: number): Uint8Array {
+  const dict = `{'descr': '|u1', 'fortran_order': False, 'shape': (${count}, ${res}, ${res}, 3), }`;
+  const text = dict.padEnd(PackedHeaderBytes - 10 - 1, " ") + "\n";
+  if (text.length !== PackedHeaderBytes - 10) throw new Error(`npy header too long for ${count} images of ${res}px`);
+  const out = new Uint8Array(PackedHeaderBytes);
+  out.set([0x93, ...new TextEncoder().encode("NUMPY"), 1, 0, text.length & 0xff, text.length >> 8], 0);
+  out.set(new TextEncoder().encode(text), 10);
+  return out;
+}
+
+/** Appends images to a packed file in order while hashing them; the `.npy` header is written on close. */
 export class PackedDatasetWriter {
   private readonly hash: Hash = createHash("sha256");
   private bytes = 0;
@@ -22,28 +40,30 @@ export class PackedDatasetWriter {
 
   private constructor(
     private readonly handle: FileHandle,
-    private readonly imageBytes: number,
+    private readonly res: number,
   ) {}
 
   /** Creates (truncates) `path` for images of `res`×`res`×3 bytes. */
   static async CreateAsync(path: string, res: number): Promise<PackedDatasetWriter> {
-    return new PackedDatasetWriter(await open(path, "w"), res * res * 3);
+    return new PackedDatasetWriter(await open(path, "w"), res);
   }
 
   /** Appends one image (exactly R·R·3 bytes). */
   async AppendAsync(rgb: Uint8Array): Promise<void> {
-    if (rgb.length !== this.imageBytes) throw new Error(`packed image has ${rgb.length} bytes, expected ${this.imageBytes}`);
-    await this.handle.write(rgb, 0, rgb.length, this.bytes);
+    const imageBytes = this.res * this.res * 3;
+    if (rgb.length !== imageBytes) throw new Error(`packed image has ${rgb.length} bytes, expected ${imageBytes}`);
+    await this.handle.write(rgb, 0, rgb.length, PackedHeaderBytes + this.bytes);
     this.hash.update(rgb);
     this.bytes += rgb.length;
     this.count++;
   }
 
-  /** Flushes and closes; returns the image count, byte length and SHA-256. */
-  async CloseAsync(): Promise<{ count: number; byteLength: number; sha256: string }> {
+  /** Writes the header, flushes and closes; returns the image count, the pixels' byte length and their SHA-256. */
+  async CloseAsync(): Promise<{ count: number; byteLength: number; offset: number; sha256: string }> {
+    await this.handle.write(NpyHeader(this.count, this.res), 0, PackedHeaderBytes, 0);
     await this.handle.sync();
     await this.handle.close();
-    return { count: this.count, byteLength: this.bytes, sha256: this.hash.digest("hex") };
+    return { count: this.count, byteLength: this.bytes, offset: PackedHeaderBytes, sha256: this.hash.digest("hex") };
   }
 
   /** Closes without flushing (on failure). */
@@ -58,7 +78,7 @@ export interface OpenedDataset {
   readonly dir: string;
   readonly count: number;
   readonly resolution: number;
-  /** "packed" when reading images.u8, "png" when decoding the image files. */
+  /** "packed" when reading the packed tensor, "png" when decoding the image files. */
   readonly storage: "packed" | "png";
   /** Image `index` as R×R×3 RGB bytes. */
   ReadImageAsync(index: number): Promise<Uint8Array>;
@@ -83,14 +103,15 @@ export async function OpenDatasetAsync(dir: string, options: { preferPng?: boole
   if (manifest.packed && !options.preferPng) {
     const handle = await open(join(dir, manifest.packed.file), "r");
     const size = (await handle.stat()).size;
-    if (size !== manifest.packed.byteLength) {
+    const { offset, byteLength } = manifest.packed;
+    if (size !== offset + byteLength) {
       await handle.close();
-      throw new Error(`${manifest.packed.file} has ${size} bytes, dataset.json says ${manifest.packed.byteLength}`);
+      throw new Error(`${manifest.packed.file} has ${size} bytes, dataset.json says ${offset + byteLength}`);
     }
     const readBatch = async (start: number, count: number): Promise<Uint8Array> => {
       check(start, count);
       const out = new Uint8Array(count * imageBytes);
-      const { bytesRead } = await handle.read(out, 0, out.length, start * imageBytes);
+      const { bytesRead } = await handle.read(out, 0, out.length, offset + start * imageBytes);
       if (bytesRead !== out.length) throw new Error(`short read from ${manifest.packed!.file}`);
       return out;
     };

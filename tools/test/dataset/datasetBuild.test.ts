@@ -1,4 +1,5 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { cp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decode } from "fast-png";
@@ -6,7 +7,7 @@ import { BuildDatasetAsync, ChooseHoldout } from "../../src/dataset/buildDataset
 import { ColourLightness } from "../../src/dataset/colourLabels.js";
 import { GenerateFacesjsFace } from "../../src/dataset/facesjsSource.js";
 import { WriteContactSheetAsync, ContactSheetSize } from "../../src/dataset/contactSheet.js";
-import { ReadDatasetAsync, type DatasetManifest } from "../../src/dataset/datasetManifest.js";
+import { DatasetContentHash, ReadDatasetAsync, type DatasetManifest } from "../../src/dataset/datasetManifest.js";
 import { OpenDatasetAsync } from "../../src/dataset/packedDataset.js";
 import { MakeTempDirAsync, ReadTreeAsync } from "./datasetTestUtils.js";
 
@@ -92,6 +93,40 @@ describe("facesjs data sets", () => {
     }
     await packed.CloseAsync();
     await expect(packed.ReadImageAsync(0)).rejects.toThrow();
+  });
+
+  it("the packed tensor is a .npy file that NumPy memory-maps", async (ctx) => {
+    const file = join(first.dir, "images.npy");
+    const bytes = await readFile(file);
+    expect(first.manifest.packed).toMatchObject({ file: "images.npy", offset: 128, byteLength: 8 * 32 * 32 * 3 });
+    expect(bytes.subarray(0, 6).equals(Buffer.from([0x93, ...Buffer.from("NUMPY")]))).toBe(true);
+    expect(bytes.subarray(10, 128).toString("latin1")).toMatch(/^\{'descr': '\|u1', 'fortran_order': False, 'shape': \(8, 32, 32, 3\), \} *\n$/);
+    const script = "import sys, numpy as np\na = np.load(sys.argv[1], mmap_mode='r')\nprint(a.dtype, list(a.shape), int(a[5, 7, 9].astype(np.int64).sum()))";
+    const python = spawnSync("python3", ["-c", script, file], { encoding: "utf8" });
+    if (python.error || /No module named 'numpy'/.test(python.stderr)) {
+      console.warn(`python3 with numpy unavailable, NumPy side skipped: ${python.error?.message ?? python.stderr.trim()}`);
+      ctx.skip();
+      return;
+    }
+    const image5 = await (await OpenDatasetAsync(first.dir)).ReadImageAsync(5);
+    const pixel = (7 * 32 + 9) * 3;
+    expect(python.stdout.trim()).toBe(`uint8 [8, 32, 32, 3] ${image5[pixel] + image5[pixel + 1] + image5[pixel + 2]}`);
+  });
+
+  it("still reads data sets packed as headerless images.u8", async () => {
+    const dir = join(temp.dir, "faces-old");
+    await cp(first.dir, dir, { recursive: true });
+    const pixels = (await readFile(join(dir, "images.npy"))).subarray(128);
+    await rm(join(dir, "images.npy"));
+    await writeFile(join(dir, "images.u8"), pixels);
+    const { contentHash: _old, ...manifest } = JSON.parse(await readFile(join(dir, "dataset.json"), "utf8")) as DatasetManifest;
+    const { offset: _offset, ...packed } = manifest.packed!;
+    const old = { ...manifest, packed: { ...packed, file: "images.u8" } };
+    await writeFile(join(dir, "dataset.json"), JSON.stringify({ ...old, contentHash: DatasetContentHash(old as DatasetManifest) }));
+    const opened = await OpenDatasetAsync(dir);
+    expect(opened.storage).toBe("packed");
+    expect(Buffer.from(await opened.ReadBatchAsync(0, 8)).equals(pixels)).toBe(true);
+    await opened.CloseAsync();
   });
 
   it("rejects an edited manifest", async () => {

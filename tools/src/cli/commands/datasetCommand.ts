@@ -86,7 +86,7 @@ export function DatasetCommand(): Command {
     .addOption(new Option("--background <colour>", "background: #rrggbb, or 'seeded' for a per-image colour from a fixed palette").argParser(Checked((t) => ParseBackground(t))).default(DefaultBackground))
     .addOption(new Option("--fit <mode>", "folder sources: make images square by centre crop or by padding").choices(["crop", "pad"]).default("crop"))
     .addOption(new Option("--min-size <px>", "folder sources: skip images whose shorter side is smaller").argParser(IntegerOption("--min-size", 1, 1 << 20)).default(DefaultMinImageSize))
-    .addOption(new Option("--no-pack", "do not write images.u8 (the packed N×R×R×3 uint8 tensor)"))
+    .addOption(new Option("--no-pack", "do not write images.npy (the packed N×R×R×3 uint8 tensor, NumPy format)"))
     .addOption(new Option("--force", "replace an existing complete data set at --out").default(false))
     .addOption(new Option("--contact-sheet <file>", "also write a grid PNG of the first 64 images"))
     .addOption(new Option("--licence <name>", "folder sources: licence of your images, recorded in dataset.json"))
