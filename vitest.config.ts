@@ -16,6 +16,8 @@ export default defineConfig({
       { find: /^@npc-faces\/babylon$/, replacement: src("./plugin/src/index.ts") },
       { find: /^@npc-faces\/babylon\/pure$/, replacement: src("./plugin/src/pure.ts") },
       { find: /^@npc-faces\/babylon\/defaultModel$/, replacement: src("./plugin/src/defaultModel.ts") },
+      { find: /^@npc-faces\/babylon\/gltf$/, replacement: src("./plugin/src/gltf.ts") },
+      { find: /^@npc-faces\/babylon\/gltfExport$/, replacement: src("./plugin/src/gltfExport.ts") },
     ],
   },
   test: {

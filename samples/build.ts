@@ -3,9 +3,10 @@
  *
  * Output (`samples/dist/crowd/`): `index.html`, `main.js` (the page), `faceWorker.js` (the plugin's Web Worker,
  * a separate module so it never runs on the main thread) and `ort/` with onnxruntime-web's `.wasm`/`.mjs` files
- * copied from node_modules: the page loads everything from its own server, never from a CDN.
+ * copied from node_modules, and `npcFaces.gltf` (plugin/examples, for `gltf=1`): the page loads everything from its own
+ * server, never from a CDN.
  */
-import { readdir, stat } from "node:fs/promises";
+import { copyFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { BundleFacePageAsync, RepoRoot } from "@npc-faces/tools";
@@ -42,6 +43,8 @@ export async function BuildSampleAsync(options: BuildSampleOptions = {}): Promis
     outDir,
     minify: options.minify ?? false,
   });
+  // The glTF example the page loads with `gltf=1` (NPC_faces materials).
+  await copyFile(join(RepoRoot, "plugin", "examples", "npcFaces.gltf"), join(outDir, "npcFaces.gltf"));
 
   const files: { path: string; bytes: number }[] = [];
   for (const entry of await readdir(outDir, { recursive: true, withFileTypes: true })) {

@@ -2,7 +2,7 @@
  * Bundles pay only for what they use (issue 16): a game that gives its own `modelUrl` never bundles the 5 MB default
  * model, with esbuild and with Vite (which copies `new URL("./x", import.meta.url)` assets into the build); the
  * default model comes with `import "@npc-faces/babylon/defaultModel"` only; `@npc-faces/babylon/pure` registers
- * nothing. Without a model and without the opt-in, a system fails at once with a message that names the opt-in.
+ * nothing; `@babylonjs/loaders` / `serializers` come only with `@npc-faces/babylon/gltf` / `gltfExport`. Without a model and without the opt-in, a system fails at once with a message that names the opt-in.
  */
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -103,6 +103,25 @@ describe("esbuild", () => {
     const opted = await EsBundleAsync(await GameEntryAsync("opted", `${Root_}\nimport "@npc-faces/babylon/defaultModel";`, NoModel));
     expect(opted.inputs.some((i) => i.endsWith("models/index.js"))).toBe(true);
     expect(opted.text).toContain("default.onnx");
+  });
+
+  it("glTF: only a game that imports @npc-faces/babylon/gltf (or /gltfExport) bundles @babylonjs/loaders (or serializers)", async () => {
+    const babylon = (inputs: string[], pkg: string) => inputs.filter((i) => i.includes(`@babylonjs/${pkg}/`));
+    const own = await EsBundleAsync(await GameEntryAsync("own-nogltf", Root_, OwnModel));
+    expect(babylon(own.inputs, "loaders")).toEqual([]);
+    expect(babylon(own.inputs, "serializers")).toEqual([]);
+    expect(own.text).not.toContain("NPC_faces");
+
+    const gltf = await EsBundleAsync(await GameEntryAsync("gltf", `${Root_}\nimport "@npc-faces/babylon/gltf";`, OwnModel));
+    expect(babylon(gltf.inputs, "loaders").length).toBeGreaterThan(0);
+    expect(babylon(gltf.inputs, "serializers")).toEqual([]);
+    expect(gltf.text).toContain("NPC_faces");
+    // The extension needs the registry only: the glTF loader itself is the game's import.
+    expect(babylon(gltf.inputs, "loaders").filter((i) => i.endsWith("glTFLoader.pure.js"))).toEqual([]);
+
+    const exporter = await EsBundleAsync(await GameEntryAsync("gltf-export", `${Root_}\nimport "@npc-faces/babylon/gltfExport";`, OwnModel));
+    expect(babylon(exporter.inputs, "serializers").length).toBeGreaterThan(0);
+    expect(babylon(exporter.inputs, "loaders")).toEqual([]);
   });
 
   it("@npc-faces/babylon/pure registers nothing", async () => {

@@ -8,7 +8,9 @@
  * (WASM threads, default 1: the canonical engine; more are faster but "close, not exact", see docs/seeds.md),
  * `mode=material|crowd`: one material per NPC (`NpcFaceMaterialPlugin`, default) or the whole crowd in one material and
  * one draw call (`NpcFaceCrowd`: faces in the layers of a texture array, one thin instance per NPC), `heads=1` (material
- * mode): the face on the front of each head sphere (composition: face rectangle, soft mask, skin tone from the face).
+ * mode): the face on the front of each head sphere (composition: face rectangle, soft mask, skin tone from the face),
+ * `gltf=1` (material mode): the first NPCs' face quads are those of `npcFaces.gltf` (plugin/examples: quads whose glTF
+ * materials carry the `NPC_faces` extension), loaded with Babylon's glTF loader and `@npc-faces/babylon/gltf`.
  *
  * For automation: `document.body.dataset.npcFacesReady` is set to the number of faces once `scene.whenReadyAsync()`
  * has resolved (`npcFacesError` holds the message when something failed), and `window.npcFacesTest` exposes the
@@ -44,6 +46,8 @@ import { Constants } from "@babylonjs/core/Engines/constants.js";
 import "@babylonjs/core/Meshes/thinInstanceMesh.js";
 // Opt-in: systems without modelUrl use the bundled default model (the build copies default.onnx next to main.js).
 import "@npc-faces/babylon/defaultModel";
+import { LoadAssetContainerAsync } from "@babylonjs/core/Loading/sceneLoader.js";
+import type { AbstractMesh } from "@babylonjs/core/Meshes/abstractMesh.js";
 import type { LongTask, NpcFacesTestHook, NpcParameterChanges, SampleConfig } from "./testHook.js";
 
 declare global {
@@ -75,6 +79,7 @@ const crowdMode = query.get("mode") === "crowd";
 // `heads=1` (material mode): each NPC's head is a sphere whose front receives the face (a face rectangle with a soft
 // elliptical mask), the rest of the head in the face's own skin tone, instead of a portrait card in front of it.
 const headsMode = query.get("heads") === "1" && !crowdMode;
+const gltfMode = query.get("gltf") === "1" && !crowdMode && !headsMode;
 const threadsParam = query.get("threads");
 // Default 1, the runtime's: the canonical engine, whose bytes do not depend on the machine. More threads also compete
 // with rendering and the browser's GPU process: on 2 cores, 2 threads made generation slower and the frames longer.
@@ -298,6 +303,7 @@ async function MainAsync(): Promise<void> {
       crowds.push({ crowd, material, quads });
     }
   }
+  const gltfFaces = gltfMode ? await LoadGltfFacesAsync(scene) : [];
   for (let i = 0; i < npcCount; i++) {
     const x = ((i % columns) - (columns - 1) / 2) * spacing;
     const z = Math.floor(i / columns) * spacing;
@@ -318,6 +324,21 @@ async function MainAsync(): Promise<void> {
       const instance = group.quads.thinInstanceAdd(Matrix.Translation(position.x, position.y, position.z), last);
       const member = group.crowd.add({ seed: NpcSeed(i), name: String(i) }).bindThinInstance(group.quads, instance);
       npcs.push({ index: i, plugin: CrowdFace(member, group.crowd, () => system), position, group, member });
+      continue;
+    }
+    if (i < gltfFaces.length) {
+      const { mesh, plugin } = gltfFaces[i];
+      // The file's 1x1 quad, the size of the sample's face quads, its front towards the camera (glTF's +z becomes -z
+      // by the z mirror the glTF loader's root node applies, without the root's half turn).
+      mesh.setParent(null);
+      mesh.rotationQuaternion = null;
+      mesh.rotation.setAll(0);
+      mesh.scaling.set(0.62, 0.62, -0.62);
+      mesh.position.copyFrom(position);
+      mesh.metadata = { npc: i };
+      plugin.onGeneratedObservable.add(() => faceTimes.push(performance.now()));
+      const material = mesh.material as PBRMaterial;
+      npcs.push({ index: i, plugin: PluginFace(plugin), position, materialPlugin: plugin, material, faceMesh: mesh as Mesh });
       continue;
     }
     const face = CreatePlane(`face${i}`, { size: 0.62 }, scene);
@@ -488,6 +509,24 @@ function CreateFaceHead(scene: Scene, index: number, centre: Vector3): Npc {
   });
   head.material = material;
   return { index, plugin: PluginFace(plugin), position: new Vector3(centre.x, centre.y, centre.z - 0.41), materialPlugin: plugin, material, faceMesh: head };
+}
+
+/**
+ * `gltf=1`: loads npcFaces.gltf (copied next to the page by the build) with Babylon's glTF loader and the NPC_faces
+ * loader extension; the face quads of its materials, in file order, each with the face plugin the extension attached.
+ */
+async function LoadGltfFacesAsync(scene: Scene): Promise<{ mesh: AbstractMesh; plugin: NpcFaceMaterialPlugin }[]> {
+  // Only this mode bundles the glTF loader's code paths it uses; the import registers the loader and the extension.
+  await Promise.all([import("@babylonjs/loaders/glTF/glTFFileLoader.js"), import("@babylonjs/loaders/glTF/2.0/glTFLoader.js"), import("@npc-faces/babylon/gltf")]);
+  const container = await LoadAssetContainerAsync("./npcFaces.gltf", scene);
+  container.addAllToScene();
+  const faces: { mesh: AbstractMesh; plugin: NpcFaceMaterialPlugin }[] = [];
+  for (const mesh of container.meshes) {
+    const plugin = mesh.material ? NpcFaceMaterialPlugin.Get(mesh.material) : undefined;
+    if (plugin) faces.push({ mesh, plugin });
+  }
+  if (faces.length === 0) throw new Error("npcFaces.gltf: no material with the NPC_faces extension");
+  return faces;
 }
 
 /** Distinct, stable seeds spread over the 32-bit range (a multiplicative hash of the index). */

@@ -5,11 +5,20 @@
  * lit: at a grid of points projected onto the screen, each colour channel of the screenshot correlates with the
  * texture there (measured 0.99; upside down -0.1). A shader that does not inject the face, samples the wrong UVs or
  * flips the face fails this; lighting and PBR's linear/sRGB round trip scale the colours but keep the correlation.
+ * glTF (`gltf=1`, WebGL2): the quads of plugin/examples/npcFaces.gltf, loaded with the NPC_faces extension, have the
+ * file's parameters, their textures are the canonical engine's bytes for them, and they render upright by glTF's UV
+ * convention.
  */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
 import { LaunchChromiumAsync, type TestBrowser } from "../e2e/browser.js";
-import { OpenCrowdPageAsync, ReadFaceTextureAsync, type CrowdWindow } from "../e2e/crowdPage.js";
+import { FaceGenerator, type FaceRequest } from "@npc-faces/runtime";
+import { CreateWebBackend } from "@npc-faces/runtime/web";
+import { RepoRoot } from "@npc-faces/samples/sampleModel";
+import { ComparePixels, OpenCrowdPageAsync, ReadFaceTextureAsync, type CrowdWindow } from "../e2e/crowdPage.js";
 import { StartCrowdSampleAsync, type CrowdSample } from "../e2e/sampleServer.js";
 
 /** Lowest accepted Pearson correlation, per channel, between the rendered face and its texture. */
@@ -18,12 +27,16 @@ const MinCorrelation = 0.85;
 let sample: CrowdSample;
 let browser: TestBrowser;
 
+let generator: FaceGenerator;
+
 beforeAll(async () => {
   [sample, browser] = await Promise.all([StartCrowdSampleAsync(), LaunchChromiumAsync({ viewport: { width: 1100, height: 620 } })]);
+  // The canonical engine (onnxruntime-web WASM, one thread) on the sample's model: the glTF faces' reference bytes.
+  generator = await FaceGenerator.loadAsync(await readFile(sample.model.path), { backend: CreateWebBackend({ numThreads: 1 }), source: sample.model.path });
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all([browser?.closeAsync(), sample?.server.closeAsync()]);
+  await Promise.all([browser?.closeAsync(), sample?.server.closeAsync(), generator?.disposeAsync()]);
 });
 
 describe.sequential("rendered faces in headless Chromium", () => {
@@ -34,28 +47,7 @@ describe.sequential("rendered faces in headless Chromium", () => {
         try {
           const { page } = crowd;
           expect(await page.evaluate(() => (globalThis as unknown as CrowdWindow).npcFacesTest.materialClassOf(0))).toBe(material === "pbr" ? "PBRMaterial" : "StandardMaterial");
-          const texture = await ReadFaceTextureAsync(page, 0);
-          // A grid of points over the face's inner 70% (clear of the quad's edge, where filtering mixes in the
-          // background): where each lands on screen, and the texture's colour there.
-          const grid: [number, number][] = [];
-          for (let j = 0; j < GridSize; j++) for (let i = 0; i < GridSize; i++) grid.push([0.15 + (0.7 * (i + 0.5)) / GridSize, 0.15 + (0.7 * (j + 0.5)) / GridSize]);
-          const onScreen = await page.evaluate((points) => (globalThis as unknown as CrowdWindow).npcFacesTest.faceScreenPoints(0, points), grid);
-          const span = Math.hypot(onScreen[GridSize - 1][0] - onScreen[0][0], onScreen[GridSize - 1][1] - onScreen[0][1]);
-          expect(span, "the face must be large enough on screen to compare").toBeGreaterThan(GridSize);
-          const shot = await sharp(await page.screenshot()).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-          const rendered = onScreen.map(([x, y]) => Pixel(shot.data, shot.info.width, Math.round(x - 0.5), Math.round(y - 0.5)));
-          const expected = grid.map(([fx, fy]) => Bilinear(texture.data, texture.width, texture.height, fx, fy));
-          const upsideDown = grid.map(([fx, fy]) => Bilinear(texture.data, texture.width, texture.height, fx, 1 - fy));
-          const correlations = [0, 1, 2].map((c) => Correlation(rendered, expected, c));
-          const brightness = rendered.reduce((s, p) => s + p[0] + p[1] + p[2], 0) / expected.reduce((s, p) => s + p[0] + p[1] + p[2], 0);
-          const flipped = [0, 1, 2].map((c) => Correlation(rendered, upsideDown, c));
-          console.log(`[render ${engine} ${material}] ${GridSize}x${GridSize} points over ${span.toFixed(0)} px; correlation with the texture R ${correlations.map((r) => r.toFixed(3)).join(", G ").replace(/, G (\S+)$/, ", B $1")}; with it upside down ${flipped.map((r) => r.toFixed(3)).join(", ")}; brightness rendered / texture ${brightness.toFixed(3)}`);
-          for (const [c, r] of correlations.entries()) expect(r, `channel ${"RGB"[c]}: rendered vs texture`).toBeGreaterThanOrEqual(MinCorrelation);
-          // Lit, not washed out or black (measured: Standard 0.84, PBR 0.92 of the texture's brightness).
-          expect(brightness).toBeGreaterThan(0.5);
-          expect(brightness).toBeLessThan(1.5);
-          // The check can tell orientation: the face upside down matches clearly worse.
-          expect(Math.min(...correlations) - Math.max(...flipped)).toBeGreaterThan(0.2);
+          await ExpectFaceOnScreenAsync(page, 0, `${engine} ${material}`);
           expect(crowd.errors).toEqual([]);
         } finally {
           await crowd.closeAsync();
@@ -64,6 +56,62 @@ describe.sequential("rendered faces in headless Chromium", () => {
     }
   }
 });
+
+describe.sequential("glTF faces (NPC_faces) in headless Chromium", () => {
+  it("webgl2: the example file's quads show the faces of their NPC_faces parameters, upright, the canonical bytes", async () => {
+    const crowd = await OpenCrowdPageAsync(browser.context, sample.pageUrl("webgl2", { count: "4", gltf: "1" }));
+    try {
+      const { page } = crowd;
+      const file = JSON.parse(await readFile(join(RepoRoot, "plugin", "examples", "npcFaces.gltf"), "utf8"));
+      for (const [index, material] of (file.materials as { name: string; extensions: { NPC_faces: Record<string, unknown> } }[]).entries()) {
+        expect(await page.evaluate((i) => (globalThis as unknown as CrowdWindow).npcFacesTest.materialClassOf(i), index), material.name).toBe("PBRMaterial");
+        // The request of the file's parameters (the composition fields are not part of it).
+        const { seed, mixSeed, mix, mixCrossover, psi, controls } = material.extensions.NPC_faces as FaceRequest;
+        const request = JSON.parse(JSON.stringify({ seed, mixSeed, mix, mixCrossover, psi, controls })) as FaceRequest;
+        expect(await page.evaluate((i) => (globalThis as unknown as CrowdWindow).npcFacesTest.requestOf(i), index), material.name).toEqual(request);
+        const [face] = await generator.generateAsync([request]);
+        const texture = await ReadFaceTextureAsync(page, index);
+        expect(ComparePixels(texture.data, face.data).maxAbs, `${material.name}: texture vs canonical face`).toBe(0);
+      }
+      // Rendered upright on the glTF quads (glTF's UV convention): the two quads without a face rectangle.
+      await ExpectFaceOnScreenAsync(page, 0, "webgl2 glTF guard");
+      await ExpectFaceOnScreenAsync(page, 1, "webgl2 glTF smith");
+      expect(crowd.errors).toEqual([]);
+    } finally {
+      await crowd.closeAsync();
+    }
+  }, 170_000);
+});
+
+/**
+ * NPC `index`'s face quad on screen against its face texture: each channel correlates at least {@link MinCorrelation}
+ * at a grid of points over the face's inner 70%, the brightness is that of a lit face, and the face upside down matches
+ * clearly worse.
+ */
+async function ExpectFaceOnScreenAsync(page: Page, index: number, label: string): Promise<void> {
+  const texture = await ReadFaceTextureAsync(page, index);
+  // A grid of points over the face's inner 70% (clear of the quad's edge, where filtering mixes in the
+  // background): where each lands on screen, and the texture's colour there.
+  const grid: [number, number][] = [];
+  for (let j = 0; j < GridSize; j++) for (let i = 0; i < GridSize; i++) grid.push([0.15 + (0.7 * (i + 0.5)) / GridSize, 0.15 + (0.7 * (j + 0.5)) / GridSize]);
+  const onScreen = await page.evaluate(([i, points]) => (globalThis as unknown as CrowdWindow).npcFacesTest.faceScreenPoints(i, points), [index, grid] as const);
+  const span = Math.hypot(onScreen[GridSize - 1][0] - onScreen[0][0], onScreen[GridSize - 1][1] - onScreen[0][1]);
+  expect(span, "the face must be large enough on screen to compare").toBeGreaterThan(GridSize);
+  const shot = await sharp(await page.screenshot()).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const rendered = onScreen.map(([x, y]) => Pixel(shot.data, shot.info.width, Math.round(x - 0.5), Math.round(y - 0.5)));
+  const expected = grid.map(([fx, fy]) => Bilinear(texture.data, texture.width, texture.height, fx, fy));
+  const upsideDown = grid.map(([fx, fy]) => Bilinear(texture.data, texture.width, texture.height, fx, 1 - fy));
+  const correlations = [0, 1, 2].map((c) => Correlation(rendered, expected, c));
+  const brightness = rendered.reduce((s, p) => s + p[0] + p[1] + p[2], 0) / expected.reduce((s, p) => s + p[0] + p[1] + p[2], 0);
+  const flipped = [0, 1, 2].map((c) => Correlation(rendered, upsideDown, c));
+  console.log(`[render ${label}] ${GridSize}x${GridSize} points over ${span.toFixed(0)} px; correlation with the texture R ${correlations.map((r) => r.toFixed(3)).join(", G ").replace(/, G (\S+)$/, ", B $1")}; with it upside down ${flipped.map((r) => r.toFixed(3)).join(", ")}; brightness rendered / texture ${brightness.toFixed(3)}`);
+  for (const [c, r] of correlations.entries()) expect(r, `channel ${"RGB"[c]}: rendered vs texture`).toBeGreaterThanOrEqual(MinCorrelation);
+  // Lit, not washed out or black (measured: Standard 0.84, PBR 0.92 of the texture's brightness).
+  expect(brightness).toBeGreaterThan(0.5);
+  expect(brightness).toBeLessThan(1.5);
+  // The check can tell orientation: the face upside down matches clearly worse.
+  expect(Math.min(...correlations) - Math.max(...flipped)).toBeGreaterThan(0.2);
+}
 
 /** Points per side of the sampled grid. */
 const GridSize = 24;

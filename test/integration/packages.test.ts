@@ -57,7 +57,7 @@ describe("npm pack of the publishable packages", () => {
   it("each ships what its exports and bin name", () => {
     expect(Files("@npc-faces/default-model")).toEqual(expect.arrayContaining(["default.onnx", "index.js", "index.d.ts"]));
     expect(Files("@npc-faces/runtime")).toEqual(expect.arrayContaining(["dist/index.js", "dist/index.d.ts", "dist/node/index.js", "dist/web/index.js", "schema/face-manifest.schema.json"]));
-    expect(Files("@npc-faces/babylon")).toEqual(expect.arrayContaining(["dist/index.js", "dist/pure.js", "dist/defaultModel.js", "dist/worker/faceWorker.js"]));
+    expect(Files("@npc-faces/babylon")).toEqual(expect.arrayContaining(["dist/index.js", "dist/pure.js", "dist/defaultModel.js", "dist/worker/faceWorker.js", "dist/gltf.js", "dist/gltfExport.js"]));
     expect(Files("@npc-faces/trainer")).toEqual(expect.arrayContaining(["dist/index.js", "dist/index.d.ts"]));
     expect(Files("@npc-faces/tools")).toEqual(expect.arrayContaining(["bin/npc-faces.js", "dist/cli/main.js", "dist/index.js", "dist/editor/page/editorApi.js"]));
   });

@@ -18,6 +18,7 @@ export const MimeTypes: Readonly<Record<string, string>> = {
   ".map": "application/json; charset=utf-8",
   ".wasm": "application/wasm",
   ".onnx": "application/octet-stream",
+  ".gltf": "model/gltf+json",
   ".png": "image/png",
   ".svg": "image/svg+xml",
   ".ico": "image/x-icon",
