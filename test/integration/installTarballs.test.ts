@@ -5,7 +5,9 @@
  * `info`, `bake`, `sheet`, `export --stamp` and serve the editor page; the plugin must add at most 20 MB to a game
  * that has `@babylonjs/core` and `onnxruntime-web`.
  *
- * Needs the npm registry (or a warm npm cache): opt in with NPC_FACES_INSTALL_TEST=1. Prints every size.
+ * Installs from the npm cache only (`--offline`: run `npm ci` or `npm install` here first), never the network. Opt in
+ * with NPC_FACES_INSTALL_TEST=1: `npm pack` runs the tools' prepack, which rebuilds tools/dist/editor-page in place,
+ * and would race with the editor tests the suite runs beside it. Prints every size.
  */
 import { execFile, spawn } from "node:child_process";
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
@@ -43,7 +45,7 @@ async function NewProjectAsync(name: string): Promise<string> {
 }
 
 async function InstallAsync(project: string, specs: readonly string[]): Promise<number> {
-  await Run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", ...specs], { cwd: project, maxBuffer: 16 << 20 });
+  await Run("npm", ["install", "--offline", "--no-audit", "--no-fund", ...specs], { cwd: project, maxBuffer: 16 << 20 });
   return TreeBytesAsync(join(project, "node_modules"));
 }
 
