@@ -1,7 +1,8 @@
 /**
  * Fuzzed training checkpoints: the trainer's reader (ParseCheckpoint) refuses damaged files with CheckpointError and
  * a one-line message, or returns a well-formed state; nothing else is thrown. Besides raw byte edits (which the
- * SHA-256 catches), the header JSON is edited structurally and the digest recomputed, to reach the parser behind it.
+ * SHA-256 catches), the safetensors header and the checkpoint header inside it are edited structurally and the digest
+ * recomputed, to reach the parser behind it.
  */
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
@@ -48,32 +49,43 @@ function ParseOrRefuse(bytes: Uint8Array): "accepted" | "refused" {
   return "accepted";
 }
 
-/** Replaces the header by `header` (any JSON value or text) and recomputes the length and the digest. */
-function WithHeader(original: Uint8Array, header: string): Uint8Array {
-  const view = new DataView(original.buffer, original.byteOffset, original.byteLength);
-  const oldLength = view.getUint32(8, true);
-  const blob = original.subarray(12 + oldLength, original.length - 32);
-  const headerBytes = new TextEncoder().encode(header);
-  const out = new Uint8Array(12 + headerBytes.length + blob.length + 32);
-  out.set(original.subarray(0, 8), 0);
-  new DataView(out.buffer).setUint32(8, headerBytes.length, true);
-  out.set(headerBytes, 12);
-  out.set(blob, 12 + headerBytes.length);
-  out.set(createHash("sha256").update(out.subarray(0, out.length - 32)).digest(), out.length - 32);
+const Zeros = "0".repeat(64);
+
+/** A safetensors file from header text (8-byte length, header, tensor bytes). */
+function SafetensorsFile(text: string, body: Uint8Array): Uint8Array {
+  const header = new TextEncoder().encode(text);
+  const out = new Uint8Array(8 + header.length + body.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(header.length), true);
+  out.set(header, 8);
+  out.set(body, 8 + header.length);
   return out;
 }
 
-function Header(bytes: Uint8Array): Record<string, unknown> {
-  const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
-  return JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + length))) as Record<string, unknown>;
+/** Signs header text whose `__metadata__.sha256` holds the 64 zeros: the digest of everything after the length, zeros in place. */
+function Signed(text: string, body: Uint8Array): Uint8Array {
+  const field = `"sha256":"${Zeros}"`;
+  if (!text.includes(field)) return SafetensorsFile(text, body);
+  const digest = createHash("sha256").update(new TextEncoder().encode(text)).update(body).digest("hex");
+  return SafetensorsFile(text.replace(field, `"sha256":"${digest}"`), body);
 }
 
-/** Resigns bytes edited anywhere (the digest is recomputed over the edited content). */
+/** The safetensors header table of a file, its tensor bytes, and the checkpoint header inside `__metadata__`. */
+function Parts(bytes: Uint8Array): { table: Record<string, unknown>; body: Uint8Array; header: Record<string, unknown> } {
+  const length = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  const table = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))) as Record<string, unknown>;
+  const metadata = table.__metadata__ as Record<string, string>;
+  return { table, body: bytes.subarray(8 + length), header: JSON.parse(metadata.header) as Record<string, unknown> };
+}
+
+/** Re-signs bytes edited anywhere (the digest is recomputed over the edited content), when the header still reads. */
 function Resigned(bytes: Uint8Array): Uint8Array {
-  if (bytes.length < 32) return bytes;
-  const out = Uint8Array.from(bytes);
-  out.set(createHash("sha256").update(out.subarray(0, out.length - 32)).digest(), out.length - 32);
-  return out;
+  try {
+    const { table, body } = Parts(bytes);
+    (table.__metadata__ as Record<string, string>).sha256 = Zeros;
+    return Signed(JSON.stringify(table), body);
+  } catch {
+    return bytes;
+  }
 }
 
 describe("fuzz: checkpoints", () => {
@@ -95,39 +107,45 @@ describe("fuzz: checkpoints", () => {
   });
 
   it("header edits (any JSON in place of a field, the tensor table mangled), re-signed: CheckpointError or a well-formed state", () => {
-    const header = Header(checkpoint);
+    const { table, body, header } = Parts(checkpoint);
     const fields = Object.keys(header);
-    const tensorFields = ["group", "name", "length", "dtype", "offset"];
+    const tensors = Object.keys(table).filter((k) => k !== "__metadata__");
+    const tensorFields = ["dtype", "shape", "data_offsets"];
+    const hostile = fc.oneof(fc.integer(), fc.constantFrom(-1, 0, 1e12, 2 ** 31, 2 ** 53, 1.5, Number.NaN, null, "F64", "F16", "BF16", "I8", "__proto__", "constructor", "x", [0], [0, 1e12], [-4, 4], [[1]]), fc.jsonValue({ maxDepth: 1 }));
     fc.assert(
       fc.property(
         fc.oneof(
-          // A whole field replaced by any JSON value (or removed).
+          // A field of the checkpoint header replaced by any JSON value (or removed).
           fc.record({ kind: fc.constant("field" as const), field: fc.constantFrom(...fields), value: fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }) }),
-          // One tensor entry's field replaced by a hostile value.
-          fc.record({
-            kind: fc.constant("tensor" as const), index: fc.nat({ max: 30 }), field: fc.constantFrom(...tensorFields),
-            value: fc.oneof(fc.integer(), fc.constantFrom(-1, 0, 1e12, 2 ** 31, 2 ** 53, 1.5, Number.NaN, null, "float64", "float16", "bfloat16", "__proto__", "constructor", "x"), fc.jsonValue({ maxDepth: 1 })),
-          }),
-          // The header as any JSON document at all.
+          // One tensor entry's field replaced by a hostile value, or the entry renamed.
+          fc.record({ kind: fc.constant("tensor" as const), index: fc.nat({ max: 30 }), field: fc.constantFrom(...tensorFields), value: hostile }),
+          fc.record({ kind: fc.constant("rename" as const), index: fc.nat({ max: 30 }), value: fc.constantFrom("", "w", "G", "G/", "/w", "adamG/m9", "adamG/x", "__metadata__", "G/__proto__") }),
+          // The metadata or the whole header as any JSON document at all.
+          fc.record({ kind: fc.constant("metadata" as const), value: fc.jsonValue({ maxDepth: 2 }) }),
           fc.record({ kind: fc.constant("document" as const), value: fc.jsonValue({ maxDepth: 3 }) }),
           fc.record({ kind: fc.constant("text" as const), value: fc.string({ maxLength: 40 }) }),
         ),
         (edit) => {
-          let text: string;
-          if (edit.kind === "text") text = edit.value;
-          else if (edit.kind === "document") text = JSON.stringify(edit.value) ?? "null";
-          else {
-            const copy = structuredClone(header) as Record<string, unknown> & { tensors: Record<string, unknown>[] };
-            if (edit.kind === "field") {
-              if (edit.value === undefined) delete copy[edit.field];
-              else copy[edit.field] = edit.value;
-            } else {
-              const entry = copy.tensors[edit.index % copy.tensors.length];
-              entry[edit.field] = edit.value;
-            }
-            text = JSON.stringify(copy);
+          if (edit.kind === "text") return void ParseOrRefuse(SafetensorsFile(edit.value, body));
+          if (edit.kind === "document") return void ParseOrRefuse(SafetensorsFile(JSON.stringify(edit.value) ?? "null", body));
+          const copy = structuredClone(table) as Record<string, unknown>;
+          const metadata = copy.__metadata__ as Record<string, unknown>;
+          metadata.sha256 = Zeros;
+          if (edit.kind === "field") {
+            const inner = structuredClone(header);
+            if (edit.value === undefined) delete inner[edit.field];
+            else inner[edit.field] = edit.value;
+            metadata.header = JSON.stringify(inner);
+          } else if (edit.kind === "metadata") {
+            copy.__metadata__ = { ...metadata, header: edit.value };
+          } else {
+            const name = tensors[edit.index % tensors.length];
+            if (edit.kind === "rename") {
+              copy[edit.value] = copy[name];
+              if (edit.value !== name) delete copy[name];
+            } else (copy[name] as Record<string, unknown>)[edit.field] = edit.value;
           }
-          ParseOrRefuse(WithHeader(checkpoint, text));
+          ParseOrRefuse(Signed(JSON.stringify(copy), body));
         },
       ),
       FuzzParameters(2000, 8000),

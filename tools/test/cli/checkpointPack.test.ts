@@ -66,7 +66,7 @@ describe("npc-faces checkpoint pack / train --resume-from", () => {
 
     const info = await RunCliAsync(["checkpoint", "info", packed]);
     expect(info.code, info.stderr).toBe(0);
-    expect(info.stdout).toMatch(/storage: +packed \(gzip of .*\), float16 \+ bfloat16, format version 2/);
+    expect(info.stdout).toMatch(/storage: +packed \(gzip of .*\), float16 \+ bfloat16, format version 3/);
     expect(info.stdout).toMatch(/progress: +0\.016 kimg of 0\.016 \(step 4,/);
     expect(info.stdout).toMatch(/preset: +tiny, batch 4, .*conditional/);
     expect(info.stdout).toContain(`id ${original.data.id}`);
