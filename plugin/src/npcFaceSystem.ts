@@ -11,7 +11,7 @@ import { RawTexture } from "@babylonjs/core/Materials/Textures/rawTexture.js";
 import { Observable, type Observer } from "@babylonjs/core/Misc/observable.pure.js";
 import type { Scene } from "@babylonjs/core/scene.pure.js";
 import { FaceWorkerClient, type FaceAcquireOptions, type FaceLease } from "./faceWorkerClient.js";
-import type { FaceModelInfo } from "./worker/faceWorkerProtocol.js";
+import { WorkerUrlWithPrepare, type FaceModelInfo } from "./worker/faceWorkerProtocol.js";
 import type { FaceTransport } from "./faceTransport.js";
 import { InThreadFaceTransport } from "./inThreadFaceTransport.js";
 import { ToNpcFacesError, type NpcFaceErrorEvent } from "./npcFaceErrorEvent.js";
@@ -569,7 +569,9 @@ class FaceLoader {
     let transport = options.transport;
     if (!transport && mode === "worker") {
       if (options.workerUrl === undefined) throw new Error('NpcFaceSystem: mode "worker" needs workerUrl (the URL of the bundled faceWorker.js)');
-      transport = new WorkerFaceTransport(options.workerUrl, options.workerWatchdog);
+      // A URL: the worker learns the backend options from it and starts its engine at once (see WorkerUrlWithPrepare).
+      const worker = typeof options.workerUrl === "string" || options.workerUrl instanceof URL ? WorkerUrlWithPrepare(options.workerUrl, BackendOptionsOf(options)) : options.workerUrl;
+      transport = new WorkerFaceTransport(worker, options.workerWatchdog);
     }
     if (!transport) {
       if (options.backend === undefined) throw new Error('NpcFaceSystem: give workerUrl (a Web Worker runs the model), or backend for mode "inThread"');

@@ -104,7 +104,8 @@ export class WorkerFaceTransport implements FaceTransport {
     worker.onerror = (event: ErrorEvent) => {
       event.preventDefault?.();
       if (worker !== this.worker) return;
-      const loading = !this.answered && scriptUrl !== "" ? "could not load the worker script " + scriptUrl : "it crashed";
+      // (Without the fragment, which only carries the engine's options: see WorkerUrlWithPrepare.)
+      const loading = !this.answered && scriptUrl !== "" ? "could not load the worker script " + scriptUrl.split("#")[0] : "it crashed";
       this.onWorkerLost(`the face worker failed (${event.message || loading})`);
     };
     worker.onmessageerror = () => {

@@ -20,6 +20,8 @@ import {
   type FaceWorkerMessage,
   type FaceWorkerReply,
   type NpcFaceSystemMember,
+  PrepareOptionsOfUrlFragment,
+  WorkerUrlWithPrepare,
 } from "@npc-faces/babylon";
 import { CreateNullScene, TinyModelAsync, UseReferenceFaces, WithinAsync } from "./pluginTestScene.js";
 
@@ -113,6 +115,44 @@ describe("engine start ahead of the model", () => {
     expect(system.client.stats.workerMs).toBeGreaterThan(0);
     expect(plugins[2].face!.data).toEqual(await ReferenceFaceAsync({ seed: 1002 }));
     scene.dispose();
+  });
+});
+
+describe("the worker starts its engine from its URL", () => {
+  it("the backend options ride in the worker URL's fragment, which the worker reads back; other fragments are left alone", () => {
+    const backend = { executionProviders: ["wasm" as const], numThreads: 1, wasmPaths: "http://127.0.0.1:8080/ort/" };
+    const url = WorkerUrlWithPrepare("http://127.0.0.1:8080/faceWorker.js", backend);
+    expect(url.startsWith("http://127.0.0.1:8080/faceWorker.js#npc-faces-prepare=")).toBe(true);
+    expect(PrepareOptionsOfUrlFragment(new URL(url).hash)).toEqual(backend);
+    expect(WorkerUrlWithPrepare("/faceWorker.js#mine", backend)).toBe("/faceWorker.js#mine");
+    expect(PrepareOptionsOfUrlFragment("#mine")).toBeUndefined();
+    expect(PrepareOptionsOfUrlFragment("#npc-faces-prepare=%7Bnot%20json")).toBeUndefined();
+    expect(PrepareOptionsOfUrlFragment("")).toBeUndefined();
+  });
+
+  it("a system given the worker's URL starts the worker with its backend options in the fragment", () => {
+    const started: string[] = [];
+    const saved = (globalThis as { Worker?: unknown }).Worker;
+    (globalThis as { Worker?: unknown }).Worker = class {
+      onmessage = null;
+      onerror = null;
+      onmessageerror = null;
+      constructor(url: string) {
+        started.push(String(url));
+      }
+      postMessage(): void {}
+      terminate(): void {}
+    };
+    try {
+      const preload = NpcFaceSystem.Preload({ workerUrl: "/faceWorker.js", wasmPaths: "/ort/", loadModel: false });
+      expect(started).toHaveLength(1);
+      const [path, fragment] = started[0].split("#");
+      expect(path).toBe("/faceWorker.js");
+      expect(PrepareOptionsOfUrlFragment(`#${fragment}`)).toEqual({ executionProviders: ["wasm"], wasmPaths: "/ort/" });
+      preload.dispose();
+    } finally {
+      (globalThis as { Worker?: unknown }).Worker = saved;
+    }
   });
 });
 
