@@ -19,6 +19,12 @@ export interface FaceWorkerClientOptions {
   /** Most faces per message (default: the model's `maxBatch`, i.e. one session run per message). */
   readonly maxFacesPerMessage?: number;
   /**
+   * Faces in the client's first message (default: as many as the others; `NpcFaceSystem` uses 1). The first session
+   * run is by far the slowest (the engine compiles and optimises its code as it first runs it), so a first face
+   * alone shows up as early as possible, while the next message, a full batch, already waits in the worker.
+   */
+  readonly firstMessageFaces?: number;
+  /**
    * Most messages awaiting their answer (default 2: one running, one ready). Requests beyond wait on this side,
    * where a request released before it is sent (a superseded slider value) costs nothing.
    */
@@ -51,6 +57,8 @@ export interface FaceWorkerClientStats {
   cancelled: number;
   /** Generate messages sent. */
   messages: number;
+  /** ms the worker spent generating faces (its session runs, summed over the generate messages answered). */
+  workerMs: number;
 }
 
 /** A counted reference to one cached face. Release it exactly once when done (further calls do nothing). */
@@ -91,7 +99,7 @@ export function FaceRequestKey(metadata: ModelMetadata, modelHash: string, reque
 /** Generation requests from many materials, batched, cached and reference counted. */
 export class FaceWorkerClient {
   /** Counters since creation. */
-  readonly stats: FaceWorkerClientStats = { requests: 0, cacheHits: 0, generated: 0, cancelled: 0, messages: 0 };
+  readonly stats: FaceWorkerClientStats = { requests: 0, cacheHits: 0, generated: 0, cancelled: 0, messages: 0, workerMs: 0 };
   private modelInfo: FaceModelInfo | undefined;
   private readonly cache = new Map<string, CacheEntry>();
   private queued: CacheEntry[] = [];
@@ -121,6 +129,22 @@ export class FaceWorkerClient {
   /** Faces waiting to be sent. */
   get queuedCount(): number {
     return this.queued.length;
+  }
+
+  /**
+   * Asks the worker to start its inference engine now (onnxruntime-web: fetch and compile the WASM), ahead of
+   * {@link loadModelAsync}, e.g. while the model is being fetched. Never rejects: a failure here shows again, with
+   * its proper error, when the model is loaded.
+   * @returns when the worker's script had run and when the engine was ready (`SharedClockNow()` times), or undefined
+   */
+  async prepareAsync(options: { backend?: WebBackendOptions } = {}): Promise<{ workerStarted: number; engineReady: number } | undefined> {
+    if (this.disposed) return undefined;
+    try {
+      const reply = await this.sendAsync({ id: this.nextId++, type: "prepare", ...(options.backend !== undefined ? { backend: options.backend } : {}) }, []);
+      return reply.type === "prepare" ? { workerStarted: reply.workerStarted, engineReady: reply.engineReady } : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -266,7 +290,8 @@ export class FaceWorkerClient {
     const perMessage = Math.max(1, this.options.maxFacesPerMessage ?? info.maxBatch);
     const maxInFlight = Math.max(1, this.options.maxInFlight ?? 2);
     while (this.queued.length > 0 && this.inFlight < maxInFlight) {
-      const batch = this.queued.splice(0, perMessage);
+      const size = this.stats.messages === 0 ? Math.min(perMessage, Math.max(1, this.options.firstMessageFaces ?? perMessage)) : perMessage;
+      const batch = this.queued.splice(0, size);
       for (const entry of batch) entry.state = "sent";
       this.stats.messages++;
       this.stats.generated += batch.length;
@@ -282,6 +307,7 @@ export class FaceWorkerClient {
     try {
       const reply = await this.sendAsync({ id: this.nextId++, type: "generate", requests: batch.map((e) => e.request) }, []);
       if (reply.type !== "generate" || reply.faces.length !== batch.length) throw new NpcFacesError("BACKEND_FAILED", "face worker: unexpected reply to generate");
+      this.stats.workerMs += reply.ms ?? 0;
       batch.forEach((entry, i) => entry.resolve(reply.faces[i]));
     } catch (error) {
       const failure = error instanceof NpcFacesError ? error : new NpcFacesError("BACKEND_FAILED", `face worker: ${String(error)}`, { cause: error });

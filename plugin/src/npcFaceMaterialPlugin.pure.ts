@@ -527,9 +527,12 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
   /** @internal */
   _onModelSettled(system: NpcFaceSystem): void {
     if (this._disposed) return;
+    // The shader only depends on a texture being bound (the fallback since the system was created, see
+    // _onSystemCreated): 64 materials marked dirty for nothing cost a long main-thread task when the model loads.
+    const joined = this._system !== system;
     this._system = system;
     if (system.isModelLoaded) this._defineControls(system.metadata!);
-    this.markAllDefinesAsDirty();
+    if (joined) this.markAllDefinesAsDirty();
     if (this._dirty) this._regenerate();
   }
 
@@ -672,7 +675,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
         set: (value: number) => this.setControl(control.name, value),
       });
       const span = control.max - control.min;
-      this._addMaterialProperty(key, `Face ${control.label || control.name}`, { min: control.min, max: control.max, step: span > 0 ? span / 100 : 0.01 });
+      this._addMaterialProperty(key, `Face ${control.label || control.name}`, { min: control.min, max: control.max, step: span > 0 ? span / 100 : 0.01 }, false);
     }
     const crossover = this._inspectables.find((i) => i.propertyName === `${NpcFaceMaterialPropertyPrefix}mixCrossover`);
     if (crossover) crossover.max = metadata.numWs;
@@ -686,11 +689,11 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
         type: InspectableType.Options,
         options: [{ label: "(model default)", value: "" }, ...label.values.map((v) => ({ label: v, value: v }))],
       });
-      this._syncInspectables();
     }
+    this._syncInspectables();
   }
 
-  private _addMaterialProperty(name: string, label: string, slider: { min: number; max: number; step: number } | undefined): void {
+  private _addMaterialProperty(name: string, label: string, slider: { min: number; max: number; step: number } | undefined, sync = true): void {
     const property = `${NpcFaceMaterialPropertyPrefix}${name}`;
     if (this._materialProperties.includes(property)) return;
     this._defineMaterialAccessor(
@@ -699,7 +702,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
       (value: unknown) => ((this as unknown as Record<string, unknown>)[name] = value),
     );
     this._inspectables.push(slider ? { label, propertyName: property, type: InspectableType.Slider, ...slider } : { label, propertyName: property, type: InspectableType.Checkbox });
-    this._syncInspectables();
+    if (sync) this._syncInspectables();
   }
 
   private _defineMaterialAccessor(property: string, get: () => unknown, set: (value: any) => void): void {
@@ -710,7 +713,8 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
   private _syncInspectables(): void {
     const material = this._material;
     const list = material.inspectableCustomProperties ?? [];
-    for (const inspectable of this._inspectables) if (!list.includes(inspectable)) list.push(inspectable);
+    const listed = new Set(list);
+    for (const inspectable of this._inspectables) if (!listed.has(inspectable)) list.push(inspectable);
     material.inspectableCustomProperties = list;
   }
 

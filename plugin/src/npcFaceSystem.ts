@@ -11,6 +11,7 @@ import { RawTexture } from "@babylonjs/core/Materials/Textures/rawTexture.js";
 import { Observable, type Observer } from "@babylonjs/core/Misc/observable.pure.js";
 import type { Scene } from "@babylonjs/core/scene.pure.js";
 import { FaceWorkerClient, type FaceAcquireOptions, type FaceLease } from "./faceWorkerClient.js";
+import { WorkerUrlWithPrepare, type FaceModelInfo } from "./worker/faceWorkerProtocol.js";
 import type { FaceTransport } from "./faceTransport.js";
 import { InThreadFaceTransport } from "./inThreadFaceTransport.js";
 import { ToNpcFacesError, type NpcFaceErrorEvent } from "./npcFaceErrorEvent.js";
@@ -76,6 +77,12 @@ export interface NpcFaceSystemOptions {
   readonly fallbackTexture?: BaseTexture;
   /** Called with every error, from the start (before `CreateAsync` resolves). */
   readonly onError?: (event: NpcFaceErrorEvent) => void;
+  /**
+   * A preload started before the scene existed ({@link NpcFaceSystem.Preload}): the system takes over its worker,
+   * started engine and, when it is the same model, its download and session. Its worker options win (`workerUrl`,
+   * `mode`, `backend`, `transport`, `workerWatchdog`, `batchWindowMs`); a preload serves one system.
+   */
+  readonly preload?: NpcFacePreload;
 }
 
 /** A generated face and its texture. */
@@ -116,6 +123,30 @@ interface TextureEntry {
   queued: boolean;
 }
 
+/**
+ * When each step of loading happened, in ms on the main thread's `performance.now()` clock (the worker's steps are
+ * converted to it). Steps not reached yet (or not known: a custom transport) are absent. Dev tools show the worker's
+ * steps too, as `performance.measure` entries named `npc-faces: ...`.
+ */
+export interface NpcFaceLoadTimings {
+  /** Loading started: the worker was started and the model requested (by the system, or by its preload). */
+  readonly started: number;
+  /** The worker's script had been evaluated. */
+  readonly workerStarted?: number;
+  /** The inference engine had started (onnxruntime-web: its WASM fetched, compiled and instantiated). */
+  readonly engineReady?: number;
+  /** The model's bytes were on the main thread (fetched, or given as `modelBytes`). */
+  readonly modelFetched?: number;
+  /** The worker had parsed and checked the model (metadata, graph interface, digests). */
+  readonly modelChecked?: number;
+  /** The worker had created the inference session. */
+  readonly sessionCreated?: number;
+  /** The main thread knew the model was loaded ({@link NpcFaceSystem.CreateAsync} resolves). */
+  readonly modelLoaded?: number;
+  /** The first generated face's texture was created. */
+  readonly firstFace?: number;
+}
+
 /** How far face generation has come: for loading screens and progress bars. */
 export interface NpcFaceProgress {
   /** Face textures finished since the system was created (generated or failed). */
@@ -124,6 +155,16 @@ export interface NpcFaceProgress {
   readonly failed: number;
   /** Face textures requested and not finished yet (a face released before it was generated leaves the count). */
   readonly queued: number;
+}
+
+/** Most main-thread ms spent telling members about the model before yielding to the event loop (rendering, input). */
+const SettleSliceMs = 8;
+
+/** Resolves in a later task: `scheduler.yield()` where the browser has it (no timer clamping), else a 0 ms timer. */
+function YieldToEventLoopAsync(): Promise<void> {
+  const scheduler = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
+  if (typeof scheduler?.yield === "function") return scheduler.yield();
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 const Systems = new WeakMap<Scene, NpcFaceSystem>();
@@ -164,6 +205,7 @@ export class NpcFaceSystem {
   private disposed = false;
   private readonly pendingToken = { npcFaces: "model loading" };
   private counts = { done: 0, failed: 0, queued: 0 };
+  private readonly loader: FaceLoader;
   private readonly sceneDisposeObserver: Observer<Scene> | null;
 
   /**
@@ -181,17 +223,8 @@ export class NpcFaceSystem {
     this.debounceMs = options.debounceMs ?? NpcFaceSystem.DefaultDebounceMs;
     this.updatesBlockReadiness = options.updatesBlockReadiness ?? false;
     if (options.onError) this.onErrorObservable.add(options.onError);
-    const mode = options.mode ?? (options.workerUrl !== undefined ? "worker" : "inThread");
-    let transport = options.transport;
-    if (!transport && mode === "worker") {
-      if (options.workerUrl === undefined) throw new Error('NpcFaceSystem: mode "worker" needs workerUrl (the URL of the bundled faceWorker.js)');
-      transport = new WorkerFaceTransport(options.workerUrl, options.workerWatchdog);
-    }
-    if (!transport) {
-      if (options.backend === undefined) throw new Error('NpcFaceSystem: give workerUrl (a Web Worker runs the model), or backend for mode "inThread"');
-      transport = new InThreadFaceTransport(options.backend);
-    }
-    this.client = new FaceWorkerClient(transport, { batchWindowMs: options.batchWindowMs });
+    this.loader = options.preload ? options.preload._adopt() : new FaceLoader(options);
+    this.client = this.loader.client;
     Systems.set(scene, this);
     scene.addPendingData(this.pendingToken);
     this.sceneDisposeObserver = scene.onDisposeObservable.addOnce(() => this.dispose());
@@ -213,6 +246,20 @@ export class NpcFaceSystem {
     const system = new NpcFaceSystem(scene, options);
     await system.whenModelSettledAsync();
     return system;
+  }
+
+  /**
+   * Starts loading before the scene exists: the face worker, its inference engine (onnxruntime-web fetches and
+   * compiles its WASM) and, when the options name a model (`modelUrl`, `modelBytes`, or the opted-in default model;
+   * not with `loadModel: false`), the model's download and inference session. Pass the result as `preload` to
+   * {@link CreateAsync} with the same options. Call it as early as possible, before the page's first `await`: a
+   * browser starts a worker only once the main thread is free, which is late once the engine and the scene are
+   * being built (measured in headless Chromium: the worker ran 0.5 s after the scene's creation when created just
+   * before the engine, 0.0 s when created before the page's first fetch).
+   * @throws Error for options the system would refuse (worker mode without `workerUrl`, in-thread mode without `backend`)
+   */
+  static Preload(options: NpcFacePreloadOptions = {}): NpcFacePreload {
+    return new NpcFacePreload(options);
   }
 
   /** The scene's face system, if one was created. */
@@ -280,6 +327,11 @@ export class NpcFaceSystem {
   /** Faces finished and still queued, since creation (see {@link onProgressObservable}). */
   get progress(): NpcFaceProgress {
     return { ...this.counts };
+  }
+
+  /** When each step of loading happened (main-thread `performance.now()` ms): for load-time breakdowns. */
+  get loadTimings(): NpcFaceLoadTimings {
+    return { ...this.loader.timings };
   }
 
   /** True after {@link dispose}. */
@@ -386,21 +438,8 @@ export class NpcFaceSystem {
   }
 
   private async loadAsync(): Promise<boolean> {
-    const url = this.options.modelBytes === undefined ? (this.options.modelUrl ?? NpcFaceSystem.DefaultModelUrl) : undefined;
-    const isDefault = this.options.modelUrl === undefined && url !== undefined;
-    const source = this.options.source ?? (url === undefined ? "model" : isDefault ? `the default model (${String(url)})` : String(url));
     try {
-      const bytes = this.options.modelBytes ?? (await FetchModelAsync(url!, source));
-      const provider = this.options.executionProvider ?? "wasm";
-      await this.client.loadModelAsync(bytes, {
-        source,
-        maxBatch: this.options.maxBatch,
-        backend: {
-          executionProviders: provider === "webgpu" ? ["webgpu", "wasm"] : ["wasm"],
-          ...(this.options.numThreads !== undefined ? { numThreads: this.options.numThreads } : {}),
-          ...(this.options.wasmPaths !== undefined ? { wasmPaths: this.options.wasmPaths } : {}),
-        },
-      });
+      await this.loader.loadAsync(this.options);
       if (this.disposed) return false;
       this.loaded = true;
       this.onModelLoadedObservable.notifyObservers(this);
@@ -409,12 +448,28 @@ export class NpcFaceSystem {
       this.error = ToNpcFacesError(error);
       this._reportError({ code: this.error.code, message: this.error.message, error: this.error });
     } finally {
-      if (!this.disposed) {
-        for (const member of [...this.members]) member._onModelSettled(this);
-        this.scene.removePendingData(this.pendingToken);
-      }
+      if (!this.disposed) await this.settleMembersAsync();
+      if (!this.disposed) this.scene.removePendingData(this.pendingToken);
     }
     return this.loaded;
+  }
+
+  /**
+   * Tells every member that the model is loaded (or failed): each defines its controls and requests its face. In
+   * slices of at most {@link SettleSliceMs} of main-thread work, each its own task: a level of hundreds of materials
+   * must not hold the main thread (and the frames) for one long task.
+   */
+  private async settleMembersAsync(): Promise<void> {
+    let sliceStart = performance.now();
+    for (const member of [...this.members]) {
+      if (this.disposed) return;
+      if (!this.members.has(member)) continue; // left while an earlier slice waited
+      member._onModelSettled(this);
+      if (performance.now() - sliceStart >= SettleSliceMs) {
+        await YieldToEventLoopAsync();
+        sliceStart = performance.now();
+      }
+    }
   }
 
   private createTexture(face: FaceImage, request: FaceRequest): RawTexture {
@@ -426,6 +481,7 @@ export class NpcFaceSystem {
     texture.wrapU = Constants.TEXTURE_CLAMP_ADDRESSMODE;
     texture.wrapV = Constants.TEXTURE_CLAMP_ADDRESSMODE;
     MarkUploaded(texture);
+    this.loader.timings.firstFace ??= performance.now();
     return texture;
   }
 
@@ -462,6 +518,147 @@ export class NpcFaceSystem {
   }
 }
 
+/** Options of {@link NpcFaceSystem.Preload}: the system's (worker, engine, model), and whether to load the model yet. */
+export interface NpcFacePreloadOptions extends Omit<NpcFaceSystemOptions, "preload"> {
+  /**
+   * Load the model the options name (`modelUrl`, `modelBytes`, else the opted-in default model) now (default true).
+   * False: only start the worker and its engine, e.g. when the page learns which model it wants later; the system
+   * then loads the model its own options name.
+   */
+  readonly loadModel?: boolean;
+}
+
+/** {@link NpcFaceLoadTimings} being filled in. */
+type LoadTimeline = { -readonly [K in keyof NpcFaceLoadTimings]: NpcFaceLoadTimings[K] };
+
+/**
+ * Where a system's model comes from: `modelBytes`, else `modelUrl`, else the opted-in default model; undefined
+ * when the options name none.
+ */
+function ModelOf(options: NpcFaceSystemOptions): { readonly url?: string | URL; readonly bytes?: Uint8Array; readonly source: string } | undefined {
+  const url = options.modelBytes === undefined ? (options.modelUrl ?? NpcFaceSystem.DefaultModelUrl) : undefined;
+  if (options.modelBytes === undefined && url === undefined) return undefined;
+  const isDefault = options.modelUrl === undefined && url !== undefined;
+  const source = options.source ?? (url === undefined ? "model" : isDefault ? `the default model (${String(url)})` : String(url));
+  return options.modelBytes !== undefined ? { bytes: options.modelBytes, source } : { url, source };
+}
+
+/** The worker's backend options, from the system's options. */
+function BackendOptionsOf(options: NpcFaceSystemOptions): WebBackendOptions {
+  const provider = options.executionProvider ?? "wasm";
+  return {
+    executionProviders: provider === "webgpu" ? ["webgpu", "wasm"] : ["wasm"],
+    ...(options.numThreads !== undefined ? { numThreads: options.numThreads } : {}),
+    ...(options.wasmPaths !== undefined ? { wasmPaths: options.wasmPaths } : {}),
+  };
+}
+
+/**
+ * The scene-free part of a system: the worker (transport and client), its engine started at once, and model loads
+ * with their timeline. A system owns one; {@link NpcFacePreload} makes one before the scene exists.
+ */
+class FaceLoader {
+  readonly client: FaceWorkerClient;
+  readonly timings: LoadTimeline = { started: performance.now() };
+  /** The last load: reused by a system asking for the same model with the same settings. */
+  private load: { readonly key: string; readonly bytes: Uint8Array | undefined; readonly promise: Promise<FaceModelInfo> } | undefined;
+
+  /** @throws Error for worker mode without `workerUrl`, in-thread mode without `backend` */
+  constructor(options: NpcFaceSystemOptions) {
+    const mode = options.mode ?? (options.workerUrl !== undefined ? "worker" : "inThread");
+    let transport = options.transport;
+    if (!transport && mode === "worker") {
+      if (options.workerUrl === undefined) throw new Error('NpcFaceSystem: mode "worker" needs workerUrl (the URL of the bundled faceWorker.js)');
+      // A URL: the worker learns the backend options from it and starts its engine at once (see WorkerUrlWithPrepare).
+      const worker = typeof options.workerUrl === "string" || options.workerUrl instanceof URL ? WorkerUrlWithPrepare(options.workerUrl, BackendOptionsOf(options)) : options.workerUrl;
+      transport = new WorkerFaceTransport(worker, options.workerWatchdog);
+    }
+    if (!transport) {
+      if (options.backend === undefined) throw new Error('NpcFaceSystem: give workerUrl (a Web Worker runs the model), or backend for mode "inThread"');
+      transport = new InThreadFaceTransport(options.backend);
+    }
+    // The first message carries one face: the first session run is the slowest, and one face shows up soonest.
+    this.client = new FaceWorkerClient(transport, { batchWindowMs: options.batchWindowMs, firstMessageFaces: 1 });
+    // The engine starts (onnxruntime-web compiles its WASM in the worker) while the model is fetched.
+    void this.client.prepareAsync({ backend: BackendOptionsOf(options) }).then((prepared) => {
+      if (!prepared) return;
+      this.timings.workerStarted ??= FromSharedClock(prepared.workerStarted);
+      this.timings.engineReady ??= FromSharedClock(prepared.engineReady);
+    });
+  }
+
+  /**
+   * Loads the options' model into the worker, or joins the load already running for the same model (same URL, or
+   * the same `modelBytes` array) and settings.
+   * @throws NpcFacesError NOT_A_FILE and the runtime's model errors; Error when the options name no model
+   */
+  loadAsync(options: NpcFaceSystemOptions): Promise<FaceModelInfo> {
+    const model = ModelOf(options);
+    if (!model) throw new Error("NpcFaceSystem: no model to load");
+    const backend = BackendOptionsOf(options);
+    const key = JSON.stringify([model.url === undefined ? null : String(model.url), model.source, options.maxBatch ?? null, backend]);
+    if (this.load && this.load.key === key && this.load.bytes === model.bytes) return this.load.promise;
+    const promise = (async () => {
+      const bytes = model.bytes ?? (await FetchModelAsync(model.url!, model.source));
+      this.timings.modelFetched = performance.now();
+      const info = await this.client.loadModelAsync(bytes, { source: model.source, maxBatch: options.maxBatch, backend });
+      this.timings.modelLoaded = performance.now();
+      if (info.timeline) {
+        this.timings.workerStarted ??= FromSharedClock(info.timeline.workerStarted);
+        this.timings.engineReady ??= FromSharedClock(info.timeline.engineReady);
+        this.timings.modelChecked = FromSharedClock(info.timeline.modelChecked);
+        this.timings.sessionCreated = FromSharedClock(info.timeline.sessionCreated);
+      }
+      return info;
+    })();
+    this.load = { key, bytes: model.bytes, promise };
+    return promise;
+  }
+}
+
+/**
+ * Loading started before its scene (see {@link NpcFaceSystem.Preload}): a worker with its engine starting and,
+ * when the options named a model, that model loading. A system created with it as `preload` takes it over;
+ * {@link dispose} stops one that no system took.
+ */
+export class NpcFacePreload {
+  private loader: FaceLoader | undefined;
+
+  /** Prefer {@link NpcFaceSystem.Preload}. */
+  constructor(options: NpcFacePreloadOptions = {}) {
+    this.loader = new FaceLoader(options);
+    if (options.loadModel !== false && ModelOf(options)) {
+      // A failure is the system's to report (it gets the same promise); unclaimed, it goes nowhere.
+      this.loader.loadAsync(options).catch(() => undefined);
+    }
+  }
+
+  /** When each step happened so far (see {@link NpcFaceSystem.loadTimings}); empty once taken over or disposed. */
+  get loadTimings(): Partial<NpcFaceLoadTimings> {
+    return { ...this.loader?.timings };
+  }
+
+  /** True once a system took this preload over, or after {@link dispose}. */
+  get isUsed(): boolean {
+    return this.loader === undefined;
+  }
+
+  /** Hands the loader to a system. @internal @throws Error when already used or disposed */
+  _adopt(): FaceLoader {
+    const loader = this.loader;
+    if (!loader) throw new Error("NpcFaceSystem: this preload was already taken by another system, or disposed (a preload serves one system)");
+    this.loader = undefined;
+    return loader;
+  }
+
+  /** Stops the worker of a preload that no system took over (after a take-over: nothing). */
+  dispose(): void {
+    const loader = this.loader;
+    this.loader = undefined;
+    void loader?.client.disposeAsync().catch(() => undefined);
+  }
+}
+
 /**
  * Fetches a model file; HTTP errors and network failures become NOT_A_FILE. In Node, `file:` URLs (the default
  * model's URL there) are read from disk, which `fetch` cannot do.
@@ -493,6 +690,11 @@ async function FetchModelAsync(url: string | URL, source: string): Promise<Uint8
 function NodeFileSystem(): { readFile(url: URL): Promise<Uint8Array> } | undefined {
   type NodeProcess = { getBuiltinModule?(name: "node:fs/promises"): { readFile(url: URL): Promise<Uint8Array> } };
   return (globalThis as { process?: NodeProcess }).process?.getBuiltinModule?.("node:fs/promises");
+}
+
+/** A {@link SharedClockNow} time (ms since the Unix epoch) on this thread's `performance.now()` clock. */
+function FromSharedClock(epochMs: number): number {
+  return epochMs - performance.timeOrigin;
 }
 
 /** RGBA8 rows in reverse order: the texture's first row (v = 0) is the face's bottom row. */

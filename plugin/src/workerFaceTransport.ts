@@ -104,7 +104,8 @@ export class WorkerFaceTransport implements FaceTransport {
     worker.onerror = (event: ErrorEvent) => {
       event.preventDefault?.();
       if (worker !== this.worker) return;
-      const loading = !this.answered && scriptUrl !== "" ? "could not load the worker script " + scriptUrl : "it crashed";
+      // (Without the fragment, which only carries the engine's options: see WorkerUrlWithPrepare.)
+      const loading = !this.answered && scriptUrl !== "" ? "could not load the worker script " + scriptUrl.split("#")[0] : "it crashed";
       this.onWorkerLost(`the face worker failed (${event.message || loading})`);
     };
     worker.onmessageerror = () => {
@@ -122,7 +123,9 @@ export class WorkerFaceTransport implements FaceTransport {
 
   private onReply(worker: Worker, reply: FaceWorkerReply): void {
     if (worker !== this.worker) return; // a late answer of a worker already replaced
-    this.answered = true;
+    // A prepare's answer shows that the script runs, not that a model loads: a crash while the first model loads is
+    // still not worth a restart (it would crash the same way).
+    if (this.waiting.get(reply.id)?.message.type !== "prepare") this.answered = true;
     if (reply.id === ReloadId && this.reloading) {
       this.reloading = false;
       if (!reply.ok) {
@@ -137,7 +140,7 @@ export class WorkerFaceTransport implements FaceTransport {
     const entry = this.waiting.get(reply.id);
     if (!entry) return;
     this.waiting.delete(reply.id);
-    if (reply.ok && reply.type !== "load") this.restartsInARow = 0;
+    if (reply.ok && reply.type !== "load" && reply.type !== "prepare") this.restartsInARow = 0;
     this.armWatchdog();
     entry.resolve(reply);
   }
@@ -148,7 +151,7 @@ export class WorkerFaceTransport implements FaceTransport {
     this.watchdog = undefined;
     const posted = [...this.waiting.values()].filter((e) => e.posted);
     if (posted.length === 0 && !this.reloading) return;
-    const loading = this.reloading || posted.some((e) => e.message.type === "load");
+    const loading = this.reloading || posted.some((e) => e.message.type === "load" || e.message.type === "prepare");
     const ms = loading ? this.options.loadTimeoutMs : this.options.replyTimeoutMs;
     this.watchdog = setTimeout(() => {
       this.watchdog = undefined;

@@ -152,6 +152,28 @@ describe("WorkerFaceTransport watchdog", () => {
     await client.disposeAsync();
   });
 
+  it("a worker that answered only the engine's prepare message and crashes while loading the first model is not restarted", async () => {
+    const workers: ScriptedWorker[] = [];
+    const transport = new WorkerFaceTransport(() => {
+      const worker = new ScriptedWorker(() => "work");
+      const post = worker.postMessage.bind(worker);
+      worker.postMessage = (message, transfer) => {
+        if (message.type !== "load") return post(message, transfer);
+        worker.received.push("load");
+        setTimeout(() => worker.onerror?.({ message: "Uncaught RuntimeError: unreachable", preventDefault() {} }), 1);
+      };
+      workers.push(worker);
+      return worker as unknown as Worker;
+    });
+    const client = new FaceWorkerClient(transport);
+    expect(await client.prepareAsync()).toBeDefined();
+    const error = await WithinAsync(client.loadModelAsync(model).catch((e: unknown) => e), 5_000, "the load");
+    expect((error as Error).message).toBe("the face worker failed (Uncaught RuntimeError: unreachable)");
+    expect(workers).toHaveLength(1); // the model would crash the next worker too
+    expect(workers[0].received).toEqual(["prepare", "load"]);
+    await client.disposeAsync();
+  });
+
   it("disposeAsync does not wait for a hung worker", async () => {
     const { client, workers } = await ClientAsync(() => "hang", { replyTimeoutMs: 60_000 }, { disposeTimeoutMs: 100 });
     const lease = client.acquire({ seed: 3 });

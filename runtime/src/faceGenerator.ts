@@ -45,12 +45,24 @@ export interface FaceImage {
   readonly float?: Float32Array;
 }
 
+/** Where {@link FaceGenerator.loadAsync} spent its time, in ms (for load-time breakdowns). */
+export interface FaceGeneratorLoadTimings {
+  /** Reading the file: ONNX header, metadata validation, graph interface, SHA-256 and integrity digest. */
+  readonly checkMs: number;
+  /**
+   * From the end of the check to the session: waiting for the backend's `prepareAsync` (onnxruntime-web: its WASM
+   * start-up, which runs during the check) and `createSessionAsync`.
+   */
+  readonly sessionMs: number;
+}
+
 /** What {@link FaceGenerator.loadAsync} learnt from the file before creating the session. */
 interface LoadedFile {
   readonly metadata: ModelMetadata;
   readonly onnx: OnnxModelInfo;
   readonly modelHash: string;
   readonly integrity: ModelIntegrity;
+  readonly loadTimings: FaceGeneratorLoadTimings;
 }
 
 /** A loaded model. Create with {@link FaceGenerator.loadAsync}; release with {@link FaceGenerator.disposeAsync}. */
@@ -72,6 +84,8 @@ export class FaceGenerator {
   readonly integrity: ModelIntegrity;
   /** Most faces per session run. */
   readonly maxBatch: number;
+  /** How long loading took, by phase. */
+  readonly loadTimings: FaceGeneratorLoadTimings;
   private session: InferenceSessionHandle | undefined;
   private readonly source: string;
   /** Runs are serialised: one session run at a time keeps memory bounded and results independent of timing. */
@@ -82,6 +96,7 @@ export class FaceGenerator {
     this.onnx = file.onnx;
     this.modelHash = file.modelHash;
     this.integrity = file.integrity;
+    this.loadTimings = file.loadTimings;
     this.session = session;
     this.backendName = backend.name;
     this.canonical = backend.canonical === true;
@@ -99,18 +114,25 @@ export class FaceGenerator {
     const source = options.source ?? "model";
     const maxBatch = options.maxBatch ?? DefaultMaxBatch;
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new NpcFacesError("BAD_REQUEST", `maxBatch: expected a positive integer, got ${String(maxBatch)}`);
+    const started = performance.now();
+    // The engine starts (e.g. compiles its WASM) while the file is checked.
+    const prepared = options.backend.prepareAsync?.();
+    prepared?.catch(() => undefined); // a failure surfaces below, as the session's
     const { onnx, metadata } = ReadModelFile(modelBytes, source);
     // Both digests before the session: a damaged graph never reaches the engine (which may not fail cleanly on it).
     const [modelHash, integrity] = await Promise.all([Sha256HexAsync(modelBytes), VerifyModelIntegrityAsync(modelBytes, onnx, metadata, source)]);
+    const checked = performance.now();
     let session: InferenceSessionHandle;
     try {
+      await prepared;
       session = await options.backend.createSessionAsync(modelBytes);
     } catch (error) {
       throw new NpcFacesError("BACKEND_FAILED", `${source}: ${options.backend.name} could not load the model (${FirstLine(error)})`, { cause: error });
     }
+    const loadTimings = { checkMs: checked - started, sessionMs: performance.now() - checked };
     try {
       CheckGraphInterface(metadata, session.inputNames, session.outputNames, `${source} (as loaded by ${options.backend.name})`);
-      return new FaceGenerator({ metadata, onnx, modelHash, integrity }, session, options.backend, maxBatch, source);
+      return new FaceGenerator({ metadata, onnx, modelHash, integrity, loadTimings }, session, options.backend, maxBatch, source);
     } catch (error) {
       await session.releaseAsync();
       throw error;

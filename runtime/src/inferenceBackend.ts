@@ -42,6 +42,12 @@ export interface InferenceBackend {
   readonly canonical?: boolean;
   /** Creates a session from the whole `.onnx` file. */
   createSessionAsync(model: Uint8Array): Promise<InferenceSessionHandle>;
+  /**
+   * Optional: loads and starts the engine ahead of the first session (onnxruntime-web: fetches, compiles and
+   * instantiates its WASM), so that this can overlap with fetching the model. Idempotent; `createSessionAsync`
+   * works without it.
+   */
+  prepareAsync?(): Promise<void>;
 }
 
 /** Number of elements of a tensor with the given dims. */

@@ -2,6 +2,7 @@
  * The onnxruntime-web adapter, run in Node (onnxruntime-web's WASM backend works outside browsers), compared
  * pixel for pixel with onnxruntime-node on the same tiny model and requests.
  */
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FaceGenerator, type FaceImage, type FaceRequest } from "@npc-faces/runtime";
 import { CreateNodeBackend } from "@npc-faces/runtime/node";
@@ -42,6 +43,39 @@ function Compare(a: FaceImage, b: FaceImage): { channels: number; pixels: number
 }
 
 describe("CreateWebBackend (onnxruntime-web WASM in Node)", () => {
+  it("starts its engine ahead of the first session (prepareAsync, idempotent); the generator reports where loading took its time", async () => {
+    const backend = CreateWebBackend({ numThreads: 1 });
+    const prepared = backend.prepareAsync!();
+    expect(backend.prepareAsync!()).toBe(prepared);
+    await prepared;
+    const generator = await FaceGenerator.loadAsync(await TinyModelAsync(), { backend });
+    expect(generator.loadTimings.checkMs).toBeGreaterThanOrEqual(0);
+    expect(generator.loadTimings.sessionMs).toBeGreaterThanOrEqual(0);
+    const [face] = await generator.generateAsync([{ seed: 11 }]);
+    expect(face.data).toEqual((await web.generateAsync([{ seed: 11 }]))[0].data);
+    await generator.disposeAsync();
+  });
+
+  it("in browsers, WASM alone loads onnxruntime-web's plain WASM build; WebGPU its default build (esbuild's resolution of the runtime)", async () => {
+    const { build } = await import("esbuild");
+    const bundle = async (specifier: string) => {
+      const result = await build({
+        stdin: { contents: `export const ort = await import(${JSON.stringify(specifier)});`, resolveDir: fileURLToPath(new URL("../src/web/", import.meta.url)), loader: "ts" },
+        bundle: true,
+        write: false,
+        format: "esm",
+        platform: "browser",
+        conditions: ["onnxruntime-web-use-extern-wasm", "import", "browser"],
+        metafile: true,
+        logLevel: "silent",
+      });
+      return Object.keys(result.metafile.inputs).filter((p) => p.includes("onnxruntime-web/dist/")).map((p) => p.slice(p.lastIndexOf("/") + 1));
+    };
+    // webBackend.ts imports these two specifiers; the first is runtime/package.json's "imports" entry.
+    expect(await bundle("#onnxruntime-web-wasm")).toEqual(["ort.wasm.min.mjs"]); // loads ort-wasm-simd-threaded.wasm (14 MB)
+    expect(await bundle("onnxruntime-web")).toEqual(["ort.min.mjs"]); // loads ort-wasm-simd-threaded.jsep.wasm (28 MB, Asyncify)
+  });
+
   it("names its providers and rejects unknown ones", () => {
     expect(web.backendName).toBe("onnxruntime-web/wasm, 1 thread");
     expect(CreateWebBackend({ executionProviders: ["webgpu", "wasm"] }).name).toBe("onnxruntime-web/webgpu+wasm, 1 thread");

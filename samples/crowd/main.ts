@@ -37,7 +37,7 @@ import { PointerEventTypes } from "@babylonjs/core/Events/pointerEvents.js";
 import "@babylonjs/core/Meshes/instancedMesh.js";
 import "@babylonjs/core/Culling/ray.js";
 import type { ModelControl } from "@npc-faces/runtime";
-import { NpcFaceCrowd, NpcFaceCrowdMaterialPlugin, NpcFaceMaterialPlugin, NpcFaceSystem, type NpcFaceCrowdMember } from "@npc-faces/babylon";
+import { NpcFaceCrowd, NpcFaceCrowdMaterialPlugin, NpcFaceMaterialPlugin, NpcFaceSystem, type NpcFaceCrowdMember, type NpcFaceSystemOptions } from "@npc-faces/babylon";
 import { Matrix } from "@babylonjs/core/Maths/math.vector.js";
 import { PerfCounter } from "@babylonjs/core/Misc/perfCounter.js";
 import { RenderTargetTexture } from "@babylonjs/core/Materials/Textures/renderTargetTexture.js";
@@ -198,6 +198,22 @@ function PluginFace(plugin: NpcFaceMaterialPlugin): FaceParameters {
   };
 }
 
+// Before anything else (the page's first await): the face worker starts, and compiles onnxruntime-web's WASM, while
+// the main thread fetches the config and builds the engine and the scene (a worker starts only when the main thread is
+// free: created after the scene, it would start after the first frames). The model is known after the config: the
+// system loads it.
+const preload = NpcFaceSystem.Preload({ ...WorkerOptions(), loadModel: false });
+
+/** The face system's worker options (the model comes from the config). */
+function WorkerOptions(): NpcFaceSystemOptions {
+  return {
+    workerUrl: new URL("./faceWorker.js", location.href).href,
+    wasmPaths: new URL("./ort/", location.href).href,
+    executionProvider,
+    ...(numThreads !== undefined ? { numThreads } : {}),
+  };
+}
+
 async function MainAsync(): Promise<void> {
   const config = (await (await fetch("./sample-config.json")).json()) as SampleConfig;
   modelLine.innerHTML = "";
@@ -214,6 +230,13 @@ async function MainAsync(): Promise<void> {
   const otherQuery = new URLSearchParams(location.search);
   otherQuery.set("engine", other);
   engineSwitch.href = `?${otherQuery.toString()}`;
+
+  let firstError: string | undefined;
+  const faceOptions: NpcFaceSystemOptions = {
+    // No modelUrl: the bundled default model, opted in above (the build copies it next to main.js).
+    ...(config.modelUrl !== null ? { modelUrl: config.modelUrl } : {}),
+    ...WorkerOptions(),
+  };
 
   const canvas = document.getElementById("renderCanvas") as HTMLCanvasElement;
   const engine = await CreateEngineAsync(canvas);
@@ -262,16 +285,11 @@ async function MainAsync(): Promise<void> {
   marker.material = markerMaterial;
   marker.isPickable = false;
 
-  let firstError: string | undefined;
   // Created before the materials (not awaited yet): each face plugin then binds the fallback texture from its first
   // frame, so the face shader compiles while the model loads rather than in the middle of generation.
   const facesPromise = NpcFaceSystem.CreateAsync(scene, {
-    // No modelUrl: the bundled default model, opted in above (the build copies it next to main.js).
-    ...(config.modelUrl !== null ? { modelUrl: config.modelUrl } : {}),
-    workerUrl: new URL("./faceWorker.js", location.href).href,
-    wasmPaths: new URL("./ort/", location.href).href,
-    executionProvider,
-    ...(numThreads !== undefined ? { numThreads } : {}),
+    ...faceOptions,
+    preload,
     onError: (event) => {
       firstError ??= `${event.code}: ${event.message}`;
       Fail(firstError);
@@ -397,6 +415,8 @@ async function MainAsync(): Promise<void> {
     config,
     readyAtWhenReady,
     timings: { sceneCreated, modelLoaded, ready },
+    loadTimings: { ...faces.loadTimings },
+    clientStats: () => ({ ...faces.client.stats }),
     longTasks,
     slowFrames,
     faceTimes,

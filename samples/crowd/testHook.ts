@@ -50,6 +50,13 @@ export interface NpcFacesTestHook {
   readonly readyAtWhenReady: { readonly ready: number; readonly total: number; readonly notReady: readonly number[] };
   /** ms since navigation start: scene created, model loaded (`CreateAsync` resolved), all faces ready. */
   readonly timings: { readonly sceneCreated: number; readonly modelLoaded: number; readonly ready: number };
+  /**
+   * The face system's load steps (`NpcFaceSystem.loadTimings`: started, workerStarted, engineReady, modelFetched,
+   * modelChecked, sessionCreated, modelLoaded, firstFace), ms since navigation start like {@link timings}.
+   */
+  readonly loadTimings: Readonly<Record<string, number | undefined>>;
+  /** The face client's counters (`client.stats`: requests, generated, messages, workerMs, ...). */
+  clientStats(): Readonly<Record<string, number>>;
   /** Every long task seen so far. */
   readonly longTasks: readonly LongTask[];
   /** Frames whose `scene.render()` took over 16 ms (start, duration), for telling rendering from other work. */

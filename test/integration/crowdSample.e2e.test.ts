@@ -71,6 +71,23 @@ describe.sequential("crowd sample in headless Chromium", () => {
         // Every NPC showed its generated, ready texture at the moment whenReadyAsync() resolved.
         expect(info.readyAtWhenReady).toEqual({ ready: info.faceCount, total: info.faceCount, notReady: [] });
 
+        // Load time (issue 16; its speed is measured by `npm run bench -- browser`): the worker ran onnxruntime-web's
+        // plain WASM build (14 MB; not the 28 MB Asyncify `.jsep` one, slower to start), the first faces were applied
+        // before the last ones, and the load's steps (NpcFaceSystem.loadTimings) came in order, the first before the
+        // scene existed (the sample preloads).
+        const load = await page.evaluate(() => {
+          const hook = (globalThis as unknown as CrowdWindow).npcFacesTest;
+          return { faceTimes: [...hook.faceTimes], steps: hook.loadTimings, timings: hook.timings };
+        });
+        const wasmFetched = (await Promise.all(page.workers().map((w) => w.evaluate(() => performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname).filter((p) => p.endsWith(".wasm")))))).flat();
+        expect(wasmFetched).toEqual(["/ort/ort-wasm-simd-threaded.wasm"]);
+        expect(load.faceTimes.length).toBeGreaterThanOrEqual(info.faceCount);
+        expect(load.faceTimes[0], "the first face is applied before the last one").toBeLessThan(load.faceTimes[info.faceCount - 1]);
+        const { steps } = load;
+        expect(steps.started!).toBeLessThan(load.timings.sceneCreated);
+        const order = [steps.started, steps.workerStarted, steps.engineReady, steps.sessionCreated, steps.modelLoaded, steps.firstFace, load.timings.ready];
+        for (let i = 1; i < order.length; i++) expect(order[i]!, `load step ${i} of ${JSON.stringify(steps)}`).toBeGreaterThanOrEqual(order[i - 1]! - 1);
+
         // Pixels: two NPCs' textures read back from the GPU vs onnxruntime-node for the same request.
         const differences: string[] = [];
         const check = async (index: number, label: string): Promise<{ pixels: Uint8Array }> => {

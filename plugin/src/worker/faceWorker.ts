@@ -5,12 +5,13 @@
  * binaries come from the `wasmPaths` the page passes, on the page's origin).
  */
 import { CreateWebBackend } from "@npc-faces/runtime/web";
-import type { FaceWorkerMessage } from "./faceWorkerProtocol.js";
+import { PrepareOptionsOfUrlFragment, type FaceWorkerMessage } from "./faceWorkerProtocol.js";
 import { FaceWorkerService } from "./faceWorkerService.js";
 
 /** The parts of a dedicated worker's global scope used here (keeps this file free of the WebWorker lib). */
 interface WorkerScope {
   readonly name?: string;
+  readonly location?: { readonly hash: string };
   onmessage: ((event: { data: FaceWorkerMessage }) => void) | null;
   postMessage(message: unknown, transfer: Transferable[]): void;
 }
@@ -23,4 +24,8 @@ if (!scope.name?.startsWith("em-pthread")) {
   scope.onmessage = (event) => {
     void service.handleAsync(event.data).then(({ reply, transfer }) => scope.postMessage(reply, transfer));
   };
+  // The page's backend options in the URL's fragment (NpcFaceSystem puts them there): the engine starts now, not when
+  // the page's prepare message arrives (it answers that one from the same started engine).
+  const prepare = PrepareOptionsOfUrlFragment(scope.location?.hash);
+  if (prepare) void service.handleAsync({ id: -3, type: "prepare", backend: prepare });
 }
