@@ -204,38 +204,14 @@ function InferNode(node: INodeProto, get: (name: string) => TensorInfo): TensorI
       const n = AttrInt(node, "transB", 0) ? b[0] : b[1];
       return [same([m, n])];
     }
-    case "Conv": {
-      const xd = x(0).dims;
-      const w = x(1).dims;
-      const spatial = xd.length - 2;
-      const strides = AttrInts(node, "strides") ?? new Array(spatial).fill(1);
-      const dil = AttrInts(node, "dilations") ?? new Array(spatial).fill(1);
-      const pads = AttrInts(node, "pads") ?? new Array(2 * spatial).fill(0);
-      const dims: Dim[] = [xd[0], w[0]];
-      for (let i = 0; i < spatial; i++) {
-        const n = xd[2 + i];
-        const k = w[2 + i];
-        dims.push(n === null || k === null ? null : Math.floor((n + pads[i] + pads[i + spatial] - dil[i] * (k - 1) - 1) / strides[i]) + 1);
-      }
-      return [same(dims)];
-    }
+    case "Conv":
+      // [N, C, H, W] with w [O, C, kh, kw] -> [N, O, floor((H + pads - d(kh - 1) - 1) / s) + 1].
+      return [same(ConvOutputDims(node, x(0).dims, x(1).dims, x(1).dims[0], (n, k, a) => Math.floor((n + a.padSum - a.dilation * (k - 1) - 1) / a.stride) + 1))];
     case "ConvTranspose": {
-      // [N, C, H, W] with w [C, O, kh, kw] -> [N, O, s(H - 1) + output_padding + (kh - 1)d + 1 - pads].
-      const xd = x(0).dims;
-      const w = x(1).dims;
-      const spatial = xd.length - 2;
-      const strides = AttrInts(node, "strides") ?? new Array(spatial).fill(1);
-      const dil = AttrInts(node, "dilations") ?? new Array(spatial).fill(1);
-      const pads = AttrInts(node, "pads") ?? new Array(2 * spatial).fill(0);
-      const outPad = AttrInts(node, "output_padding") ?? new Array(spatial).fill(0);
+      // [N, C, H, W] with w [C, O, kh, kw] -> [N, O, s(H - 1) + output_padding + d(kh - 1) + 1 - pads].
       if (AttrInts(node, "output_shape") || AttrInt(node, "group", 1) !== 1) throw new Error("ConvTranspose with output_shape or groups is not supported");
-      const dims: Dim[] = [xd[0], w[1]];
-      for (let i = 0; i < spatial; i++) {
-        const n = xd[2 + i];
-        const k = w[2 + i];
-        dims.push(n === null || k === null ? null : strides[i] * (n - 1) + outPad[i] + (k - 1) * dil[i] + 1 - pads[i] - pads[i + spatial]);
-      }
-      return [same(dims)];
+      const outPad = AttrInts(node, "output_padding");
+      return [same(ConvOutputDims(node, x(0).dims, x(1).dims, x(1).dims[1], (n, k, a, i) => a.stride * (n - 1) + (outPad?.[i] ?? 0) + (k - 1) * a.dilation + 1 - a.padSum))];
     }
     case "Pad": {
       const pads = constOf(1);
@@ -364,6 +340,33 @@ function InferNode(node: INodeProto, get: (name: string) => TensorInfo): TensorI
     default:
       throw new Error(`shape inference: op ${op} (node "${node.name}") is not supported by the ONNX autodiff`);
   }
+}
+
+/** A Conv-like node's per-axis attributes (defaults as ONNX's) for output spatial axis `i`. */
+interface ConvAxis {
+  readonly stride: number;
+  readonly dilation: number;
+  /** Pads at both ends of the axis. */
+  readonly padSum: number;
+}
+
+/**
+ * Output dims of a Conv-like node: [batch, channels, size(H, kh), ...], a spatial size unknown where its input or
+ * kernel size is.
+ */
+function ConvOutputDims(node: INodeProto, xd: readonly Dim[], wd: readonly Dim[], channels: Dim, size: (n: number, k: number, axis: ConvAxis, i: number) => number): Dim[] {
+  const spatial = xd.length - 2;
+  const strides = AttrInts(node, "strides");
+  const dilations = AttrInts(node, "dilations");
+  const pads = AttrInts(node, "pads");
+  const dims: Dim[] = [xd[0], channels];
+  for (let i = 0; i < spatial; i++) {
+    const n = xd[2 + i];
+    const k = wd[2 + i];
+    const axis = { stride: strides?.[i] ?? 1, dilation: dilations?.[i] ?? 1, padSum: (pads?.[i] ?? 0) + (pads?.[i + spatial] ?? 0) };
+    dims.push(n === null || k === null ? null : size(n, k, axis, i));
+  }
+  return dims;
 }
 
 /** The axes a Reduce* node reduces: from the `axes` input (ReduceSum, opset 13+) or attribute (others, opset 17). */
