@@ -4,6 +4,7 @@
  */
 import type * as Ort from "onnxruntime-node";
 import { SerializeOnnxModel } from "../export/onnxGraphBuilder.js";
+import type { Feed } from "./phaseFeeds.js";
 import type { PhaseGraph } from "./trainingGraphs.js";
 
 /** Where the onnxruntime engine runs: its CPU provider, its bundled WebGPU provider (Dawn), or CUDA where installed. */
@@ -88,18 +89,30 @@ export class PhaseSession {
     return this.session.inputNames;
   }
 
-  /** Runs the graph: float32 arrays (or int64 as BigInt64Array) with their shapes in, float32 outputs by name out. */
-  async runAsync(feeds: ReadonlyMap<string, { data: Float32Array | BigInt64Array; dims: readonly number[] }>): Promise<Map<string, Float32Array>> {
+  /**
+   * Runs the graph: float32 arrays (or int64 as BigInt64Array) with their shapes in, float32 outputs by name out.
+   * Outputs named in `into` are written into those arrays (onnxruntime's pre-allocated outputs) and returned as them.
+   */
+  async runAsync(feeds: ReadonlyMap<string, Feed>, into: ReadonlyMap<string, Feed> = new Map()): Promise<Map<string, Float32Array>> {
     const tensors: Record<string, Ort.Tensor> = {};
     for (const name of this.session.inputNames) {
       const feed = feeds.get(name);
       if (!feed) throw new Error(`training graph "${this.graph.model.graph?.name}": no value for input "${name}"`);
-      tensors[name] = feed.data instanceof BigInt64Array ? new this.ort.Tensor("int64", feed.data, feed.dims) : new this.ort.Tensor("float32", feed.data, feed.dims);
+      tensors[name] = this.tensor(feed);
     }
-    const results = await this.session.run(tensors);
+    const fetches: Record<string, Ort.Tensor | null> = {};
+    for (const name of this.session.outputNames) {
+      const target = into.get(name);
+      fetches[name] = target ? this.tensor(target) : null;
+    }
+    const results = await this.session.run(tensors, fetches);
     const out = new Map<string, Float32Array>();
-    for (const [name, tensor] of Object.entries(results)) out.set(name, tensor.data as Float32Array);
+    for (const [name, tensor] of Object.entries(results)) out.set(name, (into.get(name)?.data ?? tensor.data) as Float32Array);
     return out;
+  }
+
+  private tensor(feed: Feed): Ort.Tensor {
+    return feed.data instanceof BigInt64Array ? new this.ort.Tensor("int64", feed.data, feed.dims) : new this.ort.Tensor("float32", feed.data, feed.dims);
   }
 
   async releaseAsync(): Promise<void> {

@@ -1,8 +1,9 @@
 /**
  * A training run on onnxruntime: the same phases, draws, optimiser, EMA and checkpoint state as the tfjs engine's
  * {@link TrainingRun} (../training/trainingLoop.ts), with every forward and backward pass in the phase graphs of
- * ./trainingGraphs.ts. Parameters, Adam moments and the EMA live in Float32Arrays (the checkpoint's layout), so a
- * run switches engines on resume by reading the same checkpoint.
+ * ./trainingGraphs.ts. Parameters, Adam moments, gradients and the EMA live in Float32Arrays of one WebAssembly
+ * memory (./optimizerKernels.ts: the graphs read and write them in place, SIMD kernels update them), in the ONNX
+ * layout; the checkpoint holds the same values in its own layout, so a run switches engines on resume.
  *
  * Draw order per step, identical to the tfjs engine's: Gmain (fakes, augment seed), Greg (fakes, path-length
  * noise), Dmain (fakes, reals, augment seeds for fakes and reals), Dreg (reals, augment seed).
@@ -11,26 +12,33 @@ import { type GeneratorConfig, GeneratorParameterSpecs, type ParameterSpec } fro
 import { DiscriminatorParameterSpecs } from "../networks/discriminatorArchitecture.js";
 import { InitializeDiscriminatorWeights } from "../networks/discriminatorNetwork.js";
 import { InitializeGeneratorWeights } from "../networks/initializeGeneratorWeights.js";
-import { AdamUpdateArrays, LazyRegularizationSettings, type AdamSettings, type AdamState } from "../training/adam.js";
-import { EmaBeta, UpdateEmaArrays } from "../training/ema.js";
+import { LazyRegularizationSettings, type AdamSettings, type AdamState } from "../training/adam.js";
+import { EmaBeta } from "../training/ema.js";
 import { DrawFakeInputs, DrawPathLengthNoise, DrawRealBatch } from "../training/trainingDraws.js";
 import { type StepStats, type TrainingAugmentation, type TrainingData, TrainingDivergedError, type TrainingStateSnapshot } from "../training/trainingLoop.js";
 import { EffectiveEmaKimg, EffectiveGamma, TrainingGeneratorConfig, type TrainingOptions } from "../training/trainingOptions.js";
 import { RandomPurpose, TrainingRandom } from "../training/trainingRandom.js";
 import { type OrtEngineSettings, PhaseSession } from "./ortSessions.js";
-import { FromOnnxLayout, ToOnnxLayout } from "./parameterLayout.js";
+import { OptimizerMemory } from "./optimizerKernels.js";
+import { FromOnnxLayout, OnnxParameterShape, ToOnnxLayout } from "./parameterLayout.js";
 import { AddAugmentFeeds, AddFakeFeeds, AddParameterFeeds, AddRealFeeds, type Feeds } from "./phaseFeeds.js";
 import { BuildDiscriminatorMainGraph, BuildGeneratorMainGraph, BuildPathLengthGraph, BuildR1Graph, type PhaseGraph } from "./trainingGraphs.js";
 
 
-/** `values` (checkpoint layout) checked against the specs and converted to the ONNX layout (copies). */
-function ToOnnxValues(specs: readonly ParameterSpec[], values: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
+function Size(spec: ParameterSpec): number {
+  return spec.shape.reduce((a, b) => a * b, 1);
+}
+
+/** `values` (checkpoint layout) checked against the specs and converted to the ONNX layout, into arrays of `memory`. */
+function ToOnnxValues(specs: readonly ParameterSpec[], values: ReadonlyMap<string, Float32Array>, memory: OptimizerMemory): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();
   for (const spec of specs) {
     const stored = values.get(spec.name);
-    const size = spec.shape.reduce((a, b) => a * b, 1);
+    const size = Size(spec);
     if (!stored || stored.length !== size) throw new Error(`weights: "${spec.name}" ${stored ? `has ${stored.length} values, expected ${size}` : "is missing"}`);
-    out.set(spec.name, ToOnnxLayout(spec, stored));
+    const array = memory.alloc(size);
+    array.set(ToOnnxLayout(spec, stored));
+    out.set(spec.name, array);
   }
   return out;
 }
@@ -40,19 +48,27 @@ function FromOnnxValues(specs: readonly ParameterSpec[], values: ReadonlyMap<str
   return new Map(specs.map((spec) => [spec.name, FromOnnxLayout(spec, values.get(spec.name)!)]));
 }
 
-/** Parameters of one network with their Adam state, all in the ONNX layout. */
+/** Parameters of one network with their gradients and Adam state, all in the ONNX layout in `memory`. */
 class ParameterSet {
   readonly values: Map<string, Float32Array>;
   readonly trainable: readonly ParameterSpec[];
+  /** The gradient of each trainable parameter, where the phase graphs write it. */
+  readonly gradients: Float32Array[];
   readonly m: Float32Array[];
   readonly v: Float32Array[];
   adamStep = 0;
 
-  constructor(readonly specs: readonly ParameterSpec[], values: ReadonlyMap<string, Float32Array>, readonly settings: AdamSettings, adam?: AdamState) {
-    this.values = ToOnnxValues(specs, values);
+  /** Arrays one set allocates: values, and per trainable parameter its gradient and two moments. */
+  static Lengths(specs: readonly ParameterSpec[]): number[] {
+    return [...specs.map(Size), ...specs.filter((s) => s.trainable).flatMap((s) => [Size(s), Size(s), Size(s)])];
+  }
+
+  constructor(readonly specs: readonly ParameterSpec[], values: ReadonlyMap<string, Float32Array>, readonly settings: AdamSettings, private readonly memory: OptimizerMemory, adam?: AdamState) {
+    this.values = ToOnnxValues(specs, values, memory);
     this.trainable = specs.filter((s) => s.trainable);
-    this.m = this.trainable.map((s) => new Float32Array(this.values.get(s.name)!.length));
-    this.v = this.trainable.map((s) => new Float32Array(this.values.get(s.name)!.length));
+    this.gradients = this.trainable.map((s) => memory.alloc(Size(s)));
+    this.m = this.trainable.map((s) => memory.alloc(Size(s)));
+    this.v = this.trainable.map((s) => memory.alloc(Size(s)));
     if (adam) {
       if (adam.m.length !== this.m.length || adam.v.length !== this.v.length) throw new Error("Adam state: parameter count differs");
       this.trainable.forEach((spec, i) => {
@@ -70,13 +86,15 @@ class ParameterSet {
     AddParameterFeeds(feeds, this.specs, this.values);
   }
 
-  /** One Adam step with the graph's gradient outputs. */
-  apply(outputs: ReadonlyMap<string, Float32Array>, graph: PhaseGraph): void {
+  /** The graph's gradient outputs, to be written into {@link gradients}. */
+  gradientOutputs(graph: PhaseGraph): Feeds {
+    return new Map(this.trainable.map((spec, i) => [graph.gradients.get(spec.name)!, { data: this.gradients[i], dims: OnnxParameterShape(spec) }]));
+  }
+
+  /** One Adam step with the gradients a run just wrote. */
+  apply(): void {
     this.adamStep++;
-    this.trainable.forEach((spec, i) => {
-      const grad = outputs.get(graph.gradients.get(spec.name)!)!;
-      AdamUpdateArrays(this.values.get(spec.name)!, grad, this.m[i], this.v[i], this.settings, this.adamStep);
-    });
+    this.trainable.forEach((spec, i) => this.memory.adam(this.values.get(spec.name)!, this.gradients[i], this.m[i], this.v[i], this.settings, this.adamStep));
   }
 
   /** The parameters in the checkpoint layout. */
@@ -103,6 +121,7 @@ export class OrtTrainingRun {
   readonly gamma: number;
   readonly random: TrainingRandom;
   readonly augmentation: TrainingAugmentation | null;
+  private readonly memory: OptimizerMemory;
   private readonly G: ParameterSet;
   private readonly D: ParameterSet;
   private readonly Gema: Map<string, Float32Array>;
@@ -124,11 +143,14 @@ export class OrtTrainingRun {
     if (augmentation && !augmentation.sampleParams) throw new Error("the onnxruntime engine needs an augmentation that gives its parameters (sampleParams)");
     this.gamma = EffectiveGamma(options, data.resolution);
     const base: AdamSettings = { learningRate: options.learningRate, beta1: options.beta1, beta2: options.beta2, epsilon: 1e-8 };
+    const gSpecs = GeneratorParameterSpecs(this.config);
+    const dSpecs = DiscriminatorParameterSpecs(this.config);
+    this.memory = new OptimizerMemory([...ParameterSet.Lengths(gSpecs), ...gSpecs.map(Size), ...ParameterSet.Lengths(dSpecs)]);
     const gWeights = snapshot?.generator ?? InitializeGeneratorWeights(this.config, options.seed);
-    this.G = new ParameterSet(GeneratorParameterSpecs(this.config), gWeights, LazyRegularizationSettings(base, options.plWeight > 0 ? options.plInterval : 0), snapshot?.adamG);
-    this.Gema = ToOnnxValues(this.G.specs, snapshot?.generatorEma ?? gWeights);
+    this.G = new ParameterSet(gSpecs, gWeights, LazyRegularizationSettings(base, options.plWeight > 0 ? options.plInterval : 0), this.memory, snapshot?.adamG);
+    this.Gema = ToOnnxValues(gSpecs, snapshot?.generatorEma ?? gWeights, this.memory);
     const dWeights = snapshot?.discriminator ?? InitializeDiscriminatorWeights(this.config, options.seed);
-    this.D = new ParameterSet(DiscriminatorParameterSpecs(this.config), dWeights, LazyRegularizationSettings(base, this.gamma > 0 ? options.r1Interval : 0), snapshot?.adamD);
+    this.D = new ParameterSet(dSpecs, dWeights, LazyRegularizationSettings(base, this.gamma > 0 ? options.r1Interval : 0), this.memory, snapshot?.adamD);
     this.random = new TrainingRandom(options.seed, snapshot?.random);
     this.augmentation = augmentation;
     if (snapshot) {
@@ -203,10 +225,10 @@ export class OrtTrainingRun {
     this.G.addFeeds(feeds);
     this.D.addFeeds(feeds);
     let session = await this.gMain(seed !== null);
-    let out = await session.runAsync(feeds);
+    let out = await session.runAsync(feeds, this.G.gradientOutputs(session.graph));
     const lossG = out.get("loss")![0];
     this.checkFinite("the generator loss", lossG);
-    this.G.apply(out, session.graph);
+    this.G.apply();
     // Track w_avg (stylegan2-ada: w_avg_beta 0.995), outside the gradient.
     const wMean = out.get("w_mean")!;
     const wAvg = this.G.values.get("mapping.w_avg")!;
@@ -221,12 +243,12 @@ export class OrtTrainingRun {
       feeds.set("pl_mean", { data: Float32Array.of(this.plMean), dims: [] });
       this.G.addFeeds(feeds);
       session = await this.session("Greg", () => BuildPathLengthGraph({ config: this.config, batch: m, weight: o.plWeight * o.plInterval }));
-      out = await session.runAsync(feeds);
+      out = await session.runAsync(feeds, this.G.gradientOutputs(session.graph));
       const mean = out.get("mean_length")![0];
       this.checkFinite("the path length", mean);
       pathLength = mean;
       this.plMean += (mean - this.plMean) * 0.01;
-      this.G.apply(out, session.graph);
+      this.G.apply();
     }
 
     // Dmain: fakes, reals, then independent augmentation draws for each (as ADA).
@@ -242,10 +264,10 @@ export class OrtTrainingRun {
     this.G.addFeeds(feeds);
     this.D.addFeeds(feeds);
     session = await this.dMain(fakeSeed !== null);
-    out = await session.runAsync(feeds);
+    out = await session.runAsync(feeds, this.D.gradientOutputs(session.graph));
     const lossD = out.get("loss")![0];
     this.checkFinite("the discriminator loss", lossD);
-    this.D.apply(out, session.graph);
+    this.D.apply();
     let signSum = 0;
     for (const score of out.get("real_scores")!) signSum += Math.sign(score);
     this.augmentation?.update(signSum, n);
@@ -259,16 +281,16 @@ export class OrtTrainingRun {
       this.D.addFeeds(feeds);
       const augment = seed !== null;
       session = await this.session(`Dreg${augment ? "+aug" : ""}`, () => BuildR1Graph({ config: this.config, batch: n, augment, weight: (this.gamma / 2) * o.r1Interval }));
-      out = await session.runAsync(feeds);
+      out = await session.runAsync(feeds, this.D.gradientOutputs(session.graph));
       r1 = out.get("r1")![0];
       this.checkFinite("the R1 penalty", r1);
-      this.D.apply(out, session.graph);
+      this.D.apply();
     }
 
     const beta = EmaBeta(n, this.imagesSeen, { halfLifeKimg: EffectiveEmaKimg(o), rampup: o.emaRampup });
     for (const spec of this.G.specs) {
       const source = this.G.values.get(spec.name)!;
-      if (spec.trainable) UpdateEmaArrays(this.Gema.get(spec.name)!, source, beta);
+      if (spec.trainable) this.memory.ema(this.Gema.get(spec.name)!, source, beta);
       else this.Gema.get(spec.name)!.set(source);
     }
     this.imagesSeen += n;
