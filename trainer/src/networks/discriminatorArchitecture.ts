@@ -5,13 +5,14 @@
  * Layout (as stylegan2-ada-pytorch's residual `Discriminator`, channels as the generator's at each resolution):
  *  - b{R}.fromrgb: 1x1 conv 3 -> C(R), lrelu (only at the input resolution; progressive growing adds one
  *    fromrgb per block, see `progressive`)
- *  - block r = R..8: conv0 3x3 C(r) -> C(r), lrelu; conv1: Down2x then 3x3 C(r) -> C(r/2), lrelu;
- *    skip: Down2x then 1x1 C(r) -> C(r/2), no bias; x = (skip + conv1) * sqrt(0.5)
+ *  - block r = R..8: conv0 3x3 C(r) -> C(r), lrelu; conv1: 3x3 C(r) -> C(r/2) down-sampling (see
+ *    {@link DiscriminatorConvDown}), lrelu; skip: Down2x then 1x1 C(r) -> C(r/2), no bias;
+ *    x = (skip + conv1) * sqrt(0.5)
  *  - epilogue b4: minibatch standard deviation (+1 channel), conv 3x3 C4+1 -> C4, lrelu, fc C4*16 -> C4,
- *    lrelu, out fc C4 -> 1 (unconditional) or cmapDim (conditional: projection onto the embedded label,
+ *    lrelu, out fc C4 -> 1 (unconditional) or cmapDim (conditional: projection onto the mapped label,
  *    score = sum(out * cmap) / sqrt(cmapDim))
- * The down-sampled conv applies the [1,3,3,1] filter then a stride-1 conv at the lower resolution (4x fewer
- * FLOPs than stylegan2's blur + stride-2 conv at the higher resolution, same receptive field idea).
+ *  - conditional: the label mapping, embed fc labelDim -> cmapDim, 2nd-moment normalised, then `mappingLayers`
+ *    fc cmapDim -> cmapDim + lrelu at the mapping learning rate (stylegan2-ada's MappingNetwork with z_dim 0)
  */
 import { type GeneratorConfig, type ParameterSpec, BlockResolutions, ChannelsAt, ValidateGeneratorConfig } from "./architecture.js";
 
@@ -23,10 +24,23 @@ export function DiscriminatorCmapDim(config: GeneratorConfig): number {
   return config.labelDim > 0 ? ChannelsAt(config, 4) : 0;
 }
 
+/**
+ * How a block's conv1 halves the resolution. `filterFirst` (npc-faces 0.1): Down2x (the [1,3,3,1] filter, edge
+ * clamped, stride 2) then a 3x3 conv at the lower resolution. `strided` (stylegan2-ada's conv2d_resample): the
+ * [1,3,3,1] filter at full resolution (zero padding 2, size r + 1) then a 3x3 conv with stride 2, whose taps are one
+ * full-resolution pixel apart: the same FLOPs, a finer look at small features.
+ */
+export const DiscriminatorConvDowns = ["filterFirst", "strided"] as const;
+export type DiscriminatorConvDown = (typeof DiscriminatorConvDowns)[number];
+
 /** Options of {@link DiscriminatorParameterSpecs}. */
 export interface DiscriminatorSpecOptions {
   /** Add a fromrgb layer to every block (progressive growing feeds lower resolutions there). Default false. */
   readonly progressive?: boolean;
+  /** How conv1 down-samples. Default `filterFirst` (what checkpoints from before the option hold). */
+  readonly convDown?: DiscriminatorConvDown;
+  /** FC + lrelu layers after the conditional discriminator's label embedding. Default 0 (as before the option). */
+  readonly mappingLayers?: number;
 }
 
 /** Every discriminator parameter, in a fixed order (tfjs layouts: conv HWIO, FC [in, out]). */
@@ -56,7 +70,14 @@ export function DiscriminatorParameterSpecs(config: GeneratorConfig, options: Di
   fc("discriminator.b4.fc", c4 * 16, c4);
   const cmapDim = DiscriminatorCmapDim(config);
   fc("discriminator.b4.out", c4, cmapDim > 0 ? cmapDim : 1);
-  if (cmapDim > 0) fc("discriminator.mapping.embed", config.labelDim, cmapDim);
+  if (cmapDim > 0) {
+    fc("discriminator.mapping.embed", config.labelDim, cmapDim);
+    const lr = config.mappingLrMultiplier;
+    for (let i = 0; i < (options.mappingLayers ?? 0); i++) {
+      specs.push({ name: `discriminator.mapping.fc${i}.weight`, shape: [cmapDim, cmapDim], init: { kind: "normal", scale: 1 / lr }, gain: lr / Math.sqrt(cmapDim), lrMultiplier: lr, trainable: true });
+      specs.push({ name: `discriminator.mapping.fc${i}.bias`, shape: [cmapDim], init: { kind: "constant", value: 0 }, gain: lr, lrMultiplier: lr, trainable: true });
+    }
+  }
   return specs;
 }
 

@@ -7,7 +7,7 @@ import { FillStandardNormal, SeedStream } from "@npc-faces/runtime";
 import { tf } from "../backends/tfjsBackend.js";
 import { type GeneratorConfig, type ParameterSpec } from "./architecture.js";
 import { Conv2dSame } from "./conv2dSame.js";
-import { DiscriminatorCmapDim, DiscriminatorParameterSpecs, MinibatchStdGroupSize, type DiscriminatorSpecOptions } from "./discriminatorArchitecture.js";
+import { DiscriminatorCmapDim, DiscriminatorParameterSpecs, MinibatchStdGroupSize, type DiscriminatorConvDown, type DiscriminatorSpecOptions } from "./discriminatorArchitecture.js";
 import { Down2x } from "./filteredResampling.js";
 import { LeakyReluAnyOrder } from "./leakyRelu.js";
 import { MatMul } from "./matMul.js";
@@ -69,6 +69,8 @@ export class DiscriminatorNetwork {
   readonly variables: ReadonlyMap<string, tf.Variable>;
   private readonly gains = new Map<string, number>();
   private readonly progressive: boolean;
+  private readonly convDown: DiscriminatorConvDown;
+  private readonly mappingLayers: number;
   /**
    * False while D's weights are constants of the backward pass (the generator step): its convolutions then skip
    * their filter gradients (returned as zeros), ~1/13 of a training step's convolution work.
@@ -78,6 +80,8 @@ export class DiscriminatorNetwork {
   constructor(config: GeneratorConfig, weights: DiscriminatorWeights, options: DiscriminatorSpecOptions = {}) {
     this.config = config;
     this.progressive = options.progressive ?? false;
+    this.convDown = options.convDown ?? "filterFirst";
+    this.mappingLayers = options.mappingLayers ?? 0;
     this.specs = DiscriminatorParameterSpecs(config, options);
     CheckWeights(this.specs, weights);
     const variables = new Map<string, tf.Variable>();
@@ -103,6 +107,21 @@ export class DiscriminatorNetwork {
     return bias ? (tf.add(y, this.param(`${name}.bias`)) as tf.Tensor4D) : y;
   }
 
+  /** conv1 of a block: 3x3, halving the resolution as `convDown` says. */
+  private convDownsample(x: tf.Tensor4D, name: string): tf.Tensor4D {
+    if (this.convDown === "filterFirst") return this.conv(Down2x(x), name);
+    // The stride-2 conv's outputs are the stride-1 "same" conv's at the odd positions of the blurred (r + 1) map.
+    // tfjs has no strided conv with gradients of every order on wasm, so this computes all positions (4x the work:
+    // the onnxruntime engine, which trains, runs the strided conv itself).
+    const [n, r] = x.shape;
+    const full = this.conv(BlurZeroPadded(x), name); // [n, r + 1, r + 1, cOut]
+    const cOut = full.shape[3];
+    const odd = tf.slice(full, [0, 1, 1, 0], [n, r, r, cOut]);
+    const rows = tf.slice(tf.reshape(odd, [n * (r / 2), 2, r, cOut]), [0, 0, 0, 0], [n * (r / 2), 1, r, cOut]);
+    const both = tf.slice(tf.reshape(rows, [n * (r / 2), r / 2, 2, cOut]), [0, 0, 0, 0], [n * (r / 2), r / 2, 1, cOut]);
+    return tf.reshape(both, [n, r / 2, r / 2, cOut]);
+  }
+
   private fc(x: tf.Tensor2D, name: string): tf.Tensor2D {
     return tf.add(MatMul(x, this.param(`${name}.weight`) as tf.Tensor2D), this.param(`${name}.bias`)) as tf.Tensor2D;
   }
@@ -124,7 +143,7 @@ export class DiscriminatorNetwork {
       for (let r = top; r > 4; r /= 2) {
         const name = `discriminator.b${r}`;
         const skip = this.conv(Down2x(x), `${name}.skip`, false);
-        const h = Lrelu(this.conv(Down2x(Lrelu(this.conv(x, `${name}.conv0`))), `${name}.conv1`));
+        const h = Lrelu(this.convDownsample(Lrelu(this.conv(x, `${name}.conv0`)), `${name}.conv1`));
         x = tf.mul(tf.add(skip, h), Math.SQRT1_2) as tf.Tensor4D;
         if (r === top && alpha < 1) {
           // Fade-in: blend with the previous top's path fed from the down-sampled image.
@@ -141,6 +160,7 @@ export class DiscriminatorNetwork {
       if (!label) throw new Error(`this discriminator is conditional: a label [N, ${this.config.labelDim}] is required`);
       let cmap = this.fc(label, "discriminator.mapping.embed");
       cmap = tf.mul(cmap, tf.rsqrt(tf.add(tf.mean(tf.square(cmap), 1, true), NormalizeEpsilon)));
+      for (let i = 0; i < this.mappingLayers; i++) cmap = Lrelu(this.fc(cmap as tf.Tensor2D, `discriminator.mapping.fc${i}`));
       return tf.div(tf.sum(tf.mul(h, cmap), 1, true), Math.sqrt(cmapDim)) as tf.Tensor2D;
     });
   }
@@ -166,6 +186,30 @@ export class DiscriminatorNetwork {
   dispose(): void {
     for (const v of this.variables.values()) v.dispose();
   }
+}
+
+/**
+ * stylegan2-ada's blur before a stride-2 conv: the [1,3,3,1]/8 filter per axis over the map padded with 2 zeros,
+ * [N, r, r, C] -> [N, r + 1, r + 1, C]. Built from pad, slice and add, so it differentiates to any order.
+ */
+export function BlurZeroPadded(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [n, r, , c] = x.shape;
+    let y = tf.pad(x, [[0, 0], [2, 2], [2, 2], [0, 0]]) as tf.Tensor4D;
+    const taps = [1, 3, 3, 1];
+    const along = (t: tf.Tensor4D, axis: 1 | 2, outSize: number, otherSize: number): tf.Tensor4D => {
+      let sum: tf.Tensor4D | null = null;
+      taps.forEach((tap, j) => {
+        const begin = axis === 1 ? [0, j, 0, 0] : [0, 0, j, 0];
+        const size = axis === 1 ? [n, outSize, otherSize, c] : [n, otherSize, outSize, c];
+        const term = tf.mul(tf.slice(t, begin, size), tap / 8) as tf.Tensor4D;
+        sum = sum ? (tf.add(sum, term) as tf.Tensor4D) : term;
+      });
+      return sum!;
+    };
+    y = along(y, 1, r + 1, r + 4);
+    return along(y, 2, r + 1, r + 1);
+  });
 }
 
 function CheckWeights(specs: readonly ParameterSpec[], weights: DiscriminatorWeights): void {

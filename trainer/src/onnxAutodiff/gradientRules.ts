@@ -149,14 +149,22 @@ function ConvWeightGradientOf(e: GradientEmitter, x: string, g: string, geo: Con
 }
 
 /**
- * Whether the input gradient of a stride-1 conv uses ConvTranspose with the weight as it is, rather than a Conv with
- * the flipped, in/out-transposed weight. The flip and transpose cost ~10 ms each per 512×512 3×3 weight on
- * onnxruntime's CPU provider, while ConvTranspose runs about as fast as Conv where the kernel is large against the
- * image (measured, batch 8: 512 channels at 4×4 and 8×8, 256 and 128 at 8×8); from 16×16 up Conv is faster (128
- * channels at 16×16: flip + Conv 9.9 ms, ConvTranspose 17.6 ms).
+ * Whether the input gradient of a conv uses ConvTranspose with the weight as it is, rather than a Conv with the
+ * flipped, in/out-transposed weight (over the zero-inserted output gradient, for strides).
+ * Stride 1: the flip and transpose cost ~10 ms each per 512×512 3×3 weight on onnxruntime's CPU provider, while
+ * ConvTranspose runs about as fast as Conv where the kernel is large against the image (measured, batch 8: 512
+ * channels at 4×4 and 8×8, 256 and 128 at 8×8); from 16×16 up Conv is faster (128 channels at 16×16: flip + Conv
+ * 9.9 ms, ConvTranspose 17.6 ms).
+ * Strides: the zero-inserted Conv does s² times the forward's work, ConvTranspose about the forward's, so it is
+ * used unless the form says `conv` or the transposed output would need output_padding to reach the input's size.
  */
 function UseConvTranspose(geo: ConvGeometry, form: ConvInputGradient): boolean {
-  if (geo.strides[0] !== 1 || geo.strides[1] !== 1) return false;
+  const [sh, sw] = geo.strides;
+  if (sh !== 1 || sw !== 1) {
+    const [pt, pl, pb, pr] = geo.pads;
+    const exact = (geo.Ho - 1) * sh + geo.kh - pt - pb === geo.H && (geo.Wo - 1) * sw + geo.kw - pl - pr === geo.W;
+    return form !== "conv" && exact;
+  }
   if (form !== "auto") return form === "convTranspose";
   return geo.C * geo.kh * geo.kw >= 16 * geo.Ho * geo.Wo;
 }
@@ -181,7 +189,7 @@ const ConvRule: GradientRule = (c) => {
 
   const gx = When(c, 0, () => {
     if (UseConvTranspose(geo, c.options.convInputGradient)) {
-      return e.node("ConvTranspose", [g, w], { kernel_shape: { ints: [kh, kw] }, pads: { ints: [pt, pl, pb, pr] } });
+      return e.node("ConvTranspose", [g, w], { kernel_shape: { ints: [kh, kw] }, pads: { ints: [pt, pl, pb, pr] }, ...StridesAttribute(geo.strides) });
     }
     // A stride-1 Conv of the (zero-inserted, for strides) output gradient with the flipped, in/out-transposed kernel.
     let gz = g;
@@ -204,18 +212,23 @@ const ConvRule: GradientRule = (c) => {
   return [gx, gw, gb];
 };
 
+/** The `strides` attribute, omitted for stride 1. */
+function StridesAttribute(strides: readonly number[]): { strides?: { ints: number[] } } {
+  return strides.some((s) => s !== 1) ? { strides: { ints: [...strides] } } : {};
+}
+
 /**
- * ConvTranspose (stride 1, as the Conv rule emits it): z = ConvT(u, w) is the adjoint of x ↦ Conv(x, w), so
- * du = Conv(dz, w) with the same pads, and dw is Conv's weight gradient with x := dz and dy := u.
+ * ConvTranspose (as the Conv rule emits it: no output_padding): z = ConvT(u, w) is the adjoint of x ↦ Conv(x, w), so
+ * du = Conv(dz, w) with the same pads and strides, and dw is Conv's weight gradient with x := dz and dy := u.
  */
 const ConvTransposeRule: GradientRule = (c) => {
   const { e, node } = c;
   const [u, w, b] = c.inputs;
   const g = Dy(c);
   CheckConvNode(node);
-  const strides = AttrInts(node, "strides") ?? [1, 1];
-  if (strides.some((s) => s !== 1) || (AttrInts(node, "output_padding") ?? []).some((p) => p !== 0) || AttrInts(node, "output_shape")) {
-    throw new Error(`autodiff: ConvTranspose "${node.name}": only stride 1 without output_padding/output_shape is supported`);
+  const [sh, sw] = AttrInts(node, "strides") ?? [1, 1];
+  if ((AttrInts(node, "output_padding") ?? []).some((p) => p !== 0) || AttrInts(node, "output_shape")) {
+    throw new Error(`autodiff: ConvTranspose "${node.name}": output_padding and output_shape are not supported`);
   }
   const ud = e.dims(u);
   const zd = e.dims(Out(c));
@@ -223,9 +236,9 @@ const ConvTransposeRule: GradientRule = (c) => {
   if (ud.slice(1).some((d) => d === null) || zd.slice(1).some((d) => d === null)) throw new Error(`autodiff: ConvTranspose "${node.name}": needs static channels and spatial sizes`);
   const [O, C, kh, kw] = wd;
   const pads = (AttrInts(node, "pads") ?? [0, 0, 0, 0]) as [number, number, number, number];
-  const geo: ConvGeometry = { C, H: zd[2]!, W: zd[3]!, O, kh, kw, Ho: ud[2]!, Wo: ud[3]!, strides: [1, 1], pads };
+  const geo: ConvGeometry = { C, H: zd[2]!, W: zd[3]!, O, kh, kw, Ho: ud[2]!, Wo: ud[3]!, strides: [sh, sw], pads };
   return [
-    When(c, 0, () => e.node("Conv", [g, w], { kernel_shape: { ints: [kh, kw] }, pads: { ints: [...pads] } })),
+    When(c, 0, () => e.node("Conv", [g, w], { kernel_shape: { ints: [kh, kw] }, pads: { ints: [...pads] }, ...StridesAttribute(geo.strides) })),
     When(c, 1, () => ConvWeightGradientOf(e, g, u, geo, c.options.convWeightGradient)),
     b && c.needs(2) ? e.node("ReduceSum", [g, e.ints([0, 2, 3])], { keepdims: { int: 0 } }) : null,
   ];

@@ -8,7 +8,7 @@
  * stored values — the numbers the tfjs engine's optimiser sees, up to the layout.
  */
 import { type GeneratorConfig, type ParameterSpec, ChannelsAt, GeneratorParameterSpecs, NumWs, SynthesisLayers } from "../networks/architecture.js";
-import { DiscriminatorCmapDim, DiscriminatorParameterSpecs, type DiscriminatorSpecOptions } from "../networks/discriminatorArchitecture.js";
+import { DiscriminatorCmapDim, DiscriminatorParameterSpecs, type DiscriminatorConvDown, type DiscriminatorSpecOptions } from "../networks/discriminatorArchitecture.js";
 import { ActivationGain, LeakyReluSlope, NormalizeEpsilon } from "../networks/generatorNetwork.js";
 import { DemodulationEpsilon } from "../networks/modulatedConv2d.js";
 import { MinibatchStdGroup } from "../networks/discriminatorNetwork.js";
@@ -94,10 +94,7 @@ class Ops {
    * 4.4 vs 7.3 ms at 64 channels 32×32.
    */
   up2x(x: string, size: number): string {
-    const up = UpMatrix(size); // [2·size, size]
-    const g = this.g;
-    const rows = g.node("MatMul", [x, g.constFloat(Array.from(Transposed(up, 2 * size, size)), [size, 2 * size])]);
-    return g.node("MatMul", [g.constFloat(Array.from(up), [2 * size, size]), rows]);
+    return this.separable(x, UpMatrix(size), 2 * size, size);
   }
 
   /**
@@ -106,11 +103,35 @@ class Ops {
    * gradient needs zero insertion): 12.7 vs 50.3 ms at 32 channels 64×64, 1.9 vs 16.9 ms at 128 channels 16×16.
    */
   down2x(x: string, size: number): string {
-    const down = DownMatrix(size); // [size/2, size]
-    const g = this.g;
-    const rows = g.node("MatMul", [x, g.constFloat(Array.from(Transposed(down, size / 2, size)), [size, size / 2])]);
-    return g.node("MatMul", [g.constFloat(Array.from(down), [size / 2, size]), rows]);
+    return this.separable(x, DownMatrix(size), size / 2, size);
   }
+
+  /** The zero-padded [1,3,3,1] blur, size -> size + 1, as a MatMul per axis. */
+  blur(x: string, size: number): string {
+    return this.separable(x, BlurMatrix(size), size + 1, size);
+  }
+
+  /** x [.., size, size] -> M·x·Mᵀ [.., rows, rows] for a constant row-major [rows, size] matrix M. */
+  private separable(x: string, m: Float64Array, rows: number, size: number): string {
+    const g = this.g;
+    const alongW = g.node("MatMul", [x, g.constFloat(Array.from(Transposed(m, rows, size)), [size, rows])]);
+    return g.node("MatMul", [g.constFloat(Array.from(m), [rows, size]), alongW]);
+  }
+}
+
+/**
+ * The blur before a stride-2 conv (BlurZeroPadded of ../networks/discriminatorNetwork.ts) along one axis as a
+ * [size + 1, size] matrix: y[j] = (x[j-2] + 3x[j-1] + 3x[j] + x[j+1]) / 8, zero outside.
+ */
+function BlurMatrix(size: number): Float64Array {
+  const m = new Float64Array((size + 1) * size);
+  [1, 3, 3, 1].forEach((tap, t) => {
+    for (let j = 0; j <= size; j++) {
+      const i = j + t - 2;
+      if (i >= 0 && i < size) m[j * size + i] += tap / 8;
+    }
+  });
+  return m;
 }
 
 /** Down2x along one axis of length `size` as a [size/2, size] matrix: y[i] = (x[2i-1] + 3x[2i] + 3x[2i+1] + x[2i+2]) / 8, clamped. */
@@ -242,19 +263,30 @@ export class GeneratorGraph {
 export class DiscriminatorGraph {
   readonly params: GraphParameters;
   private readonly ops: Ops;
+  private readonly convDown: DiscriminatorConvDown;
+  private readonly mappingLayers: number;
 
   constructor(private readonly g: OnnxGraphBuilder, readonly config: GeneratorConfig, options: DiscriminatorSpecOptions = {}) {
     if (options.progressive) throw new Error("the onnxruntime training engine does not support progressive growing (use --engine tfjs)");
-    this.params = new GraphParameters(g, DiscriminatorParameterSpecs(config));
+    this.params = new GraphParameters(g, DiscriminatorParameterSpecs(config, options));
     this.ops = new Ops(g);
+    this.convDown = options.convDown ?? "filterFirst";
+    this.mappingLayers = options.mappingLayers ?? 0;
   }
 
-  /** conv(x·inputScale, W) + b, with the constant inputScale folded into W. */
-  private conv(x: string, name: string, k: number, options: { bias?: boolean; inputScale?: number } = {}): string {
+  /** conv(x·inputScale, W) + b, with the constant inputScale folded into W; `stride` 2 = valid, else same padding. */
+  private conv(x: string, name: string, k: number, options: { bias?: boolean; inputScale?: number; stride?: number } = {}): string {
     const p = this.params;
-    const pad = (k - 1) / 2;
-    const y = this.g.node("Conv", [x, p.param(`${name}.weight`, options.inputScale)], { kernel_shape: { ints: [k, k] }, pads: { ints: [pad, pad, pad, pad] } });
+    const pad = options.stride === 2 ? 0 : (k - 1) / 2;
+    const attributes = { kernel_shape: { ints: [k, k] }, pads: { ints: [pad, pad, pad, pad] }, ...(options.stride === 2 ? { strides: { ints: [2, 2] } } : {}) };
+    const y = this.g.node("Conv", [x, p.param(`${name}.weight`, options.inputScale)], attributes);
     return options.bias ?? true ? this.g.node("Add", [y, this.ops.channels(p.param(`${name}.bias`))]) : y;
+  }
+
+  /** conv1 of a block at resolution r: 3x3, halving the resolution as `convDown` says. */
+  private convDownsample(x: string, name: string, r: number, inputScale: number): string {
+    if (this.convDown === "filterFirst") return this.conv(this.ops.down2x(x, r), name, 3, { inputScale });
+    return this.conv(this.ops.blur(x, r), name, 3, { inputScale, stride: 2 });
   }
 
   /**
@@ -301,7 +333,7 @@ export class DiscriminatorGraph {
       const name = `discriminator.b${r}`;
       const skip = this.conv(this.ops.down2x(x, r), `${name}.skip`, 1, { bias: false, inputScale: xGain * Math.SQRT1_2 });
       const h = this.ops.leakyRelu(this.conv(x, `${name}.conv0`, 3, { inputScale: xGain }));
-      const main = this.ops.leakyRelu(this.conv(this.ops.down2x(h, r), `${name}.conv1`, 3, { inputScale: ActivationGain }));
+      const main = this.ops.leakyRelu(this.convDownsample(h, `${name}.conv1`, r, ActivationGain));
       x = g.node("Add", [skip, main]);
       xGain = 1;
     }
@@ -315,7 +347,8 @@ export class DiscriminatorGraph {
     const cmapDim = DiscriminatorCmapDim(this.config);
     if (cmapDim === 0) return h;
     if (!label) throw new Error("training graph: the discriminator is conditional, a label input is required");
-    const cmap = this.ops.normalize(this.ops.fc(label, this.params, "discriminator.mapping.embed"));
+    let cmap = this.ops.normalize(this.ops.fc(label, this.params, "discriminator.mapping.embed"));
+    for (let i = 0; i < this.mappingLayers; i++) cmap = this.ops.lrelu(this.ops.fc(cmap, this.params, `discriminator.mapping.fc${i}`));
     const projected = g.node("ReduceSum", [g.node("Mul", [h, cmap]), g.constInt64([1])], { keepdims: { int: 1 } });
     return g.node("Mul", [projected, g.constFloat([1 / Math.sqrt(cmapDim)], [])]);
   }

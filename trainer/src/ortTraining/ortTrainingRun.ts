@@ -13,10 +13,11 @@ import { DiscriminatorParameterSpecs } from "../networks/discriminatorArchitectu
 import { InitializeDiscriminatorWeights } from "../networks/discriminatorNetwork.js";
 import { InitializeGeneratorWeights } from "../networks/initializeGeneratorWeights.js";
 import { LazyRegularizationSettings, type AdamSettings, type AdamState } from "../training/adam.js";
-import { EmaBeta } from "../training/ema.js";
+import { EmaBeta, WAvgBeta } from "../training/ema.js";
 import { DrawFakeInputs, DrawPathLengthNoise, DrawRealBatch } from "../training/trainingDraws.js";
 import { type StepStats, type TrainingAugmentation, type TrainingData, TrainingDivergedError, type TrainingStateSnapshot } from "../training/trainingLoop.js";
-import { EffectiveEmaKimg, EffectiveGamma, TrainingGeneratorConfig, type TrainingOptions } from "../training/trainingOptions.js";
+import { DiscriminatorOptionsOf, EffectiveEmaKimg, EffectiveGamma, PathLengthDecay, TrainingGeneratorConfig, type TrainingOptions } from "../training/trainingOptions.js";
+import type { DiscriminatorSpecOptions } from "../networks/discriminatorArchitecture.js";
 import { RandomPurpose, TrainingRandom } from "../training/trainingRandom.js";
 import { type OrtEngineSettings, PhaseSession } from "./ortSessions.js";
 import { OptimizerMemory } from "./optimizerKernels.js";
@@ -125,6 +126,7 @@ export class OrtTrainingRun {
   private readonly G: ParameterSet;
   private readonly D: ParameterSet;
   private readonly Gema: Map<string, Float32Array>;
+  private readonly discriminator: DiscriminatorSpecOptions;
   private readonly sessions = new Map<string, Promise<PhaseSession>>();
   imagesSeen = 0;
   step = 0;
@@ -143,14 +145,15 @@ export class OrtTrainingRun {
     if (augmentation && !augmentation.sampleParams) throw new Error("the onnxruntime engine needs an augmentation that gives its parameters (sampleParams)");
     this.gamma = EffectiveGamma(options, data.resolution);
     const base: AdamSettings = { learningRate: options.learningRate, beta1: options.beta1, beta2: options.beta2, epsilon: 1e-8 };
+    this.discriminator = DiscriminatorOptionsOf(options);
     const gSpecs = GeneratorParameterSpecs(this.config);
-    const dSpecs = DiscriminatorParameterSpecs(this.config);
+    const dSpecs = DiscriminatorParameterSpecs(this.config, this.discriminator);
     this.memory = new OptimizerMemory([...ParameterSet.Lengths(gSpecs), ...gSpecs.map(Size), ...ParameterSet.Lengths(dSpecs)]);
     const gWeights = snapshot?.generator ?? InitializeGeneratorWeights(this.config, options.seed);
-    this.G = new ParameterSet(gSpecs, gWeights, LazyRegularizationSettings(base, options.plWeight > 0 ? options.plInterval : 0), this.memory, snapshot?.adamG);
+    this.G = new ParameterSet(gSpecs, gWeights, LazyRegularizationSettings(base, options.plInterval), this.memory, snapshot?.adamG);
     this.Gema = ToOnnxValues(gSpecs, snapshot?.generatorEma ?? gWeights, this.memory);
-    const dWeights = snapshot?.discriminator ?? InitializeDiscriminatorWeights(this.config, options.seed);
-    this.D = new ParameterSet(dSpecs, dWeights, LazyRegularizationSettings(base, this.gamma > 0 ? options.r1Interval : 0), this.memory, snapshot?.adamD);
+    const dWeights = snapshot?.discriminator ?? InitializeDiscriminatorWeights(this.config, options.seed, this.discriminator);
+    this.D = new ParameterSet(dSpecs, dWeights, LazyRegularizationSettings(base, options.r1Interval), this.memory, snapshot?.adamD);
     this.random = new TrainingRandom(options.seed, snapshot?.random);
     this.augmentation = augmentation;
     if (snapshot) {
@@ -181,11 +184,11 @@ export class OrtTrainingRun {
   }
 
   private gMain(augment: boolean): Promise<PhaseSession> {
-    return this.session(`Gmain${augment ? "+aug" : ""}`, () => BuildGeneratorMainGraph({ config: this.config, batch: this.options.batch, augment }));
+    return this.session(`Gmain${augment ? "+aug" : ""}`, () => BuildGeneratorMainGraph({ config: this.config, batch: this.options.batch, augment, discriminator: this.discriminator }));
   }
 
   private dMain(augment: boolean): Promise<PhaseSession> {
-    return this.session(`Dmain${augment ? "+aug" : ""}`, () => BuildDiscriminatorMainGraph({ config: this.config, batch: this.options.batch, augment }));
+    return this.session(`Dmain${augment ? "+aug" : ""}`, () => BuildDiscriminatorMainGraph({ config: this.config, batch: this.options.batch, augment, discriminator: this.discriminator }));
   }
 
   /** A fresh augmentation seed when augmentation is on (p > 0), as the tfjs engine draws it; null = identity. */
@@ -209,6 +212,13 @@ export class OrtTrainingRun {
     if (!Number.isFinite(value)) throw new TrainingDivergedError(what, this.kimg);
   }
 
+  /** w_avg from a phase's batch mean of w (stylegan2-ada tracks it at every mapping call), outside the gradient. */
+  private trackWAvg(out: ReadonlyMap<string, Float32Array>): void {
+    const wMean = out.get("w_mean")!;
+    const wAvg = this.G.values.get("mapping.w_avg")!;
+    for (let i = 0; i < wAvg.length; i++) wAvg[i] = wMean[i] + (wAvg[i] - wMean[i]) * WAvgBeta;
+  }
+
   /** One minibatch: all phases, EMA, counters. Throws {@link TrainingDivergedError} on a non-finite loss. */
   async trainStepAsync(): Promise<StepStats> {
     const o = this.options;
@@ -229,10 +239,7 @@ export class OrtTrainingRun {
     const lossG = out.get("loss")![0];
     this.checkFinite("the generator loss", lossG);
     this.G.apply();
-    // Track w_avg (stylegan2-ada: w_avg_beta 0.995), outside the gradient.
-    const wMean = out.get("w_mean")!;
-    const wAvg = this.G.values.get("mapping.w_avg")!;
-    for (let i = 0; i < wAvg.length; i++) wAvg[i] = wMean[i] + (wAvg[i] - wMean[i]) * 0.995;
+    this.trackWAvg(out);
 
     // Greg: path length on half the batch.
     if (o.plWeight > 0 && this.step % o.plInterval === 0) {
@@ -247,8 +254,9 @@ export class OrtTrainingRun {
       const mean = out.get("mean_length")![0];
       this.checkFinite("the path length", mean);
       pathLength = mean;
-      this.plMean += (mean - this.plMean) * 0.01;
+      this.plMean += (mean - this.plMean) * PathLengthDecay;
       this.G.apply();
+      this.trackWAvg(out);
     }
 
     // Dmain: fakes, reals, then independent augmentation draws for each (as ADA).
@@ -268,6 +276,7 @@ export class OrtTrainingRun {
     const lossD = out.get("loss")![0];
     this.checkFinite("the discriminator loss", lossD);
     this.D.apply();
+    this.trackWAvg(out);
     let signSum = 0;
     for (const score of out.get("real_scores")!) signSum += Math.sign(score);
     this.augmentation?.update(signSum, n);
@@ -280,7 +289,7 @@ export class OrtTrainingRun {
       if (seed !== null) this.addAugmentFeeds(feeds, "real_", seed, n);
       this.D.addFeeds(feeds);
       const augment = seed !== null;
-      session = await this.session(`Dreg${augment ? "+aug" : ""}`, () => BuildR1Graph({ config: this.config, batch: n, augment, weight: (this.gamma / 2) * o.r1Interval }));
+      session = await this.session(`Dreg${augment ? "+aug" : ""}`, () => BuildR1Graph({ config: this.config, batch: n, augment, weight: (this.gamma / 2) * o.r1Interval, discriminator: this.discriminator }));
       out = await session.runAsync(feeds, this.D.gradientOutputs(session.graph));
       r1 = out.get("r1")![0];
       this.checkFinite("the R1 penalty", r1);

@@ -2,9 +2,10 @@
  * The four phases of a StyleGAN2-ADA training step as ONNX gradient graphs (../training/trainingLoop.ts has the
  * same phases in tfjs; ../training/losses.ts the same losses):
  *
- *   Gmain  mean softplus(-D(aug(G(z))))                      -> d/dG, and the batch mean of w (for w_avg)
- *   Greg   path length: mean (|J_w^T y| - plMean)^2 x weight   -> d/dG (second order through G)
+ *   Gmain  mean softplus(-D(aug(G(z))))                      -> d/dG
+ *   Greg   path length: mean (|J_w^T y| - plMean')^2 x weight  -> d/dG (second order through G)
  *   Dmain  mean softplus(D(aug(G(z)))) + mean softplus(-D(aug(x))) -> d/dD, and D(real) (for ADA)
+ * Gmain, Greg and Dmain also output the batch mean of their mapping's w (`w_mean`, for w_avg).
  *   Dreg   R1: mean |d sum D(aug(x)) / dx|^2 x gamma/2 x interval -> d/dD (second order through D)
  *
  * Each is one graph: forward, backward (../onnxAutodiff) and, for the regularisers, the backward of a backward.
@@ -16,6 +17,8 @@ import { type GeneratorConfig } from "../networks/architecture.js";
 import { OnnxGraphBuilder } from "../export/onnxGraphBuilder.js";
 import { AddGradients, type AddGradientsOptions } from "../onnxAutodiff/buildGradients.js";
 import { PruneUnusedNodes } from "../onnxAutodiff/pruneGraph.js";
+import type { DiscriminatorSpecOptions } from "../networks/discriminatorArchitecture.js";
+import { PathLengthDecay } from "../training/trainingOptions.js";
 import { DiscriminatorGraph, GeneratorGraph } from "./networkGraphs.js";
 
 type ModelProto = OnnxTypes.ModelProto;
@@ -39,6 +42,8 @@ export interface PhaseGraphOptions {
   readonly batch: number;
   /** Autodiff rule options (the conv weight-gradient form). */
   readonly autodiff?: AddGradientsOptions;
+  /** The discriminator's architecture options (not progressive). */
+  readonly discriminator?: DiscriminatorSpecOptions;
 }
 
 const Producer = { producerName: "npc-faces", producerVersion: "0.1.0" };
@@ -71,6 +76,11 @@ function MeanSoftplus(g: OnnxGraphBuilder, x: string): string {
   return g.node("ReduceMean", [g.node("Softplus", [x])], { keepdims: { int: 0 } });
 }
 
+/** Outputs `w_mean` [wDim]: the batch mean of the mapping's w, which the step folds into w_avg. */
+function AddWMeanOutput(g: OnnxGraphBuilder, w: string, config: GeneratorConfig): void {
+  g.addOutput(g.node("ReduceMean", [w], { axes: { ints: [0] }, keepdims: { int: 0 } }), "w_mean", "float", [config.wDim]);
+}
+
 function Finish(g: OnnxGraphBuilder, name: string, loss: string, wrt: readonly string[], options: PhaseGraphOptions): PhaseGraph {
   const result = AddGradients(g, loss, wrt, options.autodiff);
   g.addOutput(loss, "loss", "float", []);
@@ -87,26 +97,27 @@ export function BuildGeneratorMainGraph(options: PhaseGraphOptions & { readonly 
   const { config, batch: n } = options;
   const g = new OnnxGraphBuilder();
   const G = new GeneratorGraph(g, config);
-  const D = new DiscriminatorGraph(g, config);
+  const D = new DiscriminatorGraph(g, config, options.discriminator);
   const latents = G.addLatentInputs(n);
   const { ws, w } = G.ws(latents, n);
   let images = G.synthesis(ws, G.addNoiseInputs(n), n);
   if (options.augment) images = Augment(g, images, n, config.resolution, "");
   const loss = MeanSoftplus(g, g.node("Neg", [D.scores(images, n, latents.label)]));
-  g.addOutput(g.node("ReduceMean", [w], { axes: { ints: [0] }, keepdims: { int: 0 } }), "w_mean", "float", [config.wDim]);
+  AddWMeanOutput(g, w, config);
   return Finish(g, "Gmain", loss, G.params.trainable, options);
 }
 
 /**
  * Greg (path length): inputs G parameters, latents, noise, `pl_noise` [n, R, R, 3] (already / R, NHWC as the tfjs
- * engine draws it), `pl_mean` []; outputs loss = mean((length - pl_mean)^2) x `weight`, `mean_length`, d/dG.
+ * engine draws it), `pl_mean` []; outputs loss = mean((length - pl_mean')^2) x `weight` with the moved target
+ * pl_mean' = pl_mean + PathLengthDecay x (mean length - pl_mean), `mean_length`, `w_mean`, d/dG.
  */
 export function BuildPathLengthGraph(options: PhaseGraphOptions & { readonly weight: number }): PhaseGraph {
   const { config, batch: n } = options;
   const g = new OnnxGraphBuilder();
   const G = new GeneratorGraph(g, config);
   const latents = G.addLatentInputs(n);
-  const { ws } = G.ws(latents, n);
+  const { ws, w } = G.ws(latents, n);
   const images = G.synthesis(ws, G.addNoiseInputs(n), n);
   const plNoise = g.addInput("pl_noise", "float", [n, config.resolution, config.resolution, 3]);
   const plMean = g.addInput("pl_mean", "float", []);
@@ -114,24 +125,29 @@ export function BuildPathLengthGraph(options: PhaseGraphOptions & { readonly wei
   const jacobian = AddGradients(g, projected, [ws], options.autodiff).gradients.get(ws)!;
   const perLayer = g.node("ReduceSum", [g.node("Mul", [jacobian, jacobian]), g.constInt64([2])], { keepdims: { int: 0 } });
   const lengths = g.node("Sqrt", [g.node("ReduceMean", [perLayer], { axes: { ints: [1] }, keepdims: { int: 0 } })]);
-  const deviation = g.node("Sub", [lengths, plMean]);
+  const meanLength = g.node("ReduceMean", [lengths], { keepdims: { int: 0 } });
+  const target = g.node("Add", [plMean, g.node("Mul", [g.node("Sub", [meanLength, plMean]), g.constFloat([PathLengthDecay], [])])]);
+  const deviation = g.node("Sub", [lengths, target]);
   const penalty = g.node("ReduceMean", [g.node("Mul", [deviation, deviation])], { keepdims: { int: 0 } });
-  g.addOutput(g.node("ReduceMean", [lengths], { keepdims: { int: 0 } }), "mean_length", "float", []);
+  g.addOutput(meanLength, "mean_length", "float", []);
+  AddWMeanOutput(g, w, config);
   return Finish(g, "Greg", g.node("Mul", [penalty, g.constFloat([options.weight], [])]), G.params.trainable, options);
 }
 
 /**
  * Dmain: inputs G and D parameters, latents and noise of the fakes, `real` [n, R, R, 3], `real_label` (conditional),
- * and the augmentation of fakes (`fake_aug_*`) and reals (`real_aug_*`); outputs loss, `real_scores` [n, 1], d/dD.
+ * and the augmentation of fakes (`fake_aug_*`) and reals (`real_aug_*`); outputs loss, `real_scores` [n, 1], `w_mean`, d/dD.
  */
 export function BuildDiscriminatorMainGraph(options: PhaseGraphOptions & { readonly augment: boolean }): PhaseGraph {
   const { config, batch: n } = options;
   const R = config.resolution;
   const g = new OnnxGraphBuilder();
   const G = new GeneratorGraph(g, config);
-  const D = new DiscriminatorGraph(g, config);
+  const D = new DiscriminatorGraph(g, config, options.discriminator);
   const latents = G.addLatentInputs(n);
-  let fake = G.synthesis(G.ws(latents, n).ws, G.addNoiseInputs(n), n);
+  const { ws, w } = G.ws(latents, n);
+  let fake = G.synthesis(ws, G.addNoiseInputs(n), n);
+  AddWMeanOutput(g, w, config);
   let real = RealImages(g, n, R).nchw;
   const realLabel = config.labelDim > 0 ? g.addInput("real_label", "float", [n, config.labelDim]) : undefined;
   if (options.augment) {
@@ -153,7 +169,7 @@ export function BuildR1Graph(options: PhaseGraphOptions & { readonly augment: bo
   const { config, batch: n } = options;
   const R = config.resolution;
   const g = new OnnxGraphBuilder();
-  const D = new DiscriminatorGraph(g, config);
+  const D = new DiscriminatorGraph(g, config, options.discriminator);
   const real = RealImages(g, n, R);
   const realLabel = config.labelDim > 0 ? g.addInput("real_label", "float", [n, config.labelDim]) : undefined;
   const images = options.augment ? Augment(g, real.nchw, n, R, "real_") : real.nchw;

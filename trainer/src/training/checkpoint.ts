@@ -30,7 +30,7 @@ import { DiscriminatorParameterSpecs } from "../networks/discriminatorArchitectu
 import type { AdamState } from "./adam.js";
 import type { TrainingStateSnapshot } from "./trainingLoop.js";
 import { z } from "zod";
-import { TrainingGeneratorConfig, TrainingOptionsSchema, type TrainingOptions } from "./trainingOptions.js";
+import { DiscriminatorOptionsOf, TrainingGeneratorConfig, TrainingOptionsSchema, type TrainingOptions } from "./trainingOptions.js";
 
 /** Magic of the format versions 1 and 2 (read only). */
 const LegacyMagic = "NPCFCKPT";
@@ -127,7 +127,7 @@ function TensorShapes(contents: CheckpointContents): (group: string, name: strin
   try {
     const config = TrainingGeneratorConfig(contents.options, contents.data.labelNames.length);
     const g = GeneratorParameterSpecs(config);
-    const d = DiscriminatorParameterSpecs(config, { progressive: contents.options.progressive });
+    const d = DiscriminatorParameterSpecs(config, DiscriminatorOptionsOf(contents.options));
     for (const [group, specs] of [["G", g], ["G_ema", g], ["D", d]] as const) for (const spec of specs) shapes.set(`${group}/${spec.name}`, spec.shape);
     for (const [group, specs] of [["adamG", g], ["adamD", d]] as const) {
       specs.filter((s) => s.trainable).forEach((spec, i) => (shapes.set(`${group}/m${i}`, spec.shape), shapes.set(`${group}/v${i}`, spec.shape)));

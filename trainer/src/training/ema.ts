@@ -34,6 +34,9 @@ export function UpdateEma(ema: ReadonlyMap<string, tf.Variable>, source: Readonl
   });
 }
 
+/** Decay of the tracked mean of w (stylegan2-ada `w_avg_beta`), updated from every mapping call of a training step. */
+export const WAvgBeta = 0.995;
+
 /** {@link UpdateEma} on plain arrays: ema = source + beta * (ema - source) in place. */
 export function UpdateEmaArrays(ema: Float32Array, source: Float32Array, beta: number): void {
   for (let i = 0; i < ema.length; i++) ema[i] = source[i] + beta * (ema[i] - source[i]);

@@ -6,6 +6,7 @@
 import { tf } from "../backends/tfjsBackend.js";
 import type { DiscriminatorNetwork } from "../networks/discriminatorNetwork.js";
 import type { GeneratorNetwork, GrowthProgress } from "../networks/generatorNetwork.js";
+import { PathLengthDecay } from "./trainingOptions.js";
 
 /** Image augmentation applied before every discriminator call (identity when null). */
 export type AugmentFunction = ((images: tf.Tensor4D) => tf.Tensor4D) | null;
@@ -41,7 +42,9 @@ export function R1Penalty(D: DiscriminatorNetwork, real: tf.Tensor4D, label: tf.
 
 /**
  * Path-length regularisation: J^T y with y ~ N(0, 1) / sqrt(H W) projected on the images; the penalty is
- * mean((|J^T y| - plMean)^2). Returns the penalty and the mean length (to update plMean outside the gradient).
+ * mean((|J^T y| - plMean')^2) against the moved target plMean' = plMean + PathLengthDecay x (mean length - plMean),
+ * differentiated through that mean too (stylegan2-ada). Returns the penalty and the mean length (the caller moves
+ * plMean by the same rule outside the gradient).
  */
 export function PathLengthPenalty(
   G: GeneratorNetwork,
@@ -54,5 +57,7 @@ export function PathLengthPenalty(
 ): { penalty: tf.Scalar; meanLength: tf.Scalar } {
   const gradient = tf.grad((w: tf.Tensor) => tf.sum(tf.mul(G.synthesis(w as tf.Tensor3D, noise, noiseStrength, progress), plNoise)))(ws);
   const lengths = tf.sqrt(tf.mean(tf.sum(tf.square(gradient), 2), 1));
-  return { penalty: tf.mean(tf.square(tf.sub(lengths, plMean))) as tf.Scalar, meanLength: tf.mean(lengths) as tf.Scalar };
+  const meanLength = tf.mean(lengths) as tf.Scalar;
+  const target = tf.add(plMean, tf.mul(tf.sub(meanLength, plMean), PathLengthDecay));
+  return { penalty: tf.mean(tf.square(tf.sub(lengths, target))) as tf.Scalar, meanLength };
 }

@@ -15,7 +15,7 @@ import { GeneratorParameterSpecs } from "../networks/architecture.js";
 import { DiscriminatorParameterSpecs } from "../networks/discriminatorArchitecture.js";
 import type { StepStats, TrainingData, TrainingStateSnapshot } from "./trainingLoop.js";
 import { TrainingDivergedError } from "./trainingLoop.js";
-import { TrainingGeneratorConfig, type TrainingOptions } from "./trainingOptions.js";
+import { DiscriminatorOptionsOf, TrainingGeneratorConfig, type TrainingOptions } from "./trainingOptions.js";
 
 /** What a worker is started with (structured-cloned). */
 export interface TrainingWorkerInit {
@@ -128,7 +128,8 @@ export class ParallelTrainingRun {
     const count = options.workers;
     const config = TrainingGeneratorConfig(options, data.labelNames.length);
     const size = (specs: { shape: readonly number[] }[]) => specs.reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1), 0);
-    const slotLength = Math.max(size(GeneratorParameterSpecs(config)) + config.wDim, size(DiscriminatorParameterSpecs(config, { progressive: options.progressive }))) + 16;
+    // A phase's all-reduce carries its gradients, the batch mean of w and a few statistics.
+    const slotLength = Math.max(size(GeneratorParameterSpecs(config)), size(DiscriminatorParameterSpecs(config, DiscriminatorOptionsOf(options)))) + config.wDim + 16;
     const exchange = new SharedArrayBuffer(ExchangeHeaderBytes + 4 * count * slotLength);
     const workers = Array.from({ length: count }, (_, index) => {
       const init: TrainingWorkerInit = { index, count, backend, options, data, augment, snapshot: snapshot ?? null, exchange, slotLength };

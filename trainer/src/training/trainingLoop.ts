@@ -18,9 +18,9 @@ import { Down2x } from "../networks/filteredResampling.js";
 import { GeneratorNetwork, type GrowthProgress } from "../networks/generatorNetwork.js";
 import { InitializeGeneratorWeights } from "../networks/initializeGeneratorWeights.js";
 import { AdamOptimizer, LazyRegularizationSettings, type AdamSettings, type AdamState } from "./adam.js";
-import { EmaBeta, UpdateEma } from "./ema.js";
+import { EmaBeta, UpdateEma, WAvgBeta } from "./ema.js";
 import { type AugmentFunction, DiscriminatorMainLoss, DiscriminatorScores, GeneratorMainLoss, PathLengthPenalty, R1Penalty } from "./losses.js";
-import { EffectiveEmaKimg, EffectiveGamma, TrainingGeneratorConfig, type TrainingOptions } from "./trainingOptions.js";
+import { DiscriminatorOptionsOf, EffectiveEmaKimg, EffectiveGamma, PathLengthDecay, TrainingGeneratorConfig, type TrainingOptions } from "./trainingOptions.js";
 import { DrawFakeInputs, DrawPathLengthNoise, DrawRealBatch } from "./trainingDraws.js";
 import { RandomPurpose, TrainingRandom, type RandomState } from "./trainingRandom.js";
 import { ReadCheckpointAsync, WriteCheckpointAsync, WriteFileAtomicAsync, type CheckpointContents } from "./checkpoint.js";
@@ -165,12 +165,14 @@ export class TrainingRun {
     const gWeights = snapshot?.generator ?? InitializeGeneratorWeights(this.config, options.seed);
     this.G = new GeneratorNetwork(this.config, gWeights);
     this.Gema = new GeneratorNetwork(this.config, snapshot?.generatorEma ?? gWeights);
-    this.D = new DiscriminatorNetwork(this.config, snapshot?.discriminator ?? InitializeDiscriminatorWeights(this.config, options.seed, { progressive: options.progressive }), { progressive: options.progressive });
+    const discriminator = DiscriminatorOptionsOf(options);
+    this.D = new DiscriminatorNetwork(this.config, snapshot?.discriminator ?? InitializeDiscriminatorWeights(this.config, options.seed, discriminator), discriminator);
     this.gVars = this.G.trainableVariables();
     this.dVars = this.D.trainableVariables();
     const base: AdamSettings = { learningRate: options.learningRate, beta1: options.beta1, beta2: options.beta2, epsilon: 1e-8 };
-    this.optG = new AdamOptimizer(this.gVars, LazyRegularizationSettings(base, options.plWeight > 0 ? options.plInterval : 0));
-    this.optD = new AdamOptimizer(this.dVars, LazyRegularizationSettings(base, this.gamma > 0 ? options.r1Interval : 0));
+    // As stylegan2-ada, G and D keep the lazy-regularisation scaling of Adam whether or not their regulariser is on.
+    this.optG = new AdamOptimizer(this.gVars, LazyRegularizationSettings(base, options.plInterval));
+    this.optD = new AdamOptimizer(this.dVars, LazyRegularizationSettings(base, options.r1Interval));
     this.random = new TrainingRandom(options.seed, snapshot?.random);
     this.augmentation = augmentation;
     if (snapshot) {
@@ -293,6 +295,14 @@ export class TrainingRun {
     return { grads: out, stats: Array.from(summed.subarray(offset, offset + stats.length)) };
   }
 
+  /** w_avg from a phase's batch mean of w (stylegan2-ada tracks it at every mapping call), outside the gradient. */
+  private trackWAvg(wMean: tf.Tensor): void {
+    tf.tidy(() => {
+      const wAvg = this.G.variables.get("mapping.w_avg")!;
+      wAvg.assign(tf.add(wMean, tf.mul(tf.sub(wAvg, wMean), WAvgBeta)));
+    });
+  }
+
   private checkFinite(what: string, value: number): void {
     if (!Number.isFinite(value)) throw new TrainingDivergedError(what, this.kimg);
   }
@@ -330,10 +340,7 @@ export class TrainingRun {
       lossG = reduced.stats[0];
       this.checkFinite("the generator loss", lossG);
       this.optG.apply(reduced.grads.slice(0, this.gVars.length));
-      // Track w_avg (stylegan2-ada: w_avg_beta 0.995), outside the gradient.
-      const wMean = reduced.grads[this.gVars.length]!;
-      const wAvg = this.G.variables.get("mapping.w_avg")!;
-      wAvg.assign(tf.add(wMean, tf.mul(tf.sub(wAvg, wMean), 0.995)));
+      this.trackWAvg(reduced.grads[this.gVars.length]!);
       (wMeanPart as tf.Tensor1D | null)?.dispose();
     });
 
@@ -352,22 +359,26 @@ export class TrainingRun {
         }
         const mPart = inputs.z.shape[0];
         let mean = 0;
+        let wMeanPart: tf.Tensor1D | null = null;
         const { grads } = tf.variableGrads(() => {
           const label = inputs.label ? tf.concat([inputs.label, inputs.label], 0) : undefined;
           const both = this.G.mapping(tf.concat([inputs.z, inputs.zMix], 0), label);
           const [w, wMix] = tf.split(both, [mPart, mPart], 0) as [tf.Tensor2D, tf.Tensor2D];
           const mix = tf.expandDims(inputs.mix, 2);
           const ws = tf.add(tf.mul(tf.expandDims(w, 1), tf.sub(1, mix)), tf.mul(tf.expandDims(wMix, 1), mix)) as tf.Tensor3D;
+          wMeanPart = tf.keep(tf.mul(tf.mean(w, 0), this.partScale) as tf.Tensor1D);
           const pl = PathLengthPenalty(this.G, ws, inputs.noise, tf.ones([mPart, 1]), plNoise, this.plMean, growth);
           mean = pl.meanLength.dataSync()[0] * this.partScale;
           return tf.mul(pl.penalty, o.plWeight * o.plInterval * this.partScale) as tf.Scalar;
         }, this.gVars);
-        const reduced = this.reduce(this.gVars.map((v) => grads[v.name] ?? null), [mean]);
+        const reduced = this.reduce([...this.gVars.map((v) => grads[v.name] ?? null), wMeanPart], [mean]);
         mean = reduced.stats[0];
         this.checkFinite("the path length", mean);
         pathLength = mean;
-        this.plMean = this.plMean + (mean - this.plMean) * 0.01;
-        this.optG.apply(reduced.grads);
+        this.plMean = this.plMean + (mean - this.plMean) * PathLengthDecay;
+        this.optG.apply(reduced.grads.slice(0, this.gVars.length));
+        this.trackWAvg(reduced.grads[this.gVars.length]!);
+        (wMeanPart as tf.Tensor1D | null)?.dispose();
       });
     }
 
@@ -388,10 +399,12 @@ export class TrainingRun {
         realScores = tf.keep(DiscriminatorScores(this.D, real.images, real.label, augmentReal, growth));
         return tf.mul(DiscriminatorMainLoss(fakeScores, realScores), this.partScale) as tf.Scalar;
       }, this.dVars);
-      const reduced = this.reduce(this.dVars.map((v) => grads[v.name] ?? null), [value.dataSync()[0], tf.sum(tf.sign(realScores!)).dataSync()[0]]);
+      const wMeanPart = tf.mul(fake.wMean, this.partScale);
+      const reduced = this.reduce([...this.dVars.map((v) => grads[v.name] ?? null), wMeanPart], [value.dataSync()[0], tf.sum(tf.sign(realScores!)).dataSync()[0]]);
       lossD = reduced.stats[0];
       this.checkFinite("the discriminator loss", lossD);
-      this.optD.apply(reduced.grads);
+      this.optD.apply(reduced.grads.slice(0, this.dVars.length));
+      this.trackWAvg(reduced.grads[this.dVars.length]!);
       const signSum = reduced.stats[1];
       realSign = signSum / n;
       this.augmentation?.update(signSum, n);

@@ -5,6 +5,13 @@
 import { z } from "zod";
 import { GeneratorPresets, type GeneratorConfig } from "../networks/architecture.js";
 import { OrtDevices } from "../ortTraining/ortSessions.js";
+import { type DiscriminatorSpecOptions, DiscriminatorConvDowns } from "../networks/discriminatorArchitecture.js";
+
+/**
+ * Decay of the path-length target (stylegan2-ada `pl_decay`): each Greg moves it 1% toward the batch's mean length,
+ * and the penalty is taken against the moved target (so its gradient also flows through that mean, as there).
+ */
+export const PathLengthDecay = 0.01;
 
 /** The training engines: tfjs (WASM, CPU, tfjs-node) and onnxruntime-node (CPU, WebGPU, CUDA). */
 export const TrainingEngines = ["tfjs", "ort"] as const;
@@ -33,6 +40,12 @@ export const TrainingOptionsSchema = z.object({
   /** Path-length weight (0 = off) and its lazy interval. */
   plWeight: z.number().min(0),
   plInterval: z.number().int().positive(),
+  /**
+   * Discriminator architecture (../networks/discriminatorArchitecture.ts): how conv1 down-samples, and the FC layers
+   * of the conditional discriminator's label mapping. Checkpoints from before the options read as 0.1's D.
+   */
+  dConvDown: z.enum(DiscriminatorConvDowns).default("filterFirst"),
+  dMappingLayers: z.number().int().min(0).max(16).default(0),
   /** Probability of style mixing per minibatch. */
   styleMixing: z.number().min(0).max(1),
   /** EMA half-life in kimg (null = batch * 10 / 32) and ramp-up (null = none). */
@@ -78,6 +91,8 @@ export const DefaultTrainingOptions: Omit<TrainingOptions, "preset"> = {
   r1Interval: 16,
   plWeight: 0,
   plInterval: 4,
+  dConvDown: "strided",
+  dMappingLayers: 2,
   styleMixing: 0.9,
   emaKimg: null,
   emaRampup: 0.05,
@@ -124,6 +139,11 @@ export function ResolveTrainingOptions(given: Partial<TrainingOptions> & { prese
 export function TrainingGeneratorConfig(options: TrainingOptions, labelDim: number): GeneratorConfig {
   const base = (GeneratorPresets as Record<string, GeneratorConfig>)[options.preset];
   return { ...base, labelDim: options.cond ? labelDim : 0 };
+}
+
+/** The discriminator architecture a run's options name. */
+export function DiscriminatorOptionsOf(options: TrainingOptions): DiscriminatorSpecOptions {
+  return { progressive: options.progressive, convDown: options.dConvDown, mappingLayers: options.dMappingLayers };
 }
 
 /** R1 weight actually used. */

@@ -72,9 +72,21 @@ const Cases: GradientCase[] = [
     options: { convWeightGradient: "slices" },
   },
   {
-    name: "Conv 4x4 stride 2 valid",
+    name: "Conv 4x4 stride 2 valid (input gradient as strided ConvTranspose)",
     inputs: { x: { dims: [1, 2, 8, 8] }, w: { dims: [2, 2, 4, 4] } },
     build: (g, x) => g.node("Conv", [x.x, x.w], { kernel_shape: intList([4, 4]), strides: intList([2, 2]) }),
+  },
+  {
+    name: "Conv 4x4 stride 2 valid (input gradient as zero-inserted Conv)",
+    inputs: { x: { dims: [1, 2, 8, 8] }, w: { dims: [2, 2, 4, 4] } },
+    build: (g, x) => g.node("Conv", [x.x, x.w], { kernel_shape: intList([4, 4]), strides: intList([2, 2]) }),
+    options: { convInputGradient: "conv" },
+  },
+  {
+    // The discriminator's strided conv1: the blurred map (r + 1) to r / 2.
+    name: "Conv 3x3 stride 2 valid, odd size (strided ConvTranspose)",
+    inputs: { x: { dims: [2, 3, 9, 9] }, w: { dims: [4, 3, 3, 3] }, b: { dims: [4] } },
+    build: (g, x) => g.node("Conv", [x.x, x.w, x.b], { kernel_shape: intList([3, 3]), strides: intList([2, 2]) }),
   },
   {
     name: "Conv 3x3 asymmetric pads (input gradient as ConvTranspose)",
@@ -92,6 +104,11 @@ const Cases: GradientCase[] = [
     name: "ConvTranspose 3x3 pads bias",
     inputs: { u: { dims: [2, 4, 5, 4] }, w: { dims: [4, 3, 3, 3] }, b: { dims: [3] } },
     build: (g, x) => g.node("ConvTranspose", [x.u, x.w, x.b], { kernel_shape: intList([3, 3]), pads: intList([1, 0, 1, 1]) }),
+  },
+  {
+    name: "ConvTranspose 3x3 stride 2",
+    inputs: { u: { dims: [2, 4, 4, 4] }, w: { dims: [4, 3, 3, 3] } },
+    build: (g, x) => g.node("ConvTranspose", [x.u, x.w], { kernel_shape: intList([3, 3]), strides: intList([2, 2]) }),
   },
   { name: "Conv 1x1", inputs: { x: { dims: [2, 3, 4, 4] }, w: { dims: [5, 3, 1, 1] } }, build: (g, x) => g.node("Conv", [x.x, x.w], { kernel_shape: intList([1, 1]) }) },
   { name: "Pad constant", inputs: { a: { dims: [2, 3, 4] } }, build: (g, x) => g.node("Pad", [x.a, g.constInt64([0, 1, 2, 0, 2, 1])]) },

@@ -2,13 +2,14 @@
  * The onnxruntime engine's four phase graphs against the tfjs engine as the oracle: on the same weights, draws and
  * augmentation, every parameter's gradient of Gmain, Greg (path length, second order through G), Dmain and Dreg
  * (R1 through the augmentation, second order through D) agrees with tfjs's tf.variableGrads over the trainer's own
- * networks and losses, conditional model included.
+ * networks and losses, conditional model included, for both discriminator architectures (0.1's filter-first conv1 and
+ * stylegan2-ada's blur + stride-2 conv1 with a label mapping network).
  */
 import { describe, expect, it } from "vitest";
 import { tf, InitializeTfjsBackendAsync } from "../../src/backends/tfjsBackend.js";
 import { AdaAugmentation } from "../../src/augment/adaAugmentation.js";
 import { type GeneratorConfig, GeneratorPresets, NoiseResolutions } from "../../src/networks/architecture.js";
-import { DiscriminatorParameterSpecs } from "../../src/networks/discriminatorArchitecture.js";
+import { DiscriminatorParameterSpecs, type DiscriminatorSpecOptions } from "../../src/networks/discriminatorArchitecture.js";
 import { DiscriminatorNetwork, InitializeDiscriminatorWeights } from "../../src/networks/discriminatorNetwork.js";
 import { GeneratorNetwork } from "../../src/networks/generatorNetwork.js";
 import type { ParameterSpec } from "../../src/networks/architecture.js";
@@ -35,9 +36,9 @@ function Data(config: GeneratorConfig, count = 6): TrainingData {
 }
 
 /** D weights with non-zero biases, so that every term matters. */
-function ActiveDiscriminatorWeights(config: GeneratorConfig): Map<string, Float32Array> {
-  const weights = InitializeDiscriminatorWeights(config, 5);
-  for (const spec of DiscriminatorParameterSpecs(config)) {
+function ActiveDiscriminatorWeights(config: GeneratorConfig, options: DiscriminatorSpecOptions): Map<string, Float32Array> {
+  const weights = InitializeDiscriminatorWeights(config, 5, options);
+  for (const spec of DiscriminatorParameterSpecs(config, options)) {
     if (spec.name.endsWith(".bias")) weights.get(spec.name)!.forEach((_, i, v) => (v[i] = 0.1 * Math.sin(i + spec.name.length)));
   }
   return weights;
@@ -65,14 +66,14 @@ function WorstRelativeError(specs: readonly ParameterSpec[], graph: PhaseGraph, 
 }
 
 /** Everything one comparison needs, on the tiny preset (conditional with 3 labels, or not). */
-async function SetUpAsync(labelDim: number) {
+async function SetUpAsync(labelDim: number, discriminator: DiscriminatorSpecOptions) {
   await InitializeTfjsBackendAsync("cpu"); // float32 reference with tfjs's own kernels
   const config: GeneratorConfig = { ...GeneratorPresets.tiny, labelDim };
   const data = Data(config);
   const gWeights = ActiveWeights(config, 3);
-  const dWeights = ActiveDiscriminatorWeights(config);
+  const dWeights = ActiveDiscriminatorWeights(config, discriminator);
   const G = new GeneratorNetwork(config, gWeights);
-  const D = new DiscriminatorNetwork(config, dWeights);
+  const D = new DiscriminatorNetwork(config, dWeights, discriminator);
   const random = new TrainingRandom(11);
   const augmentation = AdaAugmentation.Create("bgc", { p: AugmentP });
   const R = config.resolution;
@@ -93,17 +94,38 @@ async function SetUpAsync(labelDim: number) {
     AddStoredParameterFeeds(f, D.specs, dWeights);
     return f;
   };
-  return { config, data, G, D, random, augmentation, R, tensors, augmentFn, feeds, labelDim };
+  return { config, data, G, D, random, augmentation, R, tensors, augmentFn, feeds, labelDim, discriminator };
 }
 
+/** The tfjs mapping's batch mean of the own latents' w (what the graphs output as `w_mean`). */
+function WMean(G: GeneratorNetwork, fake: FakeDraws, config: GeneratorConfig): Float32Array {
+  return tf.tidy(() => {
+    const label = fake.label ? tf.tensor2d(fake.label, [fake.n, config.labelDim]) : undefined;
+    return tf.mean(G.mapping(tf.tensor2d(fake.z, [fake.n, config.zDim]), label), 0).dataSync() as Float32Array;
+  });
+}
+
+function ExpectClose(actual: Float32Array, expected: Float32Array, what: string): void {
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+  expect(worst, what).toBeLessThan(1e-5);
+}
+
+const Architectures: { readonly name: string; readonly labelDim: number; readonly discriminator: DiscriminatorSpecOptions }[] = [
+  { name: "", labelDim: 0, discriminator: {} },
+  { name: " (conditional)", labelDim: 3, discriminator: {} },
+  { name: " (strided conv1)", labelDim: 0, discriminator: { convDown: "strided" } },
+  { name: " (conditional, strided conv1, label mapping)", labelDim: 3, discriminator: { convDown: "strided", mappingLayers: 2 } },
+];
+
 describe("onnxruntime training graphs vs the tfjs engine (tiny preset, batch 4, ADA p = 0.6)", () => {
-  for (const labelDim of [0, 3]) {
-    it(`Gmain and Dmain gradients agree${labelDim ? " (conditional)" : ""}`, async () => {
-      const s = await SetUpAsync(labelDim);
+  for (const { name, labelDim, discriminator } of Architectures) {
+    it(`Gmain and Dmain gradients agree${name}`, async () => {
+      const s = await SetUpAsync(labelDim, discriminator);
       // Gmain.
       const fake = DrawFakeInputs(s.random, s.config, 1, s.data, N);
       const seed = 1234;
-      let graph = BuildGeneratorMainGraph({ config: s.config, batch: N, augment: true });
+      let graph = BuildGeneratorMainGraph({ config: s.config, batch: N, augment: true, discriminator });
       let feeds = s.feeds();
       AddFakeFeeds(feeds, fake, labelDim);
       AddAugmentFeeds(feeds, "", s.augmentation.sampleParams(N, s.R, seed), s.R);
@@ -119,10 +141,11 @@ describe("onnxruntime training graphs vs the tfjs engine (tiny preset, batch 4, 
       expect(ort.get("loss")![0]).toBeCloseTo(gMain.value.dataSync()[0], 5);
       const g = WorstRelativeError(s.G.specs, graph, ort, gMain.grads, s.G.variables);
       expect(g.worst, `Gmain, worst at ${g.name}`).toBeLessThan(1e-4);
+      ExpectClose(ort.get("w_mean")!, WMean(s.G, fake, s.config), "Gmain w_mean");
 
       // Dmain, with independent augmentations of fakes and reals.
       const real = DrawRealBatch(s.random, s.data, labelDim, N);
-      graph = BuildDiscriminatorMainGraph({ config: s.config, batch: N, augment: true });
+      graph = BuildDiscriminatorMainGraph({ config: s.config, batch: N, augment: true, discriminator });
       feeds = s.feeds();
       AddFakeFeeds(feeds, fake, labelDim);
       AddRealFeeds(feeds, real.pixels, real.label, N, s.R, labelDim);
@@ -144,13 +167,14 @@ describe("onnxruntime training graphs vs the tfjs engine (tiny preset, batch 4, 
       expect(ort.get("loss")![0]).toBeCloseTo(dMain.value.dataSync()[0], 5);
       const d = WorstRelativeError(s.D.specs, graph, ort, dMain.grads, s.D.variables);
       expect(d.worst, `Dmain, worst at ${d.name}`).toBeLessThan(1e-4);
+      ExpectClose(ort.get("w_mean")!, WMean(s.G, fake, s.config), "Dmain w_mean");
       s.G.dispose();
       s.D.dispose();
     });
   }
 
-  it("Greg (path length) and Dreg (R1 through the augmentation) gradients agree: second order", async () => {
-    const s = await SetUpAsync(0);
+  for (const { name, discriminator } of Architectures.filter((a) => a.labelDim === 0)) it(`Greg (path length) and Dreg (R1 through the augmentation) gradients agree: second order${name}`, async () => {
+    const s = await SetUpAsync(0, discriminator);
     // Greg on half the batch.
     const m = N / 2;
     const fake = DrawFakeInputs(s.random, s.config, 1, s.data, m);
@@ -174,12 +198,13 @@ describe("onnxruntime training graphs vs the tfjs engine (tiny preset, batch 4, 
       }, s.G.trainableVariables()),
     );
     expect(ort.get("mean_length")![0]).toBeCloseTo(meanLength, 5);
+    ExpectClose(ort.get("w_mean")!, WMean(s.G, fake, s.config), "Greg w_mean");
     const g = WorstRelativeError(s.G.specs, graph, ort, greg.grads, s.G.variables);
     expect(g.worst, `Greg, worst at ${g.name}`).toBeLessThan(1e-3);
 
     // Dreg.
     const real = DrawRealBatch(s.random, s.data, 0, N);
-    graph = BuildR1Graph({ config: s.config, batch: N, augment: true, weight: 3 });
+    graph = BuildR1Graph({ config: s.config, batch: N, augment: true, weight: 3, discriminator });
     feeds = s.feeds();
     AddRealFeeds(feeds, real.pixels, null, N, s.R, 0);
     AddAugmentFeeds(feeds, "real_", s.augmentation.sampleParams(N, s.R, 77), s.R);
