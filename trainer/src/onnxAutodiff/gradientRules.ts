@@ -509,6 +509,25 @@ const ReduceRule = (mean: boolean): GradientRule => (c) => {
   ];
 };
 
+/**
+ * ReduceSumSquare: dx = x · 2dy, the Mul broadcasting dy over the reduced axes (no Expand to x's shape, which costs
+ * as much as the Mul on a 512×512 3×3 weight: the weight demodulation's sum of squares).
+ */
+const ReduceSumSquareRule: GradientRule = (c) => {
+  const { e, node } = c;
+  const x = c.inputs[0];
+  const axesInput = c.inputs[1] ? (e.info(c.inputs[1]).values as number[]) : undefined;
+  const axes = ReduceAxes(node, e.dims(x).length, axesInput);
+  return [
+    When(c, 0, () => {
+      let t = e.mul(Dy(c), e.scalar(2));
+      if (AttrInt(node, "keepdims", 1) === 0 && axes.length > 0) t = e.node("Unsqueeze", [t, e.ints(axes)]);
+      return e.mul(x, t);
+    }),
+    null,
+  ];
+};
+
 const ResizeRule: GradientRule = (c) => {
   const { e, node } = c;
   const x = c.inputs[0];
@@ -625,5 +644,6 @@ export const GradientRules: Readonly<Record<string, GradientRule>> = {
   Expand: (c) => [When(c, 0, () => c.e.reduceTo(Dy(c), c.inputs[0], Out(c))), null],
   ReduceSum: ReduceRule(false),
   ReduceMean: ReduceRule(true),
+  ReduceSumSquare: ReduceSumSquareRule,
   Resize: ResizeRule,
 };

@@ -291,6 +291,7 @@ function InferNode(node: INodeProto, get: (name: string) => TensorInfo): TensorI
     case "Expand":
       return [same(Broadcast([x(0).dims, (x(1).values ?? new Array(x(1).dims[0] ?? 0).fill(null)) as Dim[]]))];
     case "ReduceSum":
+    case "ReduceSumSquare":
     case "ReduceMean":
     case "ReduceMax": {
       const d = x(0).dims;

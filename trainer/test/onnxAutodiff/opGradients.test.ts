@@ -168,6 +168,8 @@ const Cases: GradientCase[] = [
   { name: "ReduceSum keepdims", inputs: { a: { dims: [2, 3, 4] } }, build: (g, x) => g.node("ReduceSum", [x.a, g.constInt64([0, 2])], { keepdims: ints(1) }) },
   { name: "ReduceSum all", inputs: { a: { dims: [2, 3] } }, build: (g, x) => g.node("ReduceSum", [x.a], { keepdims: ints(0) }) },
   { name: "ReduceMean", inputs: { a: { dims: [2, 3, 4] } }, build: (g, x) => g.node("ReduceMean", [x.a], { axes: intList([1]), keepdims: ints(0) }) },
+  { name: "ReduceSumSquare", inputs: { a: { dims: [2, 3, 2, 2] } }, build: (g, x) => g.node("ReduceSumSquare", [x.a], { axes: intList([2, 3]), keepdims: ints(0) }) },
+  { name: "ReduceSumSquare all", inputs: { a: { dims: [2, 3] } }, build: (g, x) => g.node("ReduceSumSquare", [x.a], { keepdims: ints(1) }) },
   {
     name: "Resize 2x bilinear",
     inputs: { a: { dims: [1, 2, 3, 4] } },
