@@ -324,25 +324,31 @@ export class DiscriminatorGraph {
     return g.node("Add", [y, this.ops.channels(this.params.param(`${name}.bias`))]);
   }
 
-  /** Minibatch standard deviation (one channel, group of up to 4 samples i, i + n/G, ...), appended as the last channel. */
-  private minibatchStd(x: string, n: number, c: number, size: number): string {
+  /**
+   * Minibatch standard deviation (one channel, group of up to 4 samples i, i + n/G, ... of the same pass), appended
+   * as the last channel; x holds `passes` batches of n one after the other.
+   */
+  private minibatchStd(x: string, n: number, passes: number, c: number, size: number): string {
     const g = this.g;
     const groups = MinibatchStdGroup(n);
-    const y = g.node("Reshape", [x, g.constInt64([groups, n / groups, c * size * size])]);
-    const centred = g.node("Sub", [y, g.node("ReduceMean", [y], { axes: { ints: [0] }, keepdims: { int: 1 } })]);
-    const variance = g.node("ReduceMean", [g.node("Mul", [centred, centred])], { axes: { ints: [0] }, keepdims: { int: 0 } });
+    const y = g.node("Reshape", [x, g.constInt64([passes, groups, n / groups, c * size * size])]);
+    const centred = g.node("Sub", [y, g.node("ReduceMean", [y], { axes: { ints: [1] }, keepdims: { int: 1 } })]);
+    const variance = g.node("ReduceMean", [g.node("Mul", [centred, centred])], { axes: { ints: [1] }, keepdims: { int: 0 } });
     const std = g.node("Sqrt", [g.node("Add", [variance, g.constFloat([1e-8], [])])]);
-    const perGroup = g.node("ReduceMean", [std], { axes: { ints: [1] }, keepdims: { int: 0 } }); // [n/G]
-    const perSample = g.node("Reshape", [g.node("Tile", [g.node("Reshape", [perGroup, g.constInt64([1, n / groups])]), g.constInt64([groups, 1])]), g.constInt64([n, 1, 1, 1])]);
-    return g.node("Concat", [x, g.node("Expand", [perSample, g.constInt64([n, 1, size, size])])], { axis: { int: 1 } });
+    const perGroup = g.node("ReduceMean", [std], { axes: { ints: [2] }, keepdims: { int: 1 } }); // [passes, n/G, 1]
+    const tiled = g.node("Tile", [g.node("Reshape", [perGroup, g.constInt64([passes, 1, n / groups])]), g.constInt64([1, groups, 1])]);
+    const perSample = g.node("Reshape", [tiled, g.constInt64([passes * n, 1, 1, 1])]);
+    return g.node("Concat", [x, g.node("Expand", [perSample, g.constInt64([passes * n, 1, size, size])])], { axis: { int: 1 } });
   }
 
   /**
-   * Scores images [n, 3, R, R] -> logits [n, 1]; `label` [n, labelDim] for conditional models. The activations'
+   * Scores images [n, 3, R, R] -> logits [n, 1]; `label` [n, labelDim] for conditional models; `passes` batches of n
+   * at once (images [passes·n, 3, R, R], one minibatch std per batch: Dmain scores fakes and reals together, so
+   * that each weight is read and each weight gradient summed once). The activations'
    * √2 gains are folded into the weights of the layers that read them, and the residual sum's √½ into the skip's
    * and (with the √2 of its leaky ReLU, giving 1) the main path's: (skip + lrelu(h)·√2)·√½ = skip·√½ + lrelu(h).
    */
-  scores(images: string, n: number, label?: string): string {
+  scores(images: string, n: number, label?: string, passes = 1): string {
     const g = this.g;
     const R = this.config.resolution;
     let x = this.ops.leakyRelu(this.conv(images, `discriminator.b${R}.fromrgb`, 1));
@@ -357,9 +363,9 @@ export class DiscriminatorGraph {
     }
     const c4 = ChannelsAt(this.config, 4);
     if (xGain !== 1) x = g.node("Mul", [x, g.constFloat([xGain], [])]); // the minibatch std needs the true values
-    x = this.ops.leakyRelu(this.epilogueConv(this.minibatchStd(x, n, c4, 4), n, c4 + 1));
+    x = this.ops.leakyRelu(this.epilogueConv(this.minibatchStd(x, n, passes, c4, 4), passes * n, c4 + 1));
     // Flatten in the tfjs layout's order (HWC), which the fc weight's rows follow.
-    const flat = g.node("Reshape", [g.node("Transpose", [x], { perm: { ints: [0, 2, 3, 1] } }), g.constInt64([n, 16 * c4])]);
+    const flat = g.node("Reshape", [g.node("Transpose", [x], { perm: { ints: [0, 2, 3, 1] } }), g.constInt64([passes * n, 16 * c4])]);
     const hidden = this.ops.leakyRelu(this.ops.fc(flat, this.params, "discriminator.b4.fc", ActivationGain));
     const h = this.ops.fc(hidden, this.params, "discriminator.b4.out", ActivationGain);
     const cmapDim = DiscriminatorCmapDim(this.config);

@@ -154,8 +154,12 @@ export function BuildDiscriminatorMainGraph(options: PhaseGraphOptions & { reado
     fake = Augment(g, fake, n, R, "fake_");
     real = Augment(g, real, n, R, "real_");
   }
-  const fakeScores = D.scores(fake, n, latents.label);
-  const realScores = D.scores(real, n, realLabel);
+  // One D pass over fakes and reals together (two minibatch-std batches).
+  const labels = realLabel && latents.label ? g.node("Concat", [latents.label, realLabel], { axis: { int: 0 } }) : undefined;
+  const both = D.scores(g.node("Concat", [fake, real], { axis: { int: 0 } }), n, labels, 2);
+  const half = (k: number) => g.node("Slice", [both, g.constInt64([k * n]), g.constInt64([(k + 1) * n]), g.constInt64([0])]);
+  const fakeScores = half(0);
+  const realScores = half(1);
   g.addOutput(realScores, "real_scores", "float", [n, 1]);
   const loss = g.node("Add", [MeanSoftplus(g, fakeScores), MeanSoftplus(g, g.node("Neg", [realScores]))]);
   return Finish(g, "Dmain", loss, D.params.trainable, options);
