@@ -11,7 +11,7 @@ import { AttrFloat, AttrInt, AttrInts, AttrString, ReduceAxes, SliceBounds, type
 type INodeProto = OnnxTypes.INodeProto;
 
 /** How a Conv's weight gradient is built (see docs/autodiff.md for the measurements behind the default). */
-export type ConvWeightGradient = "slices" | "tapGemms" | "conv" | "oneHot" | "auto";
+export type ConvWeightGradient = "slices" | "tapGemms" | "conv";
 
 /** How a stride-1 Conv's input gradient is built. */
 export type ConvInputGradient = "auto" | "conv" | "convTranspose";
@@ -22,11 +22,8 @@ export interface GradientRuleOptions {
    * Weight gradient of convolutions: `slices` = kh·kw shifted Slices of the padded channel-major input, stacked, and
    * one Gemm; `tapGemms` = the same Slices with one small Gemm each (no stacked copy); `conv` = a Conv of the
    * channel-major input with the channel-major output gradient as kernel (stride 1 only; strided convolutions use
-   * `slices`); `oneHot` = the taps of the image-major input by one Conv with a one-hot kernel per tap, one MatMul per
-   * image with the output gradient, summed over the batch; `auto` = `oneHot` where the output has at least
-   * {@link OneHotMinPixelsPerChannel}× as many pixels as channels (large images, few channels: the batch sum is then
-   * small against the taps), else `slices`. Big kernels (the output gradient smaller than the kernel, as when a `conv`
-   * weight gradient is differentiated again) always use `conv`.
+   * `slices`). Big kernels (the output gradient smaller than the kernel, as when a `conv` weight gradient is
+   * differentiated again) always use `conv`.
    */
   readonly convWeightGradient: ConvWeightGradient;
   /**
@@ -106,9 +103,6 @@ interface ConvGeometry {
   readonly pads: readonly [number, number, number, number];
 }
 
-/** `auto` weight-gradient form: `oneHot` where Ho·Wo >= this × O (see GradientRuleOptions). */
-export const OneHotMinPixelsPerChannel = 8;
-
 /**
  * dL/dw of y = Conv(x, w) given g = dL/dy, in the form `options.convWeightGradient` names (see GradientRuleOptions).
  * Also the weight gradient of ConvTranspose, which is this with the roles of its input and output gradient swapped.
@@ -124,17 +118,6 @@ function ConvWeightGradientOf(e: GradientEmitter, x: string, g: string, geo: Con
     const gt = e.node("Transpose", [g], { perm: { ints: [1, 0, 2, 3] } });
     const r = e.node("Conv", [xt, gt], { kernel_shape: { ints: [Ho, Wo] }, pads: { ints: [pt, pl, pb, pr] } });
     return e.node("Transpose", [r], { perm: { ints: [1, 0, 2, 3] } });
-  }
-  if (form === "oneHot" || (form === "auto" && Ho * Wo >= OneHotMinPixelsPerChannel * O)) {
-    // Taps [N·C, kh·kw, Ho, Wo] of every input channel by a Conv with a one-hot kernel per tap, read as
-    // [N, C·kh·kw, Ho·Wo] (no transpose of x); per image [C·kh·kw, Ho·Wo] x [Ho·Wo, O], summed over the batch.
-    const oneHot = Array.from({ length: kh * kw * kh * kw }, (_, i) => (Math.floor(i / (kh * kw)) === i % (kh * kw) ? 1 : 0));
-    const flat = e.node("Reshape", [x, e.ints([-1, 1, geo.H, geo.W])]);
-    const taps = e.node("Conv", [flat, e.g.constFloat(oneHot, [kh * kw, 1, kh, kw])], { kernel_shape: { ints: [kh, kw] }, pads: { ints: [pt, pl, pb, pr] }, strides: { ints: [sh, sw] } });
-    const cols = e.node("Reshape", [taps, e.ints([-1, C * kh * kw, Ho * Wo])]);
-    const gt = e.node("Transpose", [e.node("Reshape", [g, e.ints([-1, O, Ho * Wo])])], { perm: { ints: [0, 2, 1] } });
-    const sum = e.node("ReduceSum", [e.node("MatMul", [cols, gt]), e.ints([0])], { keepdims: { int: 0 } }); // [C·kh·kw, O]
-    return e.node("Reshape", [e.node("Transpose", [sum], { perm: { ints: [1, 0] } }), e.ints([O, C, kh, kw])]);
   }
   // Shifted (strided) Slices of the padded channel-major input, stacked tap-minor, and one Gemm.
   let xt = e.node("Transpose", [x], { perm: { ints: [1, 0, 2, 3] } });

@@ -57,8 +57,8 @@ describe("ONNX autodiff: a modulated-conv network as a whole", () => {
     expect(r.secondOrder!).toBeLessThan(5e-3);
   });
 
-  it("R1: the gradient of |dD/dx|^2 wrt the weights (every conv weight-gradient form)", async () => {
-    for (const convWeightGradient of ["slices", "tapGemms", "conv", "oneHot"] as const) {
+  it("R1: the gradient of |dD/dx|^2 wrt the weights (all three conv weight-gradient forms)", async () => {
+    for (const convWeightGradient of ["slices", "tapGemms", "conv"] as const) {
       const c: GradientCase = { name: "r1", inputs: Inputs, build: BuildNet, penaltyOf: ["img"], options: { convWeightGradient }, step: 2e-4 };
       const r = await CheckGradientCaseAsync(c, 4, 3);
       expect(r.secondMagnitude!).toBeGreaterThan(1e-2);

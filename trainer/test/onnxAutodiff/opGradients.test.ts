@@ -72,18 +72,6 @@ const Cases: GradientCase[] = [
     options: { convWeightGradient: "slices" },
   },
   {
-    name: "Conv 3x3 pad 1 bias (one-hot taps)",
-    inputs: { x: { dims: [2, 3, 5, 6] }, w: { dims: [4, 3, 3, 3] }, b: { dims: [4] } },
-    build: (g, x) => g.node("Conv", [x.x, x.w, x.b], { kernel_shape: intList([3, 3]), pads: intList([1, 1, 1, 1]) }),
-    options: { convWeightGradient: "oneHot" },
-  },
-  {
-    name: "Conv stride 2 asymmetric pads (one-hot taps)",
-    inputs: { x: { dims: [2, 2, 7, 6] }, w: { dims: [3, 2, 3, 2] } },
-    build: (g, x) => g.node("Conv", [x.x, x.w], { kernel_shape: intList([3, 2]), strides: intList([2, 2]), pads: intList([1, 0, 0, 1]) }),
-    options: { convWeightGradient: "oneHot" },
-  },
-  {
     name: "Conv 4x4 stride 2 valid (input gradient as strided ConvTranspose)",
     inputs: { x: { dims: [1, 2, 8, 8] }, w: { dims: [2, 2, 4, 4] } },
     build: (g, x) => g.node("Conv", [x.x, x.w], { kernel_shape: intList([4, 4]), strides: intList([2, 2]) }),
