@@ -23,6 +23,7 @@ export const OnnxIrVersion = 8;
 export const OnnxDataType = {
   float: 1,
   uint8: 2,
+  int32: 6,
   int64: 7,
   float16: 10,
 } as const;
@@ -91,12 +92,13 @@ export function Float16BitsToFloat32(bits: number): number {
 function LittleEndianBytes(values: ArrayLike<number> | BigInt64Array, type: OnnxElementType): Uint8Array {
   const n = values.length;
   if (type === "uint8") return Uint8Array.from(values as ArrayLike<number>);
-  const size = type === "float16" ? 2 : type === "float" ? 4 : 8;
+  const size = type === "float16" ? 2 : type === "float" || type === "int32" ? 4 : 8;
   const bytes = new Uint8Array(n * size);
   const view = new DataView(bytes.buffer);
   for (let i = 0; i < n; i++) {
     if (type === "float") view.setFloat32(i * 4, (values as ArrayLike<number>)[i], true);
     else if (type === "float16") view.setUint16(i * 2, (values as ArrayLike<number>)[i], true);
+    else if (type === "int32") view.setInt32(i * 4, (values as ArrayLike<number>)[i], true);
     else view.setBigInt64(i * 8, BigInt((values as ArrayLike<number | bigint>)[i]), true);
   }
   return bytes;

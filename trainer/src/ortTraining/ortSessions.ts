@@ -90,7 +90,7 @@ export class PhaseSession {
   }
 
   /**
-   * Runs the graph: float32 arrays (or int64 as BigInt64Array) with their shapes in, float32 outputs by name out.
+   * Runs the graph: float32 arrays (or int32 as Int32Array) with their shapes in, float32 outputs by name out.
    * Outputs named in `into` are written into those arrays (onnxruntime's pre-allocated outputs) and returned as them.
    */
   async runAsync(feeds: ReadonlyMap<string, Feed>, into: ReadonlyMap<string, Feed> = new Map()): Promise<Map<string, Float32Array>> {
@@ -112,7 +112,7 @@ export class PhaseSession {
   }
 
   private tensor(feed: Feed): Ort.Tensor {
-    return feed.data instanceof BigInt64Array ? new this.ort.Tensor("int64", feed.data, feed.dims) : new this.ort.Tensor("float32", feed.data, feed.dims);
+    return feed.data instanceof Int32Array ? new this.ort.Tensor("int32", feed.data, feed.dims) : new this.ort.Tensor("float32", feed.data, feed.dims);
   }
 
   async releaseAsync(): Promise<void> {

@@ -9,9 +9,9 @@ import type { FakeDraws } from "../training/trainingDraws.js";
 import { OnnxParameterShape, ToOnnxLayout } from "./parameterLayout.js";
 import { AugmentTaps } from "./trainingGraphs.js";
 
-/** One graph input: float32 values or int64 indices, with its shape. */
+/** One graph input: float32 values or int32 indices, with its shape. */
 export interface Feed {
-  readonly data: Float32Array | BigInt64Array;
+  readonly data: Float32Array | Int32Array;
   readonly dims: readonly number[];
 }
 
@@ -59,8 +59,6 @@ export function AddAugmentFeeds(feeds: Feeds, prefix: string, params: AugmentPar
   const R = resolution;
   const warp = BuildAffineResampling(params.geometric, n, R, R);
   if (warp.taps !== AugmentTaps) throw new Error(`augmentation: expected ${AugmentTaps} taps per pixel, got ${warp.taps}`);
-  const indices = new BigInt64Array(warp.indices.length);
-  for (let i = 0; i < indices.length; i++) indices[i] = BigInt(warp.indices[i]);
   // rgb' = rgb · M[:, :3]ᵀ + M[:, 3], as the tfjs pipeline applies it.
   const colour = new Float32Array(n * 9);
   const offset = new Float32Array(n * 3);
@@ -70,7 +68,7 @@ export function AddAugmentFeeds(feeds: Feeds, prefix: string, params: AugmentPar
       offset[b * 3 + i] = params.colour[b * 12 + i * 4 + 3];
     }
   }
-  feeds.set(`${prefix}aug_indices`, { data: indices, dims: [indices.length] });
+  feeds.set(`${prefix}aug_indices`, { data: warp.indices, dims: [warp.indices.length] });
   feeds.set(`${prefix}aug_weights`, { data: warp.weights, dims: [n * R * R, 1, AugmentTaps] });
   feeds.set(`${prefix}aug_colour`, { data: colour, dims: [n, 3, 3] });
   feeds.set(`${prefix}aug_offset`, { data: offset, dims: [n, 1, 3] });

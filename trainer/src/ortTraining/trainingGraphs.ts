@@ -14,7 +14,7 @@
  */
 import type { onnx as OnnxTypes } from "onnx-proto";
 import { type GeneratorConfig } from "../networks/architecture.js";
-import { OnnxGraphBuilder } from "../export/onnxGraphBuilder.js";
+import { OnnxDataType, OnnxGraphBuilder } from "../export/onnxGraphBuilder.js";
 import { AddGradients, type AddGradientsOptions } from "../onnxAutodiff/buildGradients.js";
 import { PruneUnusedNodes } from "../onnxAutodiff/pruneGraph.js";
 import type { DiscriminatorSpecOptions } from "../networks/discriminatorArchitecture.js";
@@ -50,12 +50,13 @@ const Producer = { producerName: "npc-faces", producerVersion: "0.1.0" };
 
 /**
  * ADA's augmentation of images [n, 3, R, R] with fed parameters: the bilinear warp as a sparse matrix (`<prefix>aug_indices`
- * int64 [n·R·R·4] into the batch's pixels, `<prefix>aug_weights` [n·R·R, 1, 4]), then rgb' = rgb · C + o
+ * int32 [n·R·R·4] into the batch's pixels as the warp builds them, cast to int64 in the graph rather than by a
+ * BigInt per element in JS; `<prefix>aug_weights` [n·R·R, 1, 4]), then rgb' = rgb · C + o
  * (`<prefix>aug_colour` [n, 3, 3], already transposed; `<prefix>aug_offset` [n, 1, 3]).
  */
 function Augment(g: OnnxGraphBuilder, images: string, n: number, R: number, prefix: string): string {
   const rows = n * R * R;
-  const indices = g.addInput(`${prefix}aug_indices`, "int64", [rows * AugmentTaps]);
+  const indices = g.node("Cast", [g.addInput(`${prefix}aug_indices`, "int32", [rows * AugmentTaps])], { to: { int: OnnxDataType.int64 } });
   const weights = g.addInput(`${prefix}aug_weights`, "float", [rows, 1, AugmentTaps]);
   const colour = g.addInput(`${prefix}aug_colour`, "float", [n, 3, 3]);
   const offset = g.addInput(`${prefix}aug_offset`, "float", [n, 1, 3]);
