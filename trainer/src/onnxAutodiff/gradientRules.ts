@@ -169,6 +169,27 @@ function UseConvTranspose(geo: ConvGeometry, form: ConvInputGradient): boolean {
   return geo.C * geo.kh * geo.kw >= 16 * geo.Ho * geo.Wo;
 }
 
+/** Largest image (Ho·Wo) whose ConvTranspose input gradient runs with the batch stacked (see StackedConvTranspose). */
+export const StackedConvTransposeMaxPixels = 16;
+
+/**
+ * The ConvTranspose input gradient of a stride-1 same-size conv with the batch of g [N, O, H, W] stacked along H
+ * (pt zero rows after each image, so no tap reaches the next one): one [O, N·(H + pt), W] image, then each image's
+ * rows back. onnxruntime runs ConvTranspose image by image, a Gemm of H·W columns each; at 4×4 the stacked form
+ * takes half the CPU time (512 channels, batch 8 and 16: 36 -> 17 and 85 -> 35 ms; at 8×8 no gain), the same values.
+ */
+function StackedConvTranspose(e: GradientEmitter, g: string, w: string, geo: ConvGeometry, n: number): string {
+  const { C, O, H, W, kh, kw } = geo;
+  const [pt] = geo.pads;
+  const rows = H + pt;
+  let t = e.node("Transpose", [g], { perm: { ints: [1, 0, 2, 3] } });
+  if (pt > 0) t = e.node("Pad", [t, e.ints([0, 0, 0, 0, 0, 0, pt, 0])]);
+  const z = e.node("ConvTranspose", [e.node("Reshape", [t, e.ints([1, O, n * rows, W])]), w], { kernel_shape: { ints: [kh, kw] }, pads: { ints: [...geo.pads] } });
+  let blocks = e.node("Reshape", [z, e.ints([C, n, rows, W])]);
+  if (pt > 0) blocks = e.node("Slice", [blocks, e.ints([0]), e.ints([H]), e.ints([2])]);
+  return e.node("Transpose", [blocks], { perm: { ints: [1, 0, 2, 3] } });
+}
+
 const ConvRule: GradientRule = (c) => {
   const { e, node } = c;
   const [x, w, b] = c.inputs;
@@ -189,6 +210,9 @@ const ConvRule: GradientRule = (c) => {
 
   const gx = When(c, 0, () => {
     if (UseConvTranspose(geo, c.options.convInputGradient)) {
+      const n = xd[0];
+      const sameSize = sh === 1 && sw === 1 && Ho === H && Wo === W && pt === pb;
+      if (sameSize && n !== null && n > 1 && Ho * Wo <= StackedConvTransposeMaxPixels) return StackedConvTranspose(e, g, w, geo, n);
       return e.node("ConvTranspose", [g, w], { kernel_shape: { ints: [kh, kw] }, pads: { ints: [pt, pl, pb, pr] }, ...StridesAttribute(geo.strides) });
     }
     // A stride-1 Conv of the (zero-inserted, for strides) output gradient with the flipped, in/out-transposed kernel.

@@ -95,6 +95,18 @@ const Cases: GradientCase[] = [
     options: { convInputGradient: "convTranspose" },
   },
   {
+    name: "Conv 3x3 pad 1 at 4x4 (input gradient as ConvTranspose over the stacked batch)",
+    inputs: { x: { dims: [3, 3, 4, 4] }, w: { dims: [2, 3, 3, 3] }, b: { dims: [2] } },
+    build: (g, x) => g.node("Conv", [x.x, x.w, x.b], { kernel_shape: intList([3, 3]), pads: intList([1, 1, 1, 1]) }),
+    options: { convInputGradient: "convTranspose" },
+  },
+  {
+    name: "Conv 1x1 at 3x3 (input gradient as ConvTranspose over the stacked batch)",
+    inputs: { x: { dims: [2, 3, 3, 3] }, w: { dims: [2, 3, 1, 1] } },
+    build: (g, x) => g.node("Conv", [x.x, x.w], { kernel_shape: intList([1, 1]) }),
+    options: { convInputGradient: "convTranspose" },
+  },
+  {
     name: "Conv 3x3 pad 1 (input gradient as flipped Conv)",
     inputs: { x: { dims: [2, 3, 4, 4] }, w: { dims: [4, 3, 3, 3] } },
     build: (g, x) => g.node("Conv", [x.x, x.w], { kernel_shape: intList([3, 3]), pads: intList([1, 1, 1, 1]) }),
