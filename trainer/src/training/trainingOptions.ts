@@ -89,7 +89,7 @@ export const DefaultTrainingOptions: Omit<TrainingOptions, "preset"> = {
   beta1: 0,
   beta2: 0.99,
   r1Interval: 16,
-  plWeight: 0,
+  plWeight: 2,
   plInterval: 4,
   dConvDown: "strided",
   dMappingLayers: 2,
@@ -102,7 +102,7 @@ export const DefaultTrainingOptions: Omit<TrainingOptions, "preset"> = {
   progressiveKimg: 100,
   aug: "ada",
   adaTarget: 0.6,
-  adaKimg: 100,
+  adaKimg: 500,
   tickKimg: 4,
   snapshotTicks: 10,
   seed: 0,
@@ -117,8 +117,9 @@ export const TrainingPresetDefaults: Record<string, Partial<TrainingOptions>> = 
   tiny: { batch: 8, kimg: 10, tickKimg: 0.5 },
   game64: { batch: 8, kimg: 2000, workers: 2 },
   npc64: { batch: 8, kimg: 1000, workers: 2 },
+  npc128: { batch: 8, kimg: 2000, workers: 2 },
   game128: { batch: 8, kimg: 3000, workers: 2 },
-  paper256: { batch: 16, kimg: 25000, plWeight: 2, workers: 2 },
+  paper256: { batch: 16, kimg: 25000, workers: 2 },
 };
 
 /** Fills defaults (preset's, then global) under `given`, validates, and throws one readable line on failure. */

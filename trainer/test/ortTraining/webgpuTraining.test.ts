@@ -1,6 +1,7 @@
 /**
  * The onnxruntime engine's training graphs on onnxruntime-node's bundled WebGPU provider agree with its CPU provider:
- * Gmain with augmentation (first order through G and D) and Dreg (R1, second order through D), tiny preset. Here
+ * Gmain with augmentation (first order through G and 0.1's D) and Dreg (R1, second order through the default D, whose
+ * stride-2 convs differentiate to strided ConvTransposes), tiny preset. Here
  * WebGPU runs on Chromium's SwiftShader Vulkan driver (ENVIRONMENT.md); where no adapter is found the test is skipped,
  * saying why.
  */
@@ -8,7 +9,7 @@ import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { AdaAugmentation } from "../../src/augment/adaAugmentation.js";
 import { GeneratorPresets, GeneratorParameterSpecs } from "../../src/networks/architecture.js";
-import { DiscriminatorParameterSpecs } from "../../src/networks/discriminatorArchitecture.js";
+import { DiscriminatorParameterSpecs, type DiscriminatorSpecOptions } from "../../src/networks/discriminatorArchitecture.js";
 import { InitializeDiscriminatorWeights } from "../../src/networks/discriminatorNetwork.js";
 import { PhaseSession } from "../../src/ortTraining/ortSessions.js";
 import { AddAugmentFeeds, AddFakeFeeds, AddRealFeeds, AddStoredParameterFeeds, type Feeds } from "../../src/ortTraining/phaseFeeds.js";
@@ -47,10 +48,10 @@ describe("onnxruntime training graphs on the WebGPU provider", () => {
     const data = SolidColourData();
     const random = new TrainingRandom(2);
     const augmentation = AdaAugmentation.Create("bgc", { p: 0.6 });
-    const feeds = (): Feeds => {
+    const feeds = (discriminator: DiscriminatorSpecOptions): Feeds => {
       const f: Feeds = new Map();
       AddStoredParameterFeeds(f, GeneratorParameterSpecs(config), ActiveWeights(config, 4));
-      AddStoredParameterFeeds(f, DiscriminatorParameterSpecs(config), InitializeDiscriminatorWeights(config, 4));
+      AddStoredParameterFeeds(f, DiscriminatorParameterSpecs(config, discriminator), InitializeDiscriminatorWeights(config, 4, discriminator));
       return f;
     };
 
@@ -63,13 +64,14 @@ describe("onnxruntime training graphs on the WebGPU provider", () => {
       ctx.skip();
       return;
     }
-    let f = feeds();
+    let f = feeds({});
     AddFakeFeeds(f, DrawFakeInputs(random, config, 1, data, N), 0);
     AddAugmentFeeds(f, "", augmentation.sampleParams(N, R, 9), R);
     expect(await WorstDifferenceAsync(gMain, f, gpu)).toBeLessThan(1e-4);
 
-    const dReg = BuildR1Graph({ config, batch: N, augment: true, weight: 1 });
-    f = feeds();
+    const strided: DiscriminatorSpecOptions = { convDown: "strided" };
+    const dReg = BuildR1Graph({ config, batch: N, augment: true, weight: 1, discriminator: strided });
+    f = feeds(strided);
     const real = DrawRealBatch(random, data, 0, N);
     AddRealFeeds(f, real.pixels, null, N, R, 0);
     AddAugmentFeeds(f, "real_", augmentation.sampleParams(N, R, 10), R);

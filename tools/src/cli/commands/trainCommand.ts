@@ -22,6 +22,9 @@ interface TrainFlags {
   gamma?: number;
   lr?: number;
   plWeight?: number;
+  adaKimg?: number;
+  dConvDown?: "filterFirst" | "strided";
+  dMapping?: number;
   mixing?: number;
   cond?: boolean;
   labels?: string[];
@@ -77,23 +80,26 @@ export function TrainCommand(): Command {
     .requiredOption("--data <dir>", "data set folder (from `npc-faces dataset`) or a folder of same-sized square images")
     .requiredOption("--out <dir>", "run folder to write (created; must not hold a run unless --resume)")
     .addOption(new Option("--preset <name>", `architecture and defaults: ${PresetNames.join(", ")}; its resolution must match the data`).default("game64").argParser(ParsePreset))
-    .addOption(new Option("--kimg <n>", "length of training in thousands of real images (default: preset's: tiny 10, npc64 1000, game64 2000, game128 3000, paper256 25000)").argParser(PositiveNumber("--kimg")))
+    .addOption(new Option("--kimg <n>", "length of training in thousands of real images (default: preset's: tiny 10, npc64 1000, npc128 2000, game64 2000, game128 3000, paper256 25000)").argParser(PositiveNumber("--kimg")))
     .addOption(new Option("--batch <n>", "minibatch size (default: 8; paper256 16)").argParser(IntegerParser(2, 4096)))
     .addOption(new Option("--gamma <g>", "R1 weight (default: 0.0002 * resolution^2 / batch, stylegan2-ada's heuristic)").argParser(NonNegativeNumber("--gamma")))
     .addOption(new Option("--lr <rate>", "Adam learning rate of G and D (default: 0.0025)").argParser(PositiveNumber("--lr")))
-    .addOption(new Option("--pl-weight <w>", "path-length regularisation weight, 0 = off (default: 0; paper256 2)").argParser(NonNegativeNumber("--pl-weight")))
+    .addOption(new Option("--pl-weight <w>", "path-length regularisation weight, 0 = off (default: 2, stylegan2-ada's)").argParser(NonNegativeNumber("--pl-weight")))
     .addOption(new Option("--mixing <p>", "style-mixing probability (default: 0.9)").argParser(NonNegativeNumber("--mixing")))
     .option("--cond", "condition on the data set's labels (named label controls on export) (default: off)")
     .addOption(new Option("--labels <names>", "with --cond: the labels to condition on, comma-separated: numeric labels (skin_tone), categorical attributes (gender: one column per value) or attribute=value columns (default: every label)").argParser(ParseLabelList))
     .option("--progressive", "progressive growing: train at 8x8 for 100 kimg, then per doubling a 100-kimg fade-in and a 100-kimg stable phase (default: off)")
     .addOption(new Option("--aug <mode>", "augmentation: ada (adaptive, target r_t 0.6) or none").choices(["ada", "none"]).default("ada"))
+    .addOption(new Option("--ada-kimg <n>", "ADA speed: kimg for the augmentation probability to move 0 -> 1 (default: 500, stylegan2-ada's)").argParser(PositiveNumber("--ada-kimg")))
+    .addOption(new Option("--d-conv-down <mode>", "discriminator: how each block's second conv halves the resolution: strided (blur at full resolution, stride-2 conv, as stylegan2-ada) or filterFirst (down-sample, then conv; npc-faces 0.1) (default: strided)").choices(["strided", "filterFirst"]))
+    .addOption(new Option("--d-mapping <n>", "conditional discriminator: FC layers of its label mapping network (default: 2)").argParser(IntegerParser(0, 16)))
     .option("--resume", "continue the run in --out from its checkpoint exactly (weights, EMA, optimiser, ADA p, kimg, RNG; its options win, --kimg and the labels default to its own) (default: off)")
     .addOption(new Option("--resume-from <file>", "start --out (which must hold no checkpoint) from a checkpoint file, a packed one (`npc-faces checkpoint pack`) or another run's checkpoint.ckpt, and continue as --resume does; --kimg and the labels default to the checkpoint's (default: off)").conflicts("resume"))
     .addOption(new Option("--engine <name>", "training engine: ort (onnxruntime-node: native CPU kernels, WebGPU, CUDA; ~3x the tfjs engine on a 2-core CPU, see README), tfjs, or auto (ort when onnxruntime-node is installed and the run is not --progressive, else tfjs); a run may switch engines on --resume").choices(["auto", "ort", "tfjs"]).default("auto"))
     .addOption(new Option("--device <name>", "with --engine ort: onnxruntime's provider: cpu, webgpu (bundled Dawn: Vulkan on Linux, D3D12 on Windows, Metal on macOS), cuda (CUDA 12 + cuDNN 9 libraries installed) (default: cpu)").choices(["cpu", "webgpu", "cuda"]))
     .addOption(new Option("--backend <name>", "tfjs engine's backend (and the sample grids'): auto (gpu, node, then wasm), gpu (@tensorflow/tfjs-node-gpu, CUDA 11.x + cuDNN 8), node (@tensorflow/tfjs-node), wasm, cpu").choices(["auto", "gpu", "node", "wasm", "cpu"]).default("auto"))
     .addOption(new Option("--seed <seed>", "seed of initial weights and all training randomness").default(0).argParser(ParseSeed))
-    .addOption(new Option("--workers <n>", "tfjs engine: data-parallel worker threads on wasm/cpu (same seed + same workers = same weights; default: npc64/game64/game128/paper256 2, tiny 1)").argParser(IntegerParser(1, 64)))
+    .addOption(new Option("--workers <n>", "tfjs engine: data-parallel worker threads on wasm/cpu (same seed + same workers = same weights; default: npc64/npc128/game64/game128/paper256 2, tiny 1)").argParser(IntegerParser(1, 64)))
     .addOption(new Option("--tick <kimg>", "kimg per tick: log line and sample grid (default: 4; tiny 0.5)").argParser(PositiveNumber("--tick")))
     .addOption(new Option("--snap <ticks>", "ticks per checkpoint (default: 10)").argParser(IntegerParser(1, 1_000_000)))
     .addOption(new Option("--keep-snapshots <n>", "also keep a copy of each of the newest N checkpoints in RUN/snapshots/kimg-K/ (export one with `npc-faces export --run RUN --snapshot K`); 0 = only the latest checkpoint; not remembered by --resume: pass it again").default(0).argParser(IntegerParser(0, 1_000_000)))
@@ -148,7 +154,7 @@ async function RunTrainAsync(flags: TrainFlags): Promise<void> {
   try {
     options = trainer.ResolveTrainingOptions({
       engine, device: flags.device ?? "cpu",
-      preset: from?.options.preset ?? flags.preset, kimg: flags.kimg ?? from?.options.kimg, batch: flags.batch, gamma: flags.gamma, learningRate: flags.lr, plWeight: flags.plWeight,
+      preset: from?.options.preset ?? flags.preset, kimg: flags.kimg ?? from?.options.kimg, batch: flags.batch, gamma: flags.gamma, learningRate: flags.lr, plWeight: flags.plWeight, adaKimg: flags.adaKimg, dConvDown: flags.dConvDown, dMappingLayers: flags.dMapping,
       styleMixing: flags.mixing, cond: flags.cond ?? false, progressive: flags.progressive ?? false, aug: flags.aug, seed: flags.seed, backend: flags.backend, workers: flags.workers, tickKimg: flags.tick, snapshotTicks: flags.snap,
     });
   } catch (error) {
