@@ -1,10 +1,11 @@
 /**
  * Training throughput, both engines side by side in one run (issue 14): the tfjs engine on WASM (this thread, and 2
  * data-parallel worker threads) and the onnxruntime engine on onnxruntime-node's CPU provider, on game64 and on the
- * default model's preset (npc64), batch 8, Gmain + Dmain (R1 moved off the measured steps, as it runs every 16th;
- * no augmentation). Prints images/s, ms and process CPU seconds per step, the GFLOP/s achieved (convs and FCs: per
- * image 4 G forwards (G step: forward + 2 backward; D step: forward) + 9 D forwards (G step: 3; D step: 3 on fakes
- * + 3 on reals)), that as a share of onnxruntime's conv peak measured in this run, and the ratio of the engines. When
+ * default model's preset (npc64), batch 8, Gmain + Dmain (R1 and the path length moved off the measured steps, as
+ * they run every 16th and 4th; no augmentation). Prints images/s, ms and process CPU seconds per step, the GFLOP/s
+ * achieved (convs and FCs: per image 4 G forwards (G step: forward + 2 backward; D step: forward) + 9 D forwards (G
+ * step: 3; D step: 3 on fakes + 3 on reals)), that as a share of onnxruntime's conv peak measured in this run, and
+ * the ratio of the engines. When
  * a stylegan2-ada-pytorch checkout is configured (nvidiaReference.ts), NVIDIA's PyTorch training step with game64's
  * sizes is measured in the same run too (otherwise "not measured").
  */
@@ -43,7 +44,7 @@ export async function RunTrainingBenchAsync(steps = 3): Promise<string[]> {
     const config = GeneratorPresets[preset];
     const data = SyntheticData(config.resolution);
     const flopsPerImage = 4 * GeneratorFlopsPerFace(config) + 9 * DiscriminatorFlopsPerImage(config);
-    const options = (engine: "tfjs" | "ort", workers: number) => ResolveTrainingOptions({ preset, batch: Batch, aug: "none", r1Interval: 1_000_000, workers, engine });
+    const options = (engine: "tfjs" | "ort", workers: number) => ResolveTrainingOptions({ preset, batch: Batch, aug: "none", r1Interval: 1_000_000, plWeight: 0, workers, engine });
     const rows: { label: string; ips: number }[] = [];
     const report = (label: string, t: { seconds: number; cpuSeconds: number; steps: number }) => {
       const { steps } = t;
