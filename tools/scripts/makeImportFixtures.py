@@ -59,6 +59,21 @@ def nvidia_discriminator(checkout, resolution, channel_base, channel_max, c_dim)
     return dnnlib.util.construct_class_by_name(**kwargs, c_dim=c_dim, img_resolution=resolution, img_channels=3).eval().requires_grad_(False)
 
 
+def dump_without_source(path, value, *networks):
+    """NVIDIA's persistent classes pickle their module's Python source (`module_src`). Fixtures must not carry NVIDIA's
+    code into this repository: while dumping, the source string is a placeholder (the importer never reads it)."""
+    classes = {type(m) for n in networks for m in n.modules() if hasattr(type(m), "_orig_module_src")}
+    saved = {c: c._orig_module_src for c in classes}
+    try:
+        for c in classes:
+            c._orig_module_src = "# NVIDIA source omitted from npc-faces test fixtures\n"
+        with open(path, "wb") as f:
+            pickle.dump(value, f)
+    finally:
+        for c, src in saved.items():
+            c._orig_module_src = src
+
+
 def latents(seed, n, z_dim, c_dim):
     g = torch.Generator().manual_seed(seed)
     z = torch.randn([n, z_dim], generator=g)
@@ -101,8 +116,7 @@ def nvidia_fixtures(out, checkout):
             snapshot["D"] = nvidia_discriminator(checkout, res, cb, cm, cd)
         snapshot["G_ema"] = G
         file = f"network-snapshot-000{120 + seed}.pkl" if name == "nvidia-skip-64" else f"{name}.pkl"
-        with open(os.path.join(out, file), "wb") as f:
-            pickle.dump(snapshot, f)
+        dump_without_source(os.path.join(out, file), snapshot, *[v for v in snapshot.values() if isinstance(v, torch.nn.Module)])
         z, c = latents(7 + seed, 2, zd, cd)
         psi = 0.7
         img = nvidia_reference(G, z, c, psi)
@@ -111,8 +125,7 @@ def nvidia_fixtures(out, checkout):
         print(name, file, os.path.getsize(os.path.join(out, file)), "bytes")
     # A discriminator alone: must be refused.
     D = nvidia_discriminator(checkout, 16, 128, 16, 0)
-    with open(os.path.join(out, "nvidia-discriminator-only.pkl"), "wb") as f:
-        pickle.dump(dict(D=D), f)
+    dump_without_source(os.path.join(out, "nvidia-discriminator-only.pkl"), dict(D=D), D)
 
 
 def rosinality_generator(checkout, size, style_dim, n_mlp, lr_mlp, channels, seed):
@@ -161,6 +174,25 @@ def rosinality_fixtures(out, checkout):
     torch.save({"d": {"convs.0.0.weight": torch.zeros(2, 3, 1, 1)}}, os.path.join(out, "rosinality-discriminator-only.pt"))
 
 
+class _Evil:
+    """Pickles as a call of os.system: what a hostile file looks like. The importer must refuse it unexecuted."""
+
+    def __reduce__(self):
+        return (os.system, ("echo this must never run",))
+
+
+def hostile_fixtures(out, checkout):
+    # A pickle that would run a shell command when loaded with Python's pickle.
+    with open(os.path.join(out, "hostile-os-system.pkl"), "wb") as f:
+        pickle.dump({"G_ema": _Evil()}, f)
+    # A torch.save zip whose data.pkl does the same.
+    torch.save({"g_ema": {"style.1.weight": torch.zeros(2, 2)}, "args": _Evil()}, os.path.join(out, "hostile-os-system.pt"))
+    if checkout:
+        # An NVIDIA snapshot whose G_ema is a discriminator: an unknown generator class.
+        D = nvidia_discriminator(checkout, 16, 128, 16, 0)
+        dump_without_source(os.path.join(out, "nvidia-wrong-class.pkl"), dict(G_ema=D), D)
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -169,6 +201,7 @@ def main():
         nvidia_fixtures(out, os.environ["NPC_FACES_STYLEGAN2_ADA"])
     if os.environ.get("NPC_FACES_ROSINALITY"):
         rosinality_fixtures(out, os.environ["NPC_FACES_ROSINALITY"])
+    hostile_fixtures(out, os.environ.get("NPC_FACES_STYLEGAN2_ADA"))
 
 
 if __name__ == "__main__":
