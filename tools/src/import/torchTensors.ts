@@ -126,6 +126,13 @@ export function TensorToFloat32(tensor: TorchTensor): Float32Array {
   const { storage, shape, stride, offset } = tensor;
   if (!["float32", "float16", "bfloat16", "float64"].includes(storage.dtype)) throw new Error(`expected a float tensor, found ${storage.dtype}`);
   const bytes = storage.data();
+  const rank = shape.length;
+  const contiguous = shape.every((_, d) => stride[d] === shape.slice(d + 1).reduce((a, b) => a * b, 1));
+  if (contiguous && storage.dtype === "float32") {
+    // The common case, copied in one go (slice: the storage's bytes need not be 4-byte aligned in the file).
+    const start = bytes.byteOffset + offset * 4;
+    return new Float32Array(bytes.buffer.slice(start, start + tensor.numel * 4));
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const read: (i: number) => number =
     storage.dtype === "float32"
@@ -140,7 +147,6 @@ export function TensorToFloat32(tensor: TorchTensor): Float32Array {
               return f.getFloat32(0, true);
             };
   const out = new Float32Array(tensor.numel);
-  const rank = shape.length;
   const index = new Array<number>(rank).fill(0);
   for (let n = 0; n < out.length; n++) {
     let at = offset;
