@@ -170,6 +170,12 @@ def rosinality_fixtures(out, checkout):
         write_json(os.path.join(out, f"{name}.reference.json"), dict(
             file=f"{name}.pt", resolution=size, psi=psi, z=rounded(z), c=[], shape=list(img.shape), image=rounded(img)))
         print(name, os.path.getsize(os.path.join(out, f"{name}.pt")), "bytes")
+        if not with_avg:
+            # The same checkpoint in torch's legacy (pre-1.6, not zip) format.
+            legacy = name.replace("noavg", "legacy")
+            torch.save(ckpt, os.path.join(out, f"{legacy}.pt"), _use_new_zipfile_serialization=False)
+            write_json(os.path.join(out, f"{legacy}.reference.json"), dict(
+                file=f"{legacy}.pt", resolution=size, psi=psi, z=rounded(z), c=[], shape=list(img.shape), image=rounded(img)))
     # A discriminator alone (rosinality's layout: "d" only): must be refused.
     torch.save({"d": {"convs.0.0.weight": torch.zeros(2, 3, 1, 1)}}, os.path.join(out, "rosinality-discriminator-only.pt"))
 

@@ -13,6 +13,7 @@ import { NvidiaGeneratorToNpcFaces } from "./nvidiaLayout.js";
 import { ReadNvidiaPickle } from "./nvidiaPickle.js";
 import { ReadRosinalityCheckpoint } from "./rosinalityCheckpoint.js";
 import { RosinalityGeneratorToNpcFaces } from "./rosinalityLayout.js";
+import { IsLegacyTorchSave } from "./torchLegacyStorage.js";
 
 /** Options of {@link ImportCheckpointAsync}. */
 export interface ImportOptions {
@@ -40,9 +41,10 @@ export interface ImportResult {
   readonly provenance: ModelMetadata["provenance"];
 }
 
-/** Which reader a file needs, from its first bytes: a zip (torch.save) or a pickle (protocol 2+). */
+/** Which reader a file needs, from its first bytes: torch.save (a zip, or the legacy stream) or a plain pickle. */
 export function DetectImportFormat(bytes: Uint8Array, fileName: string): ImportFormat {
   if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) return "rosinality-pt";
+  if (IsLegacyTorchSave(bytes)) return "rosinality-pt"; // torch.save before torch 1.6
   if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5) return "nvidia-pkl";
   throw new Error(`${fileName}: not a PyTorch StyleGAN2 file (neither a pickle nor a torch.save zip)`);
 }

@@ -9,6 +9,7 @@ import { NewDataObject, UnpickleSafely, type PickleGlobal } from "./pickleMachin
 import { PyDict, PyTuple, PyTypeName, type PyValue } from "./pythonValues.js";
 import { StorageClassDtype, TensorToFloat32, TorchDtypeSize, TorchStorage, TorchTensor } from "./torchTensors.js";
 import { TorchTensorGlobals } from "./torchTensors.js";
+import { IsLegacyTorchSave, ReadLegacyTorchSave } from "./torchLegacyStorage.js";
 import { ZipArchive } from "./zipArchive.js";
 
 /** A rosinality generator state dict and the checkpoint's recorded mean w. */
@@ -24,11 +25,18 @@ export interface RosinalityCheckpoint {
 
 /** Reads a torch.save zip and returns its generator state dict; one-line errors otherwise. */
 export function ReadRosinalityCheckpoint(bytes: Uint8Array, source: string): RosinalityCheckpoint {
+  const globals = new Map<string, PickleGlobal>([...TorchTensorGlobals(), ["argparse.Namespace", NewDataObject("argparse.Namespace")]]);
+  // torch < 1.6 wrote the legacy stream instead of a zip.
+  const value = IsLegacyTorchSave(bytes) ? ReadLegacyTorchSave(bytes, source, globals) : ReadZipTorchSave(bytes, source, globals);
+  return GeneratorStateDict(value, source);
+}
+
+/** A torch.save zip: `<name>/data.pkl` with its storages in `<name>/data/<key>`. */
+function ReadZipTorchSave(bytes: Uint8Array, source: string, globals: ReadonlyMap<string, PickleGlobal>): PyValue {
   const zip = new ZipArchive(bytes, source);
   const pickleName = [...zip.entries.keys()].find((n) => n.endsWith("/data.pkl") && n.split("/").length === 2);
   if (!pickleName) throw new Error(`${source}: a zip but not a torch.save file (no <name>/data.pkl)`);
   const prefix = pickleName.slice(0, -"data.pkl".length);
-  const globals = new Map<string, PickleGlobal>([...TorchTensorGlobals(), ["argparse.Namespace", NewDataObject("argparse.Namespace")]]);
   const storages = new Map<string, TorchStorage>();
   const persistentLoad = (id: PyValue): PyValue => {
     if (!(id instanceof PyTuple) || id.items[0] !== "storage") throw new Error(`${source}: unsupported persistent id (${PyTypeName(id)})`);
@@ -48,7 +56,11 @@ export function ReadRosinalityCheckpoint(bytes: Uint8Array, source: string): Ros
     }
     return storage;
   };
-  const { value } = UnpickleSafely(zip.read(pickleName), { globals, persistentLoad, source });
+  return UnpickleSafely(zip.read(pickleName), { globals, persistentLoad, source }).value;
+}
+
+/** The generator's state dict in a loaded checkpoint (`g_ema`, or a bare state dict). */
+function GeneratorStateDict(value: PyValue, source: string): RosinalityCheckpoint {
   if (!(value instanceof PyDict)) throw new Error(`${source}: the checkpoint holds a ${PyTypeName(value)}, expected a dict`);
   let generatorKey = "";
   let dict: PyValue | undefined;

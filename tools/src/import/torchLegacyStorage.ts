@@ -14,13 +14,27 @@ import { StorageClassDtype, StorageClassDtypes, TorchDtypeSize, TorchStorage, ty
 const LegacyMagic = 0x1950a86a20f9469cfc6cn;
 const LegacyProtocol = 1001;
 
+/** True for bytes that start like torch's legacy `torch.save` stream (protocol 2, then the magic number as LONG1). */
+export function IsLegacyTorchSave(bytes: Uint8Array): boolean {
+  return bytes.length > 4 && bytes[0] === 0x80 && bytes[1] === 0x02 && bytes[2] === 0x8a && bytes[3] === 0x0a;
+}
+
 /** Reads one storage from torch's legacy `torch.save` bytes (the argument of `torch.storage._load_from_bytes`). */
 export function LoadLegacyStorage(bytes: Uint8Array, source: string): TorchStorage {
-  const where = `${source}: legacy torch storage`;
   const globals = new Map<string, PickleGlobal>();
   for (const name of StorageClassDtypes.keys()) globals.set(name, () => {
     throw new Error("a storage class is not callable here");
   });
+  const result = ReadLegacyTorchSave(bytes, `${source}: legacy torch storage`, globals);
+  if (!(result instanceof TorchStorage)) throw new Error(`${source}: legacy torch storage: expected a storage, found ${PyTypeName(result)}`);
+  return result;
+}
+
+/**
+ * Reads a whole legacy `torch.save` stream (files saved by torch < 1.6, and single storages inside pickles): the
+ * object pickle with the given whitelisted globals, its storages resolved from the data that follows.
+ */
+export function ReadLegacyTorchSave(bytes: Uint8Array, where: string, globals: ReadonlyMap<string, PickleGlobal>): PyValue {
   let at = 0;
   const next = (persistentLoad?: (id: PyValue) => PyValue): PyValue => {
     const result = UnpickleSafely(bytes, { globals, offset: at, source: where, persistentLoad });
@@ -67,7 +81,6 @@ export function LoadLegacyStorage(bytes: Uint8Array, source: string): TorchStora
     data.set(key, bytes.subarray(at, at + size));
     at += size;
   }
-  if (!(result instanceof TorchStorage)) throw new Error(`${where}: expected a storage, found ${PyTypeName(result)}`);
   return result;
 }
 

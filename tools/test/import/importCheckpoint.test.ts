@@ -70,6 +70,7 @@ const ParityCases = [
   ["nvidia-orig-16", "NVIDIA orig"],
   ["rosinality-64", "rosinality, latent_avg recorded"],
   ["rosinality-noavg-16", "rosinality without latent_avg (psi 1)"],
+  ["rosinality-legacy-16", "rosinality saved in torch's legacy (pre-1.6) format"],
 ] as const;
 
 describe("npc-faces import: parity with the upstream generators", () => {
