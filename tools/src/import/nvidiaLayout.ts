@@ -74,6 +74,7 @@ export function NvidiaGeneratorToNpcFaces(g: NvidiaModule, generatorKey: string,
   // ---- synthesis
   const synthesis = g.module("synthesis");
   if (synthesis.className !== "SynthesisNetwork") fail(`synthesis is an unknown class "${synthesis.className}"`);
+  if (!synthesis.child("b4") && synthesis.attribute("layer_names") !== undefined) fail("a StyleGAN3 generator (alias-free layers); only StyleGAN2 generators are imported");
   const channels = new Map<number, number>();
   let architecture: SynthesisVariant | undefined;
   let convClamp: number | null | undefined;

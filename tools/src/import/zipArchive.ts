@@ -37,7 +37,12 @@ export class ZipArchive {
     if (end > this.bytes.length) throw new Error(`${this.source}: zip entry "${name}" is truncated`);
     const data = this.bytes.subarray(start, end);
     if (entry.method === 0) return data;
-    if (entry.method === 8) return inflateRawSync(data);
+    if (entry.method === 8) {
+      // Bounded by the size the directory declares: a crafted entry cannot inflate without limit.
+      const inflated = inflateRawSync(data, { maxOutputLength: Math.max(1, entry.size) });
+      if (inflated.length !== entry.size) throw new Error(`${this.source}: zip entry "${name}" inflates to ${inflated.length} bytes, not ${entry.size}`);
+      return inflated;
+    }
     throw new Error(`${this.source}: zip entry "${name}" uses compression method ${entry.method}`);
   }
 }
