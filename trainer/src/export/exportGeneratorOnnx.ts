@@ -174,13 +174,13 @@ export function ExportGeneratorOnnx(options: ExportOptions): Uint8Array {
   // zeros, pad 2/1, the [1,3,3,1] filter x2 per axis) = a depthwise transposed conv, stride 2, cropped by 1 per side.
   const up2x = (t: string, channels: number): string =>
     zeroPadBorders
-      ? g.node("ConvTranspose", [t, ResampleFilter(g, channels, 4)], { group: { int: channels }, kernel_shape: { ints: [4, 4] }, strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] } })
+      ? g.node("ConvTranspose", [t, ResampleFilter(g, channels)], { group: { int: channels }, kernel_shape: { ints: [4, 4] }, strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] } })
       : g.node("Resize", [t, "", scales2x], { mode: { string: "linear" }, coordinate_transformation_mode: { string: "half_pixel" } });
   // NVIDIA's filter after a stride-2 transposed conv: [1,3,3,1]/4 per axis (gain 4 in 2D), zero borders of 1.
   // Two 1D depthwise convs: half the taps of the 4x4 filter.
   const filterAfterTransposed = (t: string, channels: number): string => {
-    const rows = g.node("Conv", [t, ResampleFilter(g, channels, 4, "rows")], { group: { int: channels }, kernel_shape: { ints: [4, 1] }, pads: { ints: [1, 0, 1, 0] } });
-    return g.node("Conv", [rows, ResampleFilter(g, channels, 4, "columns")], { group: { int: channels }, kernel_shape: { ints: [1, 4] }, pads: { ints: [0, 1, 0, 1] } });
+    const rows = g.node("Conv", [t, ResampleFilter(g, channels, "rows")], { group: { int: channels }, kernel_shape: { ints: [4, 1] }, pads: { ints: [1, 0, 1, 0] } });
+    return g.node("Conv", [rows, ResampleFilter(g, channels, "columns")], { group: { int: channels }, kernel_shape: { ints: [1, 4] }, pads: { ints: [0, 1, 0, 1] } });
   };
   const clip = (t: string, limit: number): string => g.node("Clip", [t, g.constFloat([-limit], []), g.constFloat([limit], [])]);
   const noiseStrength4 = g.node("Reshape", [noiseStrength, g.constInt64([-1, 1, 1, 1])]);
@@ -325,10 +325,10 @@ function BuildMetadata(options: ExportOptions, numWs: number): ModelMetadata {
  * The [1,3,3,1] filter as depthwise weights for `channels` channels: `2d` [C, 1, 4, 4] = outer/16 (NVIDIA's 2D filter
  * with up-sampling gain 4), `rows` [C, 1, 4, 1] and `columns` [C, 1, 1, 4] = [1,3,3,1]/4 (gain 2 per axis).
  */
-function ResampleFilter(g: OnnxGraphBuilder, channels: number, taps: 4, shape: "2d" | "rows" | "columns" = "2d"): string {
+function ResampleFilter(g: OnnxGraphBuilder, channels: number, shape: "2d" | "rows" | "columns" = "2d"): string {
   const f = [1, 3, 3, 1].map((v) => v / 4);
   const kernel = shape === "2d" ? f.flatMap((a) => f.map((b) => a * b)) : f;
-  const dims = shape === "2d" ? [channels, 1, taps, taps] : shape === "rows" ? [channels, 1, taps, 1] : [channels, 1, 1, taps];
+  const dims = shape === "2d" ? [channels, 1, 4, 4] : shape === "rows" ? [channels, 1, 4, 1] : [channels, 1, 1, 4];
   const values: number[] = [];
   for (let c = 0; c < channels; c++) values.push(...kernel);
   return g.constFloat(values, dims);
