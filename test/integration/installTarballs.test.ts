@@ -187,7 +187,7 @@ describe("installing the packed packages", () => {
     try {
       await page.goto(server.url, { waitUntil: "load", timeout: 60_000 });
       await page.waitForFunction("document.body.dataset.gameReady !== undefined || document.body.dataset.gameError !== undefined", null, { timeout: 180_000, polling: 200 });
-      expect(await page.evaluate("document.body.dataset.gameError ?? null")).toBeNull();
+      expect(await page.evaluate("document.body.dataset.gameError ?? null"), errors.join("\n")).toBeNull();
       const face = new Uint8Array(await page.evaluate("Array.from(window.game.plugin.face.data)"));
       const [width, height] = (await page.evaluate("[window.game.plugin.face.width, window.game.plugin.face.height]")) as [number, number];
 
@@ -264,9 +264,14 @@ material.emissiveColor = Color3.White();
 const plugin = new NpcFaceMaterialPlugin(material);
 plugin.seed = ${GameSeed};
 CreatePlane("head", { size: 2 }, scene).material = material;
-const faces = await NpcFaceSystem.CreateAsync(scene, { workerUrl: "faceWorker.js", wasmPaths: "ort/", preload });
-faces.onErrorObservable.add((e) => (document.body.dataset.gameError = e.code + ": " + e.message));
+await NpcFaceSystem.CreateAsync(scene, {
+  workerUrl: "faceWorker.js",
+  wasmPaths: "ort/",
+  preload,
+  onError: (e) => (document.body.dataset.gameError = e.code + ": " + e.message),
+});
 await scene.whenReadyAsync();
+if (!plugin.face) document.body.dataset.gameError ??= "no face after scene.whenReadyAsync()";
 (window as unknown as { game: unknown }).game = { plugin };
 scene.onAfterRenderObservable.addOnce(() => (document.body.dataset.gameReady = ""));
 engine.runRenderLoop(() => scene.render());
