@@ -62,7 +62,7 @@ export function OfflineProject(name: string, lock: RepoLock, registryUrl: string
 
   const packages: Record<string, LockEntry> = {};
   const pending: string[] = [];
-  /** Adds the package at `repoPath` of the repository's lock; returns its path in the project. */
+  /** Adds the package at `repoPath` of the repository's lock (a link: its workspace) to the project. */
   const place = (repoPath: string): void => {
     const entry = entries[repoPath];
     if (entry.link) return place(entry.resolved!);
