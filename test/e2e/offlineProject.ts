@@ -124,7 +124,13 @@ export function OfflineProject(name: string, lock: RepoLock, registryUrl: string
 export async function InstallOfflineProjectAsync(folder: string, files: OfflineProjectFiles): Promise<void> {
   await writeFile(join(folder, "package.json"), `${JSON.stringify(files.packageJson, null, 2)}\n`);
   await writeFile(join(folder, "package-lock.json"), `${JSON.stringify(files.lockfile, null, 2)}\n`);
-  await promisify(execFile)("npm", ["ci", "--offline", "--no-audit", "--no-fund"], { cwd: folder, maxBuffer: 16 << 20 });
+  try {
+    await promisify(execFile)("npm", ["ci", "--offline", "--no-audit", "--no-fund"], { cwd: folder, maxBuffer: 16 << 20 });
+  } catch (error) {
+    const stderr = String((error as { stderr?: unknown }).stderr ?? "");
+    if (!stderr.includes("ENOTCACHED")) throw error;
+    throw new Error(`npm ci --offline in ${folder}: a package is not in npm's cache (run \`npm ci\` in the repository first): ${stderr.trim()}`, { cause: error });
+  }
 }
 
 /** Reads the repository's package-lock.json and the configured registry. */
