@@ -155,6 +155,15 @@ describe("the worker starts its engine from its URL", () => {
       expect(path).toBe("/faceWorker.js");
       expect(PrepareOptionsOfUrlFragment(`#${fragment}`)).toEqual({ executionProviders: ["wasm"], wasmPaths: "/ort/" });
       preload.dispose();
+      // On a page, a relative wasmPaths is resolved against it (in the worker "ort/" would be a bare specifier).
+      (globalThis as { location?: unknown }).location = { href: "http://127.0.0.1:8080/game/index.html" };
+      try {
+        const onPage = NpcFaceSystem.Preload({ workerUrl: "faceWorker.js", wasmPaths: "ort/", loadModel: false });
+        expect(PrepareOptionsOfUrlFragment(`#${started[1].split("#")[1]}`)).toEqual({ executionProviders: ["wasm"], wasmPaths: "http://127.0.0.1:8080/game/ort/" });
+        onPage.dispose();
+      } finally {
+        delete (globalThis as { location?: unknown }).location;
+      }
     } finally {
       (globalThis as { Worker?: unknown }).Worker = saved;
     }
