@@ -45,7 +45,8 @@ const HalfDepth = 0.45;
 
 /**
  * The head's surface point for a unit direction `d` from its centre (y up, the face towards -z): an ellipsoid pushed
- * out around the face's centre (a flatter front), narrowed towards the jaw, with a nose where the face image has one.
+ * out around the face's centre (a flatter front) and at the mouth and chin, narrowed towards the jaw, with a nose
+ * where the face image has one.
  */
 function HeadPoint(dx: number, dy: number, dz: number): [number, number, number] {
   const front = Math.acos(Math.min(1, Math.max(-1, -dz))); // angle from the face's centre
@@ -54,6 +55,9 @@ function HeadPoint(dx: number, dy: number, dz: number): [number, number, number]
   // The nose of the face image (its v 0.28) lands at the head's v 0.386, direction (0, -0.457, -0.889).
   const nose = Math.acos(Math.min(1, -0.457 * dy - 0.889 * dz));
   radius += 0.05 * Math.exp(-((nose / 0.13) ** 2));
+  // Mouth and chin forward, so the lower face is not foreshortened as the ellipsoid curves under.
+  const chin = Math.acos(Math.min(1, -0.6 * dy - 0.8 * dz));
+  radius += 0.1 * Math.exp(-((chin / 0.45) ** 2));
   const jaw = 1 - 0.2 * SmoothStep(-0.1, -1, dy);
   return [dx * radius * HalfWidth * jaw, dy * radius * HalfHeight, dz * radius * HalfDepth];
 }

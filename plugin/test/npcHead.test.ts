@@ -75,7 +75,7 @@ describe("CreateNpcHead", () => {
       if (radius >= 1 - maskFeather) continue;
       inside++;
       expect(mesh.positions[i * 3 + 2], `vertex ${i}`).toBeLessThan(0);
-      expect(mesh.normals[i * 3 + 2], `vertex ${i}`).toBeLessThan(-0.4);
+      expect(mesh.normals[i * 3 + 2], `vertex ${i}`).toBeLessThan(-0.35);
     }
     expect(inside).toBeGreaterThan(100);
   });

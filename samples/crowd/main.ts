@@ -7,11 +7,11 @@
  * default wasm: the canonical engine, the same bytes on every machine), `count=N` (NPCs, default 64, at most 1024), `threads=N`
  * (WASM threads, default 1: the canonical engine; more are faster but "close, not exact", see docs/seeds.md),
  * `mode=material|crowd`: one material per NPC (`NpcFaceMaterialPlugin`, default) or the whole crowd in one material and
- * one draw call (`NpcFaceCrowd`: faces in the layers of a texture array, one thin instance per NPC), `heads=1` (both
- * modes): each NPC's head is the plugin's procedural head (`CreateNpcHead`), the face composed onto its front and the
- * rest in the face's own skin tone (`NpcHeadComposition`), instead of a face card in front of a sphere, `gltf=1`
- * (material mode): the first NPCs' face quads are those of `npcFaces.gltf` (plugin/examples: quads whose glTF
- * materials carry the `NPC_faces` extension), loaded with Babylon's glTF loader and `@npc-faces/babylon/gltf`.
+ * one draw call (`NpcFaceCrowd`: faces in the layers of a texture array, one thin instance per NPC). Each NPC's head
+ * is the plugin's procedural head (`CreateNpcHead`), the face composed onto its front and the rest in the face's own
+ * skin tone (`NpcHeadComposition`); `heads=0`: a face card in front of a sphere instead. `gltf=1` (material mode,
+ * cards): the first NPCs' face quads are those of `npcFaces.gltf` (plugin/examples: quads whose glTF materials carry
+ * the `NPC_faces` extension), loaded with Babylon's glTF loader and `@npc-faces/babylon/gltf`.
  *
  * For automation: `document.body.dataset.npcFacesReady` is set to the number of faces once `scene.whenReadyAsync()`
  * has resolved (`npcFacesError` holds the message when something failed), and `window.npcFacesTest` exposes the
@@ -76,10 +76,11 @@ const materialKind = query.get("material") === "pbr" ? "pbr" : "standard";
 const executionProvider = query.get("ep") === "webgpu" ? "webgpu" : "wasm";
 const npcCount = Math.max(1, Math.min(1024, Number(query.get("count") ?? 64) || 64));
 const crowdMode = query.get("mode") === "crowd";
-// `heads=1`: each NPC's head is a procedural head whose front receives the face (a face rectangle with a soft
-// elliptical mask), the rest of the head in the face's own skin tone, instead of a portrait card in front of a sphere.
-const headsMode = query.get("heads") === "1";
-const gltfMode = query.get("gltf") === "1" && !crowdMode && !headsMode;
+// Each NPC's head is a procedural head whose front receives the face (a face rectangle with a soft elliptical mask),
+// the rest of the head in the face's own skin tone; `heads=0`: a face card in front of a sphere (the pixel tests'
+// layout: the card shows the whole face texture), as `gltf=1` (the file's face quads).
+const gltfMode = query.get("gltf") === "1" && !crowdMode;
+const headsMode = query.get("heads") !== "0" && !gltfMode;
 const threadsParam = query.get("threads");
 // Default 1, the runtime's: the canonical engine, whose bytes do not depend on the machine. More threads also compete
 // with rendering and the browser's GPU process: on 2 cores, 2 threads made generation slower and the frames longer.
@@ -143,7 +144,7 @@ interface Npc {
   readonly member?: NpcFaceCrowdMember;
 }
 
-/** Crowd mode: one crowd, its material and its thin-instanced face quads (`heads=1`: heads). */
+/** Crowd mode: one crowd, its material and its thin-instanced heads (`heads=0`: face quads). */
 interface SampleCrowd {
   readonly crowd: NpcFaceCrowd;
   readonly material: StandardMaterial;
@@ -244,7 +245,8 @@ async function MainAsync(): Promise<void> {
   const sceneCreated = performance.now();
   scene.clearColor = new Color4(0.11, 0.12, 0.15, 1);
 
-  // The crowd stands on a square grid facing the camera (-z).
+  // The crowd stands on a square grid facing the camera (-z). A head's centre: its chin just above the body.
+  const headY = headsMode ? 1.1 + HeadSize / 2 + 0.03 : 1.45;
   const columns = Math.ceil(Math.sqrt(npcCount));
   const spacing = 1.6;
   const centre = new Vector3(0, 1.4, ((columns - 1) * spacing) / 2);
@@ -277,7 +279,7 @@ async function MainAsync(): Promise<void> {
   headTemplate.material = headMaterial;
   bodyTemplate.isVisible = false;
   headTemplate.isVisible = false;
-  // `heads=1`, material mode: one procedural head whose clones (sharing its geometry) each carry an NPC's material.
+  // Heads in material mode: one procedural head whose clones (sharing its geometry) each carry an NPC's material.
   const faceHeadTemplate = headsMode && !crowdMode ? CreateNpcHead("faceHead", { size: HeadSize }, scene) : undefined;
   if (faceHeadTemplate) faceHeadTemplate.isVisible = false;
   // A ring at the feet of the NPC the panel edits (created now: its shader compiles before generation starts).
@@ -333,7 +335,7 @@ async function MainAsync(): Promise<void> {
     const body = bodyTemplate.createInstance(`body${i}`);
     body.position.set(x, 0.55, z);
     if (faceHeadTemplate) {
-      npcs.push(CreateFaceHead(faceHeadTemplate, i, new Vector3(x, 1.45, z)));
+      npcs.push(CreateFaceHead(faceHeadTemplate, i, new Vector3(x, headY, z)));
       continue;
     }
     if (!headsMode) {
@@ -343,11 +345,11 @@ async function MainAsync(): Promise<void> {
     }
     // The face: a quad just in front of the head (a plane's front side faces -z, towards the camera); with heads, the
     // front of the head.
-    const position = new Vector3(x, 1.45, z - 0.41);
+    const position = new Vector3(x, headY, z - 0.41);
     if (crowdMode) {
       const group = crowds[Math.floor(i / perCrowd)];
       const last = i === npcCount - 1 || (i + 1) % perCrowd === 0;
-      const instance = group.mesh.thinInstanceAdd(Matrix.Translation(x, 1.45, headsMode ? z : position.z), last);
+      const instance = group.mesh.thinInstanceAdd(Matrix.Translation(x, headY, headsMode ? z : position.z), last);
       const member = group.crowd.add({ seed: NpcSeed(i), name: String(i) }).bindThinInstance(group.mesh, instance);
       npcs.push({ index: i, plugin: CrowdFace(member, group.crowd, () => system), position, group, member });
       continue;
@@ -434,7 +436,7 @@ async function MainAsync(): Promise<void> {
     materialClassOf: (index) => npcs[index].material?.getClassName() ?? "crowd",
     faceScreenPoints(index, points) {
       const mesh = npcs[index].faceMesh;
-      if (!mesh || headsMode) throw new Error("faceScreenPoints: material mode with face quads only");
+      if (!mesh || headsMode) throw new Error("faceScreenPoints: material mode with face cards (heads=0) only");
       return ScreenPoints(mesh, scene, canvas, points);
     },
     mode: crowdMode ? "crowd" : "material",
@@ -490,11 +492,11 @@ async function MainAsync(): Promise<void> {
   document.body.dataset.npcFacesReady = String(readyAtWhenReady.ready);
 }
 
-/** `heads=1`: the heads' height, chin to crown (the probe's square of 1.2 holds one with a margin). */
+/** The heads' height, chin to crown. */
 const HeadSize = 0.85;
 
 /**
- * `heads=1`, material mode: an NPC whose head (a clone of the procedural head) carries the face on its front, the rest
+ * Heads in material mode: an NPC whose head (a clone of the procedural head) carries the face on its front, the rest
  * of the head in the face's own skin tone (the shader reads it from the face: `skinFromFace`).
  */
 function CreateFaceHead(template: Mesh, index: number, centre: Vector3): Npc {

@@ -81,7 +81,7 @@ describe.sequential("faces on procedural heads (composition) in headless Chromiu
   for (const mode of ["material", "crowd"] as const) {
     for (const engine of ["webgl2", "webgpu"] as const) {
       it(`${engine}, ${mode} mode: the head's front shows the face, the rest the face's skin tone, no seam between them`, async () => {
-        const crowd = await OpenCrowdPageAsync(browser.context, sample.pageUrl(engine, { heads: "1", count: "9", mode }));
+        const crowd = await OpenCrowdPageAsync(browser.context, sample.pageUrl(engine, { count: "9", mode }));
         try {
           const { page } = crowd;
           const ready = await page.evaluate(() => (globalThis as unknown as CrowdWindow).npcFacesTest.readyAtWhenReady);
