@@ -1,11 +1,12 @@
 /**
- * End-to-end: the crowd sample with `heads=1` — each NPC's face composed onto the front of the plugin's procedural head
- * (`CreateNpcHead`, `NpcHeadComposition`: face rectangle, soft elliptical mask fitted to the face's skin, the rest of
- * the head in the face's skin tone read by the shader) — in headless Chromium on WebGL2 and WebGPU, one material per
- * NPC and the instanced crowd. Renders one head unlit with nearest sampling and checks, against the canonical engine's
- * bytes of that face: the head's centre shows the face's centre texels; where the face is opaque the head shows the
- * face texel its UV names; everywhere the mask does not reach the head shows the face's skin tone (the mean of its
- * cheeks at mip level 2); from the side of the head to the cheek there is no seam.
+ * End-to-end: the crowd sample's heads (its default) — each NPC's face composed onto the front of the plugin's
+ * procedural head (`CreateNpcHead`, `NpcHeadComposition`: face rectangle, soft elliptical mask fitted to the face's
+ * skin, the rest of the head in the face's skin tone read by the shader) — in headless Chromium on WebGL2 and WebGPU,
+ * one material per NPC and the instanced crowd. Renders one head unlit with nearest texels and checks, against the
+ * canonical engine's bytes of that face: the head's centre shows the face's centre texels; where the face is opaque
+ * the head shows the face texel its UV names; everywhere the mask does not reach the head shows the face's skin tone
+ * (the mean of its cheeks at mip level 2); at the mask's edge the face has faded into that tone (no seam). PBR heads
+ * compile and load without errors on both engines.
  * Writes a screenshot to docs/images/crowd-heads.png when missing or with UPDATE_SCREENSHOT=1.
  */
 import { readFile, stat, writeFile } from "node:fs/promises";
@@ -108,7 +109,6 @@ describe.sequential("faces on procedural heads (composition) in headless Chromiu
             Math.floor(((HeadProbeHalfExtent - y - geometry.centreOffset[1]) / (2 * HeadProbeHalfExtent)) * side),
           ];
           const skin = ExpectedSkin(face);
-          if (process.env.DEBUG_HEADS) await writeFile(`/tmp/heads-${engine}-${mode}.json`, JSON.stringify({ face: Array.from(face.data), fw: face.width, head: Array.from(head), side, geometry }));
           let skinPixels = 0;
           let facePixels = 0;
           let faceMismatches = 0;
@@ -175,5 +175,19 @@ describe.sequential("faces on procedural heads (composition) in headless Chromiu
         }
       }, 300_000);
     }
+  }
+
+  for (const engine of ["webgl2", "webgpu"] as const) {
+    it(`${engine}: heads on PBRMaterial (skin from the face in linear light) compile and show their faces`, async () => {
+      const crowd = await OpenCrowdPageAsync(browser.context, sample.pageUrl(engine, { count: "4", material: "pbr" }));
+      try {
+        const { page } = crowd;
+        expect(await page.evaluate(() => (globalThis as unknown as CrowdWindow).npcFacesTest.materialClassOf(0))).toBe("PBRMaterial");
+        expect(await page.evaluate(() => (globalThis as unknown as CrowdWindow).npcFacesTest.readyAtWhenReady.notReady)).toEqual([]);
+        expect(crowd.errors).toEqual([]);
+      } finally {
+        await crowd.closeAsync();
+      }
+    }, 300_000);
   }
 });
