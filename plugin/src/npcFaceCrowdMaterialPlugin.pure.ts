@@ -146,10 +146,10 @@ export class NpcFaceCrowdMaterialPlugin extends MaterialPluginBase {
   }
 
   /**
-   * Whether the material's own albedo, where the faces do not cover it, is multiplied by the face's skin tone: the
-   * mean colour of its cheeks (`NpcFaceSkinPoints`), read by the shader from a coarse mip level, so a head in a white
-   * or grey-scale albedo takes each NPC's face's own skin tone with no readback. Default false. Needs texture LOD in the shader
-   * (WebGL2, WebGPU, or WebGL1 with EXT_shader_texture_lod; elsewhere it is off).
+   * Whether the material's own albedo, where the faces do not cover it, is multiplied by the face's skin tone:
+   * the mean colour of its cheeks (`NpcFaceSkinPoints`), read by the shader from a coarse mip level, so a head in a
+   * white or grey-scale albedo takes each NPC's face's own skin tone with no readback. Default false. Needs texture
+   * LOD in the fragment shader (WebGL2, WebGPU, WebGL1 with EXT_shader_texture_lod); elsewhere it stays off.
    */
   get skinFromFace(): boolean {
     return this._skinFromFace;

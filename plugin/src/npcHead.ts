@@ -26,9 +26,9 @@ const FaceRect: NpcFaceRect = { x: 0.175, y: 0.24, width: 0.65, height: 0.52 };
 /**
  * The face plugin settings (`NpcFaceMaterialPlugin` or `NpcFaceCrowdMaterialPlugin`) for a {@link CreateNpcHead}
  * mesh: `Object.assign(plugin, NpcHeadComposition)`. The face rectangle covers the front; the mask is an ellipse
- * fitted to the skin of the default model's faces (chin to hairline, cheek to cheek: the eyes stay opaque, the hair and
- * background fade out), feathered over its outer quarter; outside it the head's albedo takes the face's skin tone (`skinFromFace`), so a
- * white or grey-scale head material shows each face's own skin all around.
+ * fitted to the skin of the default model's faces (chin to hairline, cheek to cheek: the eyes stay opaque, the hair
+ * and background fade out), feathered over its outer quarter; outside it the head's albedo takes the face's skin tone
+ * (`skinFromFace`), so a white or grey-scale head material shows each face's own skin all around.
  */
 export const NpcHeadComposition = {
   faceRect: FaceRect,

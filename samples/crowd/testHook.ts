@@ -102,8 +102,8 @@ export interface NpcFacesTestHook {
    */
   probeFaceAsync(index: number, halfExtent?: number): Promise<{ width: number; height: number; base64: string }>;
   /**
-   * Heads (not `heads=0`): the head mesh (positions relative to its centre, normals, UVs, triangles) and its centre relative to
-   * the probe's centre, in scene units; undefined otherwise.
+   * Heads (not `heads=0`): the head mesh (positions relative to its centre, normals, UVs, triangles) and its centre
+   * relative to the probe's centre, in scene units; undefined otherwise.
    */
   headGeometry(): { positions: number[]; normals: number[]; uvs: number[]; indices: number[]; centreOffset: [number, number, number] } | undefined;
 }

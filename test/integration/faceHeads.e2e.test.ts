@@ -91,7 +91,7 @@ describe.sequential("faces on procedural heads (composition) in headless Chromiu
           const [face] = await generator.generateAsync([request]);
           expect(await page.evaluate(() => (globalThis as unknown as CrowdWindow).npcFacesTest.faceTextureIsSrgb(4))).toBe(true);
 
-          // 1. The view's centre is the head's front, the centre of the face rectangle: one of the face's 4 centre texels.
+          // 1. The view's centre is the head's front, the face rectangle's centre: one of the face's 4 centre texels.
           const centreProbe = await page.evaluate(() => (globalThis as unknown as CrowdWindow).npcFacesTest.probeFaceAsync(4));
           const shown = new Uint8Array(Buffer.from(centreProbe.base64, "base64"));
           const centre = Pixel(shown, centreProbe.width, centreProbe.width / 2, centreProbe.width / 2);
@@ -137,7 +137,7 @@ describe.sequential("faces on procedural heads (composition) in headless Chromiu
               const shownSkin = Pixel(head, side, px, py);
               expect(MaxDifference(shownSkin, skin), `${engine} ${mode}: skin at head UV (${u.toFixed(3)}, ${v.toFixed(3)}) shows ${shownSkin}, the face's skin tone is ${skin}`).toBeLessThanOrEqual(3);
             } else if (radius < 0.5) {
-              // Opaque face: the texel at the vertex's face UV, give or take one (the vertex is not at a sample's centre).
+              // Opaque face: the texel at the point's face UV, give or take one (points fall anywhere in a sample).
               facePixels++;
               const [fx, fy] = [Math.floor(((u - faceRect.x) / faceRect.width) * face.width), Math.floor((1 - (v - faceRect.y) / faceRect.height) * face.height)];
               const around = [-1, 0, 1].flatMap((dy) => [-1, 0, 1].map((dx) => Pixel(face.data, face.width, Math.min(face.width - 1, Math.max(0, fx + dx)), Math.min(face.height - 1, Math.max(0, fy + dy)))));
@@ -148,12 +148,12 @@ describe.sequential("faces on procedural heads (composition) in headless Chromiu
           }
           expect(skinPixels, "skin pixels checked").toBeGreaterThan(30);
           expect(facePixels, "face pixels checked").toBeGreaterThan(30);
-          // Pixels sample at their centres and vertices fall anywhere in them: allow a few at the face's sharpest edges.
+          // Samples are taken at pixel centres, points fall anywhere in them: allow a few at the face's sharpest edges.
           expect(faceMismatches / facePixels, `${engine} ${mode}: ${faceMismatches}/${facePixels} face pixels show no texel near their face UV`).toBeLessThan(0.1);
           // The face is not the skin (eyes, brows, nose, mouth): the checks above do not pass on a skin-coloured head.
           expect(unlikeSkin / facePixels, `${engine} ${mode}: face pixels unlike the skin`).toBeGreaterThan(0.1);
 
-          // 3. No seam: at the mask's outer edge the face has faded into the skin tone (the mask's smoothstep reaches 0).
+          // 3. No seam: at the mask's outer edge the face has faded into the skin tone (the smoothstep reaches 0).
           let edgeSamples = 0;
           for (const { position, normal, uv } of points) {
             const radius = MaskRadius(uv[0], uv[1]);
