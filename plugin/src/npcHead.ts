@@ -19,7 +19,7 @@ export interface NpcHeadOptions {
 
 /**
  * Where the face image goes in the head's UV space: the face's eyes at the head's mid-height, its chin at the bottom of
- * the face, its width over the front (the image's skin spans about 75 degrees either side of the nose).
+ * the face, its width over the front (the mask reaches about 70 degrees either side of the nose).
  */
 const FaceRect: NpcFaceRect = { x: 0.175, y: 0.24, width: 0.65, height: 0.52 };
 
