@@ -14,7 +14,7 @@ import { NpcFaceCrowd } from "./npcFaceCrowd.js";
 import { NpcFaceLayerAttribute } from "./npcFaceCrowdMember.js";
 import { CrowdFaceCode, NpcFaceLayersSamplerName } from "./npcFaceCrowdShaders.js";
 import type { NpcFaceRect } from "./npcFaceMaterialPlugin.pure.js";
-import { NpcFaceUniformDeclarations, NpcFaceUniforms } from "./npcFaceShaders.js";
+import { NpcFaceSkinLevel, NpcFaceUniformDeclarations, NpcFaceUniforms } from "./npcFaceShaders.js";
 
 /** The plugin's name in the material's plugin manager. */
 export const NpcFaceCrowdMaterialPluginName = "NpcFaceCrowd";
@@ -34,6 +34,8 @@ export class NpcFaceCrowdMaterialPlugin extends MaterialPluginBase {
   private _coordinatesIndex = 0;
   private _faceRect: NpcFaceRect | null = null;
   private _maskShape: "rectangle" | "ellipse" = "ellipse";
+  private _maskRect: NpcFaceRect | null = null;
+  private _skinFromFace = false;
   /** UV transform like a Babylon texture's (uv * scale + offset), as on NpcFaceMaterialPlugin. */
   uScale = 1;
   /** See {@link uScale}. */
@@ -52,7 +54,7 @@ export class NpcFaceCrowdMaterialPlugin extends MaterialPluginBase {
    * @param crowd the crowd whose faces it shows (default: the scene's crowd named "npcFaceCrowd", when it exists)
    */
   constructor(material: Material, crowd?: NpcFaceCrowd) {
-    super(material, NpcFaceCrowdMaterialPluginName, 110, { NPCFACECROWD: false, NPCFACECROWD_INSTANCED: false, NPCFACE: false, NPCFACE_FLIPV: false, NPCFACE_UV2: false, NPCFACE_RECT: false, NPCFACE_ELLIPSE: false, NPCFACE_SRGB: false }, true, true);
+    super(material, NpcFaceCrowdMaterialPluginName, 110, { NPCFACECROWD: false, NPCFACECROWD_INSTANCED: false, NPCFACE: false, NPCFACE_FLIPV: false, NPCFACE_UV2: false, NPCFACE_RECT: false, NPCFACE_ELLIPSE: false, NPCFACE_SRGB: false, NPCFACE_SKIN: false }, true, true);
     this._crowd = crowd;
   }
 
@@ -131,6 +133,33 @@ export class NpcFaceCrowdMaterialPlugin extends MaterialPluginBase {
     this.markAllDefinesAsDirty();
   }
 
+  /**
+   * The part of the face image the mask fits (its ellipse or rectangle, feathered inwards), in the face texture's UV
+   * (0..1, v = 1 at the top of the face): e.g. the face's skin without the hair and background around it, so the face
+   * fades out into the head's skin. null (default): the whole image. Only with {@link faceRect}.
+   */
+  get maskRect(): NpcFaceRect | null {
+    return this._maskRect;
+  }
+  set maskRect(value: NpcFaceRect | null) {
+    this._maskRect = value ? { x: value.x, y: value.y, width: value.width, height: value.height } : null;
+  }
+
+  /**
+   * Whether the material's own albedo, where the faces do not cover it, is multiplied by the face's skin tone:
+   * the mean colour of its cheeks (`NpcFaceSkinPoints`), read by the shader from a coarse mip level, so a head in a
+   * white or grey-scale albedo takes each NPC's face's own skin tone with no readback. Default false. Needs texture
+   * LOD in the fragment shader (WebGL2, WebGPU, WebGL1 with EXT_shader_texture_lod); elsewhere it stays off.
+   */
+  get skinFromFace(): boolean {
+    return this._skinFromFace;
+  }
+  set skinFromFace(value: boolean) {
+    if (this._skinFromFace === value) return;
+    this._skinFromFace = value;
+    this.markAllDefinesAsDirty();
+  }
+
   private _texture(): BaseTexture | undefined {
     return this._isEnabled && this._material.getScene().texturesEnabled ? this.crowd?.texture : undefined;
   }
@@ -142,7 +171,7 @@ export class NpcFaceCrowdMaterialPlugin extends MaterialPluginBase {
   }
 
   /** @internal */
-  override prepareDefinesBeforeAttributes(defines: MaterialDefines, _scene: Scene, mesh: AbstractMesh): void {
+  override prepareDefinesBeforeAttributes(defines: MaterialDefines, scene: Scene, mesh: AbstractMesh): void {
     const on = this._texture() !== undefined;
     defines["NPCFACECROWD"] = on;
     defines["NPCFACECROWD_INSTANCED"] = on && HasLayerAttribute(mesh);
@@ -152,6 +181,7 @@ export class NpcFaceCrowdMaterialPlugin extends MaterialPluginBase {
     defines["NPCFACE_RECT"] = on && this._faceRect !== null;
     defines["NPCFACE_ELLIPSE"] = on && this._faceRect !== null && this._maskShape === "ellipse";
     defines["NPCFACE_SRGB"] = on && this._texture()?.getInternalTexture()?._useSRGBBuffer === true;
+    defines["NPCFACE_SKIN"] = on && this._skinFromFace && scene.getEngine().getCaps().textureLOD;
     if (on) {
       defines._needUVs = true;
       defines[this._coordinatesIndex === 1 ? "MAINUV2" : "MAINUV1"] = true;
@@ -181,7 +211,9 @@ export class NpcFaceCrowdMaterialPlugin extends MaterialPluginBase {
     uniformBuffer.updateFloat4(NpcFaceUniforms.transform, this.uScale, this.vScale, this.uOffset, this.vOffset);
     const rect = this._faceRect ?? { x: 0, y: 0, width: 1, height: 1 };
     uniformBuffer.updateFloat4(NpcFaceUniforms.rect, rect.x, rect.y, rect.width || 1e-6, rect.height || 1e-6);
-    uniformBuffer.updateFloat4(NpcFaceUniforms.mask, this.maskFeather, this.faceOpacity, 0, 0);
+    uniformBuffer.updateFloat4(NpcFaceUniforms.mask, this.maskFeather, this.faceOpacity, NpcFaceSkinLevel(texture.getSize().width), 0);
+    const maskRect = this._maskRect ?? { x: 0, y: 0, width: 1, height: 1 };
+    uniformBuffer.updateFloat4(NpcFaceUniforms.maskRect, maskRect.x, maskRect.y, maskRect.width || 1e-6, maskRect.height || 1e-6);
   }
 
   /** @internal */
@@ -214,6 +246,8 @@ export class NpcFaceCrowdMaterialPlugin extends MaterialPluginBase {
       faceRect: this._faceRect,
       maskShape: this._maskShape,
       maskFeather: this.maskFeather,
+      maskRect: this._maskRect,
+      skinFromFace: this._skinFromFace,
       faceOpacity: this.faceOpacity,
     });
   }
@@ -224,11 +258,14 @@ export class NpcFaceCrowdMaterialPlugin extends MaterialPluginBase {
     if (typeof source?.crowd === "string") this._crowdName = source.crowd;
     if (typeof source?.isEnabled === "boolean") this.isEnabled = source.isEnabled;
     if (typeof source?.flipV === "boolean") this.flipV = source.flipV;
+    if (typeof source?.skinFromFace === "boolean") this.skinFromFace = source.skinFromFace;
     if (typeof source?.coordinatesIndex === "number") this.coordinatesIndex = source.coordinatesIndex;
     for (const key of ["uScale", "vScale", "uOffset", "vOffset", "maskFeather", "faceOpacity"] as const) if (typeof source?.[key] === "number") this[key] = source[key];
     if (source?.maskShape === "rectangle" || source?.maskShape === "ellipse") this.maskShape = source.maskShape;
     const rect = source?.faceRect;
     if (rect === null || (rect && [rect.x, rect.y, rect.width, rect.height].every((v: unknown) => typeof v === "number"))) this.faceRect = rect;
+    const maskRect = source?.maskRect;
+    if (maskRect === null || (maskRect && [maskRect.x, maskRect.y, maskRect.width, maskRect.height].every((v: unknown) => typeof v === "number"))) this.maskRect = maskRect;
     this.markAllDefinesAsDirty();
   }
 }

@@ -61,7 +61,8 @@ varying vNpcFaceLayer: f32;
 #endif
 `;
 
-// The layer, then the shared composition code (npcFaceShaders.ts) reads the array at `npcFaceUV` in that layer.
+// The layer, then the shared composition code (npcFaceShaders.ts) reads the array at `npcFaceUV` (and the skin samples)
+// in that layer.
 // Sampled unconditionally (at layer 0 when there is none) and replaced by grey afterwards: WGSL allows textureSample
 // only in uniform control flow, and GLSL's derivatives for mipmaps need it too.
 const GlslSource: NpcFaceSource = {
@@ -73,10 +74,14 @@ float npcFaceLayer = -1.0;
 #endif
 `,
   fetch: "texture(npcFaceLayersSampler, vec3(npcFaceUV, max(npcFaceLayer, 0.0)))",
+  fetchLevel: (uv) => `textureLod(npcFaceLayersSampler, vec3(${uv}, max(npcFaceLayer, 0.0)), npcFaceMaskParams.z)`,
   post: `#ifdef NPCFACE_SRGB
 npcFace = npcFaceLayer < 0.0 ? vec4(0.214, 0.214, 0.214, 1.0) : npcFace;
 #else
 npcFace = npcFaceLayer < 0.0 ? vec4(0.5, 0.5, 0.5, 1.0) : npcFace;
+#endif
+#ifdef NPCFACE_SKIN
+npcFaceSkin = npcFaceLayer < 0.0 ? npcFace : npcFaceSkin;
 #endif
 `,
 };
@@ -90,10 +95,14 @@ var npcFaceLayer: f32 = -1.0;
 #endif
 `,
   fetch: "textureSample(npcFaceLayersSampler, npcFaceLayersSamplerSampler, npcFaceUV, i32(max(npcFaceLayer, 0.0)))",
+  fetchLevel: (uv) => `textureSampleLevel(npcFaceLayersSampler, npcFaceLayersSamplerSampler, ${uv}, i32(max(npcFaceLayer, 0.0)), uniforms.npcFaceMaskParams.z)`,
   post: `#ifdef NPCFACE_SRGB
 npcFace = select(npcFace, vec4f(0.214, 0.214, 0.214, 1.0), npcFaceLayer < 0.0);
 #else
 npcFace = select(npcFace, vec4f(0.5, 0.5, 0.5, 1.0), npcFaceLayer < 0.0);
+#endif
+#ifdef NPCFACE_SKIN
+npcFaceSkin = select(npcFaceSkin, npcFace, npcFaceLayer < 0.0);
 #endif
 `,
 };

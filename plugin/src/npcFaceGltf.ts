@@ -56,6 +56,13 @@ export interface NpcFacesGltfMaterialExtension {
   maskShape?: "ellipse" | "rectangle";
   /** Soft edge of the mask, a fraction of the rectangle >= 0 (default 0.1). */
   maskFeather?: number;
+  /**
+   * The part of the face image the mask fits, in glTF's image convention (x, y from the image's top left, 0..1);
+   * absent or null: the whole image.
+   */
+  maskRect?: NpcFaceRect | null;
+  /** true: around the face, the base colour is multiplied by the face's skin tone (default false). */
+  skinFromFace?: boolean;
   /** How much the face covers the material's own base colour, 0..1 (default 1). */
   faceOpacity?: number;
   /** glTF's own: allowed on every glTF property, ignored. */
@@ -83,6 +90,8 @@ const KnownFields = [
   "faceRect",
   "maskShape",
   "maskFeather",
+  "maskRect",
+  "skinFromFace",
   "faceOpacity",
   "extensions",
   "extras",
@@ -154,19 +163,23 @@ export function ParseNpcFacesGltfExtension(value: unknown, where: string): NpcFa
     problems.push(`coordinatesIndex: expected 0 (TEXCOORD_0) or 1 (TEXCOORD_1), got ${Describe(source.coordinatesIndex)}`);
   }
   for (const key of ["uScale", "vScale", "uOffset", "vOffset"]) number(key, source[key]);
-  const rect = source.faceRect;
-  if (rect !== undefined && rect !== null) {
-    if (typeof rect !== "object" || Array.isArray(rect)) problems.push(`faceRect: expected { "x", "y", "width", "height" } or null, got ${Describe(rect)}`);
+  const rectangle = (name: string): void => {
+    const rect = source[name];
+    if (rect === undefined || rect === null) return;
+    if (typeof rect !== "object" || Array.isArray(rect)) problems.push(`${name}: expected { "x", "y", "width", "height" } or null, got ${Describe(rect)}`);
     else {
       const r = rect as Record<string, unknown>;
-      for (const key of Object.keys(r)) if (!["x", "y", "width", "height"].includes(key)) problems.push(`faceRect.${key}: unknown field (known: x, y, width, height)`);
+      for (const key of Object.keys(r)) if (!["x", "y", "width", "height"].includes(key)) problems.push(`${name}.${key}: unknown field (known: x, y, width, height)`);
       const field = (key: string): unknown => (r[key] === undefined ? Missing : r[key]);
-      number("faceRect.x", field("x"));
-      number("faceRect.y", field("y"));
-      number("faceRect.width", field("width"), (v) => v > 0, "> 0");
-      number("faceRect.height", field("height"), (v) => v > 0, "> 0");
+      number(`${name}.x`, field("x"));
+      number(`${name}.y`, field("y"));
+      number(`${name}.width`, field("width"), (v) => v > 0, "> 0");
+      number(`${name}.height`, field("height"), (v) => v > 0, "> 0");
     }
-  }
+  };
+  rectangle("faceRect");
+  rectangle("maskRect");
+  boolean("skinFromFace");
   if (source.maskShape !== undefined && source.maskShape !== "ellipse" && source.maskShape !== "rectangle") {
     problems.push(`maskShape: expected "ellipse" or "rectangle", got ${Describe(source.maskShape)}`);
   }
@@ -203,6 +216,8 @@ export function ApplyNpcFacesGltfExtension(plugin: NpcFaceMaterialPlugin, extens
   }
   if (extension.faceRect !== undefined) plugin.faceRect = extension.faceRect;
   if (extension.maskShape !== undefined) plugin.maskShape = extension.maskShape;
+  if (extension.maskRect !== undefined) plugin.maskRect = FlipImageRect(extension.maskRect);
+  if (extension.skinFromFace !== undefined) plugin.skinFromFace = extension.skinFromFace;
   if (extension.isEnabled !== undefined) plugin.isEnabled = extension.isEnabled;
 }
 
@@ -236,9 +251,19 @@ export function NpcFacesGltfExtensionOf(plugin: NpcFaceMaterialPlugin): NpcFaces
     extension.faceRect = { x, y, width, height };
     if (plugin.maskShape !== "ellipse") extension.maskShape = plugin.maskShape;
     if (plugin.maskFeather !== 0.1) extension.maskFeather = plugin.maskFeather;
+    if (plugin.maskRect) extension.maskRect = FlipImageRect(plugin.maskRect);
   }
+  if (plugin.skinFromFace) extension.skinFromFace = true;
   if (plugin.faceOpacity !== 1) extension.faceOpacity = plugin.faceOpacity;
   return extension;
+}
+
+/**
+ * A rectangle of the face image between glTF's convention (y from the top) and the plugin's (v = 1 at the top): the
+ * same mapping both ways.
+ */
+function FlipImageRect(rect: NpcFaceRect | null): NpcFaceRect | null {
+  return rect && { x: rect.x, y: 1 - rect.y - rect.height, width: rect.width, height: rect.height };
 }
 
 function Describe(value: unknown): string {

@@ -15,7 +15,7 @@ import { Observable } from "@babylonjs/core/Misc/observable.pure.js";
 import { RegisterClass } from "@babylonjs/core/Misc/typeStore.js";
 import type { Scene } from "@babylonjs/core/scene.pure.js";
 import { ToNpcFacesError, type NpcFaceErrorEvent } from "./npcFaceErrorEvent.js";
-import { NpcFaceSamplerName, NpcFaceUniformDeclarations, NpcFaceUniforms, PbrFaceCode, StandardFaceCode } from "./npcFaceShaders.js";
+import { NpcFaceSamplerName, NpcFaceSkinLevel, NpcFaceUniformDeclarations, NpcFaceUniforms, PbrFaceCode, StandardFaceCode } from "./npcFaceShaders.js";
 import { NpcFaceSystem, type NpcFaceSystemMember, type NpcFaceTextureLease } from "./npcFaceSystem.js";
 
 /** The plugin's name in the material's plugin manager (`material.pluginManager.getPlugin("NpcFace")`). */
@@ -61,6 +61,9 @@ export interface NpcFaceCompositionParameters {
   faceRect?: NpcFaceRect | null;
   maskShape?: "rectangle" | "ellipse";
   maskFeather?: number;
+  /** Absent or null: the mask fits the whole face image. */
+  maskRect?: NpcFaceRect | null;
+  skinFromFace?: boolean;
   faceOpacity?: number;
 }
 
@@ -97,6 +100,8 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
   private _coordinatesIndex = 0;
   private _faceRect: NpcFaceRect | null = null;
   private _maskShape: "rectangle" | "ellipse" = "ellipse";
+  private _maskRect: NpcFaceRect | null = null;
+  private _skinFromFace = false;
   /** UV transform, like a Babylon texture's (uv * scale + offset). */
   uScale = 1;
   /** See {@link uScale}. */
@@ -134,7 +139,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
    * @throws Error when the material already has a face plugin (see {@link NpcFaceMaterialPlugin.Get}) or is of another kind
    */
   constructor(material: Material) {
-    super(CheckMaterial(material), NpcFaceMaterialPluginName, 110, { NPCFACE: false, NPCFACE_FLIPV: false, NPCFACE_UV2: false, NPCFACE_RECT: false, NPCFACE_ELLIPSE: false, NPCFACE_SRGB: false }, true, true);
+    super(CheckMaterial(material), NpcFaceMaterialPluginName, 110, { NPCFACE: false, NPCFACE_FLIPV: false, NPCFACE_UV2: false, NPCFACE_RECT: false, NPCFACE_ELLIPSE: false, NPCFACE_SRGB: false, NPCFACE_SKIN: false }, true, true);
     this._addMaterialProperty("seed", "Face seed", { min: 0, max: 65535, step: 1 });
     this._addMaterialProperty("mixSeed", "Face mix seed", { min: 0, max: 65535, step: 1 });
     this._addMaterialProperty("mix", "Face mix amount", { min: 0, max: 1, step: 0.01 });
@@ -298,6 +303,33 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
   }
 
   /**
+   * The part of the face image the mask fits (its ellipse or rectangle, feathered inwards), in the face texture's UV
+   * (0..1, v = 1 at the top of the face): e.g. the face's skin without the hair and background around it, so the face
+   * fades out into the head's skin. null (default): the whole image. Only with {@link faceRect}.
+   */
+  get maskRect(): NpcFaceRect | null {
+    return this._maskRect;
+  }
+  set maskRect(value: NpcFaceRect | null) {
+    this._maskRect = value ? { x: value.x, y: value.y, width: value.width, height: value.height } : null;
+  }
+
+  /**
+   * Whether the material's own albedo, where the face does not cover it, is multiplied by the face's skin tone:
+   * the mean colour of its cheeks (`NpcFaceSkinPoints`), read by the shader from a coarse mip level, so a head in a
+   * white or grey-scale albedo takes the face's own skin tone with no readback. Default false. Needs texture
+   * LOD in the fragment shader (WebGL2, WebGPU, WebGL1 with EXT_shader_texture_lod); elsewhere it stays off.
+   */
+  get skinFromFace(): boolean {
+    return this._skinFromFace;
+  }
+  set skinFromFace(value: boolean) {
+    if (this._skinFromFace === value) return;
+    this._skinFromFace = value;
+    this.markAllDefinesAsDirty();
+  }
+
+  /**
    * The amount of a named control (also readable as `control_<name>`). Controls not set take the model's default
    * (0 before the model is loaded).
    */
@@ -405,6 +437,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     defines["NPCFACE_RECT"] = on && this._faceRect !== null;
     defines["NPCFACE_ELLIPSE"] = on && this._faceRect !== null && this._maskShape === "ellipse";
     defines["NPCFACE_SRGB"] = on && this._boundTexture()?.getInternalTexture()?._useSRGBBuffer === true;
+    defines["NPCFACE_SKIN"] = on && this._skinFromFace && scene.getEngine().getCaps().textureLOD;
     if (on) {
       defines._needUVs = true;
       defines[this._coordinatesIndex === 1 ? "MAINUV2" : "MAINUV1"] = true;
@@ -430,7 +463,9 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     uniformBuffer.updateFloat4(NpcFaceUniforms.transform, this.uScale, this.vScale, this.uOffset, this.vOffset);
     const rect = this._faceRect ?? { x: 0, y: 0, width: 1, height: 1 };
     uniformBuffer.updateFloat4(NpcFaceUniforms.rect, rect.x, rect.y, rect.width || 1e-6, rect.height || 1e-6);
-    uniformBuffer.updateFloat4(NpcFaceUniforms.mask, this.maskFeather, this.faceOpacity, 0, 0);
+    uniformBuffer.updateFloat4(NpcFaceUniforms.mask, this.maskFeather, this.faceOpacity, NpcFaceSkinLevel(texture.getSize().width), 0);
+    const maskRect = this._maskRect ?? { x: 0, y: 0, width: 1, height: 1 };
+    uniformBuffer.updateFloat4(NpcFaceUniforms.maskRect, maskRect.x, maskRect.y, maskRect.width || 1e-6, maskRect.height || 1e-6);
   }
 
   /** @internal */
@@ -459,7 +494,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     if (this._noiseStrength !== undefined) parameters.noiseStrength = this._noiseStrength;
     if (this._labels.size > 0) parameters.labels = Object.fromEntries(this._labels);
     for (const [name, value] of this._controls) parameters[`${NpcFaceControlPrefix}${name}`] = value;
-    const composition: NpcFaceCompositionParameters = { coordinatesIndex: this._coordinatesIndex, uScale: this.uScale, vScale: this.vScale, uOffset: this.uOffset, vOffset: this.vOffset, faceRect: this._faceRect, maskShape: this._maskShape, maskFeather: this.maskFeather, faceOpacity: this.faceOpacity };
+    const composition: NpcFaceCompositionParameters = { coordinatesIndex: this._coordinatesIndex, uScale: this.uScale, vScale: this.vScale, uOffset: this.uOffset, vOffset: this.vOffset, faceRect: this._faceRect, maskShape: this._maskShape, maskFeather: this.maskFeather, maskRect: this._maskRect, skinFromFace: this._skinFromFace, faceOpacity: this.faceOpacity };
     return Object.assign(serialized, parameters, { isEnabled: this._isEnabled, flipV: this._flipV }, composition);
   }
 
@@ -475,11 +510,14 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     if (number("noiseStrength") !== undefined) this.noiseStrength = number("noiseStrength")!;
     if (typeof source?.isEnabled === "boolean") this.isEnabled = source.isEnabled;
     if (typeof source?.flipV === "boolean") this.flipV = source.flipV;
+    if (typeof source?.skinFromFace === "boolean") this.skinFromFace = source.skinFromFace;
     if (number("coordinatesIndex") !== undefined) this.coordinatesIndex = number("coordinatesIndex")!;
     for (const key of ["uScale", "vScale", "uOffset", "vOffset", "maskFeather", "faceOpacity"] as const) if (number(key) !== undefined) this[key] = number(key)!;
     if (source?.maskShape === "rectangle" || source?.maskShape === "ellipse") this.maskShape = source.maskShape;
     const rect = source?.faceRect;
     if (rect === null || (rect && [rect.x, rect.y, rect.width, rect.height].every((v: unknown) => typeof v === "number"))) this.faceRect = rect;
+    const maskRect = source?.maskRect;
+    if (maskRect === null || (maskRect && [maskRect.x, maskRect.y, maskRect.width, maskRect.height].every((v: unknown) => typeof v === "number"))) this.maskRect = maskRect;
     for (const key of Object.keys(source ?? {})) {
       if (key.startsWith(NpcFaceControlPrefix) && typeof source[key] === "number") this.setControl(key.slice(NpcFaceControlPrefix.length), source[key]);
     }

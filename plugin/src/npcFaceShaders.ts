@@ -19,8 +19,11 @@
 /** Name of the face sampler (WGSL also declares `npcFaceSamplerSampler`). */
 export const NpcFaceSamplerName = "npcFaceSampler";
 
-/** The plugin's uniforms: UV transform (uScale, vScale, uOffset, vOffset), face rectangle (x, y, w, h), mask (feather, opacity). */
-export const NpcFaceUniforms = { transform: "npcFaceTransform", rect: "npcFaceRect", mask: "npcFaceMaskParams" } as const;
+/**
+ * The plugin's uniforms: UV transform (uScale, vScale, uOffset, vOffset), face rectangle (x, y, w, h), mask (feather,
+ * opacity, mip level of the skin samples), mask rectangle in the face image (x, y, w, h).
+ */
+export const NpcFaceUniforms = { transform: "npcFaceTransform", rect: "npcFaceRect", mask: "npcFaceMaskParams", maskRect: "npcFaceMaskRect" } as const;
 
 /** Uniform declarations for {@link MaterialPluginBase.getUniforms}. */
 export function NpcFaceUniformDeclarations(): { ubo: { name: string; size: number; type: string }[]; fragment: string } {
@@ -30,6 +33,7 @@ export function NpcFaceUniformDeclarations(): { ubo: { name: string; size: numbe
 uniform vec4 ${NpcFaceUniforms.transform};
 uniform vec4 ${NpcFaceUniforms.rect};
 uniform vec4 ${NpcFaceUniforms.mask};
+uniform vec4 ${NpcFaceUniforms.maskRect};
 #endif
 `,
   };
@@ -62,10 +66,34 @@ fn npcFaceToGamma(c: vec3f) -> vec3f {
 export type NpcFaceShaderCode = Record<string, string>;
 
 /**
- * GLSL: `npcFace` = the face colour, `npcFaceMask` = how much of it shows (0 outside the face rectangle). `fetch`
- * reads the texture at `npcFaceUV` (a 2D texture here, a texture-array layer for crowds).
+ * Where the face's skin tone is read (with `NPCFACE_SKIN`), in the face texture's UV (v = 1 is the top of the face):
+ * both cheeks, below the eyes and beside the nose, where the faces of the default model's data sets show bare skin
+ * (glasses sit higher, hats and fringes higher still, the mouth and beards lower and nearer the middle).
  */
-const GlslSampleCode = (fetch: string): string => `#ifdef NPCFACE_UV2
+export const NpcFaceSkinPoints: readonly (readonly [number, number])[] = [
+  [0.28, 0.38],
+  [0.72, 0.38],
+  [0.3, 0.3],
+  [0.7, 0.3],
+];
+const SkinPoints = NpcFaceSkinPoints;
+
+/**
+ * The mip level the skin samples read for a face `size` texels wide: 16x16 texels (each sample averages about 1/16
+ * of the face's width), level 0 for faces of 16 texels or fewer.
+ */
+export function NpcFaceSkinLevel(size: number): number {
+  return Math.max(0, Math.log2(size / 16));
+}
+
+/**
+ * GLSL: `npcFace` = the face colour, `npcFaceMask` = how much of it shows (0 outside the face rectangle, and outside
+ * the mask rectangle's soft ellipse or rectangle in the face image), `npcFaceSkin` (with `NPCFACE_SKIN`) = the face's
+ * skin tone, the mean of {@link NpcFaceSkinPoints} read at a coarse mip level (`npcFaceMaskParams.z`), so each sample
+ * averages a patch of cheek. `fetch` reads the texture at `npcFaceUV` (a 2D texture here, a texture-array layer for
+ * crowds); `fetchLevel` reads it at a given UV and that mip level.
+ */
+const GlslSampleCode = (fetch: string, fetchLevel: (uv: string) => string): string => `#ifdef NPCFACE_UV2
 vec2 npcFaceUV = vMainUV2;
 #else
 vec2 npcFaceUV = vMainUV1;
@@ -74,23 +102,30 @@ npcFaceUV = npcFaceUV * npcFaceTransform.xy + npcFaceTransform.zw;
 float npcFaceMask = npcFaceMaskParams.y;
 #ifdef NPCFACE_RECT
 npcFaceUV = (npcFaceUV - npcFaceRect.xy) / npcFaceRect.zw;
-#ifdef NPCFACE_ELLIPSE
-npcFaceMask *= 1.0 - smoothstep(1.0 - max(npcFaceMaskParams.x, 1e-4), 1.0, length(npcFaceUV - 0.5) * 2.0);
-#else
-vec2 npcFaceEdge = min(npcFaceUV, 1.0 - npcFaceUV);
-npcFaceMask *= smoothstep(0.0, max(npcFaceMaskParams.x, 1e-4), npcFaceEdge.x) * smoothstep(0.0, max(npcFaceMaskParams.x, 1e-4), npcFaceEdge.y);
-#endif
 #endif
 #ifdef NPCFACE_FLIPV
 npcFaceUV.y = 1.0 - npcFaceUV.y;
 #endif
+#ifdef NPCFACE_RECT
+vec2 npcFaceMaskUV = (npcFaceUV - npcFaceMaskRect.xy) / npcFaceMaskRect.zw;
+#ifdef NPCFACE_ELLIPSE
+npcFaceMask *= 1.0 - smoothstep(1.0 - max(npcFaceMaskParams.x, 1e-4), 1.0, length(npcFaceMaskUV - 0.5) * 2.0);
+#else
+vec2 npcFaceEdge = min(npcFaceMaskUV, 1.0 - npcFaceMaskUV);
+npcFaceMask *= smoothstep(0.0, max(npcFaceMaskParams.x, 1e-4), npcFaceEdge.x) * smoothstep(0.0, max(npcFaceMaskParams.x, 1e-4), npcFaceEdge.y);
+#endif
+#endif
 vec4 npcFace = ${fetch};
+#ifdef NPCFACE_SKIN
+vec4 npcFaceSkin = ${SkinPoints.map(([u, v]) => fetchLevel(`vec2(${u}, ${v})`)).join(" + ")};
+npcFaceSkin /= ${SkinPoints.length.toFixed(1)};
+#endif
 `;
-const GlslSample = GlslSampleCode("texture2D(npcFaceSampler, npcFaceUV)");
+const GlslSample = GlslSampleCode("texture2D(npcFaceSampler, npcFaceUV)", (uv) => `texture2DLodEXT(npcFaceSampler, ${uv}, npcFaceMaskParams.z)`);
 const GlslSampleOf2D = GlslSample;
 
 /** WGSL: the same as {@link GlslSampleCode}. */
-const WgslSampleCode = (fetch: string): string => `#ifdef NPCFACE_UV2
+const WgslSampleCode = (fetch: string, fetchLevel: (uv: string) => string): string => `#ifdef NPCFACE_UV2
 var npcFaceUV: vec2f = fragmentInputs.vMainUV2;
 #else
 var npcFaceUV: vec2f = fragmentInputs.vMainUV1;
@@ -99,28 +134,69 @@ npcFaceUV = npcFaceUV * uniforms.npcFaceTransform.xy + uniforms.npcFaceTransform
 var npcFaceMask: f32 = uniforms.npcFaceMaskParams.y;
 #ifdef NPCFACE_RECT
 npcFaceUV = (npcFaceUV - uniforms.npcFaceRect.xy) / uniforms.npcFaceRect.zw;
-#ifdef NPCFACE_ELLIPSE
-npcFaceMask *= 1.0 - smoothstep(1.0 - max(uniforms.npcFaceMaskParams.x, 1e-4), 1.0, length(npcFaceUV - vec2f(0.5)) * 2.0);
-#else
-var npcFaceEdge: vec2f = min(npcFaceUV, vec2f(1.0) - npcFaceUV);
-npcFaceMask *= smoothstep(0.0, max(uniforms.npcFaceMaskParams.x, 1e-4), npcFaceEdge.x) * smoothstep(0.0, max(uniforms.npcFaceMaskParams.x, 1e-4), npcFaceEdge.y);
-#endif
 #endif
 #ifdef NPCFACE_FLIPV
 npcFaceUV.y = 1.0 - npcFaceUV.y;
 #endif
+#ifdef NPCFACE_RECT
+var npcFaceMaskUV: vec2f = (npcFaceUV - uniforms.npcFaceMaskRect.xy) / uniforms.npcFaceMaskRect.zw;
+#ifdef NPCFACE_ELLIPSE
+npcFaceMask *= 1.0 - smoothstep(1.0 - max(uniforms.npcFaceMaskParams.x, 1e-4), 1.0, length(npcFaceMaskUV - vec2f(0.5)) * 2.0);
+#else
+var npcFaceEdge: vec2f = min(npcFaceMaskUV, vec2f(1.0) - npcFaceMaskUV);
+npcFaceMask *= smoothstep(0.0, max(uniforms.npcFaceMaskParams.x, 1e-4), npcFaceEdge.x) * smoothstep(0.0, max(uniforms.npcFaceMaskParams.x, 1e-4), npcFaceEdge.y);
+#endif
+#endif
 var npcFace: vec4f = ${fetch};
+#ifdef NPCFACE_SKIN
+var npcFaceSkin: vec4f = (${SkinPoints.map(([u, v]) => fetchLevel(`vec2f(${u}, ${v})`)).join(" + ")}) / ${SkinPoints.length.toFixed(1)};
+#endif
 `;
-const WgslSample = WgslSampleCode("textureSample(npcFaceSampler, npcFaceSamplerSampler, npcFaceUV)");
+const WgslSample = WgslSampleCode("textureSample(npcFaceSampler, npcFaceSamplerSampler, npcFaceUV)", (uv) => `textureSampleLevel(npcFaceSampler, npcFaceSamplerSampler, ${uv}, uniforms.npcFaceMaskParams.z)`);
 const WgslSampleOf2D = WgslSample;
 
 /** StandardMaterial works in gamma space: an sRGB texture's decoded value is encoded again (exactly, not pow 1/2.2). */
 const GlslToGamma = `#ifdef NPCFACE_SRGB
 npcFace.rgb = npcFaceToGamma(npcFace.rgb);
+#ifdef NPCFACE_SKIN
+npcFaceSkin.rgb = npcFaceToGamma(npcFaceSkin.rgb);
+#endif
 #endif
 `;
 const WgslToGamma = `#ifdef NPCFACE_SRGB
 npcFace = vec4f(npcFaceToGamma(npcFace.rgb), npcFace.a);
+#ifdef NPCFACE_SKIN
+npcFaceSkin = vec4f(npcFaceToGamma(npcFaceSkin.rgb), npcFaceSkin.a);
+#endif
+#endif
+`;
+
+/**
+ * With `NPCFACE_SKIN` the material's own albedo, where the face does not cover it, is multiplied by the face's skin
+ * tone (`npcFaceBase`: the albedo as the mask's outside shows it). WebGL1 reads mip levels through an extension.
+ */
+const GlslSkinExtension = `#ifdef NPCFACE_SKIN
+#extension GL_EXT_shader_texture_lod : enable
+#endif
+`;
+const GlslSkinOf = (albedo: string): string => `#ifdef NPCFACE_SKIN
+vec3 npcFaceBase = ${albedo} * npcFaceSkin.rgb;
+#else
+vec3 npcFaceBase = ${albedo};
+#endif
+`;
+const WgslSkinOf = (albedo: string): string => `#ifdef NPCFACE_SKIN
+var npcFaceBase: vec3f = ${albedo} * npcFaceSkin.rgb;
+#else
+var npcFaceBase: vec3f = ${albedo};
+#endif
+`;
+const GlslLinearSkin = `#if defined(NPCFACE_SKIN) && !defined(NPCFACE_SRGB)
+npcFaceSkin.rgb = toLinearSpace(npcFaceSkin.rgb);
+#endif
+`;
+const WgslLinearSkin = `#if defined(NPCFACE_SKIN) && !defined(NPCFACE_SRGB)
+npcFaceSkin = vec4f(toLinearSpaceVec3(npcFaceSkin.rgb), npcFaceSkin.a);
 #endif
 `;
 
@@ -135,37 +211,40 @@ ${statements}}
 
 /**
  * How another texture (the crowd's texture array) plugs into the same composition code: its declarations, statements
- * before the UVs are computed, the texture read at `npcFaceUV`, and statements after it (may change `npcFace`).
+ * before the UVs are computed, the texture read at `npcFaceUV`, the read at a UV and the skin samples' mip level, and
+ * statements after them (may change `npcFace` and `npcFaceSkin`).
  */
 export interface NpcFaceSource {
   readonly definitions: string;
   readonly prelude: string;
   readonly fetch: string;
+  readonly fetchLevel: (uv: string) => string;
   readonly post: string;
 }
 
 /** Fragment code for StandardMaterial (see the file comment); `source` replaces the per-material 2D texture. */
 export function StandardFaceCode(wgsl: boolean, source?: NpcFaceSource): NpcFaceShaderCode {
-  const sample = source ? source.prelude + (wgsl ? WgslSampleCode : GlslSampleCode)(source.fetch) + source.post : wgsl ? WgslSample : GlslSample;
+  const sample = source ? source.prelude + (wgsl ? WgslSampleCode : GlslSampleCode)(source.fetch, source.fetchLevel) + source.post : wgsl ? WgslSample : GlslSample;
   const WgslDefinitions = source?.definitions ?? WgslDefinitionsOf2D;
   const GlslDefinitions = source?.definitions ?? GlslDefinitionsOf2D;
   return wgsl
     ? {
         CUSTOM_FRAGMENT_DEFINITIONS: WgslDefinitions,
-        CUSTOM_FRAGMENT_UPDATE_ALPHA: Guarded("defined(NPCFACE) && defined(DIFFUSE)", `${sample}${WgslToGamma}baseColor = vec4f(mix(baseColor.rgb, npcFace.rgb, npcFaceMask), baseColor.a);\n`),
-        CUSTOM_FRAGMENT_UPDATE_DIFFUSE: Guarded("defined(NPCFACE) && !defined(DIFFUSE)", `${sample}${WgslToGamma}baseColor = vec4f(baseColor.rgb * mix(vec3f(1.0), npcFace.rgb, npcFaceMask), baseColor.a);\n`),
+        CUSTOM_FRAGMENT_UPDATE_ALPHA: Guarded("defined(NPCFACE) && defined(DIFFUSE)", `${sample}${WgslToGamma}${WgslSkinOf("baseColor.rgb")}baseColor = vec4f(mix(npcFaceBase, npcFace.rgb, npcFaceMask), baseColor.a);\n`),
+        CUSTOM_FRAGMENT_UPDATE_DIFFUSE: Guarded("defined(NPCFACE) && !defined(DIFFUSE)", `${sample}${WgslToGamma}${WgslSkinOf("vec3f(1.0)")}baseColor = vec4f(baseColor.rgb * mix(npcFaceBase, npcFace.rgb, npcFaceMask), baseColor.a);\n`),
       }
     : {
+        CUSTOM_FRAGMENT_BEGIN: GlslSkinExtension,
         CUSTOM_FRAGMENT_DEFINITIONS: GlslDefinitions,
-        CUSTOM_FRAGMENT_UPDATE_ALPHA: Guarded("defined(NPCFACE) && defined(DIFFUSE)", `${sample}${GlslToGamma}baseColor.rgb = mix(baseColor.rgb, npcFace.rgb, npcFaceMask);\n`),
-        CUSTOM_FRAGMENT_UPDATE_DIFFUSE: Guarded("defined(NPCFACE) && !defined(DIFFUSE)", `${sample}${GlslToGamma}baseColor.rgb *= mix(vec3(1.0), npcFace.rgb, npcFaceMask);\n`),
+        CUSTOM_FRAGMENT_UPDATE_ALPHA: Guarded("defined(NPCFACE) && defined(DIFFUSE)", `${sample}${GlslToGamma}${GlslSkinOf("baseColor.rgb")}baseColor.rgb = mix(npcFaceBase, npcFace.rgb, npcFaceMask);\n`),
+        CUSTOM_FRAGMENT_UPDATE_DIFFUSE: Guarded("defined(NPCFACE) && !defined(DIFFUSE)", `${sample}${GlslToGamma}${GlslSkinOf("vec3(1.0)")}baseColor.rgb *= mix(npcFaceBase, npcFace.rgb, npcFaceMask);\n`),
       };
 }
 
 /** Fragment code for PBR materials (see the file comment); `source` replaces the per-material 2D texture. */
 export function PbrFaceCode(wgsl: boolean, source?: NpcFaceSource): NpcFaceShaderCode {
-  const WgslSample = source ? source.prelude + WgslSampleCode(source.fetch) + source.post : WgslSampleOf2D;
-  const GlslSample = source ? source.prelude + GlslSampleCode(source.fetch) + source.post : GlslSampleOf2D;
+  const WgslSample = source ? source.prelude + WgslSampleCode(source.fetch, source.fetchLevel) + source.post : WgslSampleOf2D;
+  const GlslSample = source ? source.prelude + GlslSampleCode(source.fetch, source.fetchLevel) + source.post : GlslSampleOf2D;
   const WgslDefinitions = source?.definitions ?? WgslDefinitionsOf2D;
   const GlslDefinitions = source?.definitions ?? GlslDefinitionsOf2D;
   return wgsl
@@ -181,11 +260,12 @@ var npcFaceAlbedo: vec3f = uniforms.vAlbedoColor.rgb * toLinearSpaceVec3(npcFace
 #if defined(VERTEXCOLOR) || defined(INSTANCESCOLOR) && defined(INSTANCES)
 npcFaceAlbedo *= fragmentInputs.vColor.rgb;
 #endif
-surfaceAlbedo = mix(surfaceAlbedo, npcFaceAlbedo, npcFaceMask);
+${WgslLinearSkin}${WgslSkinOf("surfaceAlbedo")}surfaceAlbedo = mix(npcFaceBase, npcFaceAlbedo, npcFaceMask);
 `,
         ),
       }
     : {
+        CUSTOM_FRAGMENT_BEGIN: GlslSkinExtension,
         CUSTOM_FRAGMENT_DEFINITIONS: GlslDefinitions,
         CUSTOM_FRAGMENT_BEFORE_LIGHTS: Guarded(
           "defined(NPCFACE)",
@@ -197,7 +277,7 @@ vec3 npcFaceAlbedo = vAlbedoColor.rgb * toLinearSpace(npcFace.rgb);
 #if defined(VERTEXCOLOR) || defined(INSTANCESCOLOR) && defined(INSTANCES)
 npcFaceAlbedo *= vColor.rgb;
 #endif
-surfaceAlbedo = mix(surfaceAlbedo, npcFaceAlbedo, npcFaceMask);
+${GlslLinearSkin}${GlslSkinOf("surfaceAlbedo")}surfaceAlbedo = mix(npcFaceBase, npcFaceAlbedo, npcFaceMask);
 `,
         ),
       };

@@ -50,7 +50,7 @@ export interface NpcFaceSystemOptions {
    * equal baked faces). More threads (cross-origin isolated pages only) can change a face's rounding.
    */
   readonly numThreads?: number;
-  /** Where onnxruntime-web's `.wasm`/`.mjs` files are served, same origin (e.g. `"/ort/"`). */
+  /** Where onnxruntime-web's `.wasm`/`.mjs` files are served, same origin (e.g. `"/ort/"`; relative to the page, like `workerUrl`). */
   readonly wasmPaths?: WebBackendOptions["wasmPaths"];
   /** Most faces per session run (default: the runtime's `DefaultMaxBatch`, 8). */
   readonly maxBatch?: number;
@@ -549,8 +549,22 @@ function BackendOptionsOf(options: NpcFaceSystemOptions): WebBackendOptions {
   return {
     executionProviders: provider === "webgpu" ? ["webgpu", "wasm"] : ["wasm"],
     ...(options.numThreads !== undefined ? { numThreads: options.numThreads } : {}),
-    ...(options.wasmPaths !== undefined ? { wasmPaths: options.wasmPaths } : {}),
+    ...(options.wasmPaths !== undefined ? { wasmPaths: PageRelative(options.wasmPaths) } : {}),
   };
+}
+
+/**
+ * `wasmPaths` resolved against the page's URL, as `workerUrl` is: the worker hands them to onnxruntime-web, which
+ * `import()`s its `.mjs` from there, and a relative `"ort/"` would be a bare module specifier in the worker (it
+ * failed to load). Unchanged where there is no page (Node).
+ */
+function PageRelative(paths: NonNullable<WebBackendOptions["wasmPaths"]>): NonNullable<WebBackendOptions["wasmPaths"]> {
+  const page = globalThis as { document?: { baseURI?: string }; location?: { href?: string } };
+  const base = page.document?.baseURI ?? page.location?.href;
+  if (base === undefined) return paths;
+  const resolve = (path: string): string => new URL(path, base).href;
+  if (typeof paths === "string") return resolve(paths);
+  return { ...(paths.wasm !== undefined ? { wasm: resolve(paths.wasm) } : {}), ...(paths.mjs !== undefined ? { mjs: resolve(paths.mjs) } : {}) };
 }
 
 /**

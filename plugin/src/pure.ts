@@ -19,3 +19,4 @@ export * from "./npcFaceCrowd.js";
 export * from "./npcFaceCrowdMember.js";
 export * from "./npcFaceCrowdMaterialPlugin.pure.js";
 export * from "./npcFaceCrowdShaders.js";
+export * from "./npcHead.js";

@@ -19,14 +19,23 @@ function Npc(scene: Scene, name = "npc"): { material: StandardMaterial; plugin: 
   return { material, plugin: new NpcFaceMaterialPlugin(material) };
 }
 
-/** Records the seeds of each generate message. */
+/** Records the seeds of each generate message; can hold the replies to them. */
 class SeedRecorder implements FaceTransport {
   readonly kind = "recording";
   readonly batches: number[][] = [];
   private readonly inner = new InThreadFaceTransport(CreateNodeBackend({ intraOpNumThreads: 1 }));
-  sendAsync(message: FaceWorkerMessage, transfer: ArrayBuffer[]): Promise<FaceWorkerReply> {
+  private gate: Promise<void> = Promise.resolve();
+  async sendAsync(message: FaceWorkerMessage, transfer: ArrayBuffer[]): Promise<FaceWorkerReply> {
     if (message.type === "generate") this.batches.push(message.requests.map((r) => r.seed));
-    return this.inner.sendAsync(message);
+    const reply = await this.inner.sendAsync(message);
+    if (message.type === "generate") await this.gate;
+    return reply;
+  }
+  /** Holds every generate reply from now on until the returned function is called. */
+  holdReplies(): () => void {
+    let release!: () => void;
+    this.gate = new Promise<void>((resolve) => (release = resolve));
+    return release;
   }
   terminate(): void {
     this.inner.terminate();
@@ -75,20 +84,32 @@ describe("an edit of a face already shown", () => {
   it("goes ahead of a level's faces still queued", async () => {
     const { scene } = CreateNullScene();
     const transport = new SeedRecorder();
-    await NpcFaceSystem.CreateAsync(scene, { transport, modelBytes: await TinyModelAsync(), debounceMs: 5, batchWindowMs: 20, maxBatch: 8 });
+    const system = await NpcFaceSystem.CreateAsync(scene, { transport, modelBytes: await TinyModelAsync(), debounceMs: 5, batchWindowMs: 20, maxBatch: 8 });
     const shown = Npc(scene, "shown").plugin;
     shown.seed = 1;
     await shown.whenSettledAsync();
     transport.batches.length = 0;
+    // The level's batches in flight are held, so its other faces are still queued when the edit comes, whatever the
+    // timers do; the first batch sent after the edit is queued must start with it.
+    const release = transport.holdReplies();
+    const queued = (count: number) => new Promise<void>((resolve) => system.onProgressObservable.add((p) => p.queued === count && resolve()));
+    const levelQueued = queued(24);
     const level = Array.from({ length: 24 }, (_, i) => {
       const plugin = Npc(scene, `level${i}`).plugin;
       plugin.seed = 100 + i;
       return plugin;
     });
-    shown.seed = 7; // after the level's plugins: its debounce fires last
+    await WithinAsync(levelQueued, 20_000, "the level's faces queued");
+    let sentBeforeEdit = -1;
+    system.onProgressObservable.add((p) => p.queued === 25 && (sentBeforeEdit = transport.batches.length));
+    const editQueued = queued(25);
+    shown.seed = 7;
+    await WithinAsync(editQueued, 20_000, "the edit queued");
+    release();
     await WithinAsync(Promise.all([shown.whenSettledAsync(), ...level.map((p) => p.whenSettledAsync())]), 20_000, "all faces");
-    expect(transport.batches.map((b) => b.length)).toEqual([8, 8, 8, 1]);
-    expect(transport.batches[0][0]).toBe(7);
+    expect(sentBeforeEdit).toBeLessThan(24 / 8); // some of the level was still queued
+    expect(transport.batches[sentBeforeEdit][0]).toBe(7);
+    expect(transport.batches.flat().sort((a, b) => a - b)).toEqual([7, ...level.map((_, i) => 100 + i)]);
     scene.dispose();
   });
 });

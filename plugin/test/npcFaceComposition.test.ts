@@ -14,7 +14,7 @@ import { Vector3 } from "@babylonjs/core/Maths/math.vector.js";
 import { CreatePlane } from "@babylonjs/core/Meshes/Builders/planeBuilder.js";
 import { VertexBuffer } from "@babylonjs/core/Buffers/buffer.js";
 import type { Scene } from "@babylonjs/core/scene.js";
-import { NpcFaceMaterialPlugin } from "@npc-faces/babylon";
+import { NpcFaceMaterialPlugin, NpcFaceSkinLevel } from "@npc-faces/babylon";
 import { CreateFaceSceneAsync, WithinAsync } from "./pluginTestScene.js";
 
 async function CompiledAsync(scene: Scene, kind: "standard" | "pbr", setup: (material: StandardMaterial | PBRMaterial, plugin: NpcFaceMaterialPlugin) => void): Promise<{ defines: string; code: string; plugin: NpcFaceMaterialPlugin; material: StandardMaterial | PBRMaterial }> {
@@ -64,15 +64,17 @@ describe("NpcFaceMaterialPlugin: composition", () => {
     expect(ellipse.defines).toContain("#define NPCFACE_ELLIPSE");
     expect(ellipse.code).toContain("vec2 npcFaceUV = vMainUV2;");
     expect(ellipse.code).toContain("npcFaceUV = (npcFaceUV - npcFaceRect.xy) / npcFaceRect.zw;");
-    expect(ellipse.code).toContain("length(npcFaceUV - 0.5)");
+    expect(ellipse.code).toContain("vec2 npcFaceMaskUV = (npcFaceUV - npcFaceMaskRect.xy) / npcFaceMaskRect.zw;");
+    expect(ellipse.code).toContain("length(npcFaceMaskUV - 0.5)");
     const rectangle = await CompiledAsync(scene, "pbr", (_, plugin) => {
       plugin.faceRect = { x: 0, y: 0, width: 1, height: 0.5 };
       plugin.maskShape = "rectangle";
     });
     expect(rectangle.defines).toContain("#define NPCFACE_RECT");
     expect(rectangle.defines).not.toContain("#define NPCFACE_ELLIPSE");
-    expect(rectangle.code).toContain("vec2 npcFaceEdge = min(npcFaceUV, 1.0 - npcFaceUV);");
-    expect(rectangle.code).toContain("surfaceAlbedo = mix(surfaceAlbedo, npcFaceAlbedo, npcFaceMask);");
+    expect(rectangle.code).toContain("vec2 npcFaceEdge = min(npcFaceMaskUV, 1.0 - npcFaceMaskUV);");
+    expect(rectangle.code).toContain("vec3 npcFaceBase = surfaceAlbedo;");
+    expect(rectangle.code).toContain("surfaceAlbedo = mix(npcFaceBase, npcFaceAlbedo, npcFaceMask);");
     scene.dispose();
   });
 
@@ -83,12 +85,37 @@ describe("NpcFaceMaterialPlugin: composition", () => {
       (material as StandardMaterial).diffuseTexture = Grey(scene);
     });
     expect(defines).toContain("#define DIFFUSE");
-    const mixAt = code.indexOf("baseColor.rgb = mix(baseColor.rgb, npcFace.rgb, npcFaceMask);");
+    const mixAt = code.indexOf("baseColor.rgb = mix(npcFaceBase, npcFace.rgb, npcFaceMask);");
     expect(mixAt).toBeGreaterThan(code.indexOf("baseColor=texture2D(diffuseSampler"));
     // Babylon's later steps (here the diffuse level; vertex colours, detail and decals follow it) act on the face too.
     expect(mixAt).toBeLessThan(code.indexOf("baseColor.rgb*=vDiffuseInfos.y;"));
     // (The effect's source keeps its #if lines:) the multiplying variant is only for materials without a diffuse texture.
-    expect(code).toMatch(/#if defined\(NPCFACE\) && !defined\(DIFFUSE\)\n\{[^}]*baseColor\.rgb \*= mix\(vec3\(1\.0\), npcFace\.rgb, npcFaceMask\);/);
+    expect(code).toMatch(/#if defined\(NPCFACE\) && !defined\(DIFFUSE\)\n\{[^}]*vec3 npcFaceBase = vec3\(1\.0\);[^}]*baseColor\.rgb \*= mix\(npcFaceBase, npcFace\.rgb, npcFaceMask\);/);
+    scene.dispose();
+  });
+
+  it("skinFromFace: the albedo outside the face takes the mean of the face's cheeks, read at a coarse mip level", async () => {
+    const { scene, engine } = await CreateFaceSceneAsync();
+    new FreeCamera("camera", new Vector3(0, 0, -5), scene);
+    // NullEngine reports no texture LOD: the option stays off rather than breaking the shader.
+    const without = await CompiledAsync(scene, "standard", (_, plugin) => (plugin.skinFromFace = true));
+    expect(without.defines).not.toContain("#define NPCFACE_SKIN");
+    engine.getCaps().textureLOD = true; // as WebGL2 and WebGPU do
+    const standard = await CompiledAsync(scene, "standard", (_, plugin) => {
+      plugin.faceRect = { x: 0.2, y: 0.2, width: 0.6, height: 0.6 };
+      plugin.maskRect = { x: 0.15, y: 0.05, width: 0.7, height: 0.75 };
+      plugin.skinFromFace = true;
+    });
+    expect(standard.defines).toContain("#define NPCFACE_SKIN");
+    expect(standard.code).toContain("#extension GL_EXT_shader_texture_lod : enable");
+    expect(standard.code).toContain("vec4 npcFaceSkin = texture2DLodEXT(npcFaceSampler, vec2(0.28, 0.38), npcFaceMaskParams.z) + ");
+    expect(standard.code).toMatch(/vec3 npcFaceBase = vec3\(1\.0\) \* npcFaceSkin\.rgb;\n#else/);
+    const pbr = await CompiledAsync(scene, "pbr", (_, plugin) => (plugin.skinFromFace = true));
+    expect(pbr.defines).toContain("#define NPCFACE_SKIN");
+    expect(pbr.code).toContain("npcFaceSkin.rgb = toLinearSpace(npcFaceSkin.rgb);");
+    expect(pbr.code).toContain("vec3 npcFaceBase = surfaceAlbedo * npcFaceSkin.rgb;");
+    expect(NpcFaceSkinLevel(64)).toBe(2);
+    expect(NpcFaceSkinLevel(8)).toBe(0);
     scene.dispose();
   });
 
@@ -134,10 +161,13 @@ describe("NpcFaceMaterialPlugin: composition", () => {
     Object.assign(plugin, { uScale: 2, vScale: 0.5, uOffset: 0.1, vOffset: -0.2, maskFeather: 0.05, faceOpacity: 0.8 });
     plugin.faceRect = { x: 0.3, y: 0.55, width: 0.4, height: 0.35 };
     plugin.maskShape = "rectangle";
+    plugin.maskRect = { x: 0.15, y: 0.05, width: 0.7, height: 0.75 };
+    plugin.skinFromFace = true;
     const serialized = JSON.parse(JSON.stringify(material.serialize()));
     const parsed = NpcFaceMaterialPlugin.Get(Material.Parse(serialized, scene, "")!)!;
     expect({ ...parsed.serialize(), name: undefined }).toEqual({ ...plugin.serialize(), name: undefined });
     expect(parsed.faceRect).toEqual({ x: 0.3, y: 0.55, width: 0.4, height: 0.35 });
+    expect([parsed.maskRect, parsed.skinFromFace]).toEqual([{ x: 0.15, y: 0.05, width: 0.7, height: 0.75 }, true]);
     expect([parsed.coordinatesIndex, parsed.uScale, parsed.vScale, parsed.uOffset, parsed.vOffset, parsed.maskShape, parsed.maskFeather, parsed.faceOpacity]).toEqual([1, 2, 0.5, 0.1, -0.2, "rectangle", 0.05, 0.8]);
     scene.dispose();
   });

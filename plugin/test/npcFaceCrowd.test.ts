@@ -292,7 +292,7 @@ describe("NpcFaceCrowd: serialisation", () => {
     other.scene.dispose();
   });
 
-  it("composition as on the per-material plugin: UV set, face rectangle and mask, texturesEnabled; serialised", async () => {
+  it("composition as on the per-material plugin: UV set, face rectangle and mask, skin from the face, texturesEnabled; serialised", async () => {
     const { scene } = await CreateFaceSceneAsync();
     const crowd = new NpcFaceCrowd(scene, { capacity: 2, name: "heads" });
     crowd.add({ seed: 1 });
@@ -302,16 +302,23 @@ describe("NpcFaceCrowd: serialisation", () => {
     plugin.coordinatesIndex = 1;
     plugin.faceRect = { x: 0.3, y: 0.2, width: 0.3, height: 0.6 };
     plugin.maskFeather = 0.3;
+    plugin.maskRect = { x: 0.1, y: 0, width: 0.8, height: 0.8 };
+    plugin.skinFromFace = true;
+    scene.getEngine().getCaps().textureLOD = true; // as WebGL2 and WebGPU (NullEngine reports none)
     const defines: Record<string, unknown> = {};
     const quad = CreatePlane("q", { size: 1 }, scene);
     plugin.prepareDefinesBeforeAttributes(defines as never, scene, quad);
-    expect(defines).toMatchObject({ NPCFACECROWD: true, NPCFACE: true, NPCFACE_UV2: true, MAINUV2: true, NPCFACE_RECT: true, NPCFACE_ELLIPSE: true });
+    expect(defines).toMatchObject({ NPCFACECROWD: true, NPCFACE: true, NPCFACE_UV2: true, MAINUV2: true, NPCFACE_RECT: true, NPCFACE_ELLIPSE: true, NPCFACE_SKIN: true });
     const fragment = plugin.getCustomCode("fragment", ShaderLanguage.GLSL)!;
     expect(fragment.CUSTOM_FRAGMENT_UPDATE_ALPHA).toContain("texture(npcFaceLayersSampler, vec3(npcFaceUV, max(npcFaceLayer, 0.0)))");
     expect(fragment.CUSTOM_FRAGMENT_UPDATE_ALPHA).toContain("npcFaceUV = (npcFaceUV - npcFaceRect.xy) / npcFaceRect.zw;");
+    // Each instance's skin tone from its own layer; grey like the face while it has none.
+    expect(fragment.CUSTOM_FRAGMENT_UPDATE_ALPHA).toContain("textureLod(npcFaceLayersSampler, vec3(vec2(0.28, 0.38), max(npcFaceLayer, 0.0)), npcFaceMaskParams.z)");
+    expect(fragment.CUSTOM_FRAGMENT_UPDATE_ALPHA).toContain("npcFaceSkin = npcFaceLayer < 0.0 ? npcFace : npcFaceSkin;");
+    expect(plugin.getCustomCode("fragment", ShaderLanguage.WGSL)!.CUSTOM_FRAGMENT_UPDATE_ALPHA).toContain("textureSampleLevel(npcFaceLayersSampler, npcFaceLayersSamplerSampler, vec2f(0.28, 0.38), i32(max(npcFaceLayer, 0.0)), uniforms.npcFaceMaskParams.z)");
     const parsed = Material.Parse(JSON.parse(JSON.stringify(material.serialize())), scene, "")!;
     const copy = parsed.pluginManager!.getPlugin("NpcFaceCrowd") as NpcFaceCrowdMaterialPlugin;
-    expect([copy.coordinatesIndex, copy.faceRect, copy.maskFeather, copy.crowd]).toEqual([1, { x: 0.3, y: 0.2, width: 0.3, height: 0.6 }, 0.3, crowd]);
+    expect([copy.coordinatesIndex, copy.faceRect, copy.maskFeather, copy.maskRect, copy.skinFromFace, copy.crowd]).toEqual([1, { x: 0.3, y: 0.2, width: 0.3, height: 0.6 }, 0.3, { x: 0.1, y: 0, width: 0.8, height: 0.8 }, true, crowd]);
     scene.texturesEnabled = false;
     plugin.prepareDefinesBeforeAttributes(defines as never, scene, quad);
     expect(defines).toMatchObject({ NPCFACECROWD: false, NPCFACE: false });

@@ -209,6 +209,8 @@ describe("NPC_faces loader extension: bad JSON", () => {
       [{ seed: 1, faceRect: { x: 0, y: 0, width: 1, height: 1, z: 0 } }, "faceRect.z: unknown field (known: x, y, width, height)"],
       [{ seed: 1, maskShape: "circle" }, `maskShape: expected "ellipse" or "rectangle", got "circle"`],
       [{ seed: 1, maskFeather: -1 }, "maskFeather: expected a number >= 0, got -1"],
+      [{ seed: 1, maskRect: { x: 0, y: 0, width: 1, height: -1 } }, "maskRect.height: expected a number > 0, got -1"],
+      [{ seed: 1, skinFromFace: "yes" }, `skinFromFace: expected true or false, got "yes"`],
       [{ seed: 1, faceOpacity: 2 }, "faceOpacity: expected a number in 0..1, got 2"],
       [{ seed: 1, extensions: 3 }, "extensions: expected an object, got 3"],
       [null, `expected an object like { "seed": 42 }, got null`],
@@ -224,7 +226,7 @@ describe("NPC_faces loader extension: bad JSON", () => {
       expect((error as Error).message, JSON.stringify(value)).toContain(`NPC_faces: material m: ${problem.includes("; ") ? "2 problems: " : ""}${problem}`);
     }
     // Valid: everything, and glTF's own extensions / extras.
-    const full = { seed: 1, mixSeed: 2, mix: 0.5, mixCrossover: 3, psi: 0.7, noiseStrength: 0, controls: { a: -1 }, labels: { g: "f" }, isEnabled: false, flipV: true, coordinatesIndex: 1, uScale: 2, vScale: 2, uOffset: 0.5, vOffset: -0.5, faceRect: null, maskShape: "rectangle", maskFeather: 0, faceOpacity: 0.5, extensions: {}, extras: { note: "x" } };
+    const full = { seed: 1, mixSeed: 2, mix: 0.5, mixCrossover: 3, psi: 0.7, noiseStrength: 0, controls: { a: -1 }, labels: { g: "f" }, isEnabled: false, flipV: true, coordinatesIndex: 1, uScale: 2, vScale: 2, uOffset: 0.5, vOffset: -0.5, faceRect: null, maskShape: "rectangle", maskFeather: 0, maskRect: null, skinFromFace: true, faceOpacity: 0.5, extensions: {}, extras: { note: "x" } };
     expect(ParseNpcFacesGltfExtension(full, "m")).toBe(full);
   });
 });
@@ -239,6 +241,8 @@ describe("NPC_faces exporter extension (GLTF2Export)", () => {
     face.setControl("direction_1", -1);
     face.faceRect = { x: 0.25, y: 0.25, width: 0.5, height: 0.5 };
     face.maskShape = "rectangle";
+    face.maskRect = { x: 0.125, y: 0.125, width: 0.75, height: 0.5 }; // glTF: y from the top
+    face.skinFromFace = true;
     CreatePlane("standard-plane", {}, scene).material = standard;
     const pbr = new PBRMaterial("pbr-face", scene);
     const mixed = new NpcFaceMaterialPlugin(pbr);
@@ -256,7 +260,7 @@ describe("NPC_faces exporter extension (GLTF2Export)", () => {
     expect(gltf.extensionsRequired ?? []).not.toContain(NpcFacesGltfExtensionName);
     const material = (name: string) => gltf.materials.find((m: any) => m.name === name);
     // A Babylon plane's UVs have v = 1 at the top: relative to glTF's convention the face is flipped.
-    expect(material("standard-face").extensions.NPC_faces).toEqual({ seed: 7, psi: 0.5, controls: { direction_1: -1 }, flipV: true, faceRect: { x: 0.25, y: 0.25, width: 0.5, height: 0.5 }, maskShape: "rectangle" });
+    expect(material("standard-face").extensions.NPC_faces).toEqual({ seed: 7, psi: 0.5, controls: { direction_1: -1 }, flipV: true, faceRect: { x: 0.25, y: 0.25, width: 0.5, height: 0.5 }, maskShape: "rectangle", maskRect: { x: 0.125, y: 0.375, width: 0.75, height: 0.5 }, skinFromFace: true });
     expect(material("pbr-face").extensions.NPC_faces).toEqual({ seed: 3, mixSeed: 4, mix: 0.5, mixCrossover: 0 });
     expect(material("plain").extensions?.NPC_faces).toBeUndefined();
     const faceMesh = gltf.meshes[gltf.nodes.find((n: any) => n.name === "standard-plane").mesh];
@@ -272,6 +276,7 @@ describe("NPC_faces exporter extension (GLTF2Export)", () => {
     face.noiseStrength = 0;
     face.setControl("direction_0", 2);
     face.faceOpacity = 0.75;
+    Object.assign(face, { faceRect: { x: 0.25, y: 0.25, width: 0.5, height: 0.5 }, maskRect: { x: 0.125, y: 0.125, width: 0.75, height: 0.5 }, skinFromFace: true });
     CreatePlane("npc-plane", {}, scene).material = material;
     await WithinAsync(scene.whenReadyAsync(), 30_000, "scene.whenReadyAsync()");
     const glb = await GLTF2Export.GLBAsync(scene, "npcs");

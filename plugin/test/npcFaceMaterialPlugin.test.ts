@@ -307,7 +307,7 @@ describe("NpcFaceMaterialPlugin: shaders and Inspector", () => {
       expect(code).toContain("vec2 npcFaceUV = vMainUV1;");
       expect(code).toContain("vec4 npcFace = texture2D(npcFaceSampler, npcFaceUV);");
       // No diffuse/albedo texture: the face multiplies what vertex colours and detail maps made of the base colour.
-      expect(code).toContain(kind === "standard" ? "baseColor.rgb *= mix(vec3(1.0), npcFace.rgb, npcFaceMask);" : "vec3 npcFaceAlbedo = vAlbedoColor.rgb * toLinearSpace(npcFace.rgb);");
+      expect(code).toContain(kind === "standard" ? "baseColor.rgb *= mix(npcFaceBase, npcFace.rgb, npcFaceMask);" : "vec3 npcFaceAlbedo = vAlbedoColor.rgb * toLinearSpace(npcFace.rgb);");
       expect(defines).not.toContain("#define NPCFACE_FLIPV");
       plugin.flipV = true; // e.g. for CreateSphere, whose v = 0 is the north pole
       scene.render();

@@ -59,6 +59,22 @@ export const ProvenanceSchema = z.object({
   metrics: z.record(z.string(), z.number()).optional(),
   tool: z.string(),
   notes: z.string().optional(),
+  /** For models made by `npc-faces import` from another project's checkpoint: what the file was (docs/import.md). */
+  imported: z
+    .object({
+      /** `nvidia-pkl` (stylegan2-ada-pytorch network pickle) or `rosinality-pt` (stylegan2-pytorch checkpoint). */
+      format: z.enum(["nvidia-pkl", "rosinality-pt"]),
+      /** The file's name (no folders). */
+      file: z.string(),
+      /** SHA-256 of the whole file, lowercase hex. */
+      sha256: z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex digits"),
+      /** The generator object or state dict that was read (`G_ema`, `g_ema`). */
+      generator: z.string(),
+      resolution: positiveInt,
+      /** Training progress the file records (NVIDIA: the snapshot's file name), absent when unknown. */
+      kimg: z.number().nonnegative().optional(),
+    })
+    .optional(),
 });
 
 /** The metadata document (format version 1). */
@@ -71,8 +87,14 @@ export const ModelMetadataSchema = z.object({
   wDim: positiveInt,
   numWs: positiveInt,
   labelDim: z.number().int().nonnegative(),
-  /** Resolution of each noise input `noise{i}`. */
+  /** Resolution of each noise input `noise{i}` (empty when `noise` is `constant`). */
   noiseResolutions: z.array(positiveInt),
+  /**
+   * Where the per-layer noise comes from: `seeded` (absent: the inputs `noise{i}`, filled from the seed) or
+   * `constant` (fixed noise maps inside the graph, as an imported file's buffers; no noise inputs, every seed
+   * gets the same maps; `noise_strength` still scales them).
+   */
+  noise: z.enum(["seeded", "constant"]).optional(),
   controls: z.array(ControlSchema),
   labels: z.array(LabelSchema),
   /**

@@ -91,6 +91,7 @@ function CheckConsistency(m: ModelMetadata, where: string): void {
       if (l >= m.numWs) fail(`controls[${i}].layers[${j}]`, `layer ${l} out of range (numWs = ${m.numWs})`);
     });
   });
+  if (m.noise === "constant" && m.noiseResolutions.length > 0) fail("noiseResolutions", 'expected none: the noise is "constant" (inside the graph)');
   const attributes = new Set<string>();
   m.labels.forEach((label, i) => {
     if (attributes.has(label.name)) fail(`labels[${i}].name`, `duplicate attribute "${label.name}"`);

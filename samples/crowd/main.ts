@@ -7,10 +7,11 @@
  * default wasm: the canonical engine, the same bytes on every machine), `count=N` (NPCs, default 64, at most 1024), `threads=N`
  * (WASM threads, default 1: the canonical engine; more are faster but "close, not exact", see docs/seeds.md),
  * `mode=material|crowd`: one material per NPC (`NpcFaceMaterialPlugin`, default) or the whole crowd in one material and
- * one draw call (`NpcFaceCrowd`: faces in the layers of a texture array, one thin instance per NPC), `heads=1` (material
- * mode): the face on the front of each head sphere (composition: face rectangle, soft mask, skin tone from the face),
- * `gltf=1` (material mode): the first NPCs' face quads are those of `npcFaces.gltf` (plugin/examples: quads whose glTF
- * materials carry the `NPC_faces` extension), loaded with Babylon's glTF loader and `@npc-faces/babylon/gltf`.
+ * one draw call (`NpcFaceCrowd`: faces in the layers of a texture array, one thin instance per NPC). Each NPC's head
+ * is the plugin's procedural head (`CreateNpcHead`), the face composed onto its front and the rest in the face's own
+ * skin tone (`NpcHeadComposition`); `heads=0`: a face card in front of a sphere instead. `gltf=1` (material mode,
+ * cards): the first NPCs' face quads are those of `npcFaces.gltf` (plugin/examples: quads whose glTF materials carry
+ * the `NPC_faces` extension), loaded with Babylon's glTF loader and `@npc-faces/babylon/gltf`.
  *
  * For automation: `document.body.dataset.npcFacesReady` is set to the number of faces once `scene.whenReadyAsync()`
  * has resolved (`npcFacesError` holds the message when something failed), and `window.npcFacesTest` exposes the
@@ -37,11 +38,10 @@ import { PointerEventTypes } from "@babylonjs/core/Events/pointerEvents.js";
 import "@babylonjs/core/Meshes/instancedMesh.js";
 import "@babylonjs/core/Culling/ray.js";
 import type { ModelControl } from "@npc-faces/runtime";
-import { NpcFaceCrowd, NpcFaceCrowdMaterialPlugin, NpcFaceMaterialPlugin, NpcFaceSystem, type NpcFaceCrowdMember, type NpcFaceSystemOptions } from "@npc-faces/babylon";
+import { CreateNpcHead, NpcFaceCrowd, NpcFaceCrowdMaterialPlugin, NpcFaceMaterialPlugin, NpcFaceSystem, NpcHeadComposition, type NpcFaceCrowdMember, type NpcFaceSystemOptions } from "@npc-faces/babylon";
 import { Matrix } from "@babylonjs/core/Maths/math.vector.js";
 import { PerfCounter } from "@babylonjs/core/Misc/perfCounter.js";
 import { RenderTargetTexture } from "@babylonjs/core/Materials/Textures/renderTargetTexture.js";
-import { RawTexture } from "@babylonjs/core/Materials/Textures/rawTexture.js";
 import { Constants } from "@babylonjs/core/Engines/constants.js";
 import "@babylonjs/core/Meshes/thinInstanceMesh.js";
 // Opt-in: systems without modelUrl use the bundled default model (the build copies default.onnx next to main.js).
@@ -76,10 +76,11 @@ const materialKind = query.get("material") === "pbr" ? "pbr" : "standard";
 const executionProvider = query.get("ep") === "webgpu" ? "webgpu" : "wasm";
 const npcCount = Math.max(1, Math.min(1024, Number(query.get("count") ?? 64) || 64));
 const crowdMode = query.get("mode") === "crowd";
-// `heads=1` (material mode): each NPC's head is a sphere whose front receives the face (a face rectangle with a soft
-// elliptical mask), the rest of the head in the face's own skin tone, instead of a portrait card in front of it.
-const headsMode = query.get("heads") === "1" && !crowdMode;
-const gltfMode = query.get("gltf") === "1" && !crowdMode && !headsMode;
+// Each NPC's head is a procedural head whose front receives the face (a face rectangle with a soft elliptical mask),
+// the rest of the head in the face's own skin tone; `heads=0`: a face card in front of a sphere (the pixel tests'
+// layout: the card shows the whole face texture), as `gltf=1` (the file's face quads).
+const gltfMode = query.get("gltf") === "1" && !crowdMode;
+const headsMode = query.get("heads") !== "0" && !gltfMode;
 const threadsParam = query.get("threads");
 // Default 1, the runtime's: the canonical engine, whose bytes do not depend on the machine. More threads also compete
 // with rendering and the browser's GPU process: on 2 cores, 2 threads made generation slower and the frames longer.
@@ -143,11 +144,11 @@ interface Npc {
   readonly member?: NpcFaceCrowdMember;
 }
 
-/** Crowd mode: one crowd, its material and its thin-instanced face quads. */
+/** Crowd mode: one crowd, its material and its thin-instanced heads (`heads=0`: face quads). */
 interface SampleCrowd {
   readonly crowd: NpcFaceCrowd;
   readonly material: StandardMaterial;
-  readonly quads: Mesh;
+  readonly mesh: Mesh;
 }
 
 /** A crowd member seen through the plugin's parameter API (defaults of the model where the member has none). */
@@ -244,7 +245,8 @@ async function MainAsync(): Promise<void> {
   const sceneCreated = performance.now();
   scene.clearColor = new Color4(0.11, 0.12, 0.15, 1);
 
-  // The crowd stands on a square grid facing the camera (-z).
+  // The crowd stands on a square grid facing the camera (-z). A head's centre: its chin just above the body.
+  const headY = headsMode ? 1.1 + HeadSize / 2 + 0.03 : 1.45;
   const columns = Math.ceil(Math.sqrt(npcCount));
   const spacing = 1.6;
   const centre = new Vector3(0, 1.4, ((columns - 1) * spacing) / 2);
@@ -277,6 +279,9 @@ async function MainAsync(): Promise<void> {
   headTemplate.material = headMaterial;
   bodyTemplate.isVisible = false;
   headTemplate.isVisible = false;
+  // Heads in material mode: one procedural head whose clones (sharing its geometry) each carry an NPC's material.
+  const faceHeadTemplate = headsMode && !crowdMode ? CreateNpcHead("faceHead", { size: HeadSize }, scene) : undefined;
+  if (faceHeadTemplate) faceHeadTemplate.isVisible = false;
   // A ring at the feet of the NPC the panel edits (created now: its shader compiles before generation starts).
   const marker = CreateTorus("selection", { diameter: 1.1, thickness: 0.08, tessellation: 24 }, scene);
   const markerMaterial = new StandardMaterial("selectionMaterial", scene);
@@ -314,11 +319,13 @@ async function MainAsync(): Promise<void> {
       });
       const material = new StandardMaterial(`crowd${k}Faces`, scene);
       material.specularColor = new Color3(0.05, 0.05, 0.05);
-      new NpcFaceCrowdMaterialPlugin(material, crowd);
-      const quads = CreatePlane(`crowd${k}Quads`, { size: 0.62 }, scene);
-      quads.material = material;
-      quads.isPickable = false;
-      crowds.push({ crowd, material, quads });
+      const plugin = new NpcFaceCrowdMaterialPlugin(material, crowd);
+      // Heads: each instance's face on the front of its head, the rest in that face's skin tone (read by the shader).
+      if (headsMode) Object.assign(plugin, NpcHeadComposition);
+      const mesh = headsMode ? CreateNpcHead(`crowd${k}Heads`, { size: HeadSize }, scene) : CreatePlane(`crowd${k}Quads`, { size: 0.62 }, scene);
+      mesh.material = material;
+      mesh.isPickable = false;
+      crowds.push({ crowd, material, mesh });
     }
   }
   const gltfFaces = gltfMode ? await LoadGltfFacesAsync(scene) : [];
@@ -327,20 +334,23 @@ async function MainAsync(): Promise<void> {
     const z = Math.floor(i / columns) * spacing;
     const body = bodyTemplate.createInstance(`body${i}`);
     body.position.set(x, 0.55, z);
-    if (headsMode) {
-      npcs.push(CreateFaceHead(scene, i, new Vector3(x, 1.45, z)));
+    if (faceHeadTemplate) {
+      npcs.push(CreateFaceHead(faceHeadTemplate, i, new Vector3(x, headY, z)));
       continue;
     }
-    const head = headTemplate.createInstance(`head${i}`);
-    head.position.set(x, 1.45, z);
-    head.metadata = { npc: i };
-    // The face: a quad just in front of the head (a plane's front side faces -z, towards the camera).
-    const position = new Vector3(x, 1.45, z - 0.41);
+    if (!headsMode) {
+      const head = headTemplate.createInstance(`head${i}`);
+      head.position.set(x, 1.45, z);
+      head.metadata = { npc: i };
+    }
+    // The face: a quad just in front of the head (a plane's front side faces -z, towards the camera); with heads, the
+    // front of the head.
+    const position = new Vector3(x, headY, z - 0.41);
     if (crowdMode) {
       const group = crowds[Math.floor(i / perCrowd)];
       const last = i === npcCount - 1 || (i + 1) % perCrowd === 0;
-      const instance = group.quads.thinInstanceAdd(Matrix.Translation(position.x, position.y, position.z), last);
-      const member = group.crowd.add({ seed: NpcSeed(i), name: String(i) }).bindThinInstance(group.quads, instance);
+      const instance = group.mesh.thinInstanceAdd(Matrix.Translation(x, headY, headsMode ? z : position.z), last);
+      const member = group.crowd.add({ seed: NpcSeed(i), name: String(i) }).bindThinInstance(group.mesh, instance);
       npcs.push({ index: i, plugin: CrowdFace(member, group.crowd, () => system), position, group, member });
       continue;
     }
@@ -426,7 +436,7 @@ async function MainAsync(): Promise<void> {
     materialClassOf: (index) => npcs[index].material?.getClassName() ?? "crowd",
     faceScreenPoints(index, points) {
       const mesh = npcs[index].faceMesh;
-      if (!mesh || headsMode) throw new Error("faceScreenPoints: material mode with face quads only");
+      if (!mesh || headsMode) throw new Error("faceScreenPoints: material mode with face cards (heads=0) only");
       return ScreenPoints(mesh, scene, canvas, points);
     },
     mode: crowdMode ? "crowd" : "material",
@@ -449,7 +459,13 @@ async function MainAsync(): Promise<void> {
     faceTextureIsSrgb: (index) => (npcs[index].materialPlugin?.texture ?? npcs[index].group?.crowd.texture)?.getInternalTexture()?._useSRGBBuffer === true,
     crowdCapacity: crowds.reduce((sum, g) => sum + g.crowd.capacity, 0),
     crowdLayerOf: (index) => npcs[index].member?.layer ?? -1,
-    probeFaceAsync: (index) => ProbeFaceAsync(scene, npcs[index]),
+    probeFaceAsync: (index, halfExtent) => ProbeFaceAsync(scene, npcs[index], halfExtent),
+    headGeometry() {
+      const head = faceHeadTemplate ?? (headsMode ? crowds[0].mesh : undefined);
+      if (!head) return undefined;
+      const data = (kind: string): number[] => Array.from(head.getVerticesData(kind)!);
+      return { positions: data("position"), normals: data("normal"), uvs: data("uv"), indices: Array.from(head.getIndices()!), centreOffset: [0, 0, 0.41] };
+    },
     whenSettledAsync: (index) => WaitForFaceAsync(npcs[index].plugin),
     async setParametersAsync(index, changes) {
       ApplyChanges(npcs[index].plugin, changes);
@@ -476,57 +492,25 @@ async function MainAsync(): Promise<void> {
   document.body.dataset.npcFacesReady = String(readyAtWhenReady.ready);
 }
 
-/** Where the face goes on Babylon's sphere: a rectangle of its UV space around the vertex facing -z (the camera). */
-let SphereFaceRect: { x: number; y: number; width: number; height: number } | undefined;
+/** The heads' height, chin to crown. */
+const HeadSize = 0.85;
 
 /**
- * An NPC whose head (a sphere) carries the face: the face rectangle covers the front (about 100 degrees of longitude and
- * 110 of latitude), a soft elliptical mask blends it into the head's colour, which takes the skin tone of the face's
- * cheeks once it is generated.
+ * Heads in material mode: an NPC whose head (a clone of the procedural head) carries the face on its front, the rest
+ * of the head in the face's own skin tone (the shader reads it from the face: `skinFromFace`).
  */
-function CreateFaceHead(scene: Scene, index: number, centre: Vector3): Npc {
-  const head = CreateSphere(`head${index}`, { diameter: 0.8, segments: 24 }, scene);
+function CreateFaceHead(template: Mesh, index: number, centre: Vector3): Npc {
+  const scene = template.getScene();
+  const head = template.clone(`head${index}`)!;
+  head.isVisible = true;
   head.position.copyFrom(centre);
   head.metadata = { npc: index };
-  if (!SphereFaceRect) {
-    // The u of the front vertex (most negative z, on the equator); v = 0 is the north pole on Babylon's sphere.
-    const positions = head.getVerticesData("position")!;
-    const uvs = head.getVerticesData("uv")!;
-    let front = 0;
-    for (let v = 0; v < positions.length / 3; v++) if (positions[v * 3 + 2] < positions[front * 3 + 2]) front = v;
-    SphereFaceRect = { x: uvs[front * 2] - 0.14, y: 0.2, width: 0.28, height: 0.6 };
-  }
-  const material = new StandardMaterial(`npc${index}`, scene);
-  material.specularColor = new Color3(0.05, 0.05, 0.05);
-  // The head's albedo: a 1x1 texture in the skin tone, into which the plugin mixes the face (diffuseColor would tint
-  // the face too).
-  const skin = new RawTexture(new Uint8Array([140, 115, 97, 255]), 1, 1, Constants.TEXTUREFORMAT_RGBA, scene, false, false, Constants.TEXTURE_NEAREST_SAMPLINGMODE);
-  material.diffuseTexture = skin;
+  const material = materialKind === "pbr" ? FacePbrMaterial(`npc${index}`, scene) : new StandardMaterial(`npc${index}`, scene);
+  if (material instanceof StandardMaterial) material.specularColor = new Color3(0.05, 0.05, 0.05);
   const plugin = new NpcFaceMaterialPlugin(material);
+  Object.assign(plugin, NpcHeadComposition);
   plugin.seed = NpcSeed(index);
-  plugin.flipV = true; // the sphere's v runs from the top down
-  plugin.faceRect = SphereFaceRect;
-  plugin.maskShape = "ellipse";
-  plugin.maskFeather = 0.35;
-  plugin.onGeneratedObservable.add(() => {
-    faceTimes.push(performance.now());
-    // The head continues in the face's skin tone: the mean colour of the cheeks (gamma space, as StandardMaterial's).
-    const face = plugin.face!;
-    const sum = [0, 0, 0];
-    let n = 0;
-    for (let y = Math.floor(face.height * 0.55); y < Math.floor(face.height * 0.7); y++) {
-      for (const [from, to] of [[0.22, 0.35], [0.65, 0.78]]) {
-        for (let x = Math.floor(face.width * from); x < Math.floor(face.width * to); x++) {
-          const p = (y * face.width + x) * 4;
-          sum[0] += face.data[p];
-          sum[1] += face.data[p + 1];
-          sum[2] += face.data[p + 2];
-          n++;
-        }
-      }
-    }
-    skin.update(new Uint8Array([sum[0] / n, sum[1] / n, sum[2] / n, 255]));
-  });
+  plugin.onGeneratedObservable.add(() => faceTimes.push(performance.now()));
   head.material = material;
   return { index, plugin: PluginFace(plugin), position: new Vector3(centre.x, centre.y, centre.z - 0.41), materialPlugin: plugin, material, faceMesh: head };
 }
@@ -591,11 +575,12 @@ function ScreenPoints(mesh: Mesh, scene: Scene, canvas: HTMLCanvasElement, point
 /**
  * Renders NPC `index`'s face quad filling the canvas (orthographic camera straight on, lighting off, nearest sampling)
  * and reads the canvas back: one texel per sample at the centre of each face texel, top row first, RGBA8 base64.
+ * `halfExtent`: half the side of the square rendered around the face's centre (a larger one shows a whole head).
  */
-async function ProbeFaceAsync(scene: Scene, npc: Npc): Promise<{ width: number; height: number; base64: string }> {
+async function ProbeFaceAsync(scene: Scene, npc: Npc, halfExtent = 0.31): Promise<{ width: number; height: number; base64: string }> {
   const crowd = npc.group?.crowd;
   const material = npc.group?.material ?? npc.material;
-  const faceMesh = npc.group?.quads ?? npc.faceMesh;
+  const faceMesh = npc.group?.mesh ?? npc.faceMesh;
   if (!material || !faceMesh) throw new Error("no face material");
   const texture = crowd ? (crowd.texture ?? null) : npc.materialPlugin!.texture;
   if (!texture) throw new Error("no face texture");
@@ -603,10 +588,10 @@ async function ProbeFaceAsync(scene: Scene, npc: Npc): Promise<{ width: number; 
   // Close to the quad: the NPCs of the rows in front must stay behind the camera.
   const camera = new ArcRotateCamera("probe", -Math.PI / 2, Math.PI / 2, 0.3, npc.position.clone(), scene);
   camera.mode = Constants.ORTHOGRAPHIC_CAMERA;
-  camera.orthoLeft = -0.31;
-  camera.orthoRight = 0.31;
-  camera.orthoTop = 0.31;
-  camera.orthoBottom = -0.31;
+  camera.orthoLeft = -halfExtent;
+  camera.orthoRight = halfExtent;
+  camera.orthoTop = halfExtent;
+  camera.orthoBottom = -halfExtent;
   camera.minZ = 0.01;
   // A render target rather than the canvas: WebGPU's canvas cannot be read back once the frame is presented.
   const pixelsPerSide = size * 4;
@@ -617,7 +602,8 @@ async function ProbeFaceAsync(scene: Scene, npc: Npc): Promise<{ width: number; 
   const saved = { disableLighting: material.disableLighting, emissive: material.emissiveColor.clone(), sampling: texture.samplingMode };
   material.disableLighting = true;
   material.emissiveColor = new Color3(1, 1, 1);
-  texture.updateSamplingMode(Constants.TEXTURE_NEAREST_SAMPLINGMODE);
+  // Nearest texels, mip levels kept: the heads' skin tone reads a coarse level of the face (skinFromFace).
+  texture.updateSamplingMode(Constants.TEXTURE_NEAREST_NEAREST_MIPNEAREST);
   try {
     await scene.whenReadyAsync();
     while (!target.isReadyForRendering()) await new Promise((resolve) => setTimeout(resolve, 10));

@@ -96,7 +96,14 @@ export interface NpcFacesTestHook {
   crowdLayerOf(index: number): number;
   /**
    * Renders NPC `index`'s face quad filling the canvas (orthographic, unlit, nearest sampling) and samples the canvas
-   * at each face texel's centre: what the instance really shows, top row first, RGBA8 base64.
+   * at each face texel's centre: what the instance really shows, top row first, RGBA8 base64. `halfExtent` (default
+   * 0.31, a face quad's half size): the half width of the square around the face's centre that is rendered, in scene
+   * units (0.42 holds a head's width), still sampled face-texture size by size.
    */
-  probeFaceAsync(index: number): Promise<{ width: number; height: number; base64: string }>;
+  probeFaceAsync(index: number, halfExtent?: number): Promise<{ width: number; height: number; base64: string }>;
+  /**
+   * Heads (not `heads=0`): the head mesh (positions relative to its centre, normals, UVs, triangles) and its centre
+   * relative to the probe's centre, in scene units; undefined otherwise.
+   */
+  headGeometry(): { positions: number[]; normals: number[]; uvs: number[]; indices: number[]; centreOffset: [number, number, number] } | undefined;
 }

@@ -44,7 +44,8 @@ export async function RunCrowdBenchAsync(): Promise<string[]> {
     for (const config of Configs) {
       const started = performance.now();
       try {
-        const crowd = await OpenCrowdPageAsync(browser.context, sample.pageUrl(config.engine, { mode: config.mode, count: String(NpcCount) }), { timeoutMs: 900_000 });
+        // Face cards (heads=0), as in the figures measured before the sample had heads.
+        const crowd = await OpenCrowdPageAsync(browser.context, sample.pageUrl(config.engine, { mode: config.mode, count: String(NpcCount), heads: "0" }), { timeoutMs: 900_000 });
         try {
           const result = await crowd.page.evaluate(async (frames) => {
             const hook = (globalThis as unknown as CrowdWindow).npcFacesTest;

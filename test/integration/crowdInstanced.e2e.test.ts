@@ -47,7 +47,8 @@ function Rgb(rgba: Uint8Array): Uint8Array {
 describe.sequential("crowd mode (texture array + thin instances) in headless Chromium", () => {
   for (const engine of Engines) {
     it(`${engine}: ${Count} faces in one material, few draw calls, an instance shows its NPC's face, one edit rewrites one layer`, async () => {
-      const crowd = await OpenCrowdPageAsync(browser.context, sample.pageUrl(engine, { mode: "crowd", count: String(Count) }));
+      // Face cards (heads=0): each instance shows its whole face texture, which the probe compares texel by texel.
+      const crowd = await OpenCrowdPageAsync(browser.context, sample.pageUrl(engine, { mode: "crowd", count: String(Count), heads: "0" }));
       try {
         const { page } = crowd;
         const info = await page.evaluate(() => {
@@ -92,7 +93,7 @@ describe.sequential("crowd mode (texture array + thin instances) in headless Chr
     }, 300_000);
 
     it(`${engine}: one material per NPC (sRGB face texture where the engine has it) shows the same face on screen`, async () => {
-      const page = await OpenCrowdPageAsync(browser.context, sample.pageUrl(engine, { mode: "material", count: "4" }));
+      const page = await OpenCrowdPageAsync(browser.context, sample.pageUrl(engine, { mode: "material", count: "4", heads: "0" }));
       try {
         const request = await page.page.evaluate(() => (globalThis as unknown as CrowdWindow).npcFacesTest.requestOf(1));
         // Both engines have sRGB formats: the face texture must use one.

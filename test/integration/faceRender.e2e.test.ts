@@ -5,9 +5,9 @@
  * lit: at a grid of points projected onto the screen, each colour channel of the screenshot correlates with the
  * texture there (measured 0.99; upside down -0.1). A shader that does not inject the face, samples the wrong UVs or
  * flips the face fails this; lighting and PBR's linear/sRGB round trip scale the colours but keep the correlation.
- * glTF (`gltf=1`, WebGL2): the quads of plugin/examples/npcFaces.gltf, loaded with the NPC_faces extension, have the
- * file's parameters, their textures are the canonical engine's bytes for them, and they render upright by glTF's UV
- * convention.
+ * glTF (`gltf=1`, WebGL2 and WebGPU): the quads of plugin/examples/npcFaces.gltf, loaded with the NPC_faces
+ * extension, have the file's parameters, their textures are the canonical engine's bytes for them, and they render
+ * upright by glTF's UV convention.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -43,7 +43,8 @@ describe.sequential("rendered faces in headless Chromium", () => {
   for (const engine of ["webgl2", "webgpu"] as const) {
     for (const material of ["standard", "pbr"] as const) {
       it(`${engine}, ${material === "pbr" ? "PBRMaterial" : "StandardMaterial"}: the face on screen is the face texture, lit`, async () => {
-        const crowd = await OpenCrowdPageAsync(browser.context, sample.pageUrl(engine, { count: "4", material }));
+        // Face cards (heads=0): the whole face texture on a quad, projected point by point.
+        const crowd = await OpenCrowdPageAsync(browser.context, sample.pageUrl(engine, { count: "4", material, heads: "0" }));
         try {
           const { page } = crowd;
           expect(await page.evaluate(() => (globalThis as unknown as CrowdWindow).npcFacesTest.materialClassOf(0))).toBe(material === "pbr" ? "PBRMaterial" : "StandardMaterial");
@@ -58,29 +59,31 @@ describe.sequential("rendered faces in headless Chromium", () => {
 });
 
 describe.sequential("glTF faces (NPC_faces) in headless Chromium", () => {
-  it("webgl2: the example file's quads show the faces of their NPC_faces parameters, upright, the canonical bytes", async () => {
-    const crowd = await OpenCrowdPageAsync(browser.context, sample.pageUrl("webgl2", { count: "4", gltf: "1" }));
-    try {
-      const { page } = crowd;
-      const file = JSON.parse(await readFile(join(RepoRoot, "plugin", "examples", "npcFaces.gltf"), "utf8"));
-      for (const [index, material] of (file.materials as { name: string; extensions: { NPC_faces: Record<string, unknown> } }[]).entries()) {
-        expect(await page.evaluate((i) => (globalThis as unknown as CrowdWindow).npcFacesTest.materialClassOf(i), index), material.name).toBe("PBRMaterial");
-        // The request of the file's parameters (the composition fields are not part of it).
-        const { seed, mixSeed, mix, mixCrossover, psi, controls } = material.extensions.NPC_faces as FaceRequest;
-        const request = JSON.parse(JSON.stringify({ seed, mixSeed, mix, mixCrossover, psi, controls })) as FaceRequest;
-        expect(await page.evaluate((i) => (globalThis as unknown as CrowdWindow).npcFacesTest.requestOf(i), index), material.name).toEqual(request);
-        const [face] = await generator.generateAsync([request]);
-        const texture = await ReadFaceTextureAsync(page, index);
-        expect(ComparePixels(texture.data, face.data).maxAbs, `${material.name}: texture vs canonical face`).toBe(0);
+  for (const engine of ["webgl2", "webgpu"] as const) {
+    it(`${engine}: the example file's quads show the faces of their NPC_faces parameters, upright, the canonical bytes`, async () => {
+      const crowd = await OpenCrowdPageAsync(browser.context, sample.pageUrl(engine, { count: "4", gltf: "1" }));
+      try {
+        const { page } = crowd;
+        const file = JSON.parse(await readFile(join(RepoRoot, "plugin", "examples", "npcFaces.gltf"), "utf8"));
+        for (const [index, material] of (file.materials as { name: string; extensions: { NPC_faces: Record<string, unknown> } }[]).entries()) {
+          expect(await page.evaluate((i) => (globalThis as unknown as CrowdWindow).npcFacesTest.materialClassOf(i), index), material.name).toBe("PBRMaterial");
+          // The request of the file's parameters (the composition fields are not part of it).
+          const { seed, mixSeed, mix, mixCrossover, psi, controls } = material.extensions.NPC_faces as FaceRequest;
+          const request = JSON.parse(JSON.stringify({ seed, mixSeed, mix, mixCrossover, psi, controls })) as FaceRequest;
+          expect(await page.evaluate((i) => (globalThis as unknown as CrowdWindow).npcFacesTest.requestOf(i), index), material.name).toEqual(request);
+          const [face] = await generator.generateAsync([request]);
+          const texture = await ReadFaceTextureAsync(page, index);
+          expect(ComparePixels(texture.data, face.data).maxAbs, `${material.name}: texture vs canonical face`).toBe(0);
+        }
+        // Rendered upright on the glTF quads (glTF's UV convention): the two quads without a face rectangle.
+        await ExpectFaceOnScreenAsync(page, 0, `${engine} glTF guard`);
+        await ExpectFaceOnScreenAsync(page, 1, `${engine} glTF smith`);
+        expect(crowd.errors).toEqual([]);
+      } finally {
+        await crowd.closeAsync();
       }
-      // Rendered upright on the glTF quads (glTF's UV convention): the two quads without a face rectangle.
-      await ExpectFaceOnScreenAsync(page, 0, "webgl2 glTF guard");
-      await ExpectFaceOnScreenAsync(page, 1, "webgl2 glTF smith");
-      expect(crowd.errors).toEqual([]);
-    } finally {
-      await crowd.closeAsync();
-    }
-  }, 170_000);
+    }, 170_000);
+  }
 });
 
 /**

@@ -49,3 +49,6 @@ export * from "./evaluation/directMeasures.js";
 export * from "./evaluation/pairSheet.js";
 export * from "./evaluation/memorisationCheck.js";
 export * from "./evaluation/controlDirectionCheck.js";
+// Import of PyTorch StyleGAN2 generators (issue 20): NVIDIA network pickles and rosinality checkpoints.
+export { ImportCheckpointAsync, DetectImportFormat, KimgFromFileName, type ImportOptions, type ImportResult } from "./import/importCheckpoint.js";
+export type { ImportedGenerator, ImportFormat } from "./import/importedGenerator.js";

@@ -5,6 +5,7 @@
  */
 import { Command } from "commander";
 import { ExportCommand } from "./commands/exportCommand.js";
+import { ImportCommand } from "./commands/importCommand.js";
 import { InfoCommand } from "./commands/infoCommand.js";
 import { BakeCommand } from "./commands/bakeCommand.js";
 import { DatasetCommand } from "./commands/datasetCommand.js";
@@ -22,7 +23,7 @@ const program = new Command(ToolName)
   .description("Procedural NPC faces: export, inspect, bake and build data sets for StyleGAN face models.")
   .version(ToolVersion, "-V, --version", "print the version")
   .addHelpText("after", "\nExit status: 0 success, 1 failure (bad model file, unwritable output, ...), 2 usage error (bad flags or values).");
-for (const command of [ExportCommand(), InfoCommand(), BakeCommand(), DatasetCommand(), TrainCommand(), CheckpointCommand(), MetricsCommand(), NearestCommand(), ControlCheckCommand(), SheetCommand(), EditorCommand()]) program.addCommand(command);
+for (const command of [ExportCommand(), ImportCommand(), InfoCommand(), BakeCommand(), DatasetCommand(), TrainCommand(), CheckpointCommand(), MetricsCommand(), NearestCommand(), ControlCheckCommand(), SheetCommand(), EditorCommand()]) program.addCommand(command);
 
 // Every command reports errors the same way: commander's own ("error: unknown option ...") get our prefix, are
 // folded onto one line (its "(Did you mean bake?)" hint included), and come back here as exceptions instead of

@@ -18,7 +18,7 @@ const OptionalPeers: Record<string, string> = (() => {
 
 /** What each optional package is for, in the message. */
 const Purposes: Record<string, string> = {
-  "@npc-faces/trainer": "training, export --run/--untrained, checkpoint, metrics, nearest and control-check",
+  "@npc-faces/trainer": "training, export --run/--untrained, import, checkpoint, metrics, nearest and control-check",
   "@dicebear/core": "dataset --source dicebear",
   "@dicebear/collection": "dataset --source dicebear",
   "@resvg/resvg-js": "dataset --source dicebear/facesjs",

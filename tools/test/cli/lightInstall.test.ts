@@ -79,6 +79,7 @@ describe("the CLI without its optional packages", () => {
   it("commands that need an optional package name it in one line", async () => {
     const cases: [string[], RegExp][] = [
       [["export", "--preset", "tiny", "--untrained", "--out", join(dir, "x.onnx")], /needs the package @npc-faces\/trainer, which is not installed: npm install @npc-faces\/trainer@0\.1\.0$/],
+      [["import", join(import.meta.dirname, "..", "import", "fixtures", "nvidia-orig-16.pkl"), "--licence", "x", "--out", join(dir, "imported.onnx")], /import, .*needs the package @npc-faces\/trainer, which is not installed/],
       [["bake", "--seeds", "1", "--engine", "native", "--out", join(dir, "native"), "--no-progress"], /needs the package onnxruntime-node, which is not installed: npm install onnxruntime-node@1\.30\.0 --onnxruntime-node-install=skip$/],
     ];
     for (const [args, pattern] of cases) {

@@ -122,7 +122,8 @@ export function ExportGeneratorOnnx(options: ExportOptions): Uint8Array {
   const controls = K > 0 ? g.addInput(TensorNames.controls, "float", [N, K]) : "";
   const label = labelDim > 0 ? g.addInput(TensorNames.label, "float", [N, labelDim]) : "";
   const noiseStrength = g.addInput(TensorNames.noiseStrength, "float", [N, 1]);
-  const noiseRes = NoiseResolutions(config);
+  // Constant noise is baked into the graph: no noise inputs (metadata `noiseResolutions` is empty).
+  const noiseRes = config.noise === "constant" ? [] : NoiseResolutions(config);
   const noises = noiseRes.map((r, i) => g.addInput(`${TensorNames.noisePrefix}${i}`, "float", [N, 1, r, r]));
 
   // ---- mapping, run once for both latents stacked along the batch
@@ -164,9 +165,24 @@ export function ExportGeneratorOnnx(options: ExportOptions): Uint8Array {
 
   // ---- synthesis
   const axes23 = g.constInt64([2, 3]);
-  const scales2x = g.constFloat([1, 1, 2, 2]);
-  const up2x = (t: string): string =>
-    g.node("Resize", [t, "", scales2x], { mode: { string: "linear" }, coordinate_transformation_mode: { string: "half_pixel" } });
+  const zeroPadBorders = config.resampling === "zeroPad";
+  const scales2x = zeroPadBorders ? "" : g.constFloat([1, 1, 2, 2]);
+  const resnet = config.synthesis === "resnet";
+  const transposedUp = config.upsampleConv === "transposedConv";
+  const clamp = config.convClamp;
+  // 2x filtered up-sampling. edgeClamp: exactly half-pixel bilinear resizing. zeroPad: NVIDIA's upsample2d (insert
+  // zeros, pad 2/1, the [1,3,3,1] filter x2 per axis) = a depthwise transposed conv, stride 2, cropped by 1 per side.
+  const up2x = (t: string, channels: number): string =>
+    zeroPadBorders
+      ? g.node("ConvTranspose", [t, ResampleFilter(g, channels)], { group: { int: channels }, kernel_shape: { ints: [4, 4] }, strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] } })
+      : g.node("Resize", [t, "", scales2x], { mode: { string: "linear" }, coordinate_transformation_mode: { string: "half_pixel" } });
+  // NVIDIA's filter after a stride-2 transposed conv: [1,3,3,1]/4 per axis (gain 4 in 2D), zero borders of 1.
+  // Two 1D depthwise convs: half the taps of the 4x4 filter.
+  const filterAfterTransposed = (t: string, channels: number): string => {
+    const rows = g.node("Conv", [t, ResampleFilter(g, channels, "rows")], { group: { int: channels }, kernel_shape: { ints: [4, 1] }, pads: { ints: [1, 0, 1, 0] } });
+    return g.node("Conv", [rows, ResampleFilter(g, channels, "columns")], { group: { int: channels }, kernel_shape: { ints: [1, 4] }, pads: { ints: [0, 1, 0, 1] } });
+  };
+  const clip = (t: string, limit: number): string => g.node("Clip", [t, g.constFloat([-limit], []), g.constFloat([limit], [])]);
   const noiseStrength4 = g.node("Reshape", [noiseStrength, g.constInt64([-1, 1, 1, 1])]);
   const c4 = ConstToNchw(gained("synthesis.b4.const"));
   // The learned constant is not an initializer: it only enters the first conv's matrix Q (ConstConvMatrix below).
@@ -176,36 +192,65 @@ export function ExportGeneratorOnnx(options: ExportOptions): Uint8Array {
   // The activations h between layers are lrelu(y) WITHOUT the √2 gain: every consumer of h (the next conv and the
   // toRGB) gets √2 folded into its style affine instead (s' = √2·s, exact: the modulation is linear in s), and
   // the demodulation sums use Wsq/2 so that d is still computed from s. This saves one full pass per layer.
+  // In general the true activation is h·hGain (resnet block outputs have hGain 1).
   let hGain = 1;
+  let skipBranch = "";
   for (const layer of SynthesisLayers(config)) {
     const { inChannels: cin, outChannels: cout } = layer;
+    if (resnet && layer.up) {
+      // NVIDIA resnet skip: √½ · conv1x1(up(x)), no bias, no clamp; the 1x1 conv runs first (they commute: both linear,
+      // one per pixel, the other per channel), with the gains folded into its weight.
+      const name = `synthesis.b${layer.resolution}.skip.weight`;
+      const weightValues = gained(name).map((v) => v * hGain * Math.SQRT1_2);
+      const skipWeight = addWeight(name, [cout, cin, 1, 1], HwioToOihw(weightValues, 1, cin, cout)).tensor;
+      skipBranch = up2x(g.node("Conv", [h, skipWeight], { kernel_shape: { ints: [1, 1] } }), cout);
+    }
     const wl = g.node("Gather", [ws, g.constInt64([layer.wIndex], [])], { axis: { int: 1 } });
     const s = fc(wl, `${layer.name}.affine`, wDim, cin, hGain);
     const modulated = h === constTensor ? "" : g.node("Mul", [h, g.node("Unsqueeze", [s, axes23])]);
     const k = layer.kind === "conv" ? 3 : 1;
-    const weight = addWeight(`${layer.name}.weight`, [cout, cin, k, k], HwioToOihw(gained(`${layer.name}.weight`), k, cin, cout), h !== constTensor);
+    const weight = addWeight(`${layer.name}.weight`, [cout, cin, k, k], HwioToOihw(gained(`${layer.name}.weight`), k, cin, cout), h !== constTensor && !(layer.up && transposedUp));
     const bias = gained(`${layer.name}.bias`);
     if (layer.kind === "torgb") {
       // No demodulation; the toRGB weight gain 1/sqrt(Cin) is folded into the weight (same product as stylegan2's style gain).
-      const y = g.node("Conv", [modulated, weight.tensor, addFloat(`${layer.name}.bias`, [cout], bias)], { kernel_shape: { ints: [1, 1] } }, `${layer.name}.out`);
-      img = img ? g.node("Add", [up2x(img), y], {}, `img${layer.resolution}`) : y;
+      let y = g.node("Conv", [modulated, weight.tensor, addFloat(`${layer.name}.bias`, [cout], bias)], { kernel_shape: { ints: [1, 1] } }, clamp === undefined ? `${layer.name}.out` : undefined);
+      if (clamp !== undefined) y = g.node("Identity", [clip(y, clamp)], {}, `${layer.name}.out`);
+      img = img ? g.node("Add", [up2x(img, 3), y], {}, `img${layer.resolution}`) : y;
       continue;
     }
     // Modulation on activations, demodulation on outputs: the conv weight stays a constant ORT can pre-pack.
     // The first conv's input is the constant modulated per channel, so its conv is linear in s alone:
     // conv(const·s) = s @ Q with Q[i, (o, y, x)] = Σ_taps W[o, i, ky, kx]·const[i, y+ky−1, x+kx−1] (zero padded):
     // one MatMul at 1/9 of the FLOPs of a 4×4 conv, which onnxruntime runs poorly (tiny spatial size).
-    const conv =
-      h === constTensor
-        ? g.node("Reshape", [g.node("MatMul", [s, addWeight(`${layer.name}.const_conv`, [cin, cout * 16], ConstConvMatrix(c4.values, weight.values, cin, cout)).tensor]), g.constInt64([-1, cout, 4, 4])])
-        : g.node("Conv", [layer.up ? up2x(modulated) : modulated, weight.tensor], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } });
+    let conv: string;
+    if (h === constTensor) {
+      conv = g.node("Reshape", [g.node("MatMul", [s, addWeight(`${layer.name}.const_conv`, [cin, cout * 16], ConstConvMatrix(c4.values, weight.values, cin, cout)).tensor]), g.constInt64([-1, cout, 4, 4])]);
+    } else if (layer.up && transposedUp) {
+      // NVIDIA's order: 3x3 transposed conv at stride 2 (weight [Cin, Cout, 3, 3], not flipped), then the filter.
+      const transposedWeight = addWeight(`${layer.name}.weight_transposed`, [cin, cout, 3, 3], OihwToIohw(weight.values, cout, cin, 3)).tensor;
+      conv = filterAfterTransposed(g.node("ConvTranspose", [modulated, transposedWeight], { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] } }), cout);
+    } else {
+      conv = g.node("Conv", [layer.up ? up2x(modulated, cin) : modulated, weight.tensor], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } });
+    }
     const wsq = addFloat(`${layer.name}.weight_sq`, [cin, cout], SquaredWeightSums(weight.values, cout, cin, k, 1 / (hGain * hGain)));
     const demod = g.node("Reciprocal", [g.node("Sqrt", [g.node("Add", [g.node("MatMul", [g.node("Mul", [s, s]), wsq]), g.constFloat([1e-8], [])])])]);
     let y = g.node("Mul", [conv, g.node("Unsqueeze", [demod, axes23])]);
     const strength = addFloat(`${layer.name}.noise_strength`, [], gained(`${layer.name}.noise_strength`));
-    y = g.node("Add", [y, g.node("Mul", [noises[layer.noiseIndex], g.node("Mul", [noiseStrength4, strength])])]);
+    const noise = config.noise === "constant"
+      ? addFloat(`${layer.name}.noise_const`, [1, 1, layer.resolution, layer.resolution], gained(`${layer.name}.noise_const`))
+      : noises[layer.noiseIndex];
+    y = g.node("Add", [y, g.node("Mul", [noise, g.node("Mul", [noiseStrength4, strength])])]);
     y = g.node("Add", [y, addFloat(`${layer.name}.bias`, [1, cout, 1, 1], bias)]);
     h = g.node("LeakyRelu", [y], { alpha: { float: 0.2 } });
+    if (resnet && layer.resolution > 4 && !layer.up) {
+      // NVIDIA resnet: conv1 runs with gain √½ (activation gain √2·√½ = 1, clamp convClamp·√½), then adds the skip.
+      if (clamp !== undefined) h = clip(h, clamp * Math.SQRT1_2);
+      h = g.node("Add", [skipBranch, h]);
+      hGain = 1;
+      continue;
+    }
+    // The true activation √2·h is clamped to ±convClamp: h to ±convClamp/√2.
+    if (clamp !== undefined) h = clip(h, clamp / Math.SQRT2);
     hGain = Math.SQRT2;
   }
 
@@ -256,7 +301,8 @@ function BuildMetadata(options: ExportOptions, numWs: number): ModelMetadata {
     wDim: config.wDim,
     numWs,
     labelDim: config.labelDim,
-    noiseResolutions: NoiseResolutions(config),
+    noiseResolutions: config.noise === "constant" ? [] : NoiseResolutions(config),
+    ...(config.noise === "constant" ? { noise: "constant" as const } : {}),
     controls: options.controls.map((c) => {
       const { direction: _direction, ...rest } = c;
       return rest;
@@ -273,6 +319,27 @@ function BuildMetadata(options: ExportOptions, numWs: number): ModelMetadata {
     throw new Error(`invalid model metadata at "${issue.path.join(".")}": ${issue.message}`);
   }
   return result.data;
+}
+
+/**
+ * The [1,3,3,1] filter as depthwise weights for `channels` channels: `2d` [C, 1, 4, 4] = outer/16 (NVIDIA's 2D filter
+ * with up-sampling gain 4), `rows` [C, 1, 4, 1] and `columns` [C, 1, 1, 4] = [1,3,3,1]/4 (gain 2 per axis).
+ */
+function ResampleFilter(g: OnnxGraphBuilder, channels: number, shape: "2d" | "rows" | "columns" = "2d"): string {
+  const f = [1, 3, 3, 1].map((v) => v / 4);
+  const kernel = shape === "2d" ? f.flatMap((a) => f.map((b) => a * b)) : f;
+  const dims = shape === "2d" ? [channels, 1, 4, 4] : shape === "rows" ? [channels, 1, 4, 1] : [channels, 1, 1, 4];
+  const values: number[] = [];
+  for (let c = 0; c < channels; c++) values.push(...kernel);
+  return g.constFloat(values, dims);
+}
+
+/** [O, I, k, k] -> [I, O, k, k] (ConvTranspose's weight layout). */
+function OihwToIohw(oihw: Float32Array, cout: number, cin: number, k: number): Float32Array {
+  const kk = k * k;
+  const out = new Float32Array(oihw.length);
+  for (let o = 0; o < cout; o++) for (let i = 0; i < cin; i++) out.set(oihw.subarray((o * cin + i) * kk, (o * cin + i + 1) * kk), (i * cout + o) * kk);
+  return out;
 }
 
 /** [4, 4, C] (HWC) -> [C, 4, 4] values. */

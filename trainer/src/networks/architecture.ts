@@ -31,6 +31,52 @@ export interface GeneratorConfig {
   readonly channelBase: number;
   /** Upper bound on channels per layer. */
   readonly channelMax: number;
+  // ---- Options for generators imported from other StyleGAN2 code (`npc-faces import`, docs/import.md). Absent
+  // means today's npc-faces behaviour, so existing models, checkpoints and goldens are unchanged. The tfjs and
+  // onnxruntime trainers train the defaults only ({@link ImportOnlyOptions}); the ONNX exporter honours all.
+  /**
+   * Borders of the [1,3,3,1] resampling filter: `edgeClamp` (npc-faces: x[-1] := x[0], equals half-pixel bilinear
+   * resizing) or `zeroPad` (NVIDIA's `upfirdn2d`: x[-1] := 0). Default `edgeClamp`.
+   */
+  readonly resampling?: ResamplingBorders;
+  /**
+   * How a block's first conv up-samples: `resizeThenConv` (npc-faces: filtered 2x up-sampling, then the 3x3 conv)
+   * or `transposedConv` (NVIDIA/rosinality: 3x3 transposed conv at stride 2, then the [1,3,3,1] filter with zero
+   * borders; needs `resampling: "zeroPad"`). Default `resizeThenConv`.
+   */
+  readonly upsampleConv?: UpsampleConvOrder;
+  /** NVIDIA's `conv_clamp`: conv and toRGB outputs are clamped to ±convClamp (after bias and activation). Default none. */
+  readonly convClamp?: number;
+  /**
+   * Synthesis variant (NVIDIA's `architecture`): `skip` (a toRGB per block, images summed), `resnet` (1x1 up-sampled
+   * skip connections between blocks, one toRGB at the end) or `orig` (one toRGB at the end). Default `skip`.
+   */
+  readonly synthesis?: SynthesisVariant;
+  /**
+   * Per-layer noise: `seeded` (graph inputs `noise{i}` that the runtime fills from the seed) or `constant` (the
+   * source file's fixed noise maps, stored as `noise_const` parameters and baked into the graph). Default `seeded`.
+   */
+  readonly noise?: NoiseSource;
+}
+
+/** See {@link GeneratorConfig.resampling}. */
+export type ResamplingBorders = "edgeClamp" | "zeroPad";
+/** See {@link GeneratorConfig.upsampleConv}. */
+export type UpsampleConvOrder = "resizeThenConv" | "transposedConv";
+/** See {@link GeneratorConfig.synthesis}. */
+export type SynthesisVariant = "skip" | "resnet" | "orig";
+/** See {@link GeneratorConfig.noise}. */
+export type NoiseSource = "seeded" | "constant";
+
+/** The options of a configuration that only imported generators use (empty for every npc-faces preset). */
+export function ImportOnlyOptions(config: GeneratorConfig): string[] {
+  const found: string[] = [];
+  if ((config.resampling ?? "edgeClamp") !== "edgeClamp") found.push(`resampling ${config.resampling}`);
+  if ((config.upsampleConv ?? "resizeThenConv") !== "resizeThenConv") found.push(`upsampleConv ${config.upsampleConv}`);
+  if (config.convClamp !== undefined) found.push(`convClamp ${config.convClamp}`);
+  if ((config.synthesis ?? "skip") !== "skip") found.push(`synthesis ${config.synthesis}`);
+  if ((config.noise ?? "seeded") !== "seeded") found.push(`noise ${config.noise}`);
+  return found;
 }
 
 /** Named presets. `paper256` follows NVIDIA's StyleGAN2-ADA `paper256` (cbase 16384, cmax 512, 8 mapping layers). */
@@ -79,6 +125,19 @@ export function ValidateGeneratorConfig(config: GeneratorConfig): void {
   }
   if (!Number.isInteger(config.labelDim) || config.labelDim < 0) throw new Error(`labelDim must be a non-negative integer, got ${config.labelDim}`);
   if (!(config.mappingLrMultiplier > 0)) throw new Error(`mappingLrMultiplier must be positive, got ${config.mappingLrMultiplier}`);
+  const oneOf = (key: string, value: string | undefined, allowed: readonly string[]): void => {
+    if (value !== undefined && !allowed.includes(value)) throw new Error(`${key} must be one of ${allowed.join(", ")}, got "${value}"`);
+  };
+  oneOf("resampling", config.resampling, ["edgeClamp", "zeroPad"]);
+  oneOf("upsampleConv", config.upsampleConv, ["resizeThenConv", "transposedConv"]);
+  oneOf("synthesis", config.synthesis, ["skip", "resnet", "orig"]);
+  oneOf("noise", config.noise, ["seeded", "constant"]);
+  if (config.upsampleConv === "transposedConv" && config.resampling !== "zeroPad") {
+    throw new Error('upsampleConv "transposedConv" needs resampling "zeroPad" (its filter has zero borders, as NVIDIA\'s)');
+  }
+  if (config.convClamp !== undefined && !(config.convClamp > 0 && Number.isFinite(config.convClamp))) {
+    throw new Error(`convClamp must be a positive number, got ${config.convClamp}`);
+  }
 }
 
 /** Channels of the feature maps at resolution `r`. */
@@ -122,6 +181,8 @@ export function SynthesisLayers(config: GeneratorConfig): SynthesisLayerSpec[] {
       layers.push({ name: `synthesis.b${r}.conv0`, kind: "conv", resolution: r, inChannels: cIn, outChannels: cOut, up: true, wIndex: wIndex++, noiseIndex: noiseIndex++ });
     }
     layers.push({ name: `synthesis.b${r}.conv1`, kind: "conv", resolution: r, inChannels: r === 4 ? cIn : cOut, outChannels: cOut, up: false, wIndex: wIndex++, noiseIndex: noiseIndex++ });
+    // resnet and orig have one toRGB, after the last block.
+    if ((config.synthesis ?? "skip") !== "skip" && r !== config.resolution) continue;
     // toRGB shares its w with the next block's conv0 (stylegan2-ada: num_conv + num_torgb, torgb not counted twice).
     layers.push({ name: `synthesis.b${r}.torgb`, kind: "torgb", resolution: r, inChannels: cOut, outChannels: 3, up: false, wIndex, noiseIndex: -1 });
   }
@@ -181,6 +242,10 @@ export function GeneratorParameterSpecs(config: GeneratorConfig): ParameterSpec[
   const c4 = ChannelsAt(config, 4);
   specs.push({ name: "synthesis.b4.const", shape: [4, 4, c4], init: { kind: "normal", scale: 1 }, gain: 1, lrMultiplier: 1, trainable: true });
   for (const layer of SynthesisLayers(config)) {
+    // resnet: the block's skip connection, a 1x1 conv without bias after filtered up-sampling (NVIDIA `skip`).
+    if (config.synthesis === "resnet" && layer.up) {
+      specs.push({ name: `synthesis.b${layer.resolution}.skip.weight`, shape: [1, 1, layer.inChannels, layer.outChannels], init: { kind: "normal", scale: 1 }, gain: 1 / Math.sqrt(layer.inChannels), lrMultiplier: 1, trainable: true });
+    }
     // Style affine: w -> per-input-channel scales, bias initialised to 1 (stylegan2-ada `bias_init=1`).
     fc(`${layer.name}.affine`, config.wDim, layer.inChannels, 1, 1);
     const k = layer.kind === "conv" ? 3 : 1;
@@ -188,6 +253,9 @@ export function GeneratorParameterSpecs(config: GeneratorConfig): ParameterSpec[
     specs.push({ name: `${layer.name}.bias`, shape: [layer.outChannels], init: { kind: "constant", value: 0 }, gain: 1, lrMultiplier: 1, trainable: true });
     if (layer.kind === "conv") {
       specs.push({ name: `${layer.name}.noise_strength`, shape: [], init: { kind: "constant", value: 0 }, gain: 1, lrMultiplier: 1, trainable: true });
+      if (config.noise === "constant") {
+        specs.push({ name: `${layer.name}.noise_const`, shape: [layer.resolution, layer.resolution], init: { kind: "normal", scale: 1 }, gain: 1, lrMultiplier: 1, trainable: false });
+      }
     }
   }
   return specs;

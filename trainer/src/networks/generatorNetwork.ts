@@ -18,6 +18,7 @@ import {
   type GeneratorWeights,
   type ParameterSpec,
   GeneratorParameterSpecs,
+  ImportOnlyOptions,
   NumWs,
   SynthesisLayers,
 } from "./architecture.js";
@@ -108,6 +109,9 @@ export function SynthesisForward(
   noiseStrength: tf.Tensor2D,
   progress?: GrowthProgress,
 ): tf.Tensor4D {
+  // The tfjs network is npc-faces' own architecture; imported generators' options exist only in the ONNX export.
+  const importOnly = ImportOnlyOptions(config);
+  if (importOnly.length > 0) throw new Error(`the tfjs generator does not implement ${importOnly.join(", ")} (options of imported generators; see docs/import.md)`);
   const layers = SynthesisLayers(config);
   const numWs = NumWs(config);
   const [n] = ws.shape;

@@ -60,7 +60,7 @@ export function FormatModelSummary(generator: Pick<FaceGenerator, "metadata" | "
       ["format", `${m.format} version ${m.formatVersion}; ONNX IR ${onnx.irVersion}, opset ${opsets}; produced by ${producer}`],
       ["resolution", `${m.resolution}x${m.resolution}`],
       ["latents", `z ${m.zDim}, w ${m.wDim}, ${m.numWs} style layers (w indices 0-${m.numWs - 1})`],
-      ["noise", `${m.noiseResolutions.length} inputs, resolutions ${m.noiseResolutions.join(", ")}`],
+      ["noise", m.noise === "constant" ? "constant maps inside the graph (the source file's noise buffers; the same for every seed)" : `${m.noiseResolutions.length} inputs, resolutions ${m.noiseResolutions.join(", ")}`],
       ["defaults", `psi ${m.defaults.psi}, noise strength ${m.defaults.noiseStrength}`],
     ]),
     `controls (${m.controls.length})${m.controls.length === 0 ? ": none" : ""}`,
@@ -81,6 +81,9 @@ export function FormatModelSummary(generator: Pick<FaceGenerator, "metadata" | "
         ["licenses", p.licenses.length ? p.licenses.join("; ") : "none"],
         ["credits", p.credits.length ? p.credits.join("; ") : "none"],
         ["tool", p.tool],
+        ...(p.imported
+          ? [["imported", `${p.imported.format} ${p.imported.file} (${p.imported.generator}, ${p.imported.resolution} px${p.imported.kimg === undefined ? "" : `, ${p.imported.kimg} kimg`}), sha256 ${p.imported.sha256}`]]
+          : []),
         ...(p.metrics && Object.keys(p.metrics).length
           ? [["metrics", Object.entries(p.metrics).map(([k, v]) => `${k} ${v}`).join(", ")]]
           : []),
