@@ -76,5 +76,5 @@ describe("onnxruntime training graphs on the WebGPU provider", () => {
     AddRealFeeds(f, real.pixels, null, N, R, 0);
     AddAugmentFeeds(f, "real_", augmentation.sampleParams(N, R, 10), R);
     expect(await WorstDifferenceAsync(dReg, f, await PhaseSession.CreateAsync(dReg, { device: "webgpu" }))).toBeLessThan(1e-4);
-  });
+  }, 300_000); // a software GPU: ~60 s alone, 100-120 s measured beside other tests on 2 cores
 });
