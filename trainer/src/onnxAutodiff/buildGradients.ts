@@ -25,7 +25,7 @@ export interface AddGradientsOptions extends Partial<GradientRuleOptions> {
 }
 
 /** Default rule options: see docs/autodiff.md for the measurement behind the Conv weight-gradient form. */
-export const DefaultGradientRuleOptions: GradientRuleOptions = { convWeightGradient: "slices", convInputGradient: "auto" };
+export const DefaultGradientRuleOptions: GradientRuleOptions = { convWeightGradient: "auto", convInputGradient: "auto" };
 
 /** The gradients {@link AddGradients} appended, and the shapes it inferred for the forward graph. */
 export interface GradientResult {

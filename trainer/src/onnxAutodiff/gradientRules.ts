@@ -11,7 +11,7 @@ import { AttrFloat, AttrInt, AttrInts, AttrString, ReduceAxes, SliceBounds, type
 type INodeProto = OnnxTypes.INodeProto;
 
 /** How a Conv's weight gradient is built (see docs/autodiff.md for the measurements behind the default). */
-export type ConvWeightGradient = "slices" | "tapGemms" | "conv";
+export type ConvWeightGradient = "auto" | "slices" | "tapGemms" | "conv";
 
 /** How a stride-1 Conv's input gradient is built. */
 export type ConvInputGradient = "auto" | "conv" | "convTranspose";
@@ -19,8 +19,10 @@ export type ConvInputGradient = "auto" | "conv" | "convTranspose";
 /** Options that steer the form of emitted gradients (not their values). */
 export interface GradientRuleOptions {
   /**
-   * Weight gradient of convolutions: `slices` = kh·kw shifted Slices of the padded channel-major input, stacked, and
-   * one Gemm; `tapGemms` = the same Slices with one small Gemm each (no stacked copy); `conv` = a Conv of the
+   * Weight gradient of convolutions: `auto` = `slices`, except that at stride 1 the Slices are taken of whichever
+   * operand has fewer values a tap (the output gradient, shifted over the padded input's frame, where the conv has
+   * fewer output than input channels); `slices` = kh·kw shifted Slices of the padded channel-major input, stacked,
+   * and one Gemm; `tapGemms` = the same Slices with one small Gemm each (no stacked copy); `conv` = a Conv of the
    * channel-major input with the channel-major output gradient as kernel (stride 1 only; strided convolutions use
    * `slices`). Big kernels (the output gradient smaller than the kernel, as when a `conv` weight gradient is
    * differentiated again) always use `conv`.
@@ -111,41 +113,58 @@ function ConvWeightGradientOf(e: GradientEmitter, x: string, g: string, geo: Con
   const { C, O, kh, kw, Ho, Wo } = geo;
   const [sh, sw] = geo.strides;
   const [pt, pl, pb, pr] = geo.pads;
-  const useConv = sh === 1 && sw === 1 && (form === "conv" || Ho * Wo < kh * kw);
-  if (useConv) {
+  const stride1 = sh === 1 && sw === 1;
+  const xt = e.node("Transpose", [x], { perm: { ints: [1, 0, 2, 3] } });
+  const gt = e.node("Transpose", [g], { perm: { ints: [1, 0, 2, 3] } });
+  if (stride1 && (form === "conv" || Ho * Wo < kh * kw)) {
     // gW[o, c] = Σ_n xcm[c, n] ⋆ gcm[o, n]: a valid-size Conv over the batch as channels.
-    const xt = e.node("Transpose", [x], { perm: { ints: [1, 0, 2, 3] } });
-    const gt = e.node("Transpose", [g], { perm: { ints: [1, 0, 2, 3] } });
     const r = e.node("Conv", [xt, gt], { kernel_shape: { ints: [Ho, Wo] }, pads: { ints: [pt, pl, pb, pr] } });
     return e.node("Transpose", [r], { perm: { ints: [1, 0, 2, 3] } });
   }
-  // Shifted (strided) Slices of the padded channel-major input, stacked tap-minor, and one Gemm.
-  let xt = e.node("Transpose", [x], { perm: { ints: [1, 0, 2, 3] } });
-  if (pt || pl || pb || pr) xt = e.node("Pad", [xt, e.ints([0, 0, pt, pl, 0, 0, pb, pr])]);
-  const gm = e.node("Reshape", [e.node("Transpose", [g], { perm: { ints: [1, 0, 2, 3] } }), e.ints([O, -1])]);
-  const tap = (ky: number, kx: number): string =>
-    e.node("Slice", [xt, e.ints([ky, kx]), e.ints([ky + (Ho - 1) * sh + 1, kx + (Wo - 1) * sw + 1]), e.ints([2, 3]), e.ints([sh, sw])]);
-  if (form === "tapGemms" && kh * kw > 1) {
-    const per: string[] = [];
-    for (let ky = 0; ky < kh; ky++)
-      for (let kx = 0; kx < kw; kx++) {
-        const m = e.node("Gemm", [gm, e.node("Reshape", [tap(ky, kx), e.ints([C, -1])])], { transB: { int: 1 } });
-        per.push(e.node("Unsqueeze", [m, e.ints([2])]));
-      }
+  const xp = pt || pl || pb || pr ? e.node("Pad", [xt, e.ints([0, 0, pt, pl, 0, 0, pb, pr])]) : xt;
+  const perTap = form === "tapGemms";
+  const taps: [number, number][] = [];
+  for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) taps.push([ky, kx]);
+  const Hp = geo.H + pt + pb;
+  const Wp = geo.W + pl + pr;
+  // Each tap is a copy of one operand: of the padded input (C·Ho·Wo values a tap), or, with `auto` at stride 1 where
+  // it is smaller, of the output gradient shifted over the padded input's frame (O·Hp·Wp values a tap):
+  // gW[o, c, ky, kx] = Σ xpad[c, n, q, r] · gpad[o, n, q - ky + kh - 1, r - kx + kw - 1] (gpad: g with kh - 1, kw - 1
+  // zeros around it).
+  if (form === "auto" && stride1 && taps.length > 1 && O * Hp * Wp < C * Ho * Wo) {
+    const gp = e.node("Pad", [gt, e.ints([0, 0, kh - 1, kw - 1, 0, 0, kh - 1, kw - 1])]);
+    const shifted = taps.map(([ky, kx]) =>
+      e.node("Reshape", [e.node("Slice", [gp, e.ints([kh - 1 - ky, kw - 1 - kx]), e.ints([kh - 1 - ky + Hp, kw - 1 - kx + Wp]), e.ints([2, 3])]), e.ints([O, -1])]));
+    return TapsWeightGradient(e, geo, shifted, e.node("Reshape", [xp, e.ints([C, -1])]), "output", perTap);
+  }
+  const sliced =
+    taps.length === 1 && stride1
+      ? [e.node("Reshape", [xp, e.ints([C, -1])])]
+      : taps.map(([ky, kx]) =>
+          e.node("Reshape", [e.node("Slice", [xp, e.ints([ky, kx]), e.ints([ky + (Ho - 1) * sh + 1, kx + (Wo - 1) * sw + 1]), e.ints([2, 3]), e.ints([sh, sw])]), e.ints([C, -1])]));
+  return TapsWeightGradient(e, geo, sliced, e.node("Reshape", [gt, e.ints([O, -1])]), "input", perTap);
+}
+
+/**
+ * The weight gradient [O, C, kh, kw] from the taps (one [rows, K] copy of the shifted operand each, tap-major in
+ * kh × kw order) and the other operand [other rows, K]: one Gemm per tap, or the taps stacked into one matrix and one
+ * Gemm. `shifted` says which operand the taps copy: the conv's input (C rows) or its output gradient (O rows).
+ */
+function TapsWeightGradient(e: GradientEmitter, geo: ConvGeometry, taps: readonly string[], other: string, shifted: "input" | "output", perTap: boolean): string {
+  const { C, O, kh, kw } = geo;
+  const gemm = (tap: string): string => (shifted === "input" ? e.node("Gemm", [other, tap], { transB: { int: 1 } }) : e.node("Gemm", [tap, other], { transB: { int: 1 } }));
+  if (taps.length === 1) return e.node("Reshape", [gemm(taps[0]), e.ints([O, C, kh, kw])]);
+  if (perTap) {
+    const per = taps.map((tap) => e.node("Unsqueeze", [gemm(tap), e.ints([2])]));
     return e.node("Reshape", [e.node("Concat", per, { axis: { int: 2 } }), e.ints([O, C, kh, kw])]);
   }
-  let cols: string;
-  if (kh === 1 && kw === 1 && sh === 1 && sw === 1) cols = xt;
-  else {
-    const taps: string[] = [];
-    for (let ky = 0; ky < kh; ky++)
-      for (let kx = 0; kx < kw; kx++) {
-        taps.push(e.node("Unsqueeze", [tap(ky, kx), e.ints([1])]));
-      }
-    cols = taps.length === 1 ? taps[0] : e.node("Concat", taps, { axis: { int: 1 } });
-  }
-  const xm = e.node("Reshape", [cols, e.ints([C * kh * kw, -1])]);
-  return e.node("Reshape", [e.node("Gemm", [gm, xm], { transB: { int: 1 } }), e.ints([O, C, kh, kw])]);
+  const rows = shifted === "input" ? C : O;
+  const stacked = e.node("Reshape", [e.node("Concat", taps.map((tap) => e.node("Unsqueeze", [tap, e.ints([1])])), { axis: { int: 1 } }), e.ints([rows * taps.length, -1])]);
+  const product = gemm(stacked);
+  if (shifted === "input") return e.node("Reshape", [product, e.ints([O, C, kh, kw])]);
+  // [O·taps, C] -> [O, C, taps].
+  const perChannel = e.node("Transpose", [e.node("Reshape", [product, e.ints([O, taps.length, C])])], { perm: { ints: [0, 2, 1] } });
+  return e.node("Reshape", [perChannel, e.ints([O, C, kh, kw])]);
 }
 
 /**

@@ -60,6 +60,18 @@ const Cases: GradientCase[] = [
     options: { convWeightGradient: "conv" },
   },
   {
+    name: "Conv 3x3 pad 1, fewer output channels (auto: output gradient shifted)",
+    inputs: { x: { dims: [2, 5, 5, 6] }, w: { dims: [2, 5, 3, 3] }, b: { dims: [2] } },
+    build: (g, x) => g.node("Conv", [x.x, x.w, x.b], { kernel_shape: intList([3, 3]), pads: intList([1, 1, 1, 1]) }),
+    options: { convWeightGradient: "auto" },
+  },
+  {
+    name: "Conv 3x2 asymmetric pads, fewer output channels (auto: output gradient shifted)",
+    inputs: { x: { dims: [2, 5, 5, 6] }, w: { dims: [2, 5, 3, 2] } },
+    build: (g, x) => g.node("Conv", [x.x, x.w], { kernel_shape: intList([3, 2]), pads: intList([1, 0, 0, 1]) }),
+    options: { convWeightGradient: "auto" },
+  },
+  {
     name: "Conv stride 2 pads 1 (one Gemm per tap)",
     inputs: { x: { dims: [2, 3, 7, 6] }, w: { dims: [4, 3, 3, 3] }, b: { dims: [4] } },
     build: (g, x) => g.node("Conv", [x.x, x.w, x.b], { kernel_shape: intList([3, 3]), strides: intList([2, 2]), pads: intList([1, 1, 1, 1]) }),
