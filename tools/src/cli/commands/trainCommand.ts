@@ -95,7 +95,7 @@ export function TrainCommand(): Command {
     .addOption(new Option("--d-mapping <n>", "conditional discriminator: FC layers of its label mapping network (default: 2)").argParser(IntegerParser(0, 16)))
     .option("--resume", "continue the run in --out from its checkpoint exactly (weights, EMA, optimiser, ADA p, kimg, RNG; its options win, --kimg and the labels default to its own) (default: off)")
     .addOption(new Option("--resume-from <file>", "start --out (which must hold no checkpoint) from a checkpoint file, a packed one (`npc-faces checkpoint pack`) or another run's checkpoint.ckpt, and continue as --resume does; --kimg and the labels default to the checkpoint's (default: off)").conflicts("resume"))
-    .addOption(new Option("--engine <name>", "training engine: ort (onnxruntime-node: native CPU kernels, WebGPU, CUDA; ~4.5x the tfjs engine on a 2-core CPU, see README), tfjs, or auto (ort when onnxruntime-node is installed and the run is not --progressive, else tfjs); a run may switch engines on --resume").choices(["auto", "ort", "tfjs"]).default("auto"))
+    .addOption(new Option("--engine <name>", "training engine: ort (onnxruntime-node: native CPU kernels, WebGPU, CUDA; ~5x the tfjs engine on a 2-core CPU, see README), tfjs, or auto (ort when onnxruntime-node is installed and the run is not --progressive, else tfjs); a run may switch engines on --resume").choices(["auto", "ort", "tfjs"]).default("auto"))
     .addOption(new Option("--device <name>", "with --engine ort: onnxruntime's provider: cpu, webgpu (bundled Dawn: Vulkan on Linux, D3D12 on Windows, Metal on macOS), cuda (CUDA 12 + cuDNN 9 libraries installed) (default: cpu)").choices(["cpu", "webgpu", "cuda"]))
     .addOption(new Option("--backend <name>", "tfjs engine's backend (and the sample grids'): auto (gpu, node, then wasm), gpu (@tensorflow/tfjs-node-gpu, CUDA 11.x + cuDNN 8), node (@tensorflow/tfjs-node), wasm, cpu").choices(["auto", "gpu", "node", "wasm", "cpu"]).default("auto"))
     .addOption(new Option("--seed <seed>", "seed of initial weights and all training randomness").default(0).argParser(ParseSeed))
@@ -110,7 +110,7 @@ export function TrainCommand(): Command {
 }
 
 /**
- * `--engine auto` is ort where onnxruntime-node loads (measured ~4.5x faster than tfjs WASM here; README "Training
+ * `--engine auto` is ort where onnxruntime-node loads (measured ~5x faster than tfjs WASM here; README "Training
  * speed") unless the run grows progressively or asks for --workers (tfjs only); an explicit choice that cannot run
  * is an error.
  */
