@@ -4,7 +4,7 @@
  * GLSL for WebGL2, WGSL for WebGPU. Same colour handling as the per-material plugin (see npcFaceShaders.ts).
  */
 
-import { PbrFaceCode, StandardFaceCode, type NpcFaceSource } from "./npcFaceShaders.js";
+import { NpcFaceToGammaDefinition, PbrFaceCode, StandardFaceCode, type NpcFaceSource } from "./npcFaceShaders.js";
 
 /** Name of the texture-array sampler (WGSL also declares `npcFaceLayersSamplerSampler`). */
 export const NpcFaceLayersSamplerName = "npcFaceLayersSampler";
@@ -35,13 +35,7 @@ vertexOutputs.vNpcFaceLayer = vertexInputs.npcFaceLayer;
 
 const GlslDefinitions = `#ifdef NPCFACECROWD
 uniform highp sampler2DArray npcFaceLayersSampler;
-#ifdef NPCFACE_SRGB
-vec3 npcFaceToGamma(vec3 c) {
-  vec3 high = 1.055 * pow(c, vec3(1.0 / 2.4)) - vec3(0.055);
-  return vec3(c.r <= 0.0031308 ? 12.92 * c.r : high.r, c.g <= 0.0031308 ? 12.92 * c.g : high.g, c.b <= 0.0031308 ? 12.92 * c.b : high.b);
-}
-#endif
-#ifdef NPCFACECROWD_INSTANCED
+${NpcFaceToGammaDefinition(false)}#ifdef NPCFACECROWD_INSTANCED
 varying float vNpcFaceLayer;
 #endif
 #endif
@@ -50,12 +44,7 @@ varying float vNpcFaceLayer;
 const WgslDefinitions = `#ifdef NPCFACECROWD
 var npcFaceLayersSamplerSampler: sampler;
 var npcFaceLayersSampler: texture_2d_array<f32>;
-#ifdef NPCFACE_SRGB
-fn npcFaceToGamma(c: vec3f) -> vec3f {
-  return select(1.055 * pow(c, vec3f(1.0 / 2.4)) - vec3f(0.055), 12.92 * c, c <= vec3f(0.0031308));
-}
-#endif
-#ifdef NPCFACECROWD_INSTANCED
+${NpcFaceToGammaDefinition(true)}#ifdef NPCFACECROWD_INSTANCED
 varying vNpcFaceLayer: f32;
 #endif
 #endif

@@ -3,7 +3,8 @@
  * {@link NpcFaceMaterialPlugin}. Pure: imports nothing of `@babylonjs/loaders` or `@babylonjs/serializers` (the loader
  * extension is `@npc-faces/babylon/gltf`, the exporter extension `@npc-faces/babylon/gltfExport`). docs/gltf.md.
  */
-import type { NpcFaceMaterialPlugin, NpcFaceRect } from "./npcFaceMaterialPlugin.pure.js";
+import type { NpcFaceRect } from "./npcFaceCompositionPluginBase.js";
+import type { NpcFaceMaterialPlugin } from "./npcFaceMaterialPlugin.pure.js";
 
 /** The extension's name (in a material's `extensions`, and in the file's `extensionsUsed`). */
 export const NpcFacesGltfExtensionName = "NPC_faces";

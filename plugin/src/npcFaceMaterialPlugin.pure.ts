@@ -4,7 +4,7 @@ import type { AbstractEngine } from "@babylonjs/core/Engines/abstractEngine.pure
 import { Constants } from "@babylonjs/core/Engines/constants.js";
 import type { Material } from "@babylonjs/core/Materials/material.pure.js";
 import type { MaterialDefines } from "@babylonjs/core/Materials/materialDefines.js";
-import { MaterialPluginBase } from "@babylonjs/core/Materials/materialPluginBase.pure.js";
+import type { MaterialPluginBase } from "@babylonjs/core/Materials/materialPluginBase.pure.js";
 import { ShaderLanguage } from "@babylonjs/core/Materials/shaderLanguage.js";
 import type { BaseTexture } from "@babylonjs/core/Materials/Textures/baseTexture.pure.js";
 import type { UniformBuffer } from "@babylonjs/core/Materials/uniformBuffer.js";
@@ -14,8 +14,9 @@ import { InspectableType, type IInspectable } from "@babylonjs/core/Misc/iInspec
 import { Observable } from "@babylonjs/core/Misc/observable.pure.js";
 import { RegisterClass } from "@babylonjs/core/Misc/typeStore.js";
 import type { Scene } from "@babylonjs/core/scene.pure.js";
+import { NpcFaceCompositionPluginBase } from "./npcFaceCompositionPluginBase.js";
 import { ToNpcFacesError, type NpcFaceErrorEvent } from "./npcFaceErrorEvent.js";
-import { NpcFaceSamplerName, NpcFaceSkinLevel, NpcFaceUniformDeclarations, NpcFaceUniforms, PbrFaceCode, StandardFaceCode } from "./npcFaceShaders.js";
+import { NpcFaceSamplerName, PbrFaceCode, StandardFaceCode } from "./npcFaceShaders.js";
 import { NpcFaceSystem, type NpcFaceSystemMember, type NpcFaceTextureLease } from "./npcFaceSystem.js";
 
 /** The plugin's name in the material's plugin manager (`material.pluginManager.getPlugin("NpcFace")`). */
@@ -41,39 +42,13 @@ export interface NpcFacePluginParameters {
   [control: `control_${string}`]: number;
 }
 
-/** Where the face goes in the mesh's (transformed) UV space: the rectangle that receives the whole face image. */
-export interface NpcFaceRect {
-  readonly x: number;
-  readonly y: number;
-  readonly width: number;
-  readonly height: number;
-}
-
-/** How the face is placed and blended (serialised with the plugin). */
-export interface NpcFaceCompositionParameters {
-  /** UV set: 0 = uv, 1 = uv2 (like `Texture.coordinatesIndex`). */
-  coordinatesIndex?: number;
-  uScale?: number;
-  vScale?: number;
-  uOffset?: number;
-  vOffset?: number;
-  /** Absent: the face covers the whole UV range. */
-  faceRect?: NpcFaceRect | null;
-  maskShape?: "rectangle" | "ellipse";
-  maskFeather?: number;
-  /** Absent or null: the mask fits the whole face image. */
-  maskRect?: NpcFaceRect | null;
-  skinFromFace?: boolean;
-  faceOpacity?: number;
-}
-
 /**
  * A material plugin that gives a StandardMaterial or PBRMaterial a generated NPC face: the face texture, sampled at
  * the mesh's first UV set, replaces the diffuse colour (albedo for PBR). Its parameters are the model's style
  * controls; changing one regenerates the face (debounced, latest wins) through the scene's {@link NpcFaceSystem}.
  * The parameters serialise with the material; the texture does not (it is regenerated on load).
  */
-export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFaceSystemMember {
+export class NpcFaceMaterialPlugin extends NpcFaceCompositionPluginBase implements NpcFaceSystemMember {
   /** Fires with the plugin each time a newly generated face is applied. */
   readonly onGeneratedObservable = new Observable<NpcFaceMaterialPlugin>();
   /** Fires when this material's face cannot be generated (the fallback texture is shown). */
@@ -96,24 +71,6 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
   private readonly _controls = new Map<string, number>();
   private readonly _labels = new Map<string, string>();
   private _isEnabled = true;
-  private _flipV = false;
-  private _coordinatesIndex = 0;
-  private _faceRect: NpcFaceRect | null = null;
-  private _maskShape: "rectangle" | "ellipse" = "ellipse";
-  private _maskRect: NpcFaceRect | null = null;
-  private _skinFromFace = false;
-  /** UV transform, like a Babylon texture's (uv * scale + offset). */
-  uScale = 1;
-  /** See {@link uScale}. */
-  vScale = 1;
-  /** See {@link uScale}. */
-  uOffset = 0;
-  /** See {@link uScale}. */
-  vOffset = 0;
-  /** Width of the mask's soft edge as a fraction of the face rectangle (0 = hard edge). Only with {@link faceRect}. */
-  maskFeather = 0.1;
-  /** How much the face covers the material's own albedo, 0..1 (default 1). */
-  faceOpacity = 1;
 
   private _system: NpcFaceSystem | undefined;
   private _current: NpcFaceTextureLease | undefined;
@@ -139,7 +96,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
    * @throws Error when the material already has a face plugin (see {@link NpcFaceMaterialPlugin.Get}) or is of another kind
    */
   constructor(material: Material) {
-    super(CheckMaterial(material), NpcFaceMaterialPluginName, 110, { NPCFACE: false, NPCFACE_FLIPV: false, NPCFACE_UV2: false, NPCFACE_RECT: false, NPCFACE_ELLIPSE: false, NPCFACE_SRGB: false, NPCFACE_SKIN: false }, true, true);
+    super(CheckMaterial(material), NpcFaceMaterialPluginName, {});
     this._addMaterialProperty("seed", "Face seed", { min: 0, max: 65535, step: 1 });
     this._addMaterialProperty("mixSeed", "Face mix seed", { min: 0, max: 65535, step: 1 });
     this._addMaterialProperty("mix", "Face mix amount", { min: 0, max: 1, step: 0.01 });
@@ -165,11 +122,6 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
   /** @returns "NpcFaceMaterialPlugin" */
   override getClassName(): string {
     return "NpcFaceMaterialPlugin";
-  }
-
-  /** GLSL (WebGL) and WGSL (WebGPU) are both supported. */
-  override isCompatible(shaderLanguage: ShaderLanguage): boolean {
-    return shaderLanguage === ShaderLanguage.GLSL || shaderLanguage === ShaderLanguage.WGSL;
   }
 
   /** The face's identity: an integer in 0..4294967295 (others fail with BAD_REQUEST on {@link onErrorObservable}). */
@@ -251,82 +203,6 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     this._next?.release();
     this._next = undefined;
     this._setPending(false);
-  }
-
-  /**
-   * Samples the face at (u, 1 - v). The face texture has the orientation of an image loaded with `new Texture(url)`
-   * (v = 1 is the top of the head), which is upright on `CreatePlane` and on meshes textured for Babylon; Babylon's
-   * `CreateSphere` has v = 0 at its north pole, so set this to show the face upright there.
-   */
-  get flipV(): boolean {
-    return this._flipV;
-  }
-  set flipV(value: boolean) {
-    if (this._flipV === value) return;
-    this._flipV = value;
-    this.markAllDefinesAsDirty();
-  }
-
-  /** UV set of the face: 0 = the mesh's first (`uv`), 1 = its second (`uv2`), like `Texture.coordinatesIndex`. */
-  get coordinatesIndex(): number {
-    return this._coordinatesIndex;
-  }
-  set coordinatesIndex(value: number) {
-    const index = value === 1 ? 1 : 0;
-    if (this._coordinatesIndex === index) return;
-    this._coordinatesIndex = index;
-    this.markAllDefinesAsDirty();
-  }
-
-  /**
-   * The rectangle of the (transformed) UV space that receives the face, e.g. the face region of a head texture; the
-   * material's own albedo (texture, vertex colours, detail map, decals) shows around it, blended through a soft mask
-   * ({@link maskShape}, {@link maskFeather}). null (default): the face covers the whole UV range.
-   */
-  get faceRect(): NpcFaceRect | null {
-    return this._faceRect;
-  }
-  set faceRect(value: NpcFaceRect | null) {
-    const rect = value ? { x: value.x, y: value.y, width: value.width, height: value.height } : null;
-    if ((rect === null) !== (this._faceRect === null)) this.markAllDefinesAsDirty();
-    this._faceRect = rect;
-  }
-
-  /** Shape of the mask inside {@link faceRect}: `"ellipse"` (default, a face's outline) or `"rectangle"`. */
-  get maskShape(): "rectangle" | "ellipse" {
-    return this._maskShape;
-  }
-  set maskShape(value: "rectangle" | "ellipse") {
-    if (this._maskShape === value) return;
-    this._maskShape = value;
-    this.markAllDefinesAsDirty();
-  }
-
-  /**
-   * The part of the face image the mask fits (its ellipse or rectangle, feathered inwards), in the face texture's UV
-   * (0..1, v = 1 at the top of the face): e.g. the face's skin without the hair and background around it, so the face
-   * fades out into the head's skin. null (default): the whole image. Only with {@link faceRect}.
-   */
-  get maskRect(): NpcFaceRect | null {
-    return this._maskRect;
-  }
-  set maskRect(value: NpcFaceRect | null) {
-    this._maskRect = value ? { x: value.x, y: value.y, width: value.width, height: value.height } : null;
-  }
-
-  /**
-   * Whether the material's own albedo, where the face does not cover it, is multiplied by the face's skin tone:
-   * the mean colour of its cheeks (`NpcFaceSkinPoints`), read by the shader from a coarse mip level, so a head in a
-   * white or grey-scale albedo takes the face's own skin tone with no readback. Default false. Needs texture
-   * LOD in the fragment shader (WebGL2, WebGPU, WebGL1 with EXT_shader_texture_lod); elsewhere it stays off.
-   */
-  get skinFromFace(): boolean {
-    return this._skinFromFace;
-  }
-  set skinFromFace(value: boolean) {
-    if (this._skinFromFace === value) return;
-    this._skinFromFace = value;
-    this.markAllDefinesAsDirty();
   }
 
   /**
@@ -430,23 +306,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
   /** @internal */
   override prepareDefinesBeforeAttributes(defines: MaterialDefines, scene: Scene, _mesh: AbstractMesh): void {
     // Like Babylon's own textures, the face follows scene.texturesEnabled.
-    const on = this._isEnabled && scene.texturesEnabled && this._boundTexture() !== undefined;
-    defines["NPCFACE"] = on;
-    defines["NPCFACE_FLIPV"] = on && this._flipV;
-    defines["NPCFACE_UV2"] = on && this._coordinatesIndex === 1;
-    defines["NPCFACE_RECT"] = on && this._faceRect !== null;
-    defines["NPCFACE_ELLIPSE"] = on && this._faceRect !== null && this._maskShape === "ellipse";
-    defines["NPCFACE_SRGB"] = on && this._boundTexture()?.getInternalTexture()?._useSRGBBuffer === true;
-    defines["NPCFACE_SKIN"] = on && this._skinFromFace && scene.getEngine().getCaps().textureLOD;
-    if (on) {
-      defines._needUVs = true;
-      defines[this._coordinatesIndex === 1 ? "MAINUV2" : "MAINUV1"] = true;
-    }
-  }
-
-  /** @internal */
-  override getUniforms(): ReturnType<typeof NpcFaceUniformDeclarations> {
-    return NpcFaceUniformDeclarations();
+    this._prepareCompositionDefines(defines, scene, this._isEnabled && scene.texturesEnabled ? this._boundTexture() : undefined);
   }
 
   /** @internal */
@@ -459,13 +319,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     if (!this._isEnabled) return;
     const texture = this._boundTexture();
     if (!texture) return;
-    uniformBuffer.setTexture(NpcFaceSamplerName, texture);
-    uniformBuffer.updateFloat4(NpcFaceUniforms.transform, this.uScale, this.vScale, this.uOffset, this.vOffset);
-    const rect = this._faceRect ?? { x: 0, y: 0, width: 1, height: 1 };
-    uniformBuffer.updateFloat4(NpcFaceUniforms.rect, rect.x, rect.y, rect.width || 1e-6, rect.height || 1e-6);
-    uniformBuffer.updateFloat4(NpcFaceUniforms.mask, this.maskFeather, this.faceOpacity, NpcFaceSkinLevel(texture.getSize().width), 0);
-    const maskRect = this._maskRect ?? { x: 0, y: 0, width: 1, height: 1 };
-    uniformBuffer.updateFloat4(NpcFaceUniforms.maskRect, maskRect.x, maskRect.y, maskRect.width || 1e-6, maskRect.height || 1e-6);
+    this._bindComposition(uniformBuffer, NpcFaceSamplerName, texture);
   }
 
   /** @internal */
@@ -494,8 +348,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     if (this._noiseStrength !== undefined) parameters.noiseStrength = this._noiseStrength;
     if (this._labels.size > 0) parameters.labels = Object.fromEntries(this._labels);
     for (const [name, value] of this._controls) parameters[`${NpcFaceControlPrefix}${name}`] = value;
-    const composition: NpcFaceCompositionParameters = { coordinatesIndex: this._coordinatesIndex, uScale: this.uScale, vScale: this.vScale, uOffset: this.uOffset, vOffset: this.vOffset, faceRect: this._faceRect, maskShape: this._maskShape, maskFeather: this.maskFeather, maskRect: this._maskRect, skinFromFace: this._skinFromFace, faceOpacity: this.faceOpacity };
-    return Object.assign(serialized, parameters, { isEnabled: this._isEnabled, flipV: this._flipV }, composition);
+    return Object.assign(serialized, parameters, { isEnabled: this._isEnabled }, this._serializeComposition());
   }
 
   /** Restores what {@link serialize} wrote; the face regenerates (debounced). */
@@ -509,15 +362,7 @@ export class NpcFaceMaterialPlugin extends MaterialPluginBase implements NpcFace
     if (number("psi") !== undefined) this.psi = number("psi")!;
     if (number("noiseStrength") !== undefined) this.noiseStrength = number("noiseStrength")!;
     if (typeof source?.isEnabled === "boolean") this.isEnabled = source.isEnabled;
-    if (typeof source?.flipV === "boolean") this.flipV = source.flipV;
-    if (typeof source?.skinFromFace === "boolean") this.skinFromFace = source.skinFromFace;
-    if (number("coordinatesIndex") !== undefined) this.coordinatesIndex = number("coordinatesIndex")!;
-    for (const key of ["uScale", "vScale", "uOffset", "vOffset", "maskFeather", "faceOpacity"] as const) if (number(key) !== undefined) this[key] = number(key)!;
-    if (source?.maskShape === "rectangle" || source?.maskShape === "ellipse") this.maskShape = source.maskShape;
-    const rect = source?.faceRect;
-    if (rect === null || (rect && [rect.x, rect.y, rect.width, rect.height].every((v: unknown) => typeof v === "number"))) this.faceRect = rect;
-    const maskRect = source?.maskRect;
-    if (maskRect === null || (maskRect && [maskRect.x, maskRect.y, maskRect.width, maskRect.height].every((v: unknown) => typeof v === "number"))) this.maskRect = maskRect;
+    this._parseComposition(source);
     for (const key of Object.keys(source ?? {})) {
       if (key.startsWith(NpcFaceControlPrefix) && typeof source[key] === "number") this.setControl(key.slice(NpcFaceControlPrefix.length), source[key]);
     }

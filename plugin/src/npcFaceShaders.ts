@@ -39,27 +39,36 @@ uniform vec4 ${NpcFaceUniforms.maskRect};
   };
 }
 
-// The exact sRGB encoding (Babylon's toGammaSpaceExact exists only with USE_EXACT_SRGB_CONVERSIONS).
-const GlslDefinitionsOf2D = `#ifdef NPCFACE
-uniform sampler2D npcFaceSampler;
-#ifdef NPCFACE_SRGB
+/**
+ * `npcFaceToGamma`, the exact sRGB encoding (Babylon's toGammaSpaceExact exists only with USE_EXACT_SRGB_CONVERSIONS),
+ * with which StandardMaterial re-encodes an sRGB face texture: every face texture's declarations include it.
+ */
+export function NpcFaceToGammaDefinition(wgsl: boolean): string {
+  return wgsl
+    ? `#ifdef NPCFACE_SRGB
+fn npcFaceToGamma(c: vec3f) -> vec3f {
+  return select(1.055 * pow(c, vec3f(1.0 / 2.4)) - vec3f(0.055), 12.92 * c, c <= vec3f(0.0031308));
+}
+#endif
+`
+    : `#ifdef NPCFACE_SRGB
 vec3 npcFaceToGamma(vec3 c) {
   vec3 high = 1.055 * pow(c, vec3(1.0 / 2.4)) - vec3(0.055);
   return vec3(c.r <= 0.0031308 ? 12.92 * c.r : high.r, c.g <= 0.0031308 ? 12.92 * c.g : high.g, c.b <= 0.0031308 ? 12.92 * c.b : high.b);
 }
 #endif
-#endif
+`;
+}
+
+const GlslDefinitionsOf2D = `#ifdef NPCFACE
+uniform sampler2D npcFaceSampler;
+${NpcFaceToGammaDefinition(false)}#endif
 `;
 
 const WgslDefinitionsOf2D = `#ifdef NPCFACE
 var npcFaceSamplerSampler: sampler;
 var npcFaceSampler: texture_2d<f32>;
-#ifdef NPCFACE_SRGB
-fn npcFaceToGamma(c: vec3f) -> vec3f {
-  return select(1.055 * pow(c, vec3f(1.0 / 2.4)) - vec3f(0.055), 12.92 * c, c <= vec3f(0.0031308));
-}
-#endif
-#endif
+${NpcFaceToGammaDefinition(true)}#endif
 `;
 
 /** Injection points and code for one material family and shader language. */
@@ -121,8 +130,7 @@ vec4 npcFaceSkin = ${SkinPoints.map(([u, v]) => fetchLevel(`vec2(${u}, ${v})`)).
 npcFaceSkin /= ${SkinPoints.length.toFixed(1)};
 #endif
 `;
-const GlslSample = GlslSampleCode("texture2D(npcFaceSampler, npcFaceUV)", (uv) => `texture2DLodEXT(npcFaceSampler, ${uv}, npcFaceMaskParams.z)`);
-const GlslSampleOf2D = GlslSample;
+const GlslSampleOf2D = GlslSampleCode("texture2D(npcFaceSampler, npcFaceUV)", (uv) => `texture2DLodEXT(npcFaceSampler, ${uv}, npcFaceMaskParams.z)`);
 
 /** WGSL: the same as {@link GlslSampleCode}. */
 const WgslSampleCode = (fetch: string, fetchLevel: (uv: string) => string): string => `#ifdef NPCFACE_UV2
@@ -152,8 +160,7 @@ var npcFace: vec4f = ${fetch};
 var npcFaceSkin: vec4f = (${SkinPoints.map(([u, v]) => fetchLevel(`vec2f(${u}, ${v})`)).join(" + ")}) / ${SkinPoints.length.toFixed(1)};
 #endif
 `;
-const WgslSample = WgslSampleCode("textureSample(npcFaceSampler, npcFaceSamplerSampler, npcFaceUV)", (uv) => `textureSampleLevel(npcFaceSampler, npcFaceSamplerSampler, ${uv}, uniforms.npcFaceMaskParams.z)`);
-const WgslSampleOf2D = WgslSample;
+const WgslSampleOf2D = WgslSampleCode("textureSample(npcFaceSampler, npcFaceSamplerSampler, npcFaceUV)", (uv) => `textureSampleLevel(npcFaceSampler, npcFaceSamplerSampler, ${uv}, uniforms.npcFaceMaskParams.z)`);
 
 /** StandardMaterial works in gamma space: an sRGB texture's decoded value is encoded again (exactly, not pow 1/2.2). */
 const GlslToGamma = `#ifdef NPCFACE_SRGB
@@ -222,20 +229,24 @@ export interface NpcFaceSource {
   readonly post: string;
 }
 
+/** The declarations and the sampling statements of `source`, or of the per-material 2D texture without one. */
+function SourceCode(wgsl: boolean, source: NpcFaceSource | undefined): { definitions: string; sample: string } {
+  if (!source) return wgsl ? { definitions: WgslDefinitionsOf2D, sample: WgslSampleOf2D } : { definitions: GlslDefinitionsOf2D, sample: GlslSampleOf2D };
+  return { definitions: source.definitions, sample: source.prelude + (wgsl ? WgslSampleCode : GlslSampleCode)(source.fetch, source.fetchLevel) + source.post };
+}
+
 /** Fragment code for StandardMaterial (see the file comment); `source` replaces the per-material 2D texture. */
 export function StandardFaceCode(wgsl: boolean, source?: NpcFaceSource): NpcFaceShaderCode {
-  const sample = source ? source.prelude + (wgsl ? WgslSampleCode : GlslSampleCode)(source.fetch, source.fetchLevel) + source.post : wgsl ? WgslSample : GlslSample;
-  const WgslDefinitions = source?.definitions ?? WgslDefinitionsOf2D;
-  const GlslDefinitions = source?.definitions ?? GlslDefinitionsOf2D;
+  const { definitions, sample } = SourceCode(wgsl, source);
   return wgsl
     ? {
-        CUSTOM_FRAGMENT_DEFINITIONS: WgslDefinitions,
+        CUSTOM_FRAGMENT_DEFINITIONS: definitions,
         CUSTOM_FRAGMENT_UPDATE_ALPHA: Guarded("defined(NPCFACE) && defined(DIFFUSE)", `${sample}${WgslToGamma}${WgslSkinOf("baseColor.rgb")}baseColor = vec4f(mix(npcFaceBase, npcFace.rgb, npcFaceMask), baseColor.a);\n`),
         CUSTOM_FRAGMENT_UPDATE_DIFFUSE: Guarded("defined(NPCFACE) && !defined(DIFFUSE)", `${sample}${WgslToGamma}${WgslSkinOf("vec3f(1.0)")}baseColor = vec4f(baseColor.rgb * mix(npcFaceBase, npcFace.rgb, npcFaceMask), baseColor.a);\n`),
       }
     : {
         CUSTOM_FRAGMENT_BEGIN: GlslSkinExtension,
-        CUSTOM_FRAGMENT_DEFINITIONS: GlslDefinitions,
+        CUSTOM_FRAGMENT_DEFINITIONS: definitions,
         CUSTOM_FRAGMENT_UPDATE_ALPHA: Guarded("defined(NPCFACE) && defined(DIFFUSE)", `${sample}${GlslToGamma}${GlslSkinOf("baseColor.rgb")}baseColor.rgb = mix(npcFaceBase, npcFace.rgb, npcFaceMask);\n`),
         CUSTOM_FRAGMENT_UPDATE_DIFFUSE: Guarded("defined(NPCFACE) && !defined(DIFFUSE)", `${sample}${GlslToGamma}${GlslSkinOf("vec3(1.0)")}baseColor.rgb *= mix(npcFaceBase, npcFace.rgb, npcFaceMask);\n`),
       };
@@ -243,16 +254,13 @@ export function StandardFaceCode(wgsl: boolean, source?: NpcFaceSource): NpcFace
 
 /** Fragment code for PBR materials (see the file comment); `source` replaces the per-material 2D texture. */
 export function PbrFaceCode(wgsl: boolean, source?: NpcFaceSource): NpcFaceShaderCode {
-  const WgslSample = source ? source.prelude + WgslSampleCode(source.fetch, source.fetchLevel) + source.post : WgslSampleOf2D;
-  const GlslSample = source ? source.prelude + GlslSampleCode(source.fetch, source.fetchLevel) + source.post : GlslSampleOf2D;
-  const WgslDefinitions = source?.definitions ?? WgslDefinitionsOf2D;
-  const GlslDefinitions = source?.definitions ?? GlslDefinitionsOf2D;
+  const { definitions, sample } = SourceCode(wgsl, source);
   return wgsl
     ? {
-        CUSTOM_FRAGMENT_DEFINITIONS: WgslDefinitions,
+        CUSTOM_FRAGMENT_DEFINITIONS: definitions,
         CUSTOM_FRAGMENT_BEFORE_LIGHTS: Guarded(
           "defined(NPCFACE)",
-          `${WgslSample}#ifdef NPCFACE_SRGB
+          `${sample}#ifdef NPCFACE_SRGB
 var npcFaceAlbedo: vec3f = uniforms.vAlbedoColor.rgb * npcFace.rgb;
 #else
 var npcFaceAlbedo: vec3f = uniforms.vAlbedoColor.rgb * toLinearSpaceVec3(npcFace.rgb);
@@ -266,10 +274,10 @@ ${WgslLinearSkin}${WgslSkinOf("surfaceAlbedo")}surfaceAlbedo = mix(npcFaceBase, 
       }
     : {
         CUSTOM_FRAGMENT_BEGIN: GlslSkinExtension,
-        CUSTOM_FRAGMENT_DEFINITIONS: GlslDefinitions,
+        CUSTOM_FRAGMENT_DEFINITIONS: definitions,
         CUSTOM_FRAGMENT_BEFORE_LIGHTS: Guarded(
           "defined(NPCFACE)",
-          `${GlslSample}#ifdef NPCFACE_SRGB
+          `${sample}#ifdef NPCFACE_SRGB
 vec3 npcFaceAlbedo = vAlbedoColor.rgb * npcFace.rgb;
 #else
 vec3 npcFaceAlbedo = vAlbedoColor.rgb * toLinearSpace(npcFace.rgb);

@@ -7,7 +7,7 @@ import { VertexBuffer } from "@babylonjs/core/Buffers/buffer.pure.js";
 import { Mesh } from "@babylonjs/core/Meshes/mesh.pure.js";
 import { VertexData } from "@babylonjs/core/Meshes/mesh.vertexData.js";
 import type { Scene } from "@babylonjs/core/scene.pure.js";
-import type { NpcFaceRect } from "./npcFaceMaterialPlugin.pure.js";
+import type { NpcFaceRect } from "./npcFaceCompositionPluginBase.js";
 
 /** Options of {@link CreateNpcHead}. */
 export interface NpcHeadOptions {

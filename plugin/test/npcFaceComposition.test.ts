@@ -1,7 +1,8 @@
 /**
  * Composition of the face into a material under NullEngine (tiny model, in-thread): UV set choice, UV transform, face
  * rectangle and soft mask, blending into a diffuse texture before vertex colours/detail maps/decals,
- * `scene.texturesEnabled`, and their serialisation. Checks the defines and the compiled GLSL.
+ * `scene.texturesEnabled`, and their serialisation. Checks the defines and the compiled GLSL. The serialisation, shared
+ * by both plugins (NpcFaceCompositionPluginBase), is checked on each.
  */
 import "@babylonjs/core/Materials/colorCurves.js";
 import { describe, expect, it } from "vitest";
@@ -14,7 +15,7 @@ import { Vector3 } from "@babylonjs/core/Maths/math.vector.js";
 import { CreatePlane } from "@babylonjs/core/Meshes/Builders/planeBuilder.js";
 import { VertexBuffer } from "@babylonjs/core/Buffers/buffer.js";
 import type { Scene } from "@babylonjs/core/scene.js";
-import { NpcFaceMaterialPlugin, NpcFaceSkinLevel } from "@npc-faces/babylon";
+import { NpcFaceCrowdMaterialPlugin, NpcFaceMaterialPlugin, NpcFaceSkinLevel, type NpcFaceCompositionPluginBase } from "@npc-faces/babylon";
 import { CreateFaceSceneAsync, WithinAsync } from "./pluginTestScene.js";
 
 async function CompiledAsync(scene: Scene, kind: "standard" | "pbr", setup: (material: StandardMaterial | PBRMaterial, plugin: NpcFaceMaterialPlugin) => void): Promise<{ defines: string; code: string; plugin: NpcFaceMaterialPlugin; material: StandardMaterial | PBRMaterial }> {
@@ -169,6 +170,56 @@ describe("NpcFaceMaterialPlugin: composition", () => {
     expect(parsed.faceRect).toEqual({ x: 0.3, y: 0.55, width: 0.4, height: 0.35 });
     expect([parsed.maskRect, parsed.skinFromFace]).toEqual([{ x: 0.15, y: 0.05, width: 0.7, height: 0.75 }, true]);
     expect([parsed.coordinatesIndex, parsed.uScale, parsed.vScale, parsed.uOffset, parsed.vOffset, parsed.maskShape, parsed.maskFeather, parsed.faceOpacity]).toEqual([1, 2, 0.5, 0.1, -0.2, "rectangle", 0.05, 0.8]);
+    scene.dispose();
+  });
+});
+
+/** A composition in the fields, and their order, that both plugins have always written: saved files must still load. */
+const SavedComposition = {
+  flipV: true,
+  coordinatesIndex: 1,
+  uScale: 2,
+  vScale: 0.5,
+  uOffset: 0.1,
+  vOffset: -0.2,
+  faceRect: { x: 0.3, y: 0.55, width: 0.4, height: 0.35 },
+  maskShape: "rectangle",
+  maskFeather: 0.05,
+  maskRect: { x: 0.15, y: 0.05, width: 0.7, height: 0.75 },
+  skinFromFace: true,
+  faceOpacity: 0.8,
+} as const;
+
+function CompositionOf(plugin: NpcFaceCompositionPluginBase): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(SavedComposition).map((key) => [key, plugin[key as keyof typeof SavedComposition]]));
+}
+
+describe.each([
+  ["NpcFaceMaterialPlugin", (material: Material) => new NpcFaceMaterialPlugin(material)],
+  ["NpcFaceCrowdMaterialPlugin", (material: Material) => new NpcFaceCrowdMaterialPlugin(material)],
+] as const)("%s: the shared composition", (className, create) => {
+  it("serialises it after the plugin's own fields, as files written before have it, and parses it back", async () => {
+    const { scene } = await CreateFaceSceneAsync();
+    const material = new StandardMaterial("head", scene);
+    const plugin = create(material);
+    Object.assign(plugin, SavedComposition);
+    const serialized = JSON.parse(JSON.stringify(material.serialize()));
+    const saved = serialized.plugins[className];
+    expect(Object.keys(saved).slice(-Object.keys(SavedComposition).length)).toEqual(Object.keys(SavedComposition));
+    expect(saved).toMatchObject(SavedComposition);
+    const parsed = Material.Parse(serialized, scene, "")!.pluginManager!.getPlugin<NpcFaceCompositionPluginBase>(plugin.name)!;
+    expect(parsed.getClassName()).toBe(className);
+    expect(CompositionOf(parsed)).toEqual(SavedComposition);
+    scene.dispose();
+  });
+
+  it("parse() keeps the value of fields that are missing or malformed; the UV set is 0 or 1", async () => {
+    const { scene } = await CreateFaceSceneAsync();
+    const plugin = create(new StandardMaterial("head", scene));
+    plugin.parse({ ...SavedComposition, name: plugin.name, flipV: "yes", coordinatesIndex: 7, uScale: "3", faceRect: { x: 0, y: 0, width: "1", height: 1 }, maskShape: "circle", maskRect: 5 }, scene, "");
+    expect(CompositionOf(plugin)).toEqual({ ...SavedComposition, flipV: false, coordinatesIndex: 0, uScale: 1, faceRect: null, maskShape: "ellipse", maskRect: null });
+    plugin.parse({ name: plugin.name, faceRect: null }, scene, "");
+    expect(CompositionOf(plugin)).toEqual({ ...SavedComposition, flipV: false, coordinatesIndex: 0, uScale: 1, faceRect: null, maskShape: "ellipse", maskRect: null });
     scene.dispose();
   });
 });
