@@ -44,7 +44,8 @@ export interface NpcFacePluginParameters {
 
 /**
  * A material plugin that gives a StandardMaterial or PBRMaterial a generated NPC face: the face texture, sampled at
- * the mesh's first UV set, replaces the diffuse colour (albedo for PBR). Its parameters are the model's style
+ * the UV set `coordinatesIndex` names, replaces the diffuse colour (albedo for PBR) or is blended into it inside
+ * `faceRect` (NpcFaceCompositionPluginBase). Its parameters are the model's style
  * controls; changing one regenerates the face (debounced, latest wins) through the scene's {@link NpcFaceSystem}.
  * The parameters serialise with the material; the texture does not (it is regenerated on load).
  */
