@@ -15,32 +15,15 @@ import { Observable } from "@babylonjs/core/Misc/observable.pure.js";
 import { RegisterClass } from "@babylonjs/core/Misc/typeStore.js";
 import type { Scene } from "@babylonjs/core/scene.pure.js";
 import { NpcFaceCompositionPluginBase } from "./npcFaceCompositionPluginBase.js";
+import { NpcFaceControlPrefix, NpcFaceParameters } from "./npcFaceParameters.js";
 import { ToNpcFacesError, type NpcFaceErrorEvent } from "./npcFaceErrorEvent.js";
 import { NpcFaceSamplerName, PbrFaceCode, StandardFaceCode } from "./npcFaceShaders.js";
 import { NpcFaceSystem, type NpcFaceSystemMember, type NpcFaceTextureLease } from "./npcFaceSystem.js";
 
 /** The plugin's name in the material's plugin manager (`material.pluginManager.getPlugin("NpcFace")`). */
 export const NpcFaceMaterialPluginName = "NpcFace";
-/** Prefix of the per-control properties on the plugin (`control_<name>`). */
-export const NpcFaceControlPrefix = "control_";
 /** Prefix of the properties the plugin adds to its material for the Inspector (`npcFace_seed`, ...). */
 export const NpcFaceMaterialPropertyPrefix = "npcFace_";
-
-/** The style parameters of a face, as serialised (`serialize()` / `parse()`). */
-export interface NpcFacePluginParameters {
-  seed: number;
-  mixSeed: number;
-  mix: number;
-  mixCrossover: number;
-  /** Absent: the model's default. */
-  psi?: number;
-  /** Absent: the model's default. */
-  noiseStrength?: number;
-  /** Conditional models: attribute -> value. */
-  labels?: Record<string, string>;
-  /** Plus one `control_<name>` entry per control set explicitly. */
-  [control: `control_${string}`]: number;
-}
 
 /**
  * A material plugin that gives a StandardMaterial or PBRMaterial a generated NPC face: the face texture, sampled at
@@ -63,14 +46,8 @@ export class NpcFaceMaterialPlugin extends NpcFaceCompositionPluginBase implemen
    */
   updatesBlockReadiness: boolean | undefined;
 
-  private _seed = 0;
-  private _mixSeed = 0;
-  private _mix = 0;
-  private _mixCrossover = 0;
-  private _psi: number | undefined;
-  private _noiseStrength: number | undefined;
-  private readonly _controls = new Map<string, number>();
-  private readonly _labels = new Map<string, string>();
+  /** The face's parameters, held as a crowd member's are (same request, same JSON); a change regenerates. */
+  private readonly _parameters = new NpcFaceParameters(() => this._markDirty());
   private _isEnabled = true;
 
   private _system: NpcFaceSystem | undefined;
@@ -127,62 +104,50 @@ export class NpcFaceMaterialPlugin extends NpcFaceCompositionPluginBase implemen
 
   /** The face's identity: an integer in 0..4294967295 (others fail with BAD_REQUEST on {@link onErrorObservable}). */
   get seed(): number {
-    return this._seed;
+    return this._parameters.seed;
   }
   set seed(value: number) {
-    if (this._seed === value) return;
-    this._seed = value;
-    this._markDirty();
+    this._parameters.seed = value;
   }
 
   /** The face to breed with (style mixing); only used when {@link mix} > 0. */
   get mixSeed(): number {
-    return this._mixSeed;
+    return this._parameters.mixSeed;
   }
   set mixSeed(value: number) {
-    if (this._mixSeed === value) return;
-    this._mixSeed = value;
-    this._markDirty();
+    this._parameters.mixSeed = value;
   }
 
   /** How much of the mix face the mixed layers take, 0..1 (default 0: no mixing). */
   get mix(): number {
-    return this._mix;
+    return this._parameters.mix;
   }
   set mix(value: number) {
-    if (this._mix === value) return;
-    this._mix = value;
-    this._markDirty();
+    this._parameters.mix = value;
   }
 
   /** First style layer that takes the mix face (0 = all; higher keeps the coarse features of {@link seed}). */
   get mixCrossover(): number {
-    return this._mixCrossover;
+    return this._parameters.mixCrossover;
   }
   set mixCrossover(value: number) {
-    if (this._mixCrossover === value) return;
-    this._mixCrossover = value;
-    this._markDirty();
+    this._parameters.mixCrossover = value;
   }
 
   /** Truncation: 1 = as sampled, 0 = the average face. Default: the model's (1 before the model is loaded). */
   get psi(): number {
-    return this._psi ?? this._system?.metadata?.defaults.psi ?? 1;
+    return this._parameters.psi ?? this._system?.metadata?.defaults.psi ?? 1;
   }
   set psi(value: number) {
-    if (this._psi === value) return;
-    this._psi = value;
-    this._markDirty();
+    this._parameters.psi = value;
   }
 
   /** Multiplier of the per-layer noise (0 = smooth). Default: the model's (1 before the model is loaded). */
   get noiseStrength(): number {
-    return this._noiseStrength ?? this._system?.metadata?.defaults.noiseStrength ?? 1;
+    return this._parameters.noiseStrength ?? this._system?.metadata?.defaults.noiseStrength ?? 1;
   }
   set noiseStrength(value: number) {
-    if (this._noiseStrength === value) return;
-    this._noiseStrength = value;
-    this._markDirty();
+    this._parameters.noiseStrength = value;
   }
 
   /** Whether the face replaces the material's diffuse/albedo colour (no generation while disabled). */
@@ -211,7 +176,7 @@ export class NpcFaceMaterialPlugin extends NpcFaceCompositionPluginBase implemen
    * (0 before the model is loaded).
    */
   getControl(name: string): number {
-    return this._controls.get(name) ?? this._system?.metadata?.controls.find((c) => c.name === name)?.default ?? 0;
+    return this._parameters.getControl(name) ?? this._system?.metadata?.controls.find((c) => c.name === name)?.default ?? 0;
   }
 
   /**
@@ -219,42 +184,27 @@ export class NpcFaceMaterialPlugin extends NpcFaceCompositionPluginBase implemen
    * {@link onErrorObservable} once the model is known.
    */
   setControl(name: string, value: number): void {
-    if (this._controls.get(name) === value) return;
-    this._controls.set(name, value);
-    this._markDirty();
+    this._parameters.setControl(name, value);
   }
 
   /** Controls set explicitly (name -> amount). */
   get controls(): Readonly<Record<string, number>> {
-    return Object.fromEntries(this._controls);
+    return this._parameters.controls;
   }
 
   /** Conditional models: the value of a label attribute, or undefined for the model's default mix. */
   getLabel(attribute: string): string | undefined {
-    return this._labels.get(attribute);
+    return this._parameters.getLabel(attribute);
   }
 
   /** Conditional models: sets (or with `undefined` clears) a label attribute's value. */
   setLabel(attribute: string, value: string | undefined): void {
-    if (this._labels.get(attribute) === value) return;
-    if (value === undefined) this._labels.delete(attribute);
-    else this._labels.set(attribute, value);
-    this._markDirty();
+    this._parameters.setLabel(attribute, value);
   }
 
   /** The face request the current parameters describe. */
   get request(): FaceRequest {
-    const request: { -readonly [K in keyof FaceRequest]: FaceRequest[K] } = { seed: this._seed };
-    if (this._mix !== 0) {
-      request.mixSeed = this._mixSeed;
-      request.mix = this._mix;
-      request.mixCrossover = this._mixCrossover;
-    }
-    if (this._psi !== undefined) request.psi = this._psi;
-    if (this._noiseStrength !== undefined) request.noiseStrength = this._noiseStrength;
-    if (this._controls.size > 0) request.controls = Object.fromEntries(this._controls);
-    if (this._labels.size > 0) request.labels = Object.fromEntries(this._labels);
-    return request;
+    return this._parameters.request;
   }
 
   /** The texture bound now: the generated face, or the fallback (missing/failed face), or null (no system yet). */
@@ -343,33 +293,15 @@ export class NpcFaceMaterialPlugin extends NpcFaceCompositionPluginBase implemen
 
   /** The parameters (not the texture): base fields plus seed, mixing, psi, noise, labels and `control_<name>`. */
   override serialize(): any {
-    const serialized = super.serialize();
-    const parameters: NpcFacePluginParameters = { seed: this._seed, mixSeed: this._mixSeed, mix: this._mix, mixCrossover: this._mixCrossover };
-    if (this._psi !== undefined) parameters.psi = this._psi;
-    if (this._noiseStrength !== undefined) parameters.noiseStrength = this._noiseStrength;
-    if (this._labels.size > 0) parameters.labels = Object.fromEntries(this._labels);
-    for (const [name, value] of this._controls) parameters[`${NpcFaceControlPrefix}${name}`] = value;
-    return Object.assign(serialized, parameters, { isEnabled: this._isEnabled }, this._serializeComposition());
+    return Object.assign(super.serialize(), this._parameters.serialize(), { isEnabled: this._isEnabled }, this._serializeComposition());
   }
 
   /** Restores what {@link serialize} wrote; the face regenerates (debounced). */
   override parse(source: any, scene: Scene, rootUrl: string): void {
     super.parse(source, scene, rootUrl);
-    const number = (key: string): number | undefined => (typeof source?.[key] === "number" ? source[key] : undefined);
-    this.seed = number("seed") ?? this._seed;
-    this.mixSeed = number("mixSeed") ?? this._mixSeed;
-    this.mix = number("mix") ?? this._mix;
-    this.mixCrossover = number("mixCrossover") ?? this._mixCrossover;
-    if (number("psi") !== undefined) this.psi = number("psi")!;
-    if (number("noiseStrength") !== undefined) this.noiseStrength = number("noiseStrength")!;
+    this._parameters.set(source);
     if (typeof source?.isEnabled === "boolean") this.isEnabled = source.isEnabled;
     this._parseComposition(source);
-    for (const key of Object.keys(source ?? {})) {
-      if (key.startsWith(NpcFaceControlPrefix) && typeof source[key] === "number") this.setControl(key.slice(NpcFaceControlPrefix.length), source[key]);
-    }
-    if (source?.labels && typeof source.labels === "object") {
-      for (const [attribute, value] of Object.entries(source.labels)) if (typeof value === "string") this.setLabel(attribute, value);
-    }
   }
 
   /** Copies the parameters to another NpcFace plugin (material cloning). */

@@ -3,6 +3,7 @@
  * call `RegisterNpcFaceMaterialPlugin()` before loading `.babylon` files or parsing materials that carry the plugin.
  */
 export * from "./npcFaceSystem.js";
+export * from "./npcFaceParameters.js";
 export * from "./npcFaceCompositionPluginBase.js";
 export * from "./npcFaceMaterialPlugin.pure.js";
 export * from "./npcFaceModelAssetTask.js";
