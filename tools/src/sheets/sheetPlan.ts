@@ -1,6 +1,6 @@
 /**
  * What every sample sheet is made of: blocks of tiles, each tile one face request (or empty), plus the words
- * that say what the rows and columns are. The sheet kinds (seeds, controls, truncation, mixing) build a
+ * that say what the rows and columns are. The sheet kinds (seeds, controls, labels, truncation, mixing) build a
  * {@link SheetPlan} from a model's metadata; layout, rendering and the legend work on any plan.
  */
 import { ValidateFaceRequest, type FaceRequest, type ModelMetadata } from "@npc-faces/runtime";
@@ -24,7 +24,7 @@ export interface SheetBlock {
 }
 
 /** The sheet kinds. */
-export type SheetKind = "seeds" | "controls" | "truncation" | "mixing";
+export type SheetKind = "seeds" | "controls" | "labels" | "truncation" | "mixing";
 
 /** A checked sheet: what each tile shows and how to read it. */
 export interface SheetPlan {

@@ -297,6 +297,45 @@ describe("npc-faces sheet without --model", () => {
   });
 });
 
+describe("npc-faces sheet labels", () => {
+  it("draws a row per seed and a column per value of each categorical label, each tile the runtime's face", async () => {
+    // The bundled default model is conditional: gender is its one categorical attribute (male, female).
+    const defaultModel = await LoadFaceGeneratorFileAsync(DefaultModelPath());
+    try {
+      const size = defaultModel.metadata.resolution;
+      const out = join(dir, "labels", "gender.png");
+      const result = await RunCliAsync(["sheet", "labels", "--model", DefaultModelPath(), "--out", out, "--seeds", "4,9", "--label", "glasses=glasses"]);
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      const image = await DecodeAsync(out);
+      expect([image.width, image.height]).toEqual([2 + 2 * (size + 2), 2 + 2 * (size + 2)]);
+      const tiles: [number, number][] = [];
+      const faces: Uint8Array[] = [];
+      for (const [r, seed] of [4, 9].entries()) {
+        for (const [c, gender] of ["male", "female"].entries()) {
+          const [x, y] = [2 + c * (size + 2), 2 + r * (size + 2)];
+          tiles.push([x, y]);
+          const [face] = await defaultModel.generateAsync([{ seed, psi: 1, labels: { glasses: "glasses", gender } }]);
+          faces.push(Crop(image, x, y, size));
+          expect(Same(faces.at(-1)!, face.data), `seed ${seed} ${gender}`).toBe(true);
+        }
+      }
+      ExpectGreyOutside(image, tiles, size);
+      // The label changes the face (male vs female of one seed differ).
+      expect(Same(faces[0], faces[1])).toBe(false);
+      const legend = await ReadLegendAsync(out);
+      expect(legend.kind).toBe("labels");
+      expect(legend.parameters.labels).toEqual({ glasses: "glasses" });
+      expect(legend.blocks.map((b) => b.title)).toEqual(["label gender (2 values)"]);
+      expect(legend.blocks[0].rows).toEqual([{ seed: 4 }, { seed: 9 }]);
+      expect(legend.blocks[0].columns).toEqual([{ gender: "male" }, { gender: "female" }]);
+      expect(legend.blocks[0].cells[1][0]).toMatchObject({ seed: 9, psi: 1, labels: { glasses: "glasses", gender: "male" } });
+    } finally {
+      await defaultModel.disposeAsync();
+    }
+  });
+});
+
 describe("npc-faces sheet with bad input", () => {
   function ExpectFailure(result: CliResult, code: number, message: RegExp, label: string): void {
     expect(result.code, `${label}: ${result.stderr}`).toBe(code);
@@ -324,6 +363,10 @@ describe("npc-faces sheet with bad input", () => {
       ["crossover past the last layer", (out) => ["mixing", "--model", model, "--out", out, "--from-layer", "2,6"], 2, /--from-layer: expected style layers in 1\.\.5 \(model "tiny-untrained" has 6 style layers\), got 6/],
       ["crossover 0", (out) => ["mixing", "--model", model, "--out", out, "--from-layer", "0"], 2, /--from-layer: expected style layers in 1\.\.5/],
       ["label on an unconditional model", (out) => ["seeds", "--model", model, "--out", out, "--label", "hair=red"], 2, /--label: unknown label "hair" \(model "tiny-untrained" has no labels/],
+      ["labels sheet of an unconditional model", (out) => ["labels", "--model", model, "--out", out], 2, /--attributes: model "tiny-untrained" is not conditional/],
+      ["labels sheet of a numeric label", (out) => ["labels", "--model", DefaultModelPath(), "--out", out, "--attributes", "skin_tone"], 2, /--attributes: "skin_tone" is a numeric label, not categorical: sweep it with the controls sheet/],
+      ["labels sheet of an unknown attribute", (out) => ["labels", "--model", DefaultModelPath(), "--out", out, "--attributes", "gender,eyes"], 2, /--attributes: unknown attribute "eyes" \(model "npc64-default" has: gender\)/],
+      ["labels sheet sweeping a fixed label", (out) => ["labels", "--model", DefaultModelPath(), "--out", out, "--label", "gender=female"], 2, /--attributes: attribute "gender" is also fixed by --label gender=female/],
       ["too large", (out) => ["seeds", "--model", model, "--out", out, "--seeds", "0-499", "--columns", "500"], 2, /the sheet would be 9002x20 pixels, more than 8192 on a side/],
       ["scale zero", (out) => ["seeds", "--model", model, "--out", out, "--scale", "0"], 2, /--scale.*expected an integer in 1\.\.16/],
       ["out not a .png", (out) => ["seeds", "--model", model, "--out", out.replace(/\.png$/, ".jpg")], 2, /--out: expected a file name ending in \.png/],

@@ -1,5 +1,5 @@
 /**
- * `npc-faces sheet <kind>`: sample sheets of a model as one PNG each (seeds, controls, truncation, style
+ * `npc-faces sheet <kind>`: sample sheets of a model as one PNG each (seeds, controls, labels, truncation, style
  * mixing), with a legend JSON next to it. The sheets themselves live in ../../sheets/; this file parses flags,
  * checks everything (model, plan, output path) before generating, and reports.
  */
@@ -33,6 +33,7 @@ const FlagOf: Record<string, string> = {
   columns: "--columns",
   rows: "--rows",
   controls: "--controls",
+  attributes: "--attributes",
   steps: "--steps",
   psi: "--psi",
   noiseStrength: "--noise-strength",
@@ -45,7 +46,7 @@ const FlagOf: Record<string, string> = {
 /** `npc-faces sheet`: see its `--help` and docs/cli.md. */
 export function SheetCommand(): Command {
   return new Command("sheet")
-    .summary("draw sample sheets of a model: seeds, controls, truncation, style mixing (PNG + legend JSON)")
+    .summary("draw sample sheets of a model: seeds, controls, labels, truncation, style mixing (PNG + legend JSON)")
     .description(
       "Draws a sheet of faces of a model into one PNG: faces at native size (or --scale times, nearest neighbour) separated by " +
         "thin mid-grey (#808080) gaps, blocks separated by wider gaps. The image holds no text: F.json next to F.png (and the PNG's " +
@@ -56,6 +57,7 @@ export function SheetCommand(): Command {
     )
     .addCommand(SeedsCommand())
     .addCommand(ControlsCommand())
+    .addCommand(LabelsCommand())
     .addCommand(TruncationCommand())
     .addCommand(MixingCommand())
     .addHelpText(
@@ -64,6 +66,7 @@ export function SheetCommand(): Command {
         "  npc-faces sheet seeds      --out sheets/seeds.png                                      (the bundled default model)\n" +
         "  npc-faces sheet seeds      --model faces.onnx --out sheets/seeds.png                   (seeds 0-63, 8 per row)\n" +
         "  npc-faces sheet controls   --model faces.onnx --out sheets/controls.png --scale 2      (every control, seeds 0-3, 7 steps)\n" +
+        "  npc-faces sheet labels     --model faces.onnx --out sheets/eyes.png --attributes eyes  (every eye style, seeds 0-3)\n" +
         "  npc-faces sheet truncation --model faces.onnx --out sheets/truncation.png              (seeds 0-7, psi 1 ... 0.5)\n" +
         "  npc-faces sheet mixing     --model faces.onnx --out sheets/mixing.png --from-layer 3,7",
     );
@@ -103,6 +106,26 @@ function ControlsCommand(): Command {
       await RunSheetAsync(flags, async (metadata) => {
         const { PlanControlsSheet } = await import("../../sheets/controlsSheet.js");
         return PlanControlsSheet(metadata, { ...Common(flags), psi: flags.psi, controls: flags.controls, seeds: flags.seeds, steps: flags.steps });
+      });
+    });
+}
+
+function LabelsCommand(): Command {
+  return AddCommonOptions(
+    new Command("labels")
+      .summary("conditional models: each categorical label's values (eye, mouth, hair styles ...), for a few seeds")
+      .description(
+        "One block per categorical label attribute of a conditional model, stacked top to bottom: a row per seed, a column per " +
+          "value of the attribute, in the model's order; the other labels keep their --label values or are drawn per seed.",
+      ),
+    true,
+  )
+    .option("--attributes <names>", "comma-separated categorical attributes, one block each, in this order (default: every attribute with two or more values; `npc-faces info` lists them)", ParseNameList)
+    .option("--seeds <list>", "seeds, one row each (default: 0-3)", ParseSeedListArgument)
+    .action(async (flags: CommonFlags & { psi?: number; attributes?: string[]; seeds?: number[] }) => {
+      await RunSheetAsync(flags, async (metadata) => {
+        const { PlanLabelsSheet } = await import("../../sheets/labelsSheet.js");
+        return PlanLabelsSheet(metadata, { ...Common(flags), psi: flags.psi, attributes: flags.attributes, seeds: flags.seeds });
       });
     });
 }
@@ -172,10 +195,10 @@ function Common(flags: CommonFlags): SheetCommonOptions {
   return { ...(flags.noiseStrength !== undefined ? { noiseStrength: flags.noiseStrength } : {}), ...(flags.label !== undefined ? { labels: flags.label } : {}) };
 }
 
-/** Parser of `--controls a,b,c`. */
+/** Parser of `--controls a,b,c` and `--attributes a,b`. */
 function ParseNameList(text: string): string[] {
   const names = text.split(",").map((n) => n.trim());
-  if (names.some((n) => n === "")) throw new InvalidArgumentError(`expected comma-separated control names, got "${text}"`);
+  if (names.some((n) => n === "")) throw new InvalidArgumentError(`expected comma-separated names, got "${text}"`);
   return names;
 }
 
