@@ -91,13 +91,13 @@ export const GeneratorPresets = {
   npc64: { resolution: 64, zDim: 256, wDim: 256, labelDim: 0, mappingLayers: 4, mappingLrMultiplier: 0.01, channelBase: 1024, channelMax: 256 },
   /**
    * The next default model's preset: npc64 with twice its channels below 4x4 (32 at 64x64, 64 at 32x32, 128 at
-   * 16x16, 256 at 8x8; npc64's 16-32 at the fine layers drew few eye and mouth styles). 0.85 GFLOP a face: ~140 faces/s
-   * on onnxruntime-node at batch 8 on a 2-core CPU, where npc128 generates 83 (models/README.md).
+   * 16x16, 256 at 8x8; npc64's 16-32 at the fine layers drew few eye and mouth styles). 0.85 GFLOP a face: ~150 faces/s
+   * on onnxruntime-node at batch 8 on a 2-core CPU, where npc128 generates 83-89 (models/README.md).
    */
   npc64wide: { resolution: 64, zDim: 256, wDim: 256, labelDim: 0, mappingLayers: 4, mappingLrMultiplier: 0.01, channelBase: 2048, channelMax: 256 },
   /**
    * 128x128 with the channels of npc64wide at every resolution it shares and 16 at 128x128: npc64's channels at every
-   * feature scale relative to the face. 1.08 GFLOP a face: 83 faces/s on onnxruntime-node at batch 8 on a 2-core
+   * feature scale relative to the face. 1.08 GFLOP a face: 83-89 faces/s on onnxruntime-node at batch 8 on a 2-core
    * CPU, short of the 100 a default model must reach there; ~16 kimg an hour of training on onnxruntime.
    */
   npc128: { resolution: 128, zDim: 256, wDim: 256, labelDim: 0, mappingLayers: 4, mappingLrMultiplier: 0.01, channelBase: 2048, channelMax: 256 },
