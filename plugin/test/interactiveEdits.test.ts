@@ -25,8 +25,19 @@ class SeedRecorder implements FaceTransport {
   readonly batches: number[][] = [];
   private readonly inner = new InThreadFaceTransport(CreateNodeBackend({ intraOpNumThreads: 1 }));
   private gate: Promise<void> = Promise.resolve();
+  private onSent?: () => void;
+  /** Resolves once `count` generate batches have been sent. */
+  whenSentAsync(count: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.onSent = () => this.batches.length >= count && resolve();
+      this.onSent();
+    });
+  }
   async sendAsync(message: FaceWorkerMessage, transfer: ArrayBuffer[]): Promise<FaceWorkerReply> {
-    if (message.type === "generate") this.batches.push(message.requests.map((r) => r.seed));
+    if (message.type === "generate") {
+      this.batches.push(message.requests.map((r) => r.seed));
+      this.onSent?.();
+    }
     const reply = await this.inner.sendAsync(message);
     if (message.type === "generate") await this.gate;
     return reply;
@@ -119,11 +130,15 @@ describe("FaceWorkerClient priority", () => {
     const transport = new SeedRecorder();
     const client = new FaceWorkerClient(transport, { maxInFlight: 1 });
     await client.loadModelAsync(await TinyModelAsync(), { maxBatch: 2 });
+    // The first batch's reply is held, so the high-priority faces come while 3..6 are still queued, however fast the
+    // machine answers.
+    const release = transport.holdReplies();
     const leases = [1, 2, 3, 4, 5, 6].map((seed) => client.acquire({ seed }));
-    await new Promise((resolve) => setTimeout(resolve, 0)); // the first batch (1, 2) is sent
+    await WithinAsync(transport.whenSentAsync(1), 10_000, "the first batch (1, 2) sent");
     leases.push(client.acquire({ seed: 50 }, { priority: "high" }));
     leases.push(client.acquire({ seed: 51 }, { priority: "high" }));
     leases.push(client.acquire({ seed: 6 }, { priority: "high" })); // already queued: promoted
+    release();
     await Promise.all(leases.map((l) => l.promise));
     expect(transport.batches).toEqual([
       [1, 2],
