@@ -105,6 +105,11 @@ export const ModelMetadataSchema = z.object({
    */
   labelTable: z.array(z.array(finite)).min(1).optional(),
   defaults: z.object({ psi: finite, noiseStrength: finite }),
+  /**
+   * What `psi` pulls toward (informational; the graph does it): `average` = one tracked mean w for every face;
+   * `labels` = the mean w of the face's own label vector (conditional models). Absent: `average`.
+   */
+  truncationCentre: z.enum(["average", "labels"]).optional(),
   /** The generator configuration it was built from (informational). */
   architecture: z.record(z.string(), z.unknown()),
   provenance: ProvenanceSchema,

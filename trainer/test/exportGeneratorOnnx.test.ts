@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import * as ort from "onnxruntime-node";
-import { MetadataKey, ModelMetadataSchema } from "@npc-faces/runtime";
+import { LatentFromSeed, MetadataKey, ModelMetadataSchema } from "@npc-faces/runtime";
 import {
   GeneratorParameterSpecs,
   GeneratorPresets,
@@ -15,7 +15,7 @@ import {
   type GeneratorConfig,
   type GeneratorWeights,
 } from "../src/networks/architecture.js";
-import { ExportGeneratorOnnx, type ExportControl, type ExportOptions } from "../src/export/exportGeneratorOnnx.js";
+import { ExportGeneratorOnnx, LabelCentreSamples, type ExportControl, type ExportOptions } from "../src/export/exportGeneratorOnnx.js";
 import { ParseOnnxModel } from "../src/export/onnxGraphBuilder.js";
 import { EstimateWStd, SefaDirections, UnsupervisedControls } from "../src/export/sefaDirections.js";
 
@@ -130,6 +130,11 @@ async function RunAsync(model: Uint8Array, feeds: Record<string, ort.Tensor>): P
   }
 }
 
+function ReadMetadata(model: Uint8Array) {
+  const entry = ParseOnnxModel(model).metadataProps.find((p) => p.key === MetadataKey);
+  return ModelMetadataSchema.parse(JSON.parse(entry?.value ?? ""));
+}
+
 function RelativeL2(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
   expect(actual.length).toBe(expected.length);
   let num = 0;
@@ -165,8 +170,11 @@ function Upsample2x(x: Float64Array, c: number, r: number): Float64Array {
   return out;
 }
 
-/** One face through mapping, truncation, mixing, controls and synthesis, every value in float64. Returns [3, H, W]. */
-function ReferenceForward(config: GeneratorConfig, weights: GeneratorWeights, controls: ExportControl[], s: Sample): Float64Array {
+/**
+ * One face through mapping, truncation, mixing, controls and synthesis, every value in float64. Returns [3, H, W].
+ * `truncationCentre: "labels"` truncates toward the mean w of the face's label over the latents of seeds 0..63.
+ */
+function ReferenceForward(config: GeneratorConfig, weights: GeneratorWeights, controls: ExportControl[], s: Sample, truncationCentre: "average" | "labels" = "average"): Float64Array {
   const gains = new Map(GeneratorParameterSpecs(config).map((p) => [p.name, p.gain]));
   const P = (name: string) => Float64Array.from(weights.get(name)!, (v) => v * gains.get(name)!);
   const dense = (x: Float64Array, name: string) => {
@@ -180,16 +188,21 @@ function ReferenceForward(config: GeneratorConfig, weights: GeneratorWeights, co
     return x.map((v) => v / Math.sqrt(ms + 1e-8));
   };
   const lrelu = (v: number) => (v < 0 ? 0.2 * v : v) * Math.SQRT2;
-  const mapping = (z: Float32Array) => {
+  const untruncated = (z: Float32Array) => {
     let x = norm(Float64Array.from(z));
     if (config.labelDim > 0) {
       const e = norm(dense(Float64Array.from(s.label), "mapping.embed"));
       x = Float64Array.from([...x, ...e]);
     }
     for (let i = 0; i < config.mappingLayers; i++) x = dense(x, `mapping.fc${i}`).map(lrelu);
-    const avg = P("mapping.w_avg");
-    return x.map((v, j) => avg[j] + s.psi * (v - avg[j]));
+    return x;
   };
+  let centre = P("mapping.w_avg");
+  if (truncationCentre === "labels") {
+    centre = new Float64Array(config.wDim);
+    for (let i = 0; i < LabelCentreSamples; i++) untruncated(LatentFromSeed(i, config.zDim)).forEach((v, j) => (centre[j] += v / LabelCentreSamples));
+  }
+  const mapping = (z: Float32Array) => untruncated(z).map((v, j) => centre[j] + s.psi * (v - centre[j]));
   const w = mapping(s.z);
   const wm = mapping(s.zMix);
   const ws = Array.from({ length: NumWs(config) }, (_, l) => {
@@ -344,6 +357,26 @@ describe("ExportGeneratorOnnx", () => {
     const out = await RunAsync(m, Feeds(tinyConditional, samples, 0));
     const expected = samples.flatMap((s) => [...ReferenceForward(tinyConditional, w, [], s)]);
     expect(RelativeL2(out.image, expected)).toBeLessThan(1e-4);
+  });
+
+  it("truncationCentre labels: truncates toward the mean w of each face's own label (float32 and float16 weights)", async () => {
+    const w = RandomWeights(tinyConditional, 4);
+    const options = Options(tinyConditional, w, RandomControls(tinyConditional, 2), { labels: [{ name: "style", offset: 0, values: ["a", "b", "c"], default: [0.2, 0.3, 0.5] }] });
+    const m = ExportGeneratorOnnx({ ...options, truncationCentre: "labels" });
+    expect(ReadMetadata(m).truncationCentre).toBe("labels");
+    expect(ReadMetadata(ExportGeneratorOnnx(options)).truncationCentre).toBeUndefined();
+    const samples = RandomSamples(tinyConditional, 3, 2, 8);
+    samples[2].psi = 0; // the label's own mean face
+    const feeds = Feeds(tinyConditional, samples, 2);
+    const out = await RunAsync(m, feeds);
+    const expected = samples.flatMap((s) => [...ReferenceForward(tinyConditional, w, options.controls, s, "labels")]);
+    expect(RelativeL2(out.image, expected)).toBeLessThan(1e-4);
+    // Not the average centre: the faces at psi != 1 differ from an "average" export's.
+    const average = samples.flatMap((s) => [...ReferenceForward(tinyConditional, w, options.controls, s)]);
+    expect(RelativeL2(out.image, average)).toBeGreaterThan(1e-2);
+    const half = await RunAsync(ExportGeneratorOnnx({ ...options, truncationCentre: "labels", weightType: "float16" }), feeds);
+    expect(RelativeL2(half.image, out.image)).toBeLessThan(1e-2);
+    expect(() => ExportGeneratorOnnx({ ...Options(tiny, weights, []), truncationCentre: "labels" })).toThrow(/conditional model/);
   });
 
   it("rgba is floor(clip(image * 127.5 + 128, 0, 255)) with alpha 255", async () => {

@@ -174,6 +174,8 @@ describe("npc-faces info and export with bad input", () => {
       ["bad seed", ["--untrained", "--preset", "tiny", "--seed", "-1", "--out", out], 2, /--seed.*expected a seed/],
       ["both sources", ["--untrained", "--run", "runs/x", "--preset", "tiny", "--out", out], 2, /'--run <dir>' cannot be used with option '--untrained'/],
       ["noise strength out of range", ["--untrained", "--preset", "tiny", "--noise-strength", "5", "--out", out], 2, /--noise-strength <x>.* expected a number in 0\.\.4, got 5/],
+      ["label centre, untrained", ["--untrained", "--preset", "tiny", "--truncation-centre", "labels", "--out", out], 2, /--truncation-centre labels needs --run of a conditional model/],
+      ["unknown centre", ["--untrained", "--preset", "tiny", "--truncation-centre", "median", "--out", out], 2, /--truncation-centre <centre>.*'median' is invalid.*average, labels/],
       ["out is a folder", ["--untrained", "--preset", "tiny", "--out", dir], 1, /--out: .* is a folder; expected a file name/],
       ["out under a file", ["--untrained", "--preset", "tiny", "--out", join(textFile, "m.onnx")], 1, /--out: .*notes\.onnx exists and is not a folder/],
     ];

@@ -3,7 +3,7 @@
  * ONNX file with the npc-faces metadata document. The graph is built from the same description as the tfjs
  * network ({@link GeneratorParameterSpecs}, {@link SynthesisLayers}); docs/model-format.md documents the result.
  */
-import { FormatName, FormatVersion, MetadataKey, ModelMetadataSchema, TensorNames } from "@npc-faces/runtime";
+import { FormatName, FormatVersion, LatentFromSeed, MetadataKey, ModelMetadataSchema, TensorNames } from "@npc-faces/runtime";
 import type { ModelControl, ModelLabel, ModelMetadata } from "@npc-faces/runtime";
 import {
   GeneratorParameterSpecs,
@@ -23,6 +23,9 @@ import { Float16BitsToFloat32, Float32ToFloat16Bits, OnnxGraphBuilder, Serialize
 export const ExporterProducerVersion = "0.1.0";
 /** `producer_name` of exported files. */
 export const ExporterProducerName = "npc-faces";
+
+/** Fixed latents (seeds 0..n-1) whose mean w is a conditional model's truncation centre per label vector. */
+export const LabelCentreSamples = 64;
 
 /** A named control to bake into the graph: the metadata entry plus its direction in w space. */
 export interface ExportControl extends ModelControl {
@@ -47,6 +50,13 @@ export interface ExportOptions {
   readonly provenance: ModelMetadata["provenance"];
   /** `float16` stores conv and FC weights as fp16 initializers followed by a Cast (half the file). Default `float32`. */
   readonly weightType?: "float32" | "float16";
+  /**
+   * What truncation pulls toward. `average` (default): the tracked `w_avg`, one centre for every face. `labels`
+   * (conditional models): the mean w of the face's own label vector over {@link LabelCentreSamples} fixed latents,
+   * so psi < 1 narrows the variation within a label instead of pulling every face toward the average label
+   * (which erases the rarer eye, mouth and hair styles a categorical label asks for).
+   */
+  readonly truncationCentre?: "average" | "labels";
 }
 
 /**
@@ -59,6 +69,11 @@ export function ExportGeneratorOnnx(options: ExportOptions): Uint8Array {
   const numWs = NumWs(config);
   const { wDim, zDim, labelDim } = config;
   const fp16 = (options.weightType ?? "float32") === "float16";
+  const labelCentre = (options.truncationCentre ?? "average") === "labels";
+  if (options.truncationCentre !== undefined && options.truncationCentre !== "average" && options.truncationCentre !== "labels") {
+    throw new Error(`truncationCentre must be "average" or "labels", got "${options.truncationCentre as string}"`);
+  }
+  if (labelCentre && labelDim === 0) throw new Error('truncationCentre "labels" needs a conditional model (labelDim > 0)');
   if (options.weightType !== undefined && options.weightType !== "float32" && options.weightType !== "float16") {
     throw new Error(`weightType must be "float32" or "float16", got "${options.weightType as string}"`);
   }
@@ -136,10 +151,10 @@ export function ExportGeneratorOnnx(options: ExportOptions): Uint8Array {
   const mappingIn = zDim + (labelDim > 0 ? wDim : 0);
   for (let i = 0; i < config.mappingLayers; i++) x = lreluGain(fc(x, `mapping.fc${i}`, i === 0 ? mappingIn : wDim, wDim));
 
-  // ---- truncation toward w_avg: [2, N, wDim], psi [N, 1] broadcasts over both latents
-  const wAvg = addFloat("mapping.w_avg", [wDim], gained("mapping.w_avg"));
+  // ---- truncation toward the centre: [2, N, wDim], psi [N, 1] broadcasts over both latents
+  const centre = labelCentre ? LabelTruncationCentre(g, config, label, lreluGain, normalize2ndMoment) : addFloat("mapping.w_avg", [wDim], gained("mapping.w_avg"));
   const w2 = g.node("Reshape", [x, g.constInt64([2, -1, wDim])]);
-  const wt = g.node("Add", [wAvg, g.node("Mul", [psi, g.node("Sub", [w2, wAvg])])], {}, "w_truncated");
+  const wt = g.node("Add", [centre, g.node("Mul", [psi, g.node("Sub", [w2, centre])])], {}, "w_truncated");
   const wOwn = g.node("Gather", [wt, g.constInt64([0], [])], { axis: { int: 0 } }, "w");
   const wMix = g.node("Gather", [wt, g.constInt64([1], [])], { axis: { int: 0 } }, "w_mix");
 
@@ -310,6 +325,7 @@ function BuildMetadata(options: ExportOptions, numWs: number): ModelMetadata {
     labels: options.labels ?? [],
     ...(options.labelTable ? { labelTable: options.labelTable } : {}),
     defaults: options.defaults ?? { psi: 0.7, noiseStrength: 1 },
+    ...(options.truncationCentre === "labels" ? { truncationCentre: "labels" as const } : {}),
     architecture: { ...config },
     provenance: options.provenance,
   };
@@ -319,6 +335,36 @@ function BuildMetadata(options: ExportOptions, numWs: number): ModelMetadata {
     throw new Error(`invalid model metadata at "${issue.path.join(".")}": ${issue.message}`);
   }
   return result.data;
+}
+
+/**
+ * A conditional model's truncation centre per face, [N, wDim]: the mean over {@link LabelCentreSamples} fixed
+ * latents of the mapping network at the face's label vector. It reuses the mapping's weight tensors (already in the
+ * graph under their parameter names) and splits the first layer, x·W0 = norm(z)·W0[:zDim] + norm(embed)·W0[zDim:],
+ * so the latents' half is a constant onnxruntime folds at load; per face the cost is the other layers on 64 rows
+ * (~3% of npc64wide's synthesis).
+ */
+function LabelTruncationCentre(
+  g: OnnxGraphBuilder,
+  config: GeneratorConfig,
+  label: string,
+  lreluGain: (x: string) => string,
+  normalize2ndMoment: (x: string) => string,
+): string {
+  const { zDim, wDim, mappingLayers } = config;
+  const M = LabelCentreSamples;
+  const latents = new Float32Array(M * zDim);
+  for (let i = 0; i < M; i++) latents.set(LatentFromSeed(i, zDim), i * zDim);
+  const zn = normalize2ndMoment(g.addInitializer("truncation.latents", "float", [M, zDim], latents));
+  const embed = normalize2ndMoment(g.node("Add", [g.node("MatMul", [label, "mapping.embed.weight"]), "mapping.embed.bias"]));
+  const rows = (from: number, to: number): string =>
+    g.node("Slice", ["mapping.fc0.weight", g.constInt64([from]), g.constInt64([to]), g.constInt64([0])]);
+  const fromLatents = g.node("Unsqueeze", [g.node("MatMul", [zn, rows(0, zDim)]), g.constInt64([1])]); // [M, 1, wDim]
+  const fromLabel = g.node("Unsqueeze", [g.node("Add", [g.node("MatMul", [embed, rows(zDim, zDim + wDim)]), "mapping.fc0.bias"]), g.constInt64([0])]); // [1, N, wDim]
+  let h = g.node("Reshape", [lreluGain(g.node("Add", [fromLatents, fromLabel])), g.constInt64([-1, wDim])]); // [M·N, wDim]
+  for (let i = 1; i < mappingLayers; i++) h = lreluGain(g.node("Add", [g.node("MatMul", [h, `mapping.fc${i}.weight`]), `mapping.fc${i}.bias`]));
+  const perLatent = g.node("Reshape", [h, g.constInt64([M, -1, wDim])]);
+  return g.node("ReduceMean", [perLatent], { axes: { ints: [0] }, keepdims: { int: 0 } }, "truncation_centre");
 }
 
 /**

@@ -34,6 +34,8 @@ export interface ExportRunOptions {
   readonly dataset?: ExportRunDataset;
   /** What the runtime feeds when a request sets none (default `{ psi: 0.7, noiseStrength: 1 }`). */
   readonly defaults?: { readonly psi: number; readonly noiseStrength: number };
+  /** What truncation pulls toward (see `ExportOptions.truncationCentre`; default `average`). */
+  readonly truncationCentre?: "average" | "labels";
 }
 
 /** What an export knows about the run's data set (checked against the checkpoint's data identity). */
@@ -159,6 +161,7 @@ export async function ExportRunAsync(runDir: string, options: ExportRunOptions =
     labels,
     labelTable,
     defaults: options.defaults,
+    truncationCentre: options.truncationCentre,
     provenance: {
       trained: true,
       dataset: data.id ?? undefined,

@@ -33,6 +33,7 @@ interface ExportFlags {
   fp16?: boolean;
   name?: string;
   noiseStrength: number;
+  truncationCentre: "average" | "labels";
   json?: boolean;
 }
 
@@ -61,6 +62,11 @@ export function ExportCommand(): Command {
       new Option("--noise-strength <x>", "the model's default noise multiplier (0..4; what faces get when a request sets none; 0 = smooth, 1 = the noise as trained)")
         .default(1)
         .argParser(NumberInRangeParser(0, 4)),
+    )
+    .addOption(
+      new Option("--truncation-centre <centre>", "with --run of a conditional model: what psi < 1 pulls a face toward; average = the mean face over all labels, labels = the mean face of its own labels (keeps rare label values, e.g. eye styles, at psi 0.7)")
+        .choices(["average", "labels"])
+        .default("average"),
     )
     .option("--json", JsonHelp)
     .addHelpText("after", "\nExamples:\n  npc-faces export --preset tiny --untrained --out models/tiny.onnx\n  npc-faces export --preset game64 --untrained --seed 7 --controls 8 --fp16 --out game64.onnx")
@@ -95,6 +101,7 @@ async function RunExportAsync(flags: ExportFlags): Promise<void> {
       weightType: flags.fp16 ? "float16" : "float32",
       dataset,
       defaults,
+      truncationCentre: flags.truncationCentre,
     }).catch((error: Error) => {
       throw new CliFailure(error.message);
     });
@@ -112,6 +119,7 @@ async function RunExportAsync(flags: ExportFlags): Promise<void> {
   if (!flags.untrained) throw new CliUsageError("choose the weights: --run <dir> (a training run) or --untrained");
   if (flags.preset === undefined) throw new CliUsageError("--untrained needs --preset <name> (one of " + PresetNames.join(", ") + ")");
   if (flags.name !== undefined && flags.name.trim() === "") throw new CliUsageError("--name: expected a non-empty name");
+  if (flags.truncationCentre === "labels") throw new CliUsageError("--truncation-centre labels needs --run of a conditional model (untrained presets have no labels)");
   const out = resolve(flags.out);
   const { CheckOutputFolderAsync, OutputFolderError } = await import("../../bake/bakeSeeds.js");
   try {
