@@ -59,7 +59,7 @@ describe("LoadFaceGeneratorFileAsync", () => {
   });
 
   it("refuses native-only settings on the canonical engine instead of ignoring them", async () => {
-    for (const options of [{ intraOpNumThreads: 2 }, { executionMode: "parallel" as const }, { graphOptimizationLevel: "basic" as const }]) {
+    for (const options of [{ intraOpNumThreads: 2 }, { executionMode: "parallel" as const }, { graphOptimizationLevel: "basic" as const }, { allowSpinning: true }]) {
       const error = await CreateEngineBackendAsync("canonical", options).then(() => null, (e: NpcFacesError) => e);
       expect(error?.code).toBe("BAD_REQUEST");
       expect(error?.message).toMatch(/the canonical engine runs one thread with fixed settings .* applies to engine "native" only/);

@@ -70,6 +70,7 @@ export async function CreateEngineBackendAsync(engine: FaceEngine, options: Node
     options.interOpNumThreads !== undefined ? `interOpNumThreads ${options.interOpNumThreads}` : "",
     options.executionMode !== undefined && options.executionMode !== "sequential" ? `executionMode "${options.executionMode}"` : "",
     options.graphOptimizationLevel !== undefined ? `graphOptimizationLevel "${options.graphOptimizationLevel}"` : "",
+    options.allowSpinning === true ? "allowSpinning true" : "",
   ].filter((text) => text !== "");
   if (custom.length > 0) {
     throw new NpcFacesError("BAD_REQUEST", `the canonical engine runs one thread with fixed settings (its exact pixels depend on them): ${custom.join(", ")} applies to engine "native" only`);

@@ -32,6 +32,13 @@ export interface NodeBackendOptions {
   readonly graphOptimizationLevel?: "disabled" | "basic" | "extended" | "all";
   /** Operator scheduling (default `"sequential"`). */
   readonly executionMode?: "sequential" | "parallel";
+  /**
+   * Let a session's idle threads spin-wait for its next operator (default `false`; onnxruntime's own default is
+   * `true`). Each session has its own thread pool, and spinning threads take the cores from every other session in
+   * the process: two generators used in turn ran at half speed each (2 cores, batch 8: 74 faces/s against 143 without
+   * spinning), while one generator alone gains 2-3% from it. Set `true` for a process that runs one session.
+   */
+  readonly allowSpinning?: boolean;
 }
 
 /** Creates an {@link InferenceBackend} on onnxruntime-node's CPU execution provider. */
@@ -42,6 +49,7 @@ export function CreateNodeBackend(options: NodeBackendOptions = {}): InferenceBa
     executionMode: options.executionMode ?? "sequential",
     ...(options.intraOpNumThreads !== undefined ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
     ...(options.interOpNumThreads !== undefined ? { interOpNumThreads: options.interOpNumThreads } : {}),
+    extra: { session: { intra_op: { allow_spinning: options.allowSpinning === true ? "1" : "0" } } },
   };
   const threads = options.intraOpNumThreads !== undefined ? `, ${options.intraOpNumThreads} threads` : "";
   return {
