@@ -25,7 +25,9 @@ describe("ExportRunAsync", () => {
     const data = { ...base, id: "sha256:solid", labelNames: ["colour=red", "colour=blue"], labels: Float32Array.of(1, 0, 0, 1) };
     const options = ResolveTrainingOptions({ preset: "tiny", batch: 2, kimg: 0.006, tickKimg: 0.006, aug: "none", cond: true });
     await RunTrainingAsync({ runDir: dir, options, data, resume: false, gridSize: 4 });
-    const bytes = await ExportRunAsync(dir, { unsupervisedControls: 2, labelSamples: 64 });
+    // The tfjs network below truncates toward w_avg, so this export does too (a conditional run's default is the
+    // face's label centre, checked on the second export).
+    const bytes = await ExportRunAsync(dir, { unsupervisedControls: 2, labelSamples: 64, truncationCentre: "average" });
     const metadata = ReadModelMetadata(bytes);
     expect(metadata.controls.map((c) => `${c.name}:${c.kind}`)).toEqual(["label_colour_red:label", "label_colour_blue:label", "direction_0:sefa", "direction_1:sefa"]);
     expect(metadata.labels).toEqual([{ name: "colour", offset: 0, values: ["red", "blue"], default: [0.5, 0.5], sampling: "onehot" }]);
@@ -42,6 +44,8 @@ describe("ExportRunAsync", () => {
     expect(withData.provenance.credits).toEqual(["solid colours by the test"]);
     expect(withData.labels?.[0].default).toEqual([0.25, 0.75]);
     expect(withData.labelTable).toEqual([[1, 0], [0, 1]]);
+    expect(withData.truncationCentre).toBe("labels");
+    expect(metadata.truncationCentre).toBeUndefined();
     expect(metadata.labelTable).toBeUndefined();
     await expect(ExportRunAsync(dir, { dataset: { ...dataset, id: "sha256:other" } })).rejects.toThrow("--data: that data set (sha256:other) is not the one the run trained on (sha256:solid)");
 

@@ -34,7 +34,7 @@ export interface ExportRunOptions {
   readonly dataset?: ExportRunDataset;
   /** What the runtime feeds when a request sets none (default `{ psi: 0.7, noiseStrength: 1 }`). */
   readonly defaults?: { readonly psi: number; readonly noiseStrength: number };
-  /** What truncation pulls toward (see `ExportOptions.truncationCentre`; default `average`). */
+  /** What truncation pulls toward (see `ExportOptions.truncationCentre`; default `labels` for conditional runs, `average` otherwise). */
   readonly truncationCentre?: "average" | "labels";
 }
 
@@ -161,7 +161,7 @@ export async function ExportRunAsync(runDir: string, options: ExportRunOptions =
     labels,
     labelTable,
     defaults: options.defaults,
-    truncationCentre: options.truncationCentre,
+    truncationCentre: options.truncationCentre ?? (config.labelDim > 0 ? "labels" : "average"),
     provenance: {
       trained: true,
       dataset: data.id ?? undefined,
