@@ -21,7 +21,7 @@ export interface FaceRequest {
    * layers). Low layers set coarse features (pose, face shape), high layers fine ones (colours, texture).
    */
   readonly mixCrossover?: number;
-  /** Truncation: 1 = as sampled, 0 = the average face. Default: `metadata.defaults.psi`. */
+  /** Truncation: 1 = as sampled, 0 = the average face (of the face's labels where `metadata.truncationCentre` is `labels`). Default: `metadata.defaults.psi`. */
   readonly psi?: number;
   /** Multiplier of the per-layer noise (0 = smooth). Default: `metadata.defaults.noiseStrength`. */
   readonly noiseStrength?: number;
