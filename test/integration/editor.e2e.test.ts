@@ -1,9 +1,9 @@
 /**
  * End-to-end: the seed editor in real headless Chromium (Debian's, through playwright-core), served by the editor
  * server in this process. A level designer's session: open the editor, browse two pages, lock three faces with names
- * (one after moving sliders, one bred from two faces), undo/redo, edit and remove entries, save; the saved manifest holds exactly that; a
- * reload brings the state back; `npc-faces bake --manifest` of the saved file produces the faces the editor showed.
- * Takes the README's screenshot.
+ * (one after moving sliders, one with a label chosen, one bred from two faces), undo/redo, edit and remove entries,
+ * save; the saved manifest holds exactly that; a reload brings the state back; `npc-faces bake --manifest` of the
+ * saved file produces the faces the editor showed. Takes the README's screenshot.
  *
  * Pixel bounds (the editor's faces come from onnxruntime-web's WASM build in the page's face worker):
  *  - vs onnxruntime-web/wasm in Node on the same model: bit-identical (same engine);
@@ -80,10 +80,14 @@ describe.sequential("seed editor in headless Chromium", () => {
       const psi = await SetSliderAsync(page, "psi", 0.5);
       const controlValue = control ? await SetSliderAsync(page, `control_${control.name}`, control.min + (control.max - control.min) * 0.75) : undefined;
       await LockAsync(page, "guard_01", "Gate guard");
-      // Face 2: the next face by keyboard, locked as it is.
+      // Face 2: the next face by keyboard, a label fixed by its choice (a conditional model's), locked.
       await blur();
       await page.keyboard.press("ArrowRight");
       expect((await state()).current).toEqual({ seed: 51 });
+      const label = session.model.metadata.labels.find((l) => l.values.length > 1);
+      const labels = label ? { [label.name]: label.values[label.values.length - 1] } : undefined;
+      if (label) await page.selectOption(`select[data-label="${label.name}"]`, labels![label.name]);
+      expect((await state()).current).toEqual({ seed: 51, ...(labels ? { labels } : {}) });
       await LockAsync(page, "smith", "Smith");
       // Face 3: breed 60 (click) with 66 (Shift+click), crossover layer 3, mix 0.8.
       await page.click('.cell[data-seed="60"]');
@@ -124,7 +128,7 @@ describe.sequential("seed editor in headless Chromium", () => {
         model: { sha256: session.server.modelInfo.sha256, name: session.model.metadata.name },
         npcs: [
           { id: "guard_01", name: "Gate guard", seed: 50, psi, ...(control ? { controls: { [control.name]: controlValue } } : {}) },
-          { id: "smith", name: "Smith", seed: 51 },
+          { id: "smith", name: "Smith", seed: 51, ...(labels ? { labels } : {}) },
           { id: "child_01", name: "Smith's kid", seed: 60, mixSeed: 66, mixCrossover: 3, mix: 0.8 },
         ],
       });

@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ManifestProblems } from "@npc-faces/runtime";
-import { EditorApp, EditorInputError, MergeWindowMs } from "../../src/editor/page/editorApp.js";
+import { EditorApp, EditorInputError, FoldedLabelAttribute, FoldedLabelControls, MergeWindowMs } from "../../src/editor/page/editorApp.js";
 
 function Clock(): { now: () => number; advance(ms: number): void } {
   let t = 0;
@@ -76,6 +76,43 @@ describe("EditorApp", () => {
     expect(() => app.lock("../evil", "x")).toThrow(EditorInputError);
     app.clearBreeding();
     expect(app.doc.current).toEqual({ seed: 2 });
+  });
+
+  it("fixes a categorical label and lets the seed draw it again, one undo step each; the manifest keeps it", () => {
+    const app = new EditorApp([]);
+    app.select(7);
+    app.setLabel("eyes", "eye12");
+    app.setLabel("gender", "female");
+    expect(app.doc.current).toEqual({ seed: 7, labels: { eyes: "eye12", gender: "female" } });
+    app.setLabel("eyes", undefined);
+    expect(app.doc.current).toEqual({ seed: 7, labels: { gender: "female" } });
+    app.lock("mira", "Mira");
+    const manifest = app.toManifest({ sha256: "a".repeat(64), name: "m" });
+    expect(ManifestProblems(manifest)).toEqual([]);
+    expect(manifest.npcs[0]).toEqual({ id: "mira", name: "Mira", seed: 7, labels: { gender: "female" } });
+    app.undo(); // the lock
+    app.undo(); // eyes drawn by the seed again
+    expect(app.doc.current).toEqual({ seed: 7, labels: { eyes: "eye12", gender: "female" } });
+    app.undo();
+    app.undo();
+    expect(app.doc.current).toEqual({ seed: 7 }); // no empty labels object left behind
+  });
+
+  it("folds the label controls of attributes with many values, and only those", () => {
+    const many = Array.from({ length: FoldedLabelControls + 1 }, (_, i) => `eye${i}`);
+    const metadata = {
+      labels: [
+        { name: "eyes", offset: 0, values: many, default: many.map(() => 1 / many.length) },
+        { name: "gender", offset: many.length, values: ["male", "female"], default: [0.5, 0.5] },
+        { name: "skin_tone", offset: many.length + 2, values: ["skin_tone"], default: [0.5] },
+      ],
+    };
+    const control = (label: string, kind: "label" | "sefa" = "label") => ({ name: "c", label, kind, min: 0, max: 1, default: 0, layers: [0] });
+    expect(FoldedLabelAttribute(metadata, control("eyes=eye3"))?.name).toBe("eyes");
+    expect(FoldedLabelAttribute(metadata, control("gender=male"))).toBeUndefined();
+    expect(FoldedLabelAttribute(metadata, control("skin_tone"))).toBeUndefined();
+    expect(FoldedLabelAttribute(metadata, control("eyes=eye3", "sefa"))).toBeUndefined();
+    expect(FoldedLabelAttribute(metadata, control("hat=yes"))).toBeUndefined(); // not an attribute of the model
   });
 
   it("keeps the loaded manifest's $schema on save", () => {

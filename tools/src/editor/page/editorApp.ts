@@ -3,9 +3,9 @@
  * list of locked NPCs plus the face being edited; every change is a command on a stack (its state before and after),
  * so undo/redo restore exactly. Consecutive moves of the same slider merge into one command.
  */
-import { ManifestFormatName, ManifestFormatVersion, NpcIdPattern, type FaceManifest, type FaceRequest, type ManifestNpc } from "@npc-faces/runtime";
+import { ManifestFormatName, ManifestFormatVersion, NpcIdPattern, type FaceManifest, type FaceRequest, type ManifestNpc, type ModelControl, type ModelLabel, type ModelMetadata } from "@npc-faces/runtime";
 
-/** The parameters of the face in the detail view: a {@link FaceRequest} (seed, breeding, psi, noise, controls). */
+/** The parameters of the face in the detail view: a {@link FaceRequest} (seed, breeding, psi, noise, controls, labels). */
 export type FaceParams = FaceRequest;
 
 /** The undoable part of the editor. */
@@ -51,6 +51,19 @@ export function CleanParams(params: FaceParams): FaceParams {
     delete out.mixCrossover;
   }
   return out as unknown as FaceParams;
+}
+
+/** Label attributes with more values than this show their per-value label controls in one closed group. */
+export const FoldedLabelControls = 4;
+
+/**
+ * The label attribute whose closed group a control goes into: a label control of a categorical attribute (its
+ * column `attribute=value`) with more than {@link FoldedLabelControls} values; `undefined` for every other control.
+ */
+export function FoldedLabelAttribute(metadata: Pick<ModelMetadata, "labels">, control: ModelControl): ModelLabel | undefined {
+  if (control.kind !== "label" || !control.label.includes("=")) return undefined;
+  const attribute = metadata.labels.find((l) => l.name === control.label.split("=")[0]);
+  return attribute !== undefined && attribute.values.length > FoldedLabelControls ? attribute : undefined;
 }
 
 /** The face parameters of a manifest entry (its identity and notes dropped). */
@@ -133,6 +146,15 @@ export class EditorApp {
   setControl(name: string, value: number): void {
     const current = CleanParams({ ...this.docValue.current, controls: { ...this.docValue.current.controls, [name]: value } });
     this.apply(`set ${name}`, { ...this.docValue, current }, `control:${name}`);
+  }
+
+  /** Fixes a categorical label of the current face (conditional models); `undefined` lets its seed draw it again. */
+  setLabel(attribute: string, value: string | undefined): void {
+    const labels: Record<string, string> = { ...this.docValue.current.labels };
+    if (value === undefined) delete labels[attribute];
+    else labels[attribute] = value;
+    const current = CleanParams({ ...this.docValue.current, labels });
+    this.apply(value === undefined ? `draw ${attribute} by seed` : `set ${attribute} ${value}`, { ...this.docValue, current });
   }
 
   /**

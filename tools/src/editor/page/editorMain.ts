@@ -118,6 +118,7 @@ async function MainAsync(): Promise<void> {
   const detail = new FaceDetail(document.getElementById("detail")!, client, metadata, {
     setParam: (key, value) => app.setParam(key, value),
     setControl: (name, value) => app.setControl(name, value),
+    setLabel: (attribute, value) => app.setLabel(attribute, value),
     error: (m) => ReportError(m),
   });
   const breeding = new Breeding(document.getElementById("breeding")!, client, metadata, {
@@ -199,7 +200,8 @@ async function MainAsync(): Promise<void> {
   });
   document.addEventListener("keydown", (event) => {
     const target = event.target as HTMLElement;
-    const typing = target instanceof HTMLInputElement && target.type !== "range";
+    // A select takes arrows and letters for its own options, as a text field takes them for text.
+    const typing = (target instanceof HTMLInputElement && target.type !== "range") || target instanceof HTMLSelectElement;
     const ctrl = event.ctrlKey || event.metaKey;
     if (ctrl && event.key.toLowerCase() === "s") {
       event.preventDefault();

@@ -153,6 +153,7 @@ function Summary(npc: ManifestNpc): string {
   if (npc.mixSeed !== undefined) parts.push(`× ${npc.mixSeed} (layer ${npc.mixCrossover ?? 0}, mix ${npc.mix ?? 1})`);
   if (npc.psi !== undefined) parts.push(`psi ${npc.psi}`);
   if (npc.noiseStrength !== undefined) parts.push(`noise ${npc.noiseStrength}`);
+  for (const [name, value] of Object.entries(npc.labels ?? {})) parts.push(`${name} ${value}`);
   for (const [name, value] of Object.entries(npc.controls ?? {})) parts.push(`${name} ${value}`);
   return parts.join(", ");
 }
