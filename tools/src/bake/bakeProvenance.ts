@@ -42,6 +42,8 @@ export interface BakeParameters {
   readonly crossover: number;
   /** Every control of the model, in metadata order, with its amount. */
   readonly controls: Readonly<Record<string, number>>;
+  /** Label values the request fixes (conditional models); absent when the seed draws them all. */
+  readonly labels?: Readonly<Record<string, string>>;
   /** Side of the written image in pixels. */
   readonly size: number;
   /** Resampling filter when `size` differs from the model's resolution, else null. */

@@ -38,6 +38,8 @@ export interface BakeOptions {
   readonly crossover?: number;
   /** Control amounts by name; controls not given take their default. */
   readonly controls?: Readonly<Record<string, number>>;
+  /** Label values by attribute (conditional models); attributes not given are drawn by each seed. */
+  readonly labels?: Readonly<Record<string, string>>;
   /** Side of the written images in pixels (default: the model's resolution); resampled with lanczos3. */
   readonly size?: number;
 }
@@ -123,6 +125,16 @@ export function PlanBake(metadata: ModelMetadata, options: BakeOptions): BakePla
     controls[name] = value;
   }
 
+  const labels = options.labels ?? {};
+  for (const [name, value] of Object.entries(labels)) {
+    const attribute = metadata.labels.find((l) => l.name === name);
+    if (!attribute) {
+      const has = metadata.labels.length === 0 ? "has no labels: it is not a conditional model" : `has: ${metadata.labels.map((l) => l.name).join(", ")}`;
+      throw new BakeInputError("labels", `unknown label "${name}" (model "${metadata.name}" ${has})`);
+    }
+    if (!attribute.values.includes(value)) throw new BakeInputError("labels", `label "${name}": unknown value "${value}" (values: ${attribute.values.join(", ")})`);
+  }
+
   const params: BakeParameters = {
     psi: options.psi ?? metadata.defaults.psi,
     noiseStrength: options.noiseStrength ?? metadata.defaults.noiseStrength,
@@ -130,11 +142,12 @@ export function PlanBake(metadata: ModelMetadata, options: BakeOptions): BakePla
     mix: options.mixSeed === undefined ? 0 : (options.mix ?? 1),
     crossover,
     controls,
+    ...(Object.keys(labels).length > 0 ? { labels: { ...labels } } : {}),
     size,
     filter: size === metadata.resolution ? null : "lanczos3",
   };
   const requests = seeds.map((seed): FaceRequest => {
-    const base = { seed, psi: params.psi, noiseStrength: params.noiseStrength, controls };
+    const base = { seed, psi: params.psi, noiseStrength: params.noiseStrength, controls, ...(params.labels ? { labels: params.labels } : {}) };
     return params.mixSeed === null ? base : { ...base, mixSeed: params.mixSeed, mix: params.mix, mixCrossover: params.crossover };
   });
   requests.forEach((request, i) => ValidateFaceRequest(metadata, request, `seed ${seeds[i]}`));

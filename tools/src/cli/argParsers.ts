@@ -73,6 +73,13 @@ export function CollectControl(text: string, previous: Record<string, number> | 
   return { ...(previous ?? {}), [match[1]]: value };
 }
 
+/** Parser of a repeatable `--label name=value` (a conditional model's label); a later value for the same name wins. */
+export function CollectLabel(text: string, previous: Record<string, string> | undefined): Record<string, string> {
+  const match = /^\s*([^=\s]+)\s*=\s*(.+?)\s*$/.exec(text);
+  if (!match) throw new InvalidArgumentError(`expected name=value (e.g. gender=female), got "${text}"`);
+  return { ...(previous ?? {}), [match[1]]: match[2] };
+}
+
 /**
  * `--engine canonical|native`, shared by the commands that draw faces: canonical (onnxruntime-web WASM, the bytes a
  * game shows in any browser, on every CPU) by default; native (onnxruntime-node) is faster but "close, not exact".

@@ -182,6 +182,7 @@ describe("npc-faces bake --manifest: bad input", () => {
       [["--manifest", manifest, "--out", out, "--shard", "4/3"], 2, /shard 4 of 3 does not exist/],
       [["--manifest", manifest, "--out", out, "--shard", "1/3", "--atlas", "64x64"], 2, /atlases cover all NPCs/],
       [["--manifest", manifest, "--out", out, "--psi", "0.5"], 2, /--psi is not used with --manifest/],
+      [["--manifest", manifest, "--out", out, "--label", "gender=female"], 2, /--label is not used with --manifest/],
       [["--seeds", "1-3", "--out", out, "--workers", "2"], 2, /--workers needs --manifest/],
       [["--seeds", "1", "--manifest", manifest, "--out", out], 2, /--seeds and --manifest cannot be used together/],
       [["--manifest", join(dir, "missing.json"), "--out", out], 2, /--manifest .*missing\.json: cannot read the manifest \(no such file\)/],

@@ -186,7 +186,7 @@ describe("npc-faces bake", () => {
       RunCliAsync(["info", "--help"]),
       RunCliAsync(["--version"]),
     ]);
-    for (const flag of ["--model", "--seeds", "--out", "--psi", "--noise-strength", "--mix-seed", "--mix ", "--crossover", "--control", "--size", "--batch", "--threads", "--no-progress"]) {
+    for (const flag of ["--model", "--seeds", "--out", "--psi", "--noise-strength", "--mix-seed", "--mix ", "--crossover", "--control", "--label", "--size", "--batch", "--threads", "--no-progress"]) {
       expect(bake.stdout, flag).toContain(flag);
     }
     expect(bake.stdout).toMatch(/faces per inference run \(1\.\.256\) \(default: 8\)/);

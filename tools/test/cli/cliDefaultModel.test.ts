@@ -69,6 +69,35 @@ describe("commands without --model use the bundled default model", () => {
     }
   });
 
+  it("bake --label: fixes a label of the (conditional) default model for every seed, as the runtime draws it; bad labels are refused", async () => {
+    const label = generator.metadata.labels.find((l) => l.values.length > 1)!;
+    const value = label.values[label.values.length - 1];
+    const out = join(dir, "labelled");
+    const result = await RunCliAsync(["bake", "--seeds", "0-3", "--out", out, "--label", `${label.name}=${value}`, "--no-progress"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const seeds = [0, 1, 2, 3];
+    const expected = await generator.generateAsync(seeds.map((seed) => ({ seed, labels: { [label.name]: value } })));
+    const plain = await generator.generateAsync(seeds.map((seed) => ({ seed })));
+    let changed = 0;
+    for (const seed of seeds) {
+      const png = await readFile(join(out, `face-${seed}.png`));
+      expect(ReadBakeProvenance(png)?.params.labels).toEqual({ [label.name]: value });
+      const { data } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      expect(Buffer.from(data).equals(Buffer.from(expected[seed].data)), `face-${seed}.png`).toBe(true);
+      if (!Buffer.from(data).equals(Buffer.from(plain[seed].data))) changed++;
+    }
+    expect(changed).toBeGreaterThan(0); // some seeds drew the other value on their own
+    const [badValue, badName] = await Promise.all([
+      RunCliAsync(["bake", "--seeds", "0", "--out", join(dir, "bad-value"), "--label", `${label.name}=nonsense`]),
+      RunCliAsync(["bake", "--seeds", "0", "--out", join(dir, "bad-name"), "--label", "newt_eyes=1"]),
+    ]);
+    expect(badValue.code).toBe(2);
+    expect(badValue.stderr).toContain(`--label: label "${label.name}": unknown value "nonsense" (values: ${label.values.join(", ")})`);
+    expect(badName.code).toBe(2);
+    expect(badName.stderr).toContain(`--label: unknown label "newt_eyes" (model "${generator.metadata.name}" has: `);
+  });
+
   it("bake --engine native: close to the canonical faces (at most 1 level on a few bytes), recorded as native", async () => {
     const out = join(dir, "native");
     const result = await RunCliAsync(["bake", "--seeds", "0-15", "--out", out, "--engine", "native", "--no-progress"]);

@@ -13,7 +13,7 @@ import { FormatSeedList } from "../../bake/seedList.js";
 import { ParseShard, type BakeShard } from "../../bake/shard.js";
 import { ParseAtlasSize, type AtlasSize } from "../../bake/atlasPacker.js";
 import { ToolName } from "../../toolInfo.js";
-import { CollectControl, EngineOption, IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeed, ParseSeedListArgument } from "../argParsers.js";
+import { CollectControl, CollectLabel, EngineOption, IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeed, ParseSeedListArgument } from "../argParsers.js";
 import { CreateBakeProgressBar, InstallInterruptHandler } from "../bakeProgress.js";
 import { CliFailure, CliUsageError } from "../cliErrors.js";
 import { DefaultModelHelp, FormatBytes, JsonHelp, WriteJsonResult } from "../cliFormat.js";
@@ -34,6 +34,7 @@ interface BakeFlags {
   mix?: number;
   crossover?: number;
   control?: Record<string, number>;
+  label?: Record<string, string>;
   size?: number;
   batch: number;
   engine: FaceEngine;
@@ -55,6 +56,7 @@ const FlagOf: Record<keyof BakeOptions, string> = {
   mix: "--mix",
   crossover: "--crossover",
   controls: "--control",
+  labels: "--label",
   size: "--size",
 };
 
@@ -82,6 +84,7 @@ export function BakeCommand(): Command {
     .option("--mix <amount>", "[--seeds] how much of the mix seed's style the mixed layers take, 0..1 (default: 1; needs --mix-seed)", NumberInRangeParser(0, 1))
     .option("--crossover <layer>", "[--seeds] first style layer taken from the mix seed; lower layers keep coarse features (pose, shape) (default: 0 = all layers; needs --mix-seed)", IntegerParser(0, 1024))
     .option("--control <name=value>", "[--seeds] set a named control, repeatable (default: each control's default; `npc-faces info` lists names and ranges)", CollectControl)
+    .option("--label <name=value>", "[--seeds] conditional models: fix a label for every face, repeatable (default: each seed draws it from the model's label mix; `npc-faces info` lists labels and values)", CollectLabel)
     .option("--size <pixels>", `side of the written images, resampled with lanczos3 (default: the model's resolution; max ${MaxSize})`, IntegerParser(1, MaxSize))
     .addOption(new Option("--batch <count>", "faces per inference run (1..256)").default(8).argParser(IntegerParser(1, 256)))
     .addOption(EngineOption())
@@ -179,7 +182,7 @@ function AtlasArgument(text: string): AtlasSize {
 
 /** `--manifest` form. */
 async function RunManifestBakeAsync(flags: BakeFlags & { manifest: string; out: string }): Promise<void> {
-  const perSeedFlags: [keyof BakeFlags, string][] = [["psi", "--psi"], ["noiseStrength", "--noise-strength"], ["mixSeed", "--mix-seed"], ["mix", "--mix"], ["crossover", "--crossover"], ["control", "--control"]];
+  const perSeedFlags: [keyof BakeFlags, string][] = [["psi", "--psi"], ["noiseStrength", "--noise-strength"], ["mixSeed", "--mix-seed"], ["mix", "--mix"], ["crossover", "--crossover"], ["control", "--control"], ["label", "--label"]];
   for (const [key, flag] of perSeedFlags) {
     if (flags[key] !== undefined) throw new CliUsageError(`${flag} is not used with --manifest (each NPC's parameters come from the manifest)`);
   }
@@ -301,6 +304,7 @@ async function RunBakeAsync(flags: BakeFlags & { seeds: number[]; out: string })
       ...(flags.mix !== undefined ? { mix: flags.mix } : {}),
       ...(flags.crossover !== undefined ? { crossover: flags.crossover } : {}),
       ...(flags.control !== undefined ? { controls: flags.control } : {}),
+      ...(flags.label !== undefined ? { labels: flags.label } : {}),
       ...(flags.size !== undefined ? { size: flags.size } : {}),
     };
     let plan: BakePlan;

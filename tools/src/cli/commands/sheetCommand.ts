@@ -9,7 +9,7 @@ import { dirname, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { IsNpcFacesError, type ModelMetadata } from "@npc-faces/runtime";
 import type { SheetCommonOptions, SheetPlan } from "../../sheets/sheetPlan.js";
-import { EngineOption, IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeedListArgument } from "../argParsers.js";
+import { CollectLabel, EngineOption, IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeedListArgument } from "../argParsers.js";
 import { CliFailure, CliUsageError } from "../cliErrors.js";
 import { DefaultModelHelp, FormatBytes, JsonHelp, WriteJsonResult } from "../cliFormat.js";
 
@@ -224,13 +224,6 @@ function ParseLayerList(text: string): number[] {
       throw new InvalidArgumentError(`item ${i + 1}: ${(error as Error).message}`);
     }
   });
-}
-
-/** Parser of a repeatable `--label name=value`; a later value for the same name wins. */
-function CollectLabel(text: string, previous: Record<string, string> | undefined): Record<string, string> {
-  const match = /^\s*([^=\s]+)\s*=\s*(.+?)\s*$/.exec(text);
-  if (!match) throw new InvalidArgumentError(`expected name=value (e.g. gender=female), got "${text}"`);
-  return { ...(previous ?? {}), [match[1]]: match[2] };
 }
 
 /** Loads the model, plans the sheet, checks the output, then generates and writes. */
