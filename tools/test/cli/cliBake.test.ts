@@ -81,6 +81,7 @@ describe("npc-faces export + info", () => {
     expect(text).toContain(`sha256      ${modelSha256}`);
     expect(text).toMatch(/^resolution +16x16$/m);
     expect(text).toMatch(/^latents +z 32, w 32, 6 style layers/m);
+    expect(text).toMatch(/^defaults +psi 0\.7 \(toward the average face\), noise strength 1$/m);
     expect(text).toMatch(/^controls \(4\)$/m);
     expect(text).toMatch(/^ {2}direction_0 +"Direction 0" +sefa +-3\.\.3 +default 0 +layers 0-5$/m);
     expect(text).toMatch(/^labels \(0, label vector 0\): none/m);

@@ -61,7 +61,7 @@ export function FormatModelSummary(generator: Pick<FaceGenerator, "metadata" | "
       ["resolution", `${m.resolution}x${m.resolution}`],
       ["latents", `z ${m.zDim}, w ${m.wDim}, ${m.numWs} style layers (w indices 0-${m.numWs - 1})`],
       ["noise", m.noise === "constant" ? "constant maps inside the graph (the source file's noise buffers; the same for every seed)" : `${m.noiseResolutions.length} inputs, resolutions ${m.noiseResolutions.join(", ")}`],
-      ["defaults", `psi ${m.defaults.psi}, noise strength ${m.defaults.noiseStrength}`],
+      ["defaults", `psi ${m.defaults.psi} (toward ${m.truncationCentre === "labels" ? "the mean face of each face's labels" : "the average face"}), noise strength ${m.defaults.noiseStrength}`],
     ]),
     `controls (${m.controls.length})${m.controls.length === 0 ? ": none" : ""}`,
     ...FormatTable(
