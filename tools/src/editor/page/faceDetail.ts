@@ -17,7 +17,6 @@ export interface FaceDetailEvents {
   error(message: string): void;
 }
 
-
 interface Slider {
   readonly input: HTMLInputElement;
   readonly output: HTMLOutputElement;
