@@ -8,6 +8,7 @@ import { access, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import sharp from "sharp";
 import { IsValidSeed, MaxSeed, ValidateFaceRequest, type FaceRequest, type ModelMetadata } from "@npc-faces/runtime";
+import { LabelValuesProblem } from "../model/labelValuesProblem.js";
 import { ToolLabel } from "../toolInfo.js";
 import { EnsureFolderAsync, WriteFileAtomicAsync } from "./atomicWrite.js";
 import { MakeBakeProvenance, ProvenanceToPngText, type BakeParameters } from "./bakeProvenance.js";
@@ -126,14 +127,8 @@ export function PlanBake(metadata: ModelMetadata, options: BakeOptions): BakePla
   }
 
   const labels = options.labels ?? {};
-  for (const [name, value] of Object.entries(labels)) {
-    const attribute = metadata.labels.find((l) => l.name === name);
-    if (!attribute) {
-      const has = metadata.labels.length === 0 ? "has no labels: it is not a conditional model" : `has: ${metadata.labels.map((l) => l.name).join(", ")}`;
-      throw new BakeInputError("labels", `unknown label "${name}" (model "${metadata.name}" ${has})`);
-    }
-    if (!attribute.values.includes(value)) throw new BakeInputError("labels", `label "${name}": unknown value "${value}" (values: ${attribute.values.join(", ")})`);
-  }
+  const labelProblem = LabelValuesProblem(metadata, labels);
+  if (labelProblem !== undefined) throw new BakeInputError("labels", labelProblem);
 
   const params: BakeParameters = {
     psi: options.psi ?? metadata.defaults.psi,

@@ -4,6 +4,7 @@
  * {@link SheetPlan} from a model's metadata; layout, rendering and the legend work on any plan.
  */
 import { ValidateFaceRequest, type FaceRequest, type ModelMetadata } from "@npc-faces/runtime";
+import { LabelValuesProblem } from "../model/labelValuesProblem.js";
 
 /** One tile: the face it shows, or null for an empty tile (background colour). */
 export type SheetCell = FaceRequest | null;
@@ -76,14 +77,8 @@ export class SheetInputError extends Error {
 /** Resolves the shared parameters and checks the label names and values against the model. */
 export function ResolveSheetParameters(metadata: ModelMetadata, options: SheetCommonOptions, sweepsPsi = false): SheetParameters {
   const labels = options.labels ?? {};
-  for (const [name, value] of Object.entries(labels)) {
-    const attribute = metadata.labels.find((l) => l.name === name);
-    if (!attribute) {
-      const has = metadata.labels.length === 0 ? "has no labels (it is not conditional)" : `has: ${metadata.labels.map((l) => l.name).join(", ")}`;
-      throw new SheetInputError("labels", `unknown label "${name}" (model "${metadata.name}" ${has})`);
-    }
-    if (!attribute.values.includes(value)) throw new SheetInputError("labels", `label "${name}": unknown value "${value}" (known: ${attribute.values.join(", ")})`);
-  }
+  const problem = LabelValuesProblem(metadata, labels);
+  if (problem !== undefined) throw new SheetInputError("labels", problem);
   for (const [field, value] of [["psi", options.psi], ["noiseStrength", options.noiseStrength]] as const) {
     if (value !== undefined && !Number.isFinite(value)) throw new SheetInputError(field, `expected a finite number, got ${value}`);
   }

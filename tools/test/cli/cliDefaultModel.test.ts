@@ -93,7 +93,7 @@ describe("commands without --model use the bundled default model", () => {
       RunCliAsync(["bake", "--seeds", "0", "--out", join(dir, "bad-name"), "--label", "newt_eyes=1"]),
     ]);
     expect(badValue.code).toBe(2);
-    expect(badValue.stderr).toContain(`--label: label "${label.name}": unknown value "nonsense" (values: ${label.values.join(", ")})`);
+    expect(badValue.stderr).toContain(`--label: label "${label.name}": unknown value "nonsense" (known: ${label.values.join(", ")})`);
     expect(badName.code).toBe(2);
     expect(badName.stderr).toContain(`--label: unknown label "newt_eyes" (model "${generator.metadata.name}" has: `);
   });
