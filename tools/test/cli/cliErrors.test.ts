@@ -176,6 +176,7 @@ describe("npc-faces info and export with bad input", () => {
       ["noise strength out of range", ["--untrained", "--preset", "tiny", "--noise-strength", "5", "--out", out], 2, /--noise-strength <x>.* expected a number in 0\.\.4, got 5/],
       ["label centre, untrained", ["--untrained", "--preset", "tiny", "--truncation-centre", "labels", "--out", out], 2, /--truncation-centre labels needs --run of a conditional model/],
       ["unknown centre", ["--untrained", "--preset", "tiny", "--truncation-centre", "median", "--out", out], 2, /--truncation-centre <centre>.*'median' is invalid.*average, labels/],
+      ["centre with --stamp", ["--stamp", textFile, "--truncation-centre", "labels", "--out", out], 2, /'--truncation-centre <centre>' cannot be used with option '--stamp <model>'/],
       ["out is a folder", ["--untrained", "--preset", "tiny", "--out", dir], 1, /--out: .* is a folder; expected a file name/],
       ["out under a file", ["--untrained", "--preset", "tiny", "--out", join(textFile, "m.onnx")], 1, /--out: .*notes\.onnx exists and is not a folder/],
     ];

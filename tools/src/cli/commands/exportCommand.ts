@@ -65,7 +65,8 @@ export function ExportCommand(): Command {
     )
     .addOption(
       new Option("--truncation-centre <centre>", "what psi < 1 pulls a face toward: average = the mean face over all labels, labels = the mean face of the face's own labels (conditional models; keeps requested and rare label values, e.g. eye styles, at psi 0.7) (default: labels for a conditional run, average otherwise)")
-        .choices(["average", "labels"]),
+        .choices(["average", "labels"])
+        .conflicts("stamp"),
     )
     .option("--json", JsonHelp)
     .addHelpText("after", "\nExamples:\n  npc-faces export --preset tiny --untrained --out models/tiny.onnx\n  npc-faces export --preset game64 --untrained --seed 7 --controls 8 --fp16 --out game64.onnx")
