@@ -136,6 +136,23 @@ export function ResolveFaceRequest(metadata: ModelMetadata, request: FaceRequest
 }
 
 /**
+ * The value of each one-hot attribute that a face gets, whether the request sets it or the seed draws it
+ * (e.g. `{ eyes: "eye12", gender: "female" }`): what to show beside a face, or to check it against. Attributes
+ * drawn as none of their values, and scalar and yes/no attributes, are left out.
+ * @throws NpcFacesError BAD_REQUEST as {@link ResolveFaceRequest}
+ */
+export function FaceLabelValues(metadata: ModelMetadata, request: FaceRequest): Record<string, string> {
+  const { label } = ResolveFaceRequest(metadata, request);
+  const values: Record<string, string> = {};
+  for (const attribute of metadata.labels) {
+    if (attribute.values.length < 2) continue;
+    const index = attribute.values.findIndex((_, j) => label[attribute.offset + j] === 1);
+    if (index >= 0) values[attribute.name] = attribute.values[index];
+  }
+  return values;
+}
+
+/**
  * Checks a request against a model.
  * @param path where the request sits, for messages (e.g. `requests[3]`)
  * @throws NpcFacesError BAD_REQUEST naming the field and what is expected

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BuildFaceInputs, FillUniform, LatentFromSeed, NoiseFromSeed, ResolveFaceRequest, SeedStream, ValidateFaceRequest, type FaceRequest, type NpcFacesError } from "@npc-faces/runtime";
+import { BuildFaceInputs, FaceLabelValues, FillUniform, LatentFromSeed, NoiseFromSeed, ResolveFaceRequest, SeedStream, ValidateFaceRequest, type FaceRequest, type NpcFacesError } from "@npc-faces/runtime";
 import { ConditionalMetadata, SampleMetadata } from "./onnxFixtures.js";
 
 const metadata = SampleMetadata();
@@ -123,6 +123,26 @@ describe("ResolveFaceRequest", () => {
     expect(new Set(both)).toEqual(new Set(["1,0,0,1"]));
     // Deterministic per seed.
     expect(ResolveFaceRequest(m, { seed: 11 }).label).toEqual(ResolveFaceRequest(m, { seed: 11 }).label);
+  });
+
+  it("names the one-hot values a face gets, set or drawn (FaceLabelValues)", () => {
+    const base = ConditionalMetadata();
+    const table = [
+      [1, 0, 0, 0],
+      [0, 0, 1, 1],
+      [0, 0, 0, 1], // no hair value: hair is left out
+    ];
+    const m = { ...base, labels: [{ ...base.labels[0], sampling: "onehot" as const }, { ...base.labels[1], sampling: "bernoulli" as const }], labelTable: table };
+    const named = Array.from({ length: 300 }, (_, seed) => FaceLabelValues(m, { seed }));
+    expect(new Set(named.map((v) => JSON.stringify(v)))).toEqual(new Set(['{"hair":"black"}', '{"hair":"blond"}', "{}"]));
+    // The same values as the label vector the generator is fed.
+    for (let seed = 0; seed < 20; seed++) {
+      const hair = [...ResolveFaceRequest(m, { seed }).label].slice(0, 3).indexOf(1);
+      expect(FaceLabelValues(m, { seed }).hair).toBe(hair < 0 ? undefined : base.labels[0].values[hair]);
+    }
+    expect(FaceLabelValues(m, { seed: 5, labels: { hair: "brown" } })).toEqual({ hair: "brown" });
+    expect(() => FaceLabelValues(m, { seed: 5, labels: { hair: "red" } })).toThrow(/request\.labels\.hair: unknown value "red"/);
+    expect(FaceLabelValues(metadata, { seed: 5 })).toEqual({});
   });
 });
 

@@ -2,7 +2,10 @@
 import type { AttributeCoverageReport } from "../metrics/attributeCoverage.js";
 import { FormatTable } from "./cliFormat.js";
 
-/** Lines of the coverage table: effective classes and classes at half their training share, real vs generated. */
+/**
+ * Lines of the coverage table: effective classes and classes at half their training share, real vs generated,
+ * and for a conditional model how often a face shows the value its labels asked for.
+ */
 export function FormatCoverageTable(report: AttributeCoverageReport): string[] {
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "n/a");
   const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : "n/a");
@@ -10,7 +13,7 @@ export function FormatCoverageTable(report: AttributeCoverageReport): string[] {
     `attribute coverage (probe: ridge one-vs-rest on ${report.probeFeatures}, fitted on ${report.probeImages} training images; ${report.realCount} held-out real vs ${report.generatedCount} generated):`,
     ...FormatTable(
       [
-        ["attribute", "classes", "probe acc", "effective real", "effective gen", "gen/real", "at half share real", "at half share gen"],
+        ["attribute", "classes", "probe acc", "effective real", "effective gen", "gen/real", "at half share real", "at half share gen", "follows label"],
         ...report.attributes.map((a) => [
           a.attribute,
           `${a.trainingClasses}`,
@@ -20,6 +23,7 @@ export function FormatCoverageTable(report: AttributeCoverageReport): string[] {
           Number.isFinite(a.effectiveRatio) ? a.effectiveRatio.toFixed(2) : "n/a",
           `${a.real.classesAtHalfShare}/${a.trainingClasses}`,
           `${a.generated.classesAtHalfShare}/${a.trainingClasses}`,
+          a.labelAgreement === undefined ? "-" : pct(a.labelAgreement),
         ]),
       ],
       "  ",

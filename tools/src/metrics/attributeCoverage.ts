@@ -45,6 +45,12 @@ export interface AttributeCoverage {
   readonly generated: ClassCoverage;
   /** generated.effectiveClasses / real.effectiveClasses. */
   readonly effectiveRatio: number;
+  /**
+   * Conditional models: the share of generated faces that the probe reads as the value their labels asked for
+   * (set or drawn by the seed), over the faces that asked for one; `probeAccuracy` is its ceiling. Absent when
+   * the model takes no such attribute.
+   */
+  readonly labelAgreement?: number;
 }
 
 /** The attribute coverage of a generator against a data set. */
@@ -77,24 +83,38 @@ export interface AttributeCoverageOptions {
   readonly noiseStrength?: number;
   readonly firstSeed?: number;
   readonly batchSize?: number;
+  /** Conditional models: the value of each attribute a request gets (e.g. the runtime's `FaceLabelValues`), for `labelAgreement`. */
+  readonly labelsOf?: (request: FaceRequest) => Readonly<Record<string, string>>;
   readonly onProgress?: (phase: "probe" | "coverage", done: number, total: number) => void;
 }
 
 /** Class index of each image's label (-1 where it has none or an unknown value). */
 function ClassIndices(dataset: OpenedDataset, indices: readonly number[], attribute: string, classes: readonly string[]): Int32Array {
-  const index = new Map(classes.map((c, i) => [c, i]));
-  return Int32Array.from(indices, (i) => index.get(dataset.manifest.images[i].labels[attribute] ?? "") ?? -1);
+  return ClassIndicesOf(indices.map((i) => dataset.manifest.images[i].labels), attribute, classes);
 }
 
-/** Pixel features of `count` generated faces (seeds firstSeed..). */
-async function GeneratedFeaturesAsync(options: AttributeCoverageOptions, layout: PixelFeatureLayout, count: number): Promise<Float32Array> {
+/** Class index of `attribute` in each label record (-1 where it has none or an unknown value). */
+function ClassIndicesOf(labels: readonly Readonly<Record<string, string>>[], attribute: string, classes: readonly string[]): Int32Array {
+  const index = new Map(classes.map((c, i) => [c, i]));
+  return Int32Array.from(labels, (l) => index.get(l[attribute] ?? "") ?? -1);
+}
+
+/** The requests of the `count` generated faces (seeds firstSeed..). */
+function GeneratedRequests(options: AttributeCoverageOptions, count: number): FaceRequest[] {
+  return Array.from({ length: count }, (_, i) => ({
+    seed: ((options.firstSeed ?? 0) + i) >>> 0,
+    psi: options.psi ?? 1,
+    ...(options.noiseStrength === undefined ? {} : { noiseStrength: options.noiseStrength }),
+  }));
+}
+
+/** Pixel features of the generated faces of `all`. */
+async function GeneratedFeaturesAsync(options: AttributeCoverageOptions, layout: PixelFeatureLayout, all: readonly FaceRequest[]): Promise<Float32Array> {
+  const count = all.length;
   const out = new Float32Array(count * layout.length);
   const batch = Math.max(1, options.batchSize ?? 8);
   for (let start = 0; start < count; start += batch) {
-    const requests: FaceRequest[] = [];
-    for (let i = start; i < Math.min(count, start + batch); i++) {
-      requests.push({ seed: ((options.firstSeed ?? 0) + i) >>> 0, psi: options.psi ?? 1, ...(options.noiseStrength === undefined ? {} : { noiseStrength: options.noiseStrength }) });
-    }
+    const requests = all.slice(start, start + batch);
     const faces = await options.generator.generateAsync(requests);
     faces.forEach((face, k) => {
       if (face.width !== face.height) throw new Error(`attribute coverage: a ${face.width}×${face.height} face is not square`);
@@ -127,7 +147,9 @@ export async function ComputeAttributeCoverageAsync(options: AttributeCoverageOp
   const holdoutFeatures = await DatasetFeaturesAsync(dataset, holdout, layout);
   const count = options.count ?? DefaultCoverageCount;
   const realCount = Math.min(count, holdout.length);
-  const generatedFeatures = await GeneratedFeaturesAsync(options, layout, count);
+  const requests = GeneratedRequests(options, count);
+  const generatedFeatures = await GeneratedFeaturesAsync(options, layout, requests);
+  const requestedLabels = options.labelsOf ? requests.map(options.labelsOf) : null;
 
   const report = classifiers.map((classifier, a): AttributeCoverage => {
     const classCount = classifier.classes.length;
@@ -138,6 +160,8 @@ export async function ComputeAttributeCoverageAsync(options: AttributeCoverageOp
     const generatedPredicted = ClassifyRows(classifier, generatedFeatures);
     const real = MeasureClassCoverage(CountClasses(holdoutPredicted.subarray(0, realCount), classCount), reference);
     const generated = MeasureClassCoverage(CountClasses(generatedPredicted, classCount), reference);
+    const requested = requestedLabels ? ClassIndicesOf(requestedLabels, classifier.name, classifier.classes) : null;
+    const agreement = requested ? ClassificationAccuracy(generatedPredicted, requested) : Number.NaN;
     return {
       attribute: classifier.name,
       classes: classCount,
@@ -148,6 +172,7 @@ export async function ComputeAttributeCoverageAsync(options: AttributeCoverageOp
       real,
       generated,
       effectiveRatio: real.effectiveClasses > 0 ? generated.effectiveClasses / real.effectiveClasses : Number.NaN,
+      ...(Number.isNaN(agreement) ? {} : { labelAgreement: agreement }),
     };
   });
   return {

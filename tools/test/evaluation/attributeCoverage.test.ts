@@ -1,6 +1,16 @@
-/** Attribute coverage math on synthetic data whose answer is known: class counts, the one-vs-rest probe, mode dropping. */
-import { FillStandardNormal } from "@npc-faces/runtime";
-import { describe, expect, it } from "vitest";
+/**
+ * Attribute coverage math on synthetic data whose answer is known: class counts, the one-vs-rest probe, mode
+ * dropping; and label agreement on a small facesjs data set, with "generators" that show training images.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FillStandardNormal, type FaceRequest } from "@npc-faces/runtime";
+import type { GeneratedImageSource } from "@npc-faces/trainer";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OpenDatasetAsync, type OpenedDataset } from "../../src/dataset/packedDataset.js";
+import { ComputeAttributeCoverageAsync } from "../../src/metrics/attributeCoverage.js";
+import { BuildFacesjsDatasetAsync } from "./evaluationTestData.js";
 import { ClassificationAccuracy, ClassifyRows, FitAttributeClassifiers } from "../../src/evaluation/attributeClassifier.js";
 import { ClassShares, CountClasses, EffectiveClassCount, MeasureClassCoverage } from "../../src/evaluation/classCoverage.js";
 
@@ -54,5 +64,54 @@ describe("attribute probe", () => {
     expect(realCoverage.classesAtHalfShare).toBe(classCount);
     expect(generatedCoverage.effectiveClasses).toBeLessThan(2.5);
     expect(generatedCoverage.classesAtHalfShare).toBeLessThanOrEqual(2);
+  });
+});
+
+describe("label agreement (conditional models)", () => {
+  let dir: string;
+  let dataset: OpenedDataset;
+  let train: number[];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "npc-faces-agreement-"));
+    await BuildFacesjsDatasetAsync(join(dir, "faces"), 160, 32);
+    dataset = await OpenDatasetAsync(join(dir, "faces"));
+    train = dataset.manifest.images.flatMap((image, index) => (image.split === "train" ? [index] : []));
+  });
+  afterAll(async () => {
+    await dataset.CloseAsync();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A "generator" that answers seed s with training image `pick(s)`, whose labels a request is said to get. */
+  function ImageGenerator(pick: (seed: number) => number): GeneratedImageSource {
+    return {
+      generateAsync: (requests) =>
+        Promise.all(
+          requests.map(async ({ seed }) => {
+            const rgb = await dataset.ReadImageAsync(train[pick(seed)]);
+            const rgba = new Uint8Array((rgb.length / 3) * 4).fill(255);
+            for (let p = 0; p < rgb.length / 3; p++) rgba.set(rgb.subarray(p * 3, p * 3 + 3), p * 4);
+            return { width: dataset.resolution, height: dataset.resolution, data: rgba };
+          }),
+        ),
+    };
+  }
+  const labelsOf = (request: FaceRequest) => dataset.manifest.images[train[request.seed % train.length]].labels;
+  const Measure = (generator: GeneratedImageSource, withLabels = true) =>
+    ComputeAttributeCoverageAsync({ generator, generatorResolution: dataset.resolution, dataset, attributes: ["gender"], count: 100, featureRes: 16, ...(withLabels ? { labelsOf } : {}) });
+
+  it("is near the probe's accuracy for faces that show what they asked for, and the asked-for share for faces that ignore it", async () => {
+    const obeys = (await Measure(ImageGenerator((seed) => seed % train.length))).attributes[0];
+    expect(obeys.labelAgreement).toBeGreaterThan(0.9);
+
+    // Every face is training image 0, whatever it asked for: it agrees exactly for the requests that asked for the class the probe reads in it.
+    const ignores = (await Measure(ImageGenerator(() => 0))).attributes[0];
+    const asked = Array.from({ length: 100 }, (_, seed) => labelsOf({ seed }).gender);
+    const shares = ["male", "female"].map((value) => asked.filter((a) => a === value).length / asked.length);
+    expect(shares).toContain(ignores.labelAgreement);
+    expect(Math.min(...shares)).toBeGreaterThan(0.2); // both genders asked for, so ignoring them shows
+
+    expect((await Measure(ImageGenerator((seed) => seed % train.length), false)).attributes[0].labelAgreement).toBeUndefined();
   });
 });

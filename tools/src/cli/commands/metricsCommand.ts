@@ -5,6 +5,7 @@
  * NOT the standard FID network: figures compare only with figures of this command on the same data set and
  * --count). See docs/training.md, "Metrics".
  */
+import { FaceLabelValues, type FaceRequest } from "@npc-faces/runtime";
 import type { FaceEngine } from "@npc-faces/runtime/node";
 import { Command, Option } from "commander";
 import { EngineOption, IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeed } from "../argParsers.js";
@@ -99,6 +100,7 @@ export function MetricsCommand(): Command {
             attributeCoverage = await ComputeAttributeCoverageAsync({
               generator, generatorResolution: generator.metadata.resolution, dataset, attributes: flags.attributes, count: flags.coverageCount, probeImages: flags.probeImages, featureRes: flags.probeRes,
               psi: flags.psi, noiseStrength: flags.noiseStrength, firstSeed: flags.firstSeed, onProgress: PhaseProgressLine("coverage: "),
+              ...(generator.metadata.labels.length > 0 ? { labelsOf: (request: FaceRequest) => FaceLabelValues(generator.metadata, request) } : {}),
             });
           } catch (error) {
             throw new CliFailure((error as Error).message);
