@@ -13,11 +13,16 @@
  *    score = sum(out * cmap) / sqrt(cmapDim))
  *  - conditional: the label mapping, embed fc labelDim -> cmapDim, 2nd-moment normalised, then `mappingLayers`
  *    fc cmapDim -> cmapDim + lrelu at the mapping learning rate (stylegan2-ada's MappingNetwork with z_dim 0)
+ *  - label head (conditional, `labelHead`; not in stylegan2-ada): fc C4 -> labelDim on the lrelu'd fc output,
+ *    the logits of the label loss (../training/trainingOptions.ts `labelLoss`)
  */
 import { type GeneratorConfig, type ParameterSpec, BlockResolutions, ChannelsAt, ValidateGeneratorConfig } from "./architecture.js";
 
 /** Group size of the minibatch standard-deviation layer (stylegan2-ada: 4). */
 export const MinibatchStdGroupSize = 4;
+
+/** Name prefix of the label loss's head (see `DiscriminatorSpecOptions.labelHead`). */
+export const DiscriminatorLabelHead = "discriminator.b4.labels";
 
 /** Size of the label embedding the conditional discriminator projects onto (stylegan2-ada `cmap_dim`). */
 export function DiscriminatorCmapDim(config: GeneratorConfig): number {
@@ -41,6 +46,8 @@ export interface DiscriminatorSpecOptions {
   readonly convDown?: DiscriminatorConvDown;
   /** FC + lrelu layers after the conditional discriminator's label embedding. Default 0 (as before the option). */
   readonly mappingLayers?: number;
+  /** Conditional: an FC from the last hidden layer to one logit per label column (the label loss's head), last in order. Default false. */
+  readonly labelHead?: boolean;
 }
 
 /** Every discriminator parameter, in a fixed order (tfjs layouts: conv HWIO, FC [in, out]). */
@@ -77,6 +84,7 @@ export function DiscriminatorParameterSpecs(config: GeneratorConfig, options: Di
       specs.push({ name: `discriminator.mapping.fc${i}.weight`, shape: [cmapDim, cmapDim], init: { kind: "normal", scale: 1 / lr }, gain: lr / Math.sqrt(cmapDim), lrMultiplier: lr, trainable: true });
       specs.push({ name: `discriminator.mapping.fc${i}.bias`, shape: [cmapDim], init: { kind: "constant", value: 0 }, gain: lr, lrMultiplier: lr, trainable: true });
     }
+    if (options.labelHead) fc(DiscriminatorLabelHead, c4, config.labelDim);
   }
   return specs;
 }

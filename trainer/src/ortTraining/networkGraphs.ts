@@ -8,7 +8,7 @@
  * stored values — the numbers the tfjs engine's optimiser sees, up to the layout.
  */
 import { type GeneratorConfig, type ParameterSpec, ChannelsAt, GeneratorParameterSpecs, NumWs, SynthesisLayers } from "../networks/architecture.js";
-import { DiscriminatorCmapDim, DiscriminatorParameterSpecs, type DiscriminatorConvDown, type DiscriminatorSpecOptions } from "../networks/discriminatorArchitecture.js";
+import { DiscriminatorCmapDim, DiscriminatorLabelHead, DiscriminatorParameterSpecs, type DiscriminatorConvDown, type DiscriminatorSpecOptions } from "../networks/discriminatorArchitecture.js";
 import { ActivationGain, LeakyReluSlope, NormalizeEpsilon } from "../networks/generatorNetwork.js";
 import { DemodulationEpsilon } from "../networks/modulatedConv2d.js";
 import { MinibatchStdGroup } from "../networks/discriminatorNetwork.js";
@@ -283,6 +283,7 @@ export class DiscriminatorGraph {
   private readonly ops: Ops;
   private readonly convDown: DiscriminatorConvDown;
   private readonly mappingLayers: number;
+  private readonly labelHead: boolean;
 
   constructor(private readonly g: OnnxGraphBuilder, readonly config: GeneratorConfig, options: DiscriminatorSpecOptions = {}) {
     if (options.progressive) throw new Error("the onnxruntime training engine does not support progressive growing (use --engine tfjs)");
@@ -290,6 +291,7 @@ export class DiscriminatorGraph {
     this.ops = new Ops(g);
     this.convDown = options.convDown ?? "filterFirst";
     this.mappingLayers = options.mappingLayers ?? 0;
+    this.labelHead = (options.labelHead ?? false) && config.labelDim > 0;
   }
 
   /** conv(x·inputScale, W) + b, with the constant inputScale folded into W; `stride` 2 = valid, else same padding. */
@@ -349,6 +351,14 @@ export class DiscriminatorGraph {
    * and (with the √2 of its leaky ReLU, giving 1) the main path's: (skip + lrelu(h)·√2)·√½ = skip·√½ + lrelu(h).
    */
   scores(images: string, n: number, label?: string, passes = 1): string {
+    return this.scoresAndLabels(images, n, label, passes).scores;
+  }
+
+  /**
+   * {@link scores}, and with the label head (`labelHead`) its logits `labels` [passes·n, labelDim], one per label
+   * column, from the same last hidden layer.
+   */
+  scoresAndLabels(images: string, n: number, label?: string, passes = 1): { scores: string; labels?: string } {
     const g = this.g;
     const R = this.config.resolution;
     let x = this.ops.leakyRelu(this.conv(images, `discriminator.b${R}.fromrgb`, 1));
@@ -369,11 +379,12 @@ export class DiscriminatorGraph {
     const hidden = this.ops.leakyRelu(this.ops.fc(flat, this.params, "discriminator.b4.fc", ActivationGain));
     const h = this.ops.fc(hidden, this.params, "discriminator.b4.out", ActivationGain);
     const cmapDim = DiscriminatorCmapDim(this.config);
-    if (cmapDim === 0) return h;
+    if (cmapDim === 0) return { scores: h };
     if (!label) throw new Error("training graph: the discriminator is conditional, a label input is required");
     let cmap = this.ops.normalize(this.ops.fc(label, this.params, "discriminator.mapping.embed"));
     for (let i = 0; i < this.mappingLayers; i++) cmap = this.ops.lrelu(this.ops.fc(cmap, this.params, `discriminator.mapping.fc${i}`));
     const projected = g.node("ReduceSum", [g.node("Mul", [h, cmap]), g.constInt64([1])], { keepdims: { int: 1 } });
-    return g.node("Mul", [projected, g.constFloat([1 / Math.sqrt(cmapDim)], [])]);
+    const scores = g.node("Mul", [projected, g.constFloat([1 / Math.sqrt(cmapDim)], [])]);
+    return this.labelHead ? { scores, labels: this.ops.fc(hidden, this.params, DiscriminatorLabelHead, ActivationGain) } : { scores };
   }
 }

@@ -9,7 +9,7 @@
  * noise), Dmain (fakes, reals, augment seeds for fakes and reals), Dreg (reals, augment seed).
  */
 import { type GeneratorConfig, GeneratorParameterSpecs, type ParameterSpec } from "../networks/architecture.js";
-import { DiscriminatorParameterSpecs } from "../networks/discriminatorArchitecture.js";
+import { DiscriminatorLabelHead, DiscriminatorParameterSpecs } from "../networks/discriminatorArchitecture.js";
 import { InitializeDiscriminatorWeights } from "../networks/discriminatorNetwork.js";
 import { InitializeGeneratorWeights } from "../networks/initializeGeneratorWeights.js";
 import { LazyRegularizationSettings, type AdamSettings, type AdamState } from "../training/adam.js";
@@ -42,6 +42,22 @@ function ToOnnxValues(specs: readonly ParameterSpec[], values: ReadonlyMap<strin
     out.set(spec.name, array);
   }
   return out;
+}
+
+/**
+ * D's weights and Adam state from a checkpoint of a run without the label head, resumed with the label loss on:
+ * the head starts from its initial values (`initial`) and zero moments. It is the last of D's parameters, so the
+ * others keep their places in the Adam state. Anything else the checkpoint lacks is left for the checks to report.
+ */
+function WithLabelHead(specs: readonly ParameterSpec[], weights: ReadonlyMap<string, Float32Array>, adam: AdamState | undefined, initial: () => ReadonlyMap<string, Float32Array>): { weights: ReadonlyMap<string, Float32Array>; adam: AdamState | undefined } {
+  const head = specs.filter((s) => s.name.startsWith(`${DiscriminatorLabelHead}.`));
+  if (head.length === 0 || head.some((s) => weights.has(s.name))) return { weights, adam };
+  const init = initial();
+  const added = new Map(weights);
+  for (const spec of head) added.set(spec.name, init.get(spec.name)!);
+  if (!adam) return { weights: added, adam };
+  const zeros = head.filter((s) => s.trainable).map((s) => new Float32Array(Size(s)));
+  return { weights: added, adam: { step: adam.step, m: [...adam.m, ...zeros], v: [...adam.v, ...zeros.map((z) => z.slice())] } };
 }
 
 /** ONNX-layout values back in the checkpoint layout (copies). */
@@ -152,8 +168,9 @@ export class OrtTrainingRun {
     const gWeights = snapshot?.generator ?? InitializeGeneratorWeights(this.config, options.seed);
     this.G = new ParameterSet(gSpecs, gWeights, LazyRegularizationSettings(base, options.plInterval), this.memory, snapshot?.adamG);
     this.Gema = ToOnnxValues(gSpecs, snapshot?.generatorEma ?? gWeights, this.memory);
-    const dWeights = snapshot?.discriminator ?? InitializeDiscriminatorWeights(this.config, options.seed, this.discriminator);
-    this.D = new ParameterSet(dSpecs, dWeights, LazyRegularizationSettings(base, options.r1Interval), this.memory, snapshot?.adamD);
+    const initialD = () => InitializeDiscriminatorWeights(this.config, options.seed, this.discriminator);
+    const d = snapshot ? WithLabelHead(dSpecs, snapshot.discriminator, snapshot.adamD, initialD) : { weights: initialD(), adam: undefined };
+    this.D = new ParameterSet(dSpecs, d.weights, LazyRegularizationSettings(base, options.r1Interval), this.memory, d.adam);
     this.random = new TrainingRandom(options.seed, snapshot?.random);
     this.augmentation = augmentation;
     if (snapshot) {
@@ -184,11 +201,11 @@ export class OrtTrainingRun {
   }
 
   private gMain(augment: boolean): Promise<PhaseSession> {
-    return this.session(`Gmain${augment ? "+aug" : ""}`, () => BuildGeneratorMainGraph({ config: this.config, batch: this.options.batch, augment, discriminator: this.discriminator }));
+    return this.session(`Gmain${augment ? "+aug" : ""}`, () => BuildGeneratorMainGraph({ config: this.config, batch: this.options.batch, augment, discriminator: this.discriminator, labelLoss: this.options.labelLoss }));
   }
 
   private dMain(augment: boolean): Promise<PhaseSession> {
-    return this.session(`Dmain${augment ? "+aug" : ""}`, () => BuildDiscriminatorMainGraph({ config: this.config, batch: this.options.batch, augment, discriminator: this.discriminator }));
+    return this.session(`Dmain${augment ? "+aug" : ""}`, () => BuildDiscriminatorMainGraph({ config: this.config, batch: this.options.batch, augment, discriminator: this.discriminator, labelLoss: this.options.labelLoss }));
   }
 
   /** A fresh augmentation seed when augmentation is on (p > 0), as the tfjs engine draws it; null = identity. */

@@ -5,6 +5,7 @@
  *   Gmain  mean softplus(-D(aug(G(z))))                      -> d/dG
  *   Greg   path length: mean (|J_w^T y| - plMean')^2 x weight  -> d/dG (second order through G)
  *   Dmain  mean softplus(D(aug(G(z)))) + mean softplus(-D(aug(x))) -> d/dD, and D(real) (for ADA)
+ *          (conditional runs with a label loss: Gmain + λ·BCE(labels(aug(G(z,c))), c), Dmain + λ·BCE(labels(aug(x)), c_x))
  * Gmain, Greg and Dmain also output the batch mean of their mapping's w (`w_mean`, for w_avg).
  *   Dreg   R1: mean |d sum D(aug(x)) / dx|^2 x gamma/2 x interval -> d/dD (second order through D)
  *
@@ -44,6 +45,8 @@ export interface PhaseGraphOptions {
   readonly autodiff?: AddGradientsOptions;
   /** The discriminator's architecture options (not progressive). */
   readonly discriminator?: DiscriminatorSpecOptions;
+  /** Weight of the label loss in Gmain and Dmain (needs `discriminator.labelHead`); 0 or absent = off. */
+  readonly labelLoss?: number;
 }
 
 const Producer = { producerName: "npc-faces", producerVersion: "0.1.0" };
@@ -77,6 +80,19 @@ function MeanSoftplus(g: OnnxGraphBuilder, x: string): string {
   return g.node("ReduceMean", [g.node("Softplus", [x])], { keepdims: { int: 0 } });
 }
 
+/**
+ * `loss` + weight × the label loss: the logistic loss of each label column's logit against the label value
+ * (softplus(l) − y·l, one class against the rest, soft targets allowed), summed over columns, batch mean.
+ */
+function WithLabelLoss(g: OnnxGraphBuilder, loss: string, logits: string | undefined, labels: string | undefined, weight: number | undefined): string {
+  if (!weight) return loss;
+  if (!logits || !labels) throw new Error("training graph: the label loss needs a conditional run and the discriminator's label head");
+  const perColumn = g.node("Sub", [g.node("Softplus", [logits]), g.node("Mul", [labels, logits])]);
+  const perImage = g.node("ReduceSum", [perColumn, g.constInt64([1])], { keepdims: { int: 0 } });
+  const mean = g.node("ReduceMean", [perImage], { keepdims: { int: 0 } });
+  return g.node("Add", [loss, g.node("Mul", [mean, g.constFloat([weight], [])])]);
+}
+
 /** Outputs `w_mean` [wDim]: the batch mean of the mapping's w, which the step folds into w_avg. */
 function AddWMeanOutput(g: OnnxGraphBuilder, w: string, config: GeneratorConfig): void {
   g.addOutput(g.node("ReduceMean", [w], { axes: { ints: [0] }, keepdims: { int: 0 } }), "w_mean", "float", [config.wDim]);
@@ -103,7 +119,8 @@ export function BuildGeneratorMainGraph(options: PhaseGraphOptions & { readonly 
   const { ws, w } = G.ws(latents, n);
   let images = G.synthesis(ws, G.addNoiseInputs(n), n);
   if (options.augment) images = Augment(g, images, n, config.resolution, "");
-  const loss = MeanSoftplus(g, g.node("Neg", [D.scores(images, n, latents.label)]));
+  const fake = D.scoresAndLabels(images, n, latents.label);
+  const loss = WithLabelLoss(g, MeanSoftplus(g, g.node("Neg", [fake.scores])), fake.labels, latents.label, options.labelLoss);
   AddWMeanOutput(g, w, config);
   return Finish(g, "Gmain", loss, G.params.trainable, options);
 }
@@ -157,12 +174,14 @@ export function BuildDiscriminatorMainGraph(options: PhaseGraphOptions & { reado
   }
   // One D pass over fakes and reals together (two minibatch-std batches).
   const labels = realLabel && latents.label ? g.node("Concat", [latents.label, realLabel], { axis: { int: 0 } }) : undefined;
-  const both = D.scores(g.node("Concat", [fake, real], { axis: { int: 0 } }), n, labels, 2);
-  const half = (k: number) => g.node("Slice", [both, g.constInt64([k * n]), g.constInt64([(k + 1) * n]), g.constInt64([0])]);
-  const fakeScores = half(0);
-  const realScores = half(1);
+  const both = D.scoresAndLabels(g.node("Concat", [fake, real], { axis: { int: 0 } }), n, labels, 2);
+  const half = (x: string, k: number) => g.node("Slice", [x, g.constInt64([k * n]), g.constInt64([(k + 1) * n]), g.constInt64([0])]);
+  const fakeScores = half(both.scores, 0);
+  const realScores = half(both.scores, 1);
   g.addOutput(realScores, "real_scores", "float", [n, 1]);
-  const loss = g.node("Add", [MeanSoftplus(g, fakeScores), MeanSoftplus(g, g.node("Neg", [realScores]))]);
+  // The label head learns from the reals only (what the data says each face is); the fakes train G through it.
+  const ganLoss = g.node("Add", [MeanSoftplus(g, fakeScores), MeanSoftplus(g, g.node("Neg", [realScores]))]);
+  const loss = WithLabelLoss(g, ganLoss, both.labels && half(both.labels, 1), realLabel, options.labelLoss);
   return Finish(g, "Dmain", loss, D.params.trainable, options);
 }
 

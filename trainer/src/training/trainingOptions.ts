@@ -46,6 +46,13 @@ export const TrainingOptionsSchema = z.object({
    */
   dConvDown: z.enum(DiscriminatorConvDowns).default("filterFirst"),
   dMappingLayers: z.number().int().min(0).max(16).default(0),
+  /**
+   * Weight of the label loss of conditional runs (0 = off, stylegan2-ada's projection alone): a head on D's last
+   * hidden layer predicts the label vector, trained on reals; G is trained to make its fakes predicted as their
+   * labels (AC-GAN's auxiliary classifier, one-vs-rest: Σ over label columns of the logistic loss, batch mean).
+   * onnxruntime engine only. Checkpoints from before the option read as 0.
+   */
+  labelLoss: z.number().min(0).max(100).default(0),
   /** Probability of style mixing per minibatch. */
   styleMixing: z.number().min(0).max(1),
   /** EMA half-life in kimg (null = batch * 10 / 32) and ramp-up (null = none). */
@@ -93,6 +100,7 @@ export const DefaultTrainingOptions: Omit<TrainingOptions, "preset"> = {
   plInterval: 4,
   dConvDown: "strided",
   dMappingLayers: 2,
+  labelLoss: 0,
   styleMixing: 0.9,
   emaKimg: null,
   emaRampup: 0.05,
@@ -134,7 +142,15 @@ export function ResolveTrainingOptions(given: Partial<TrainingOptions> & { prese
     const issue = parsed.error.issues[0];
     throw new Error(`training option ${issue.path.join(".") || "?"}: ${issue.message}`);
   }
+  CheckLabelLoss(parsed.data);
   return parsed.data;
+}
+
+/** The label loss needs labels and the engine that has it. */
+export function CheckLabelLoss(options: TrainingOptions): void {
+  if (options.labelLoss === 0) return;
+  if (!options.cond) throw new Error("training option labelLoss: needs a conditional run (--cond)");
+  if (options.engine !== "ort") throw new Error("training option labelLoss: only the onnxruntime engine (--engine ort) has the label loss");
 }
 
 /** The generator configuration of a run (the preset, made conditional with `labelDim` labels). */
@@ -145,7 +161,7 @@ export function TrainingGeneratorConfig(options: TrainingOptions, labelDim: numb
 
 /** The discriminator architecture a run's options name. */
 export function DiscriminatorOptionsOf(options: TrainingOptions): DiscriminatorSpecOptions {
-  return { progressive: options.progressive, convDown: options.dConvDown, mappingLayers: options.dMappingLayers };
+  return { progressive: options.progressive, convDown: options.dConvDown, mappingLayers: options.dMappingLayers, labelHead: options.labelLoss > 0 };
 }
 
 /** R1 weight actually used. */

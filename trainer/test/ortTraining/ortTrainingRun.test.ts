@@ -1,6 +1,6 @@
 /**
  * Whole training runs on the onnxruntime engine (CPU provider, tiny preset): it learns, it resumes bit for bit, and a
- * checkpoint moves between the tfjs and onnxruntime engines unchanged.
+ * checkpoint moves between the tfjs and onnxruntime engines unchanged; the label loss can be turned on at resume.
  */
 import { describe, expect, it } from "vitest";
 import { InitializeTfjsBackendAsync } from "../../src/backends/tfjsBackend.js";
@@ -8,7 +8,9 @@ import { AdaAugmentation } from "../../src/augment/adaAugmentation.js";
 import { GeneratorNetwork } from "../../src/networks/generatorNetwork.js";
 import { OrtTrainingRun } from "../../src/ortTraining/ortTrainingRun.js";
 import { TrainingRun, type TrainingStateSnapshot } from "../../src/training/trainingLoop.js";
-import { ResolveTrainingOptions } from "../../src/training/trainingOptions.js";
+import { DiscriminatorLabelHead } from "../../src/networks/discriminatorArchitecture.js";
+import { InitializeDiscriminatorWeights } from "../../src/networks/discriminatorNetwork.js";
+import { DiscriminatorOptionsOf, ResolveTrainingOptions } from "../../src/training/trainingOptions.js";
 import { DistanceToData, SolidColourData } from "../trainingTestData.js";
 
 const Engine = { device: "cpu", threads: 2 } as const;
@@ -83,5 +85,36 @@ describe("training on onnxruntime (tiny preset)", () => {
     expect(tfjsAgain.step).toBe(2);
     expect(Number.isFinite(tfjsAgain.trainStep().lossG)).toBe(true);
     tfjsAgain.dispose();
+  });
+
+  it("turns the label loss on at resume: D's label head starts from its initial values, the rest carries over", async () => {
+    await InitializeTfjsBackendAsync("wasm");
+    const data = { ...SolidColourData(), labelNames: ["colour=red", "colour=blue"], labels: Float32Array.of(1, 0, 0, 1) };
+    const plain = ResolveTrainingOptions({ preset: "tiny", batch: 4, aug: "none", seed: 9, cond: true, engine: "ort" });
+    const first = new OrtTrainingRun(plain, data, Engine);
+    for (let i = 0; i < 2; i++) await first.trainStepAsync();
+    const saved = first.snapshot();
+    await first.disposeAsync();
+    expect([...saved.discriminator.keys()].some((name) => name.startsWith(DiscriminatorLabelHead))).toBe(false);
+
+    const withLoss = { ...plain, labelLoss: 1 };
+    const resumed = new OrtTrainingRun(withLoss, data, Engine, null, saved);
+    const taken = resumed.snapshot();
+    const initial = InitializeDiscriminatorWeights(resumed.config, 9, DiscriminatorOptionsOf(withLoss));
+    for (const [name, values] of taken.discriminator) expect(values, name).toEqual(saved.discriminator.get(name) ?? initial.get(name));
+    expect(taken.adamD.m.slice(0, -2)).toEqual(saved.adamD.m);
+    expect(taken.adamD.m.slice(-2).every((m) => m.every((x) => x === 0))).toBe(true);
+    expect(taken.adamD.step).toBe(saved.adamD.step);
+
+    // It trains on: the head learns, and a snapshot of the run with the head resumes as any other.
+    for (let i = 0; i < 2; i++) expect(Number.isFinite((await resumed.trainStepAsync()).lossD)).toBe(true);
+    const after = resumed.snapshot();
+    await resumed.disposeAsync();
+    expect(after.discriminator.get(`${DiscriminatorLabelHead}.weight`)).not.toEqual(initial.get(`${DiscriminatorLabelHead}.weight`));
+    const again = new OrtTrainingRun(withLoss, data, Engine, null, after);
+    ExpectSameState(again.snapshot(), after);
+    await again.disposeAsync();
+    expect(() => ResolveTrainingOptions({ preset: "tiny", labelLoss: 1, engine: "ort" })).toThrow(/labelLoss: needs a conditional run/);
+    expect(() => ResolveTrainingOptions({ preset: "tiny", labelLoss: 1, cond: true, engine: "tfjs" })).toThrow(/labelLoss: only the onnxruntime engine/);
   });
 });

@@ -3,7 +3,8 @@
  * respect to every discriminator parameter (through the augmentation and both architectures' conv1), and the path-
  * length graph's with respect to every generator parameter (the penalty against the moved target), each against a
  * 5-point central difference of the graph's own loss along random directions. Independent of the tfjs oracle: a
- * mistake both engines share would pass phaseGradients.test.ts but not this.
+ * mistake both engines share would pass phaseGradients.test.ts but not this. The same check covers the label loss
+ * (Gmain and Dmain with the discriminator's label head), which only this engine has.
  */
 import { describe, expect, it } from "vitest";
 import { AdaAugmentation } from "../../src/augment/adaAugmentation.js";
@@ -14,7 +15,7 @@ import { DrawFakeInputs, DrawPathLengthNoise, DrawRealBatch } from "../../src/tr
 import { TrainingRandom } from "../../src/training/trainingRandom.js";
 import { PhaseSession } from "../../src/ortTraining/ortSessions.js";
 import { AddAugmentFeeds, AddFakeFeeds, AddRealFeeds, AddStoredParameterFeeds, type Feeds } from "../../src/ortTraining/phaseFeeds.js";
-import { BuildPathLengthGraph, BuildR1Graph, type PhaseGraph } from "../../src/ortTraining/trainingGraphs.js";
+import { BuildDiscriminatorMainGraph, BuildGeneratorMainGraph, BuildPathLengthGraph, BuildR1Graph, type PhaseGraph } from "../../src/ortTraining/trainingGraphs.js";
 import { ActiveWeights } from "../generatorTestData.js";
 import { Random } from "../onnxAutodiff/gradientCheck.js";
 
@@ -43,10 +44,11 @@ function WithKinkOutputs(graph: PhaseGraph): { graph: PhaseGraph; kinks: string[
  * over the trainable parameters that `perturbed` selects, on the first `directions` directions whose stencil flips
  * no kink; returns the worst relative error. (Perturbing every parameter at once flips ~0.1% of the pre-activations
  * even at h = 1e-3, so the directions cover layers with few or no kinks after them — D's fc, out and label mapping,
- * G's toRGB layers — whose second-order terms still run back through the whole network.)
+ * G's toRGB layers — whose second-order terms still run back through the whole network.) A first-order loss is
+ * continuous where a pre-activation changes sign, so `firstOrder` takes every direction.
  */
-async function WorstDirectionalError(phase: PhaseGraph, feeds: Feeds, specs: readonly ParameterSpec[], perturbed: RegExp, directions: number, h: number): Promise<number> {
-  const { graph, kinks } = WithKinkOutputs(phase);
+async function WorstDirectionalError(phase: PhaseGraph, feeds: Feeds, specs: readonly ParameterSpec[], perturbed: RegExp, directions: number, h: number, firstOrder = false): Promise<number> {
+  const { graph, kinks } = firstOrder ? { graph: phase, kinks: [] } : WithKinkOutputs(phase);
   const session = await PhaseSession.CreateAsync(graph, { device: "cpu", threads: 1 });
   try {
     const base = await session.runAsync(feeds);
@@ -119,5 +121,51 @@ describe("second-order phases against finite differences (tiny preset, condition
     feeds.set("pl_noise", { data: DrawPathLengthNoise(random, R, m), dims: [m, R, R, 3] });
     feeds.set("pl_mean", { data: Float32Array.of(0.3), dims: [] });
     expect(await WorstDirectionalError(graph, feeds, specs, /torgb/, 3, 1e-3)).toBeLessThan(1e-2);
+  });
+});
+
+describe("the label loss against finite differences (tiny preset, conditional, onnxruntime)", () => {
+  const discriminator: DiscriminatorSpecOptions = { convDown: "strided", mappingLayers: 2, labelHead: true };
+  const n = 4;
+  const R = Config.resolution;
+
+  /** Every feed of Gmain / Dmain: G's and D's weights, the fakes' latents, reals, both augmentations. */
+  function Feeds(): Feeds {
+    const random = new TrainingRandom(5);
+    const feeds: Feeds = new Map();
+    AddStoredParameterFeeds(feeds, GeneratorParameterSpecs(Config), ActiveWeights(Config, 3));
+    AddStoredParameterFeeds(feeds, DiscriminatorParameterSpecs(Config, discriminator), InitializeDiscriminatorWeights(Config, 8, discriminator));
+    AddFakeFeeds(feeds, DrawFakeInputs(random, Config, 1, Data(), n), Config.labelDim);
+    const real = DrawRealBatch(random, Data(), Config.labelDim, n);
+    AddRealFeeds(feeds, real.pixels, real.label, n, R, Config.labelDim);
+    for (const [prefix, seed] of [["", 21], ["fake_", 22], ["real_", 23]] as const) AddAugmentFeeds(feeds, prefix, AdaAugmentation.Create("bgc", { p: 0.6 }).sampleParams(n, R, seed), R);
+    return feeds;
+  }
+
+  async function LossAsync(graph: PhaseGraph, feeds: Feeds): Promise<number> {
+    const session = await PhaseSession.CreateAsync(graph, { device: "cpu", threads: 1 });
+    try {
+      return (await session.runAsync(feeds)).get(graph.loss)![0];
+    } finally {
+      await session.releaseAsync();
+    }
+  }
+
+  it("Dmain: d/dD of the label head and the layers under it; the head's loss adds to the GAN loss", async () => {
+    const graph = BuildDiscriminatorMainGraph({ config: Config, batch: n, augment: true, discriminator, labelLoss: 0.5 });
+    const feeds = Feeds();
+    const without = await LossAsync(BuildDiscriminatorMainGraph({ config: Config, batch: n, augment: true, discriminator }), feeds);
+    expect(await LossAsync(graph, feeds)).toBeGreaterThan(without + 0.1); // ≈ 0.5 · 3 columns · ln 2 at the start
+    expect(await WorstDirectionalError(graph, feeds, DiscriminatorParameterSpecs(Config, discriminator), /b4\.labels|b4\.fc/, 3, 1e-3)).toBeLessThan(1e-2);
+  });
+
+  it("Gmain: d/dG through the label head", async () => {
+    const graph = BuildGeneratorMainGraph({ config: Config, batch: n, augment: true, discriminator, labelLoss: 0.5 });
+    const feeds = Feeds();
+    const without = await LossAsync(BuildGeneratorMainGraph({ config: Config, batch: n, augment: true, discriminator }), feeds);
+    expect(await LossAsync(graph, feeds)).toBeGreaterThan(without + 0.1);
+    // First order, but every step moves the images under all of D's kinks: a few flip, which blurs the difference
+    // by ~1% (1.3-1.6% at h = 3e-4..1e-3 here; the GAN loss alone 0.6%). A wrong label-loss gradient is off by far more.
+    expect(await WorstDirectionalError(graph, feeds, GeneratorParameterSpecs(Config), /torgb/, 3, 1e-3, true)).toBeLessThan(3e-2);
   });
 });
