@@ -120,6 +120,12 @@ describe("npc-faces checkpoint pack / train --resume-from", () => {
     const more = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.032", ...TrainArgs]);
     expect(more.code, more.stderr).toBe(0);
     expect((await ReadRunAsync(runs[0])).state.imagesSeen).toBe(32);
+    // A resume can turn the label loss on: D gains its label head, which the next checkpoint holds.
+    const labelled = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.04", "--label-loss", "0.5", "--engine", "ort", ...TrainArgs]);
+    expect(labelled.code, labelled.stderr).toBe(0);
+    const withHead = await ReadRunAsync(runs[0]);
+    expect(withHead.options.labelLoss).toBe(0.5);
+    expect([...withHead.state.discriminator.keys()].filter((name) => name.startsWith("discriminator.b4.labels."))).toHaveLength(2);
   }, Timeout);
 
   it("reports a bad packed file, a missing run and conflicting flags in one line and writes nothing", async () => {

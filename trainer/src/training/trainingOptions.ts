@@ -149,8 +149,8 @@ export function ResolveTrainingOptions(given: Partial<TrainingOptions> & { prese
 /** The label loss needs labels and the engine that has it. */
 export function CheckLabelLoss(options: TrainingOptions): void {
   if (options.labelLoss === 0) return;
-  if (!options.cond) throw new Error("training option labelLoss: needs a conditional run (--cond)");
-  if (options.engine !== "ort") throw new Error("training option labelLoss: only the onnxruntime engine (--engine ort) has the label loss");
+  if (!options.cond) throw new Error("training option labelLoss (--label-loss): needs a conditional run (--cond)");
+  if (options.engine !== "ort") throw new Error("training option labelLoss (--label-loss): only the onnxruntime engine (--engine ort) has the label loss");
 }
 
 /** The generator configuration of a run (the preset, made conditional with `labelDim` labels). */

@@ -114,7 +114,7 @@ describe("training on onnxruntime (tiny preset)", () => {
     const again = new OrtTrainingRun(withLoss, data, Engine, null, after);
     ExpectSameState(again.snapshot(), after);
     await again.disposeAsync();
-    expect(() => ResolveTrainingOptions({ preset: "tiny", labelLoss: 1, engine: "ort" })).toThrow(/labelLoss: needs a conditional run/);
-    expect(() => ResolveTrainingOptions({ preset: "tiny", labelLoss: 1, cond: true, engine: "tfjs" })).toThrow(/labelLoss: only the onnxruntime engine/);
+    expect(() => ResolveTrainingOptions({ preset: "tiny", labelLoss: 1, engine: "ort" })).toThrow(/labelLoss \(--label-loss\): needs a conditional run/);
+    expect(() => ResolveTrainingOptions({ preset: "tiny", labelLoss: 1, cond: true, engine: "tfjs" })).toThrow(/labelLoss \(--label-loss\): only the onnxruntime engine/);
   });
 });
