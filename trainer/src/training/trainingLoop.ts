@@ -150,6 +150,7 @@ export class TrainingRun {
   plMean = 0;
 
   constructor(options: TrainingOptions, data: TrainingData, augmentation: TrainingAugmentation | null = null, snapshot?: TrainingStateSnapshot, shard: TrainingShard | null = null) {
+    CheckLabelLoss({ ...options, engine: "tfjs" }); // this engine has no label loss
     this.options = options;
     this.shard = shard;
     if (shard && (options.batch % shard.count !== 0 || options.batch / shard.count < 2)) {

@@ -116,5 +116,6 @@ describe("training on onnxruntime (tiny preset)", () => {
     await again.disposeAsync();
     expect(() => ResolveTrainingOptions({ preset: "tiny", labelLoss: 1, engine: "ort" })).toThrow(/labelLoss \(--label-loss\): needs a conditional run/);
     expect(() => ResolveTrainingOptions({ preset: "tiny", labelLoss: 1, cond: true, engine: "tfjs" })).toThrow(/labelLoss \(--label-loss\): only the onnxruntime engine/);
+    expect(() => new TrainingRun({ ...withLoss, engine: "tfjs" }, data)).toThrow(/labelLoss \(--label-loss\): only the onnxruntime engine/);
   });
 });
