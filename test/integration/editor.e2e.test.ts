@@ -15,7 +15,7 @@ import { copyFile, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FaceGenerator, ManifestNpcToFaceRequest, type FaceManifest } from "@npc-faces/runtime";
+import { FaceGenerator, FaceLabelValues, ManifestNpcToFaceRequest, type FaceManifest } from "@npc-faces/runtime";
 import { CreateWebBackend } from "@npc-faces/runtime/web";
 import { DecodePngRgba, type ShownFace } from "@npc-faces/tools";
 import { RepoRoot } from "@npc-faces/samples/sampleModel";
@@ -86,7 +86,14 @@ describe.sequential("seed editor in headless Chromium", () => {
       expect((await state()).current).toEqual({ seed: 51 });
       const label = session.model.metadata.labels.find((l) => l.values.length > 1);
       const labels = label ? { [label.name]: label.values[label.values.length - 1] } : undefined;
-      if (label) await page.selectOption(`select[data-label="${label.name}"]`, labels![label.name]);
+      if (label) {
+        // Unset, the choice names the value the seed draws (the runtime's FaceLabelValues).
+        const drawnText = await page.$eval(`select[data-label="${label.name}"]`, (select) => (select as HTMLSelectElement).options[0].text);
+        const drawn = FaceLabelValues(session.model.metadata, { seed: 51 })[label.name];
+        expect(drawn).toBeDefined();
+        expect(drawnText).toBe(`drawn by the seed: ${drawn}`);
+        await page.selectOption(`select[data-label="${label.name}"]`, labels![label.name]);
+      }
       expect((await state()).current).toEqual({ seed: 51, ...(labels ? { labels } : {}) });
       await LockAsync(page, "smith", "Smith");
       // Face 3: breed 60 (click) with 66 (Shift+click), crossover layer 3, mix 0.8.

@@ -1,10 +1,10 @@
 /**
  * The detail view: the face being edited, large, with its seed, a choice per categorical label of a conditional
- * model (a value, or drawn by the seed), and one slider per parameter: truncation (psi), noise strength and every
+ * model (a value, or drawn by the seed, naming the value the seed draws), and one slider per parameter: truncation (psi), noise strength and every
  * named control of the model (ranges and defaults from the model's metadata). The label controls of an attribute
  * with many values (35 eye styles) fold into one closed group, so the sliders stay usable.
  */
-import type { ModelControl, ModelMetadata } from "@npc-faces/runtime";
+import { FaceLabelValues, type ModelControl, type ModelMetadata } from "@npc-faces/runtime";
 import type { FaceWorkerClient } from "@npc-faces/babylon";
 import { FoldedLabelAttribute, type FaceParamKey, type FaceParams } from "./editorApp.js";
 import { FaceView } from "./faceCanvas.js";
@@ -31,7 +31,7 @@ export class FaceDetail {
   private readonly sliders: Slider[] = [];
   private readonly labelChoices: { readonly attribute: string; readonly select: HTMLSelectElement }[] = [];
 
-  constructor(container: HTMLElement, client: FaceWorkerClient, metadata: ModelMetadata, events: FaceDetailEvents) {
+  constructor(container: HTMLElement, client: FaceWorkerClient, private readonly metadata: ModelMetadata, events: FaceDetailEvents) {
     this.title = Element("h2", "face");
     const canvas = Element("canvas", "", "detailCanvas") as HTMLCanvasElement;
     this.view = new FaceView(canvas, client, events.error);
@@ -94,7 +94,12 @@ export class FaceDetail {
   update(params: FaceParams, editingId: string | undefined): void {
     this.title.textContent = editingId !== undefined ? `editing ${editingId}` : `face ${params.seed}${params.mixSeed !== undefined ? ` × ${params.mixSeed}` : ""}`;
     if (document.activeElement !== this.seedInput) this.seedInput.value = String(params.seed);
-    for (const { attribute, select } of this.labelChoices) select.value = params.labels?.[attribute] ?? "";
+    const drawn = this.labelChoices.length > 0 ? FaceLabelValues(this.metadata, params) : {};
+    for (const { attribute, select } of this.labelChoices) {
+      const set = params.labels?.[attribute];
+      select.value = set ?? "";
+      select.options[0].text = set === undefined && drawn[attribute] ? `drawn by the seed: ${drawn[attribute]}` : "drawn by the seed";
+    }
     for (const slider of this.sliders) {
       const value = slider.read(params);
       slider.input.value = String(value);
