@@ -125,7 +125,7 @@ describe("npc-faces checkpoint pack / train --resume-from", () => {
     expect(labelled.code, labelled.stderr).toBe(0);
     const withHead = await ReadRunAsync(runs[0]);
     expect(withHead.options.labelLoss).toBe(0.5);
-    expect([...withHead.state.discriminator.keys()].filter((name) => name.startsWith("discriminator.b8.labels."))).toHaveLength(2);
+    expect([...withHead.state.discriminator.keys()].filter((name) => name.startsWith("discriminator.b4.labels."))).toHaveLength(2);
   }, Timeout);
 
   it("reports a bad packed file, a missing run and conflicting flags in one line and writes nothing", async () => {

@@ -13,11 +13,8 @@
  *    score = sum(out * cmap) / sqrt(cmapDim))
  *  - conditional: the label mapping, embed fc labelDim -> cmapDim, 2nd-moment normalised, then `mappingLayers`
  *    fc cmapDim -> cmapDim + lrelu at the mapping learning rate (stylegan2-ada's MappingNetwork with z_dim 0)
- *  - label head (conditional, `labelHead`; not in stylegan2-ada): fc 64·C8 -> labelDim on block b8's input (the
- *    8x8 features, flattened CHW), the logits of the label loss (../training/trainingOptions.ts `labelLoss`).
- *    It reads 8x8 rather than the last hidden layer because eyes and mouths are a few pixels: a linear probe of
- *    a trained D's 8x8 features tells 90% of eye and 73% of mouth styles apart, of its last hidden layer 72% / 37%
- *    (docs/training.md "Label loss")
+ *  - label head (conditional, `labelHead`; not in stylegan2-ada): fc C4 -> labelDim on the lrelu'd fc output,
+ *    the logits of the label loss (../training/trainingOptions.ts `labelLoss`)
  */
 import { type GeneratorConfig, type ParameterSpec, BlockResolutions, ChannelsAt, ValidateGeneratorConfig } from "./architecture.js";
 
@@ -25,11 +22,7 @@ import { type GeneratorConfig, type ParameterSpec, BlockResolutions, ChannelsAt,
 export const MinibatchStdGroupSize = 4;
 
 /** Name prefix of the label loss's head (see `DiscriminatorSpecOptions.labelHead`). */
-export const DiscriminatorLabelHead = "discriminator.b8.labels";
-/** Resolution of the features the label head reads. */
-export const DiscriminatorLabelHeadResolution = 8;
-/** The label head's name before it read the 8x8 features (checkpoints of then drop it when resumed). */
-export const FormerDiscriminatorLabelHead = "discriminator.b4.labels";
+export const DiscriminatorLabelHead = "discriminator.b4.labels";
 
 /** Size of the label embedding the conditional discriminator projects onto (stylegan2-ada `cmap_dim`). */
 export function DiscriminatorCmapDim(config: GeneratorConfig): number {
@@ -53,7 +46,7 @@ export interface DiscriminatorSpecOptions {
   readonly convDown?: DiscriminatorConvDown;
   /** FC + lrelu layers after the conditional discriminator's label embedding. Default 0 (as before the option). */
   readonly mappingLayers?: number;
-  /** Conditional: an FC from the 8x8 features to one logit per label column (the label loss's head), last in order. Default false. */
+  /** Conditional: an FC from the last hidden layer to one logit per label column (the label loss's head), last in order. Default false. */
   readonly labelHead?: boolean;
 }
 
@@ -91,11 +84,7 @@ export function DiscriminatorParameterSpecs(config: GeneratorConfig, options: Di
       specs.push({ name: `discriminator.mapping.fc${i}.weight`, shape: [cmapDim, cmapDim], init: { kind: "normal", scale: 1 / lr }, gain: lr / Math.sqrt(cmapDim), lrMultiplier: lr, trainable: true });
       specs.push({ name: `discriminator.mapping.fc${i}.bias`, shape: [cmapDim], init: { kind: "constant", value: 0 }, gain: lr, lrMultiplier: lr, trainable: true });
     }
-    if (options.labelHead) {
-      const r = DiscriminatorLabelHeadResolution;
-      if (config.resolution < r) throw new Error(`the label head reads the ${r}x${r} features; a ${config.resolution}x${config.resolution} model has none`);
-      fc(DiscriminatorLabelHead, r * r * ChannelsAt(config, r), config.labelDim);
-    }
+    if (options.labelHead) fc(DiscriminatorLabelHead, c4, config.labelDim);
   }
   return specs;
 }

@@ -8,7 +8,7 @@
  * stored values — the numbers the tfjs engine's optimiser sees, up to the layout.
  */
 import { type GeneratorConfig, type ParameterSpec, ChannelsAt, GeneratorParameterSpecs, NumWs, SynthesisLayers } from "../networks/architecture.js";
-import { DiscriminatorCmapDim, DiscriminatorLabelHead, DiscriminatorLabelHeadResolution, DiscriminatorParameterSpecs, type DiscriminatorConvDown, type DiscriminatorSpecOptions } from "../networks/discriminatorArchitecture.js";
+import { DiscriminatorCmapDim, DiscriminatorLabelHead, DiscriminatorParameterSpecs, type DiscriminatorConvDown, type DiscriminatorSpecOptions } from "../networks/discriminatorArchitecture.js";
 import { ActivationGain, LeakyReluSlope, NormalizeEpsilon } from "../networks/generatorNetwork.js";
 import { DemodulationEpsilon } from "../networks/modulatedConv2d.js";
 import { MinibatchStdGroup } from "../networks/discriminatorNetwork.js";
@@ -356,17 +356,15 @@ export class DiscriminatorGraph {
 
   /**
    * {@link scores}, and with the label head (`labelHead`) its logits `labels` [passes·n, labelDim], one per label
-   * column, from the 8x8 features.
+   * column, from the same last hidden layer.
    */
   scoresAndLabels(images: string, n: number, label?: string, passes = 1): { scores: string; labels?: string } {
     const g = this.g;
     const R = this.config.resolution;
     let x = this.ops.leakyRelu(this.conv(images, `discriminator.b${R}.fromrgb`, 1));
     let xGain = ActivationGain; // the value the layers mean is x·xGain
-    let labels: string | undefined;
     for (let r = R; r > 4; r /= 2) {
       const name = `discriminator.b${r}`;
-      if (this.labelHead && r === DiscriminatorLabelHeadResolution) labels = this.labelLogits(x, passes * n, r, xGain);
       const skip = this.conv(this.ops.down2x(x, r), `${name}.skip`, 1, { bias: false, inputScale: xGain * Math.SQRT1_2 });
       const h = this.ops.leakyRelu(this.conv(x, `${name}.conv0`, 3, { inputScale: xGain }));
       const main = this.ops.leakyRelu(this.convDownsample(h, `${name}.conv1`, r, ActivationGain));
@@ -387,12 +385,6 @@ export class DiscriminatorGraph {
     for (let i = 0; i < this.mappingLayers; i++) cmap = this.ops.lrelu(this.ops.fc(cmap, this.params, `discriminator.mapping.fc${i}`));
     const projected = g.node("ReduceSum", [g.node("Mul", [h, cmap]), g.constInt64([1])], { keepdims: { int: 1 } });
     const scores = g.node("Mul", [projected, g.constFloat([1 / Math.sqrt(cmapDim)], [])]);
-    return labels ? { scores, labels } : { scores };
-  }
-
-  /** The label head: features [m, C, r, r] (value x·xGain) flattened in CHW order -> logits [m, labelDim]. */
-  private labelLogits(x: string, m: number, r: number, xGain: number): string {
-    const flat = this.g.node("Reshape", [x, this.g.constInt64([m, ChannelsAt(this.config, r) * r * r])]);
-    return this.ops.fc(flat, this.params, DiscriminatorLabelHead, xGain);
+    return this.labelHead ? { scores, labels: this.ops.fc(hidden, this.params, DiscriminatorLabelHead, ActivationGain) } : { scores };
   }
 }

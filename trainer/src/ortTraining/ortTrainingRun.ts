@@ -9,7 +9,7 @@
  * noise), Dmain (fakes, reals, augment seeds for fakes and reals), Dreg (reals, augment seed).
  */
 import { type GeneratorConfig, GeneratorParameterSpecs, type ParameterSpec } from "../networks/architecture.js";
-import { DiscriminatorLabelHead, DiscriminatorParameterSpecs, FormerDiscriminatorLabelHead } from "../networks/discriminatorArchitecture.js";
+import { DiscriminatorLabelHead, DiscriminatorParameterSpecs } from "../networks/discriminatorArchitecture.js";
 import { InitializeDiscriminatorWeights } from "../networks/discriminatorNetwork.js";
 import { InitializeGeneratorWeights } from "../networks/initializeGeneratorWeights.js";
 import { LazyRegularizationSettings, type AdamSettings, type AdamState } from "../training/adam.js";
@@ -46,21 +46,18 @@ function ToOnnxValues(specs: readonly ParameterSpec[], values: ReadonlyMap<strin
 
 /**
  * D's weights and Adam state from a checkpoint of a run without the label head, resumed with the label loss on:
- * the head starts from its initial values (`initial`) and zero moments. A head of the former layout (it read the
- * last hidden layer; {@link FormerDiscriminatorLabelHead}) is dropped first. A head is the last of D's parameters,
- * so the others keep their places in the Adam state. Anything else the checkpoint lacks is left for the checks to report.
+ * the head starts from its initial values (`initial`) and zero moments. It is the last of D's parameters, so the
+ * others keep their places in the Adam state. Anything else the checkpoint lacks is left for the checks to report.
  */
 function WithLabelHead(specs: readonly ParameterSpec[], weights: ReadonlyMap<string, Float32Array>, adam: AdamState | undefined, initial: () => ReadonlyMap<string, Float32Array>): { weights: ReadonlyMap<string, Float32Array>; adam: AdamState | undefined } {
   const head = specs.filter((s) => s.name.startsWith(`${DiscriminatorLabelHead}.`));
   if (head.length === 0 || head.some((s) => weights.has(s.name))) return { weights, adam };
-  const former = [...weights.keys()].filter((name) => name.startsWith(`${FormerDiscriminatorLabelHead}.`));
-  const kept = adam && former.length > 0 ? { step: adam.step, m: adam.m.slice(0, -former.length), v: adam.v.slice(0, -former.length) } : adam;
   const init = initial();
-  const added = new Map([...weights].filter(([name]) => !former.includes(name)));
+  const added = new Map(weights);
   for (const spec of head) added.set(spec.name, init.get(spec.name)!);
-  if (!kept) return { weights: added, adam: kept };
+  if (!adam) return { weights: added, adam };
   const zeros = head.filter((s) => s.trainable).map((s) => new Float32Array(Size(s)));
-  return { weights: added, adam: { step: kept.step, m: [...kept.m, ...zeros], v: [...kept.v, ...zeros.map((z) => z.slice())] } };
+  return { weights: added, adam: { step: adam.step, m: [...adam.m, ...zeros], v: [...adam.v, ...zeros.map((z) => z.slice())] } };
 }
 
 /** ONNX-layout values back in the checkpoint layout (copies). */

@@ -8,7 +8,7 @@ import { AdaAugmentation } from "../../src/augment/adaAugmentation.js";
 import { GeneratorNetwork } from "../../src/networks/generatorNetwork.js";
 import { OrtTrainingRun } from "../../src/ortTraining/ortTrainingRun.js";
 import { TrainingRun, type TrainingStateSnapshot } from "../../src/training/trainingLoop.js";
-import { DiscriminatorLabelHead, FormerDiscriminatorLabelHead } from "../../src/networks/discriminatorArchitecture.js";
+import { DiscriminatorLabelHead } from "../../src/networks/discriminatorArchitecture.js";
 import { InitializeDiscriminatorWeights } from "../../src/networks/discriminatorNetwork.js";
 import { DiscriminatorOptionsOf, ResolveTrainingOptions } from "../../src/training/trainingOptions.js";
 import { DistanceToData, SolidColourData } from "../trainingTestData.js";
@@ -114,19 +114,6 @@ describe("training on onnxruntime (tiny preset)", () => {
     const again = new OrtTrainingRun(withLoss, data, Engine, null, after);
     ExpectSameState(again.snapshot(), after);
     await again.disposeAsync();
-
-    // A checkpoint whose head has the former layout (on the last hidden layer, [C4, labelDim]) resumes with the
-    // head on the 8x8 features: the former one and its moments are dropped, the new one starts afresh.
-    const c4 = saved.discriminator.get("discriminator.b4.fc.bias")!.length;
-    const former = (length: number) => Float32Array.from({ length }, (_, i) => i + 1);
-    const formerHead: TrainingStateSnapshot = {
-      ...saved,
-      discriminator: new Map([...saved.discriminator, [`${FormerDiscriminatorLabelHead}.weight`, former(c4 * 2)], [`${FormerDiscriminatorLabelHead}.bias`, former(2)]]),
-      adamD: { ...saved.adamD, m: [...saved.adamD.m, former(c4 * 2), former(2)], v: [...saved.adamD.v, former(c4 * 2), former(2)] },
-    };
-    const migrated = new OrtTrainingRun(withLoss, data, Engine, null, formerHead);
-    ExpectSameState(migrated.snapshot(), taken);
-    await migrated.disposeAsync();
     expect(() => ResolveTrainingOptions({ preset: "tiny", labelLoss: 1, engine: "ort" })).toThrow(/labelLoss \(--label-loss\): needs a conditional run/);
     expect(() => ResolveTrainingOptions({ preset: "tiny", labelLoss: 1, cond: true, engine: "tfjs" })).toThrow(/labelLoss \(--label-loss\): only the onnxruntime engine/);
     expect(() => new TrainingRun({ ...withLoss, engine: "tfjs" }, data)).toThrow(/labelLoss \(--label-loss\): only the onnxruntime engine/);

@@ -156,11 +156,7 @@ describe("the label loss against finite differences (tiny preset, conditional, o
     const feeds = Feeds();
     const without = await LossAsync(BuildDiscriminatorMainGraph({ config: Config, batch: n, augment: true, discriminator }), feeds);
     expect(await LossAsync(graph, feeds)).toBeGreaterThan(without + 0.1); // ≈ 0.5 · 3 columns · ln 2 at the start
-    const specs = DiscriminatorParameterSpecs(Config, discriminator);
-    expect(await WorstDirectionalError(graph, feeds, specs, /b8\.labels/, 3, 1e-3)).toBeLessThan(1e-2);
-    // Under the head (it reads the 8x8 features) every step flips a few of D's kinks: first order, as Gmain below
-    // (1.6% at h = 3e-3, 2.1% at 1e-3, 5.5% at 1e-4 where float32 rounding dominates).
-    expect(await WorstDirectionalError(graph, feeds, specs, /b16\.skip/, 3, 3e-3, true)).toBeLessThan(3e-2);
+    expect(await WorstDirectionalError(graph, feeds, DiscriminatorParameterSpecs(Config, discriminator), /b4\.labels|b4\.fc/, 3, 1e-3)).toBeLessThan(1e-2);
   });
 
   it("Gmain: d/dG through the label head", async () => {
