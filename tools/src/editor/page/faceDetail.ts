@@ -1,8 +1,9 @@
 /**
  * The detail view: the face being edited, large, with its seed, a choice per categorical label of a conditional
- * model (a value, or drawn by the seed, naming the value the seed draws), and one slider per parameter: truncation (psi), noise strength and every
- * named control of the model (ranges and defaults from the model's metadata). The label controls of an attribute
- * with many values (35 eye styles) fold into one closed group, so the sliders stay usable.
+ * model (a value, or drawn by the seed, naming the value the seed draws), and one slider per parameter: truncation
+ * (psi), noise strength and every named control of the model (ranges and defaults from the model's metadata). The
+ * label controls of an attribute with many values (35 eye styles) fold into one closed group, so the sliders stay
+ * usable.
  */
 import { FaceLabelValues, type ModelControl, type ModelMetadata } from "@npc-faces/runtime";
 import type { FaceWorkerClient } from "@npc-faces/babylon";
@@ -94,7 +95,7 @@ export class FaceDetail {
   update(params: FaceParams, editingId: string | undefined): void {
     this.title.textContent = editingId !== undefined ? `editing ${editingId}` : `face ${params.seed}${params.mixSeed !== undefined ? ` × ${params.mixSeed}` : ""}`;
     if (document.activeElement !== this.seedInput) this.seedInput.value = String(params.seed);
-    const drawn = this.labelChoices.length > 0 ? FaceLabelValues(this.metadata, params) : {};
+    const drawn = this.labelChoices.length > 0 ? DrawnLabelValues(this.metadata, params) : {};
     for (const { attribute, select } of this.labelChoices) {
       const set = params.labels?.[attribute];
       select.value = set ?? "";
@@ -119,4 +120,13 @@ function Element(tag: string, text = "", id = "", className = ""): HTMLElement {
 
 function Text(tag: string, text: string): HTMLElement {
   return Element(tag, text);
+}
+
+/** The label values a face gets ({@link FaceLabelValues}); none for a request the model refuses (generating it reports why). */
+function DrawnLabelValues(metadata: ModelMetadata, params: FaceParams): Record<string, string> {
+  try {
+    return FaceLabelValues(metadata, params);
+  } catch {
+    return {};
+  }
 }
