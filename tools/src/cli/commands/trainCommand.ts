@@ -156,7 +156,7 @@ async function RunTrainAsync(flags: TrainFlags): Promise<void> {
   try {
     options = trainer.ResolveTrainingOptions({
       engine, device: flags.device ?? "cpu",
-      preset: from?.options.preset ?? flags.preset, kimg: flags.kimg ?? from?.options.kimg, batch: flags.batch, gamma: flags.gamma, learningRate: flags.lr, plWeight: flags.plWeight, adaKimg: flags.adaKimg, dConvDown: flags.dConvDown, dMappingLayers: flags.dMapping, labelLoss: flags.resume || flags.resumeFrom !== undefined ? undefined : flags.labelLoss,
+      preset: from?.options.preset ?? flags.preset, kimg: flags.kimg ?? from?.options.kimg, batch: flags.batch, gamma: flags.gamma, learningRate: flags.lr, plWeight: flags.plWeight, adaKimg: flags.adaKimg, dConvDown: flags.dConvDown, dMappingLayers: flags.dMapping, labelLoss: fromPath !== undefined ? undefined : flags.labelLoss,
       styleMixing: flags.mixing, cond: flags.cond ?? false, progressive: flags.progressive ?? false, aug: flags.aug, seed: flags.seed, backend: flags.backend, workers: flags.workers, tickKimg: flags.tick, snapshotTicks: flags.snap,
     });
   } catch (error) {
