@@ -25,9 +25,11 @@ export async function BuildFacesjsDatasetAsync(out: string, count: number, res =
 /**
  * Writes a `tiny`-preset (16×16) conditional model, untrained, with label controls for
  * {@link TinyLabelColumns} (label_skin_tone, label_glasses, label_gender_male, label_gender_female) and no
- * other controls: what `npc-faces control-check` takes, without the hours of training.
+ * other controls: what `npc-faces control-check` takes, without the hours of training. `drawGender`: a face
+ * whose request leaves gender unset draws it from its seed (as trained conditional models do) instead of
+ * getting the 0.5 / 0.5 mix.
  */
-export async function WriteTinyLabelModelAsync(path: string): Promise<void> {
+export async function WriteTinyLabelModelAsync(path: string, options: { readonly drawGender?: boolean } = {}): Promise<void> {
   await InitializeTfjsBackendAsync("cpu");
   const config: GeneratorConfig = { ...GeneratorPresets.tiny, labelDim: TinyLabelColumns.length };
   const weights = InitializeGeneratorWeights(config, 3);
@@ -41,7 +43,7 @@ export async function WriteTinyLabelModelAsync(path: string): Promise<void> {
     labels: [
       { name: "skin_tone", offset: 0, values: ["skin_tone"], default: [0.5] },
       { name: "glasses", offset: 1, values: ["glasses"], default: [0.5] },
-      { name: "gender", offset: 2, values: ["male", "female"], default: [0.5, 0.5] },
+      { name: "gender", offset: 2, values: ["male", "female"], default: [0.5, 0.5], ...(options.drawGender ? { sampling: "onehot" as const } : {}) },
     ],
     defaults: { psi: 1, noiseStrength: 1 },
     provenance: { trained: false, licenses: [], credits: [], kimg: 0, tool: "tools evaluation tests" },

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BuildDatasetAsync } from "../../src/dataset/buildDataset.js";
 import { ComputeDataFloorAsync, ComputeModelMetricsAsync } from "../../src/metrics/modelMetrics.js";
 import { RunCliAsync } from "../cli/cliTestData.js";
+import { WriteTinyLabelModelAsync } from "../evaluation/evaluationTestData.js";
 
 let dir: string;
 let model: string;
@@ -108,6 +109,26 @@ describe("npc-faces metrics", () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no categorical label "nose"/);
   }, 300_000); // four CLI runs, each loading InceptionV3 on wasm: 108 s measured on a loaded 2-core machine
+
+  it("says how often a conditional model's faces show the gender their seed drew (follows label); an unconditional one has no such figure", async () => {
+    const conditional = join(dir, "tiny-label.onnx");
+    await WriteTinyLabelModelAsync(conditional, { drawGender: true });
+    const args = ["--data", data, "--count", "2", "--coverage-count", "16", "--probe-images", "12", "--attributes", "gender"];
+    type Coverage = { coverage: { attributes: { attribute: string; labelAgreement?: number }[] } };
+    const drawn = await RunCliAsync(["metrics", "--model", conditional, ...args, "--json"]);
+    expect(drawn.stderr).toBe("");
+    const [gender] = (JSON.parse(drawn.stdout) as Coverage).coverage.attributes;
+    expect(gender.attribute).toBe("gender");
+    // Every one of the 16 faces drew a gender, so the share is a whole number of sixteenths.
+    expect(gender.labelAgreement).toBeGreaterThanOrEqual(0);
+    expect(gender.labelAgreement).toBeLessThanOrEqual(1);
+    expect(Number.isInteger(Math.round(gender.labelAgreement! * 16 * 1e6) / 1e6)).toBe(true);
+    const human = await RunCliAsync(["metrics", "--model", conditional, ...args]);
+    expect(human.stdout).toMatch(/follows label\n  gender .* \d+%\n/);
+    const unconditional = await RunCliAsync(["metrics", "--model", model, ...args, "--json"]);
+    expect((JSON.parse(unconditional.stdout) as Coverage).coverage.attributes[0].labelAgreement).toBeUndefined();
+    expect((await RunCliAsync(["metrics", "--model", model, ...args])).stdout).toMatch(/\n  gender .* -\n/);
+  }, 300_000);
 
   it("documents every flag and default in --help", async () => {
     const result = await RunCliAsync(["metrics", "--help"]);
