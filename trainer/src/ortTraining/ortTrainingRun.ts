@@ -23,7 +23,7 @@ import { type OrtEngineSettings, PhaseSession } from "./ortSessions.js";
 import { OptimizerMemory } from "./optimizerKernels.js";
 import { FromOnnxLayout, OnnxParameterShape, ToOnnxLayout } from "./parameterLayout.js";
 import { AddAugmentFeeds, AddFakeFeeds, AddParameterFeeds, AddRealFeeds, type Feeds } from "./phaseFeeds.js";
-import { BuildDiscriminatorMainGraph, BuildGeneratorMainGraph, BuildPathLengthGraph, BuildR1Graph, type PhaseGraph } from "./trainingGraphs.js";
+import { BuildDiscriminatorMainGraph, BuildGeneratorMainGraph, BuildPathLengthGraph, BuildR1Graph, type PhaseGraph, type PhaseGraphOptions } from "./trainingGraphs.js";
 
 
 function Size(spec: ParameterSpec): number {
@@ -201,11 +201,17 @@ export class OrtTrainingRun {
   }
 
   private gMain(augment: boolean): Promise<PhaseSession> {
-    return this.session(`Gmain${augment ? "+aug" : ""}`, () => BuildGeneratorMainGraph({ config: this.config, batch: this.options.batch, augment, discriminator: this.discriminator, labelLoss: this.options.labelLoss }));
+    return this.session(`Gmain${augment ? "+aug" : ""}`, () => BuildGeneratorMainGraph({ ...this.mainGraphOptions(), augment }));
   }
 
   private dMain(augment: boolean): Promise<PhaseSession> {
-    return this.session(`Dmain${augment ? "+aug" : ""}`, () => BuildDiscriminatorMainGraph({ config: this.config, batch: this.options.batch, augment, discriminator: this.discriminator, labelLoss: this.options.labelLoss }));
+    return this.session(`Dmain${augment ? "+aug" : ""}`, () => BuildDiscriminatorMainGraph({ ...this.mainGraphOptions(), augment }));
+  }
+
+  /** What Gmain and Dmain share: sizes, D's architecture, the label loss. */
+  private mainGraphOptions(): PhaseGraphOptions {
+    const { batch, labelLoss, labelLossForm } = this.options;
+    return { config: this.config, batch, discriminator: this.discriminator, labelLoss, labelLossForm, labelNames: this.data.labelNames };
   }
 
   /** A fresh augmentation seed when augmentation is on (p > 0), as the tfjs engine draws it; null = identity. */
