@@ -210,8 +210,7 @@ export class OrtTrainingRun {
 
   /** What Gmain and Dmain share: sizes, D's architecture, the label loss. */
   private mainGraphOptions(): PhaseGraphOptions {
-    const { batch, labelLoss, labelLossForm } = this.options;
-    return { config: this.config, batch, discriminator: this.discriminator, labelLoss, labelLossForm, labelNames: this.data.labelNames };
+    return { config: this.config, batch: this.options.batch, discriminator: this.discriminator, labelLoss: this.options.labelLoss };
   }
 
   /** A fresh augmentation seed when augmentation is on (p > 0), as the tfjs engine draws it; null = identity. */

@@ -19,7 +19,7 @@ import { OnnxDataType, OnnxGraphBuilder } from "../export/onnxGraphBuilder.js";
 import { AddGradients, type AddGradientsOptions } from "../onnxAutodiff/buildGradients.js";
 import { PruneUnusedNodes } from "../onnxAutodiff/pruneGraph.js";
 import type { DiscriminatorSpecOptions } from "../networks/discriminatorArchitecture.js";
-import { PathLengthDecay, type LabelLossForm } from "../training/trainingOptions.js";
+import { PathLengthDecay } from "../training/trainingOptions.js";
 import { DiscriminatorGraph, GeneratorGraph } from "./networkGraphs.js";
 
 type ModelProto = OnnxTypes.ModelProto;
@@ -47,10 +47,6 @@ export interface PhaseGraphOptions {
   readonly discriminator?: DiscriminatorSpecOptions;
   /** Weight of the label loss in Gmain and Dmain (needs `discriminator.labelHead`); 0 or absent = off. */
   readonly labelLoss?: number;
-  /** `softmax`: the label columns `name=value` of each categorical attribute in {@link labelNames} take one softmax cross-entropy (see `TrainingOptions.labelLossForm`). */
-  readonly labelLossForm?: LabelLossForm;
-  /** The label columns' names (`labelLossForm` softmax). */
-  readonly labelNames?: readonly string[];
 }
 
 const Producer = { producerName: "npc-faces", producerVersion: "0.1.0" };
@@ -85,54 +81,22 @@ function MeanSoftplus(g: OnnxGraphBuilder, x: string): string {
 }
 
 /** `loss` + weight × {@link AddLabelLoss} (none when the weight is 0 or absent). */
-function WithLabelLoss(g: OnnxGraphBuilder, loss: string, logits: string | undefined, labels: string | undefined, options: PhaseGraphOptions): string {
-  const weight = options.labelLoss;
+function WithLabelLoss(g: OnnxGraphBuilder, loss: string, logits: string | undefined, labels: string | undefined, weight: number | undefined): string {
   if (!weight) return loss;
   if (!logits || !labels) throw new Error("training graph: the label loss needs a conditional run and the discriminator's label head");
-  const labelLoss = AddLabelLoss(g, logits, labels, options.config.labelDim, options.labelLossForm === "softmax" ? CategoricalLabelGroups(options.labelNames ?? []) : []);
-  return g.node("Add", [loss, g.node("Mul", [labelLoss, g.constFloat([weight], [])])]);
+  return g.node("Add", [loss, g.node("Mul", [AddLabelLoss(g, logits, labels), g.constFloat([weight], [])])]);
 }
 
 /**
- * The label loss of logits and labels [n, labelDim], batch mean: the logistic loss of each column's logit against
- * the label value (softplus(l) − y·l, one class against the rest, soft targets allowed), summed over columns —
- * except the columns of each of `softmaxGroups`, which take one cross-entropy of their softmax instead
- * (Σy·log Σexp(l) − Σy·l: AC-GAN's form, one term per attribute however many values it has).
+ * The label loss of logits and labels [n, labelDim]: the logistic loss of each column's logit against the label
+ * value (softplus(l) − y·l, one class against the rest, soft targets allowed), summed over columns, batch mean.
+ * (A softmax cross-entropy per categorical attribute, AC-GAN's own form, was measured against it: no gain,
+ * docs/training.md "Label loss".)
  */
-export function AddLabelLoss(g: OnnxGraphBuilder, logits: string, labels: string, labelDim: number, softmaxGroups: readonly { readonly offset: number; readonly count: number }[]): string {
-  const sumColumns = (x: string) => g.node("ReduceSum", [x, g.constInt64([1])], { keepdims: { int: 0 } });
-  let perColumn = g.node("Sub", [g.node("Softplus", [logits]), g.node("Mul", [labels, logits])]);
-  if (softmaxGroups.length > 0) {
-    const logistic = new Array<number>(labelDim).fill(1);
-    for (const { offset, count } of softmaxGroups) logistic.fill(0, offset, offset + count);
-    perColumn = g.node("Mul", [perColumn, g.constFloat(logistic, [labelDim])]);
-  }
-  let perImage = sumColumns(perColumn);
-  for (const { offset, count } of softmaxGroups) {
-    const columns = (x: string) => g.node("Slice", [x, g.constInt64([offset]), g.constInt64([offset + count]), g.constInt64([1])]);
-    const l = columns(logits);
-    const y = columns(labels);
-    // log Σ exp(l) = m + log Σ exp(l − m), exactly and with exact gradients for any m; m = the mean keeps exp finite
-    // in float32 (and the sum ≥ 1) unless the logits spread by ~88.
-    const m = g.node("ReduceMean", [l], { axes: { ints: [1] }, keepdims: { int: 1 } });
-    const logSumExp = g.node("Add", [g.node("Squeeze", [m, g.constInt64([1])]), g.node("Log", [sumColumns(g.node("Exp", [g.node("Sub", [l, m])]))])]);
-    perImage = g.node("Add", [perImage, g.node("Sub", [g.node("Mul", [logSumExp, sumColumns(y)]), sumColumns(g.node("Mul", [y, l]))])]);
-  }
+export function AddLabelLoss(g: OnnxGraphBuilder, logits: string, labels: string): string {
+  const perColumn = g.node("Sub", [g.node("Softplus", [logits]), g.node("Mul", [labels, logits])]);
+  const perImage = g.node("ReduceSum", [perColumn, g.constInt64([1])], { keepdims: { int: 0 } });
   return g.node("ReduceMean", [perImage], { keepdims: { int: 0 } });
-}
-
-/** The categorical attributes among label columns: runs of two or more columns `name=value` with the same name. */
-export function CategoricalLabelGroups(names: readonly string[]): { readonly name: string; readonly offset: number; readonly count: number }[] {
-  const groups: { name: string; offset: number; count: number }[] = [];
-  names.forEach((column, i) => {
-    const at = column.indexOf("=");
-    if (at < 0) return;
-    const name = column.slice(0, at);
-    const last = groups[groups.length - 1];
-    if (last && last.name === name && last.offset + last.count === i) last.count++;
-    else groups.push({ name, offset: i, count: 1 });
-  });
-  return groups.filter((group) => group.count >= 2);
 }
 
 /** Outputs `w_mean` [wDim]: the batch mean of the mapping's w, which the step folds into w_avg. */
@@ -162,7 +126,7 @@ export function BuildGeneratorMainGraph(options: PhaseGraphOptions & { readonly 
   let images = G.synthesis(ws, G.addNoiseInputs(n), n);
   if (options.augment) images = Augment(g, images, n, config.resolution, "");
   const fake = D.scoresAndLabels(images, n, latents.label);
-  const loss = WithLabelLoss(g, MeanSoftplus(g, g.node("Neg", [fake.scores])), fake.labels, latents.label, options);
+  const loss = WithLabelLoss(g, MeanSoftplus(g, g.node("Neg", [fake.scores])), fake.labels, latents.label, options.labelLoss);
   AddWMeanOutput(g, w, config);
   return Finish(g, "Gmain", loss, G.params.trainable, options);
 }
@@ -223,7 +187,7 @@ export function BuildDiscriminatorMainGraph(options: PhaseGraphOptions & { reado
   g.addOutput(realScores, "real_scores", "float", [n, 1]);
   // The label head learns from the reals only (what the data says each face is); the fakes train G through it.
   const ganLoss = g.node("Add", [MeanSoftplus(g, fakeScores), MeanSoftplus(g, g.node("Neg", [realScores]))]);
-  const loss = WithLabelLoss(g, ganLoss, both.labels && half(both.labels, 1), realLabel, options);
+  const loss = WithLabelLoss(g, ganLoss, both.labels && half(both.labels, 1), realLabel, options.labelLoss);
   return Finish(g, "Dmain", loss, D.params.trainable, options);
 }
 

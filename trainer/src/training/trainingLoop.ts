@@ -20,7 +20,7 @@ import { InitializeGeneratorWeights } from "../networks/initializeGeneratorWeigh
 import { AdamOptimizer, LazyRegularizationSettings, type AdamSettings, type AdamState } from "./adam.js";
 import { EmaBeta, UpdateEma, WAvgBeta } from "./ema.js";
 import { type AugmentFunction, DiscriminatorMainLoss, DiscriminatorScores, GeneratorMainLoss, PathLengthPenalty, R1Penalty } from "./losses.js";
-import { CheckLabelLoss, DiscriminatorOptionsOf, EffectiveEmaKimg, EffectiveGamma, PathLengthDecay, TrainingGeneratorConfig, type LabelLossForm, type TrainingOptions } from "./trainingOptions.js";
+import { CheckLabelLoss, DiscriminatorOptionsOf, EffectiveEmaKimg, EffectiveGamma, PathLengthDecay, TrainingGeneratorConfig, type TrainingOptions } from "./trainingOptions.js";
 import { DrawFakeInputs, DrawPathLengthNoise, DrawRealBatch } from "./trainingDraws.js";
 import { RandomPurpose, TrainingRandom, type RandomState } from "./trainingRandom.js";
 import { ReadCheckpointAsync, WriteCheckpointAsync, WriteFileAtomicAsync, type CheckpointContents } from "./checkpoint.js";
@@ -479,8 +479,6 @@ export interface RunTrainingArgs {
   readonly resumeFrom?: { readonly path: string; readonly checkpoint: CheckpointContents };
   /** On resume: the label loss's weight, instead of the checkpoint's (a run can turn it on or off; see `TrainingOptions.labelLoss`). */
   readonly labelLoss?: number;
-  /** On resume: the label loss's form, instead of the checkpoint's (see `TrainingOptions.labelLossForm`). */
-  readonly labelLossForm?: LabelLossForm;
   /** Builds the augmentation from options (and the checkpoint's state when resuming); null = none. */
   readonly createAugmentation?: (options: TrainingOptions, state: unknown) => TrainingAugmentation | null;
   readonly onProgress?: (progress: TrainingProgress) => void;
@@ -521,7 +519,7 @@ export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTraini
     if (loaded.data.resolution !== args.data.resolution) throw new Error(`${flag}: the checkpoint was trained on ${loaded.data.resolution}px images, the data set has ${args.data.resolution}px`);
     if (loaded.data.labelNames.join("\n") !== args.data.labelNames.join("\n") && loaded.options.cond) throw new Error(`${flag}: the data set's labels differ from the checkpoint's`);
     // The engine and its device say how to compute, not what: a run may continue on another one.
-    options = { ...loaded.options, kimg: args.options.kimg, engine: args.options.engine, device: args.options.device, ...(args.labelLoss === undefined ? {} : { labelLoss: args.labelLoss }), ...(args.labelLossForm === undefined ? {} : { labelLossForm: args.labelLossForm }) };
+    options = { ...loaded.options, kimg: args.options.kimg, engine: args.options.engine, device: args.options.device, ...(args.labelLoss === undefined ? {} : { labelLoss: args.labelLoss }) };
     try {
       CheckLabelLoss(options);
     } catch (error) {

@@ -21,10 +21,6 @@ export type TrainingEngine = (typeof TrainingEngines)[number];
 export const BackendChoices = ["auto", "gpu", "node", "wasm", "cpu"] as const;
 export type BackendChoice = (typeof BackendChoices)[number];
 
-/** Forms of the label loss (see `TrainingOptions.labelLossForm`). */
-export const LabelLossForms = ["logistic", "softmax"] as const;
-export type LabelLossForm = (typeof LabelLossForms)[number];
-
 /** Everything a run is configured by; stored in every checkpoint (so `--resume` needs no flags). */
 export const TrainingOptionsSchema = z.object({
   /** Architecture preset (see GeneratorPresets). */
@@ -57,12 +53,6 @@ export const TrainingOptionsSchema = z.object({
    * onnxruntime engine only. Checkpoints from before the option read as 0.
    */
   labelLoss: z.number().min(0).max(100).default(0),
-  /**
-   * Form of the label loss: `logistic` (one-vs-rest per column, as above) or `softmax` (each categorical
-   * attribute's columns `name=value` take one softmax cross-entropy, AC-GAN's form; scalar columns stay logistic).
-   * Checkpoints from before the option read as `logistic`.
-   */
-  labelLossForm: z.enum(LabelLossForms).default("logistic"),
   /** Probability of style mixing per minibatch. */
   styleMixing: z.number().min(0).max(1),
   /** EMA half-life in kimg (null = batch * 10 / 32) and ramp-up (null = none). */
@@ -111,7 +101,6 @@ export const DefaultTrainingOptions: Omit<TrainingOptions, "preset"> = {
   dConvDown: "strided",
   dMappingLayers: 2,
   labelLoss: 0,
-  labelLossForm: "logistic",
   styleMixing: 0.9,
   emaKimg: null,
   emaRampup: 0.05,
