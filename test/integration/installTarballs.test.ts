@@ -108,11 +108,13 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "npc-faces-install-"));
   await mkdir(join(dir, "packs"));
   let results: PackResult[][];
-  [results, repo, browser] = await Promise.all([
+  [results, repo] = await Promise.all([
     Promise.all([PackAsync(Root, ["models", "runtime", "plugin", "trainer"].flatMap((w) => ["-w", w])), PackToolsAsync()]),
     ReadRepoLockAsync(Root),
-    LaunchChromiumAsync({ viewport: { width: 1280, height: 800 } }),
   ]);
+  // After packing, not beside it: a failed launch must not leave the packing still writing into `dir` while
+  // afterAll removes it (ENOTEMPTY hid the launch error).
+  browser = await LaunchChromiumAsync({ viewport: { width: 1280, height: 800 } });
   packs = new Map(results.flat().map((r) => [r.name, r]));
   for (const r of packs.values()) process.stdout.write(`tarball ${r.filename}: ${(r.size / MiB).toFixed(2)} MiB (${(r.unpackedSize / MiB).toFixed(2)} MiB unpacked)\n`);
 }, 300_000);
