@@ -5,6 +5,7 @@
 import type { TensorData } from "./inferenceBackend.js";
 import type { ModelLabel, ModelMetadata } from "./modelMetadata.js";
 import { TensorNames } from "./tensorNames.js";
+import { LabelTableRow, type ChosenLabel } from "./labelTableRow.js";
 import { NpcFacesError } from "./npcFacesError.js";
 import { FillUniform, IsValidSeed, LatentFromSeed, MaxSeed, NoiseFromSeed, SeedStream } from "./seeds/index.js";
 
@@ -99,7 +100,7 @@ export function ResolveFaceRequest(metadata: ModelMetadata, request: FaceRequest
   }
 
   // Values the caller sets: [attribute, value index].
-  const chosen: [ModelLabel, number][] = [];
+  const chosen: ChosenLabel[] = [];
   if (request.labels !== undefined) {
     if (typeof request.labels !== "object" || request.labels === null || Array.isArray(request.labels)) {
       fail(".labels", `expected an object of attribute -> value, got ${Describe(request.labels)}`);
@@ -218,29 +219,18 @@ function KnownList(names: readonly string[]): string {
 }
 
 /**
- * The label vector of a face before the caller's own values: a row of the metadata's `labelTable` that agrees
- * with them, else each attribute drawn as its `sampling` says, else the attributes' defaults. All draws come
- * from the seed's label stream: one uniform per attribute in metadata order (a table uses the first).
+ * The label vector of a face before the caller's own values: the seed's row of the metadata's `labelTable`
+ * (see {@link LabelTableRow}), else each attribute drawn as its `sampling` says, else the attributes' defaults. All
+ * draws come from the seed's label stream: one uniform per attribute in metadata order (a table uses the first).
  */
-function UnsetLabels(metadata: ModelMetadata, seed: number, chosen: readonly [ModelLabel, number][]): Float32Array {
-  const label = new Float32Array(metadata.labelDim);
+function UnsetLabels(metadata: ModelMetadata, seed: number, chosen: readonly ChosenLabel[]): Float32Array {
   const table = metadata.labelTable;
   const drawn = table !== undefined || metadata.labels.some((l) => l.sampling);
   const draws = drawn ? FillUniform(seed, SeedStream.Labels, new Float64Array(Math.max(metadata.labels.length, 1))) : null;
-  if (table && draws) {
-    const agrees = (row: readonly number[]) => chosen.every(([a, index]) => !IsCategorical(a) || a.values.every((_, j) => row[a.offset + j] === (j === index ? 1 : 0)));
-    const matching = table.filter(agrees);
-    const rows = matching.length > 0 ? matching : table;
-    label.set(rows[Math.floor(draws[0] * rows.length)]);
-    return label;
-  }
+  if (table && draws) return LabelTableRow(metadata, table, draws[0], chosen);
+  const label = new Float32Array(metadata.labelDim);
   metadata.labels.forEach((attribute, k) => label.set(DefaultLabelValues(attribute, draws?.[k] ?? 0), attribute.offset));
   return label;
-}
-
-/** True for one-hot groups and yes/no attributes (a table row either has the value or not), false for scalars. */
-function IsCategorical(attribute: ModelLabel): boolean {
-  return attribute.values.length > 1 || attribute.sampling === "bernoulli";
 }
 
 /** An attribute's label values when the request sets none, from the seed's uniform draw `u` (see `ModelLabel.sampling`). */

@@ -102,7 +102,7 @@ describe("ResolveFaceRequest", () => {
     expect(ResolveFaceRequest(m, { seed: 7, labels: { hair: "blond" } }).label[4]).toBe(Math.fround(u[2]));
   });
 
-  it("takes unset labels from a labelTable row picked by the seed, among the rows that agree with the values set", () => {
+  it("takes unset labels from the seed's labelTable row, whatever the request sets; every row shows up", () => {
     const base = ConditionalMetadata();
     const table = [
       [1, 0, 0, 0],
@@ -116,13 +116,53 @@ describe("ResolveFaceRequest", () => {
     // Only whole rows of the table, and every row shows up.
     const rows = new Set(Array.from({ length: 400 }, (_, seed) => ResolveFaceRequest(m, { seed }).label.join(",")));
     expect([...rows].sort()).toEqual(table.map((r) => r.join(",")).sort());
-    // Setting hair=blond picks among the blond rows only (the glasses follow them); a value no row has falls back to all rows.
-    const blond = new Set(Array.from({ length: 200 }, (_, seed) => ResolveFaceRequest(m, { seed, labels: { hair: "blond" } }).label.join(",")));
-    expect([...blond].sort()).toEqual(["0,0,1,0", "0,0,1,1"]);
-    const both = Array.from({ length: 50 }, (_, seed) => ResolveFaceRequest(m, { seed, labels: { hair: "black", glasses: "yes" } }).label.join(","));
-    expect(new Set(both)).toEqual(new Set(["1,0,0,1"]));
+    // Setting a value changes that value only (four rows are too few to show any pair as impossible), also where no
+    // row has it, and leaves a face that already has it as it was.
+    for (let seed = 0; seed < 50; seed++) {
+      const own = [...ResolveFaceRequest(m, { seed }).label];
+      expect([...ResolveFaceRequest(m, { seed, labels: { hair: "brown" } }).label]).toEqual([0, 1, 0, own[3]]);
+      expect([...ResolveFaceRequest(m, { seed, labels: { glasses: "yes" } }).label]).toEqual([...own.slice(0, 3), 1]);
+      const hair = own.slice(0, 3).indexOf(1);
+      expect([...ResolveFaceRequest(m, { seed, labels: { hair: base.labels[0].values[hair] } }).label]).toEqual(own);
+    }
     // Deterministic per seed.
     expect(ResolveFaceRequest(m, { seed: 11 }).label).toEqual(ResolveFaceRequest(m, { seed: 11 }).label);
+  });
+
+  it("takes from a row that agrees with the values set only the attributes the data never shows with them", () => {
+    // gender, eye style (two a man's, two a woman's; f1 rare), beard (men only), and a scalar skin tone.
+    const m = SampleMetadata({
+      labelDim: 8,
+      labels: [
+        { name: "gender", offset: 0, values: ["male", "female"], default: [0.5, 0.5], sampling: "onehot" },
+        { name: "eyes", offset: 2, values: ["m1", "m2", "f1", "f2"], default: [0.25, 0.25, 0.25, 0.25], sampling: "onehot" },
+        { name: "beard", offset: 6, values: ["yes"], default: [0.2], sampling: "bernoulli" },
+        { name: "tone", offset: 7, values: ["tone"], default: [0.5], sampling: "uniform" },
+      ],
+      labelTable: Array.from({ length: 80 }, (_, i) => {
+        const female = i % 2 === 1;
+        const eyes = female ? (i % 8 === 1 ? 2 : 3) : i % 4 === 0 ? 0 : 1;
+        return [female ? 0 : 1, female ? 1 : 0, ...[0, 1, 2, 3].map((e) => (e === eyes ? 1 : 0)), !female && i % 3 === 0 ? 1 : 0, i / 80];
+      }),
+    });
+    const label = (seed: number, labels?: Record<string, string>) => [...ResolveFaceRequest(m, { seed, labels }).label];
+    const bearded = Array.from({ length: 300 }, (_, seed) => seed).filter((seed) => label(seed)[6] === 1);
+    expect(bearded.length).toBeGreaterThan(20);
+    for (const seed of bearded) {
+      const own = label(seed);
+      // A man's other eye style: only the eyes change.
+      expect(label(seed, { eyes: "m2" })).toEqual([1, 0, 0, 1, 0, 0, 1, own[7]]);
+      // A woman's eyes bring a woman's gender (no row has them on a man) and, through it, no beard, though f1 is
+      // too rare for its own pair with a beard to count; the skin tone stays.
+      expect(label(seed, { eyes: "f1" })).toEqual([0, 1, 0, 0, 1, 0, 0, own[7]]);
+      const female = label(seed, { gender: "female" });
+      expect(female.slice(0, 2)).toEqual([0, 1]);
+      expect(female.slice(2, 4)).toEqual([0, 0]);
+      expect(female[6]).toBe(0);
+      expect(female[7]).toBe(own[7]);
+    }
+    // The woman's eyes come from the row an agreeing draw picks, so faces still differ by seed.
+    expect(new Set(bearded.map((seed) => label(seed, { gender: "female" }).slice(2, 6).join(",")))).toEqual(new Set(["0,0,1,0", "0,0,0,1"]));
   });
 
   it("names the one-hot values a face gets, set or drawn (FaceLabelValues)", () => {
