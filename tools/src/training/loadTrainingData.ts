@@ -6,7 +6,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import type { TrainingData } from "@npc-faces/trainer";
-import { DatasetManifestFile, type DatasetImageEntry, type DatasetManifest } from "../dataset/datasetManifest.js";
+import { DatasetManifestFile, FormerDatasetContentHashes, type DatasetImageEntry, type DatasetManifest } from "../dataset/datasetManifest.js";
 import { OpenDatasetAsync } from "../dataset/packedDataset.js";
 
 const ImageExtensions = new Set([".png", ".jpg", ".jpeg", ".webp"]);
@@ -107,7 +107,7 @@ async function LoadDatasetAsync(dir: string, options: LoadTrainingDataOptions): 
       labels = new Float32Array(train.length * labelNames.length);
       train.forEach(({ entry }, i) => labels!.set(LabelVector(manifest, entry, labelNames), i * labelNames.length));
     }
-    return { count: train.length, resolution: r, images, labelNames, labels, id: manifest.contentHash };
+    return { count: train.length, resolution: r, images, labelNames, labels, id: manifest.contentHash, formerIds: FormerDatasetContentHashes(manifest) };
   } finally {
     await dataset.CloseAsync();
   }

@@ -7,7 +7,7 @@ import { BuildDatasetAsync, ChooseHoldout } from "../../src/dataset/buildDataset
 import { ColourLightness } from "../../src/dataset/colourLabels.js";
 import { GenerateFacesjsFace } from "../../src/dataset/facesjsSource.js";
 import { WriteContactSheetAsync, ContactSheetSize } from "../../src/dataset/contactSheet.js";
-import { DatasetContentHash, ReadDatasetAsync, type DatasetManifest } from "../../src/dataset/datasetManifest.js";
+import { DatasetContentHash, FormerDatasetContentHashes, ReadDatasetAsync, type DatasetManifest } from "../../src/dataset/datasetManifest.js";
 import { OpenDatasetAsync } from "../../src/dataset/packedDataset.js";
 import { MakeTempDirAsync, ReadTreeAsync } from "./datasetTestUtils.js";
 
@@ -127,6 +127,11 @@ describe("facesjs data sets", () => {
     expect(opened.storage).toBe("packed");
     expect(Buffer.from(await opened.ReadBatchAsync(0, 8)).equals(pixels)).toBe(true);
     await opened.CloseAsync();
+    // The .npy set knows the hash of its older form (so checkpoints made from that form accept it); the older form has none.
+    const oldHash = (await ReadDatasetAsync(dir)).contentHash;
+    expect(FormerDatasetContentHashes(await ReadDatasetAsync(first.dir))).toEqual([oldHash]);
+    expect(oldHash).not.toBe((await ReadDatasetAsync(first.dir)).contentHash);
+    expect(FormerDatasetContentHashes(await ReadDatasetAsync(dir))).toEqual([]);
   });
 
   it("rejects an edited manifest", async () => {

@@ -40,8 +40,10 @@ export interface ExportRunOptions {
 
 /** What an export knows about the run's data set (checked against the checkpoint's data identity). */
 export interface ExportRunDataset {
-  /** Content hash; must equal the one the run trained on. */
+  /** Content hash; must equal the one the run trained on, or one of `formerIds`. */
   readonly id: string;
+  /** Content hashes the same data had in earlier formats. */
+  readonly formerIds?: readonly string[];
   readonly licenses: readonly string[];
   readonly credits: readonly string[];
   /** The training split's mean label vector for the checkpoint's label columns (the reference of label directions). */
@@ -118,7 +120,7 @@ export async function ExportRunAsync(runDir: string, options: ExportRunOptions =
   const config = TrainingGeneratorConfig(training, data.labelNames.length);
   const weights = state.generatorEma;
   const dataset = options.dataset;
-  if (dataset && data.id !== null && dataset.id !== data.id) {
+  if (dataset && data.id !== null && dataset.id !== data.id && !dataset.formerIds?.includes(data.id)) {
     throw new Error(`--data: that data set (${dataset.id}) is not the one the run trained on (${data.id})`);
   }
   const controls: ExportControl[] = [];

@@ -39,6 +39,8 @@ export interface TrainingData {
   readonly labels: Float32Array | null;
   /** Data-set identity for provenance (e.g. its content hash). */
   readonly id?: string;
+  /** Identities the same data had in earlier formats (a checkpoint that records one was trained on this data). */
+  readonly formerIds?: readonly string[];
 }
 
 /**

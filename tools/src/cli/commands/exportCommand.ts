@@ -7,7 +7,7 @@ import { readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { Command, Option } from "commander";
 import type { ExportRunDataset } from "@npc-faces/trainer";
-import { ReadDatasetAsync } from "../../dataset/datasetManifest.js";
+import { FormerDatasetContentHashes, ReadDatasetAsync } from "../../dataset/datasetManifest.js";
 import { LabelVector, MeanTrainingLabels } from "../../training/loadTrainingData.js";
 import { IsNpcFacesError, ReadModelFile, Sha256HexAsync, VerifyModelIntegrityAsync } from "@npc-faces/runtime";
 import { EnsureFolderAsync, WriteFileAtomicAsync } from "../../bake/atomicWrite.js";
@@ -215,6 +215,7 @@ async function RunDatasetAsync(dir: string): Promise<ExportRunDataset> {
   });
   return {
     id: manifest.contentHash,
+    formerIds: FormerDatasetContentHashes(manifest),
     licenses: [manifest.licence.url ? `${manifest.licence.name} (${manifest.licence.url})` : manifest.licence.name],
     credits: manifest.licence.credits ? [manifest.licence.credits] : [],
     labelMean: (columns) => MeanTrainingLabels(manifest, columns),

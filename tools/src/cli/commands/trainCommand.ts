@@ -173,7 +173,7 @@ async function RunTrainAsync(flags: TrainFlags): Promise<void> {
     throw new CliUsageError(`--preset ${options.preset} trains ${config.resolution}x${config.resolution} images, the data has ${data.resolution}x${data.resolution} (pick a preset with that resolution)`);
   }
   if (options.cond && data.labelNames.length === 0) throw new CliUsageError("--cond: the data set has no labels");
-  if (from?.data.id && data.id && from.data.id !== data.id) {
+  if (from?.data.id && data.id && from.data.id !== data.id && !data.formerIds?.includes(from.data.id)) {
     process.stderr.write(`npc-faces train: note: --data ${flags.data} (id ${data.id}) is not the data set the checkpoint was trained on (id ${from.data.id}); training continues on it\n`);
   }
   const backend = await trainer.SelectBackendAsync(options.backend).catch((error: Error) => {
