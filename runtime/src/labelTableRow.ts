@@ -84,6 +84,6 @@ function TableValuesOf(metadata: ModelMetadata, table: readonly (readonly number
 }
 
 /** True for one-hot groups and yes/no attributes (a table row either has the value or not), false for scalars. */
-export function IsCategorical(attribute: ModelLabel): boolean {
+function IsCategorical(attribute: ModelLabel): boolean {
   return attribute.values.length > 1 || attribute.sampling === "bernoulli";
 }
