@@ -4,7 +4,8 @@ import { FormatTable } from "./cliFormat.js";
 
 /**
  * Lines of the coverage table: effective classes and classes at half their training share, real vs generated,
- * and for a conditional model how often a face shows the value its labels asked for.
+ * and for a conditional model how often a face shows the value its labels asked for (and, measured, the values set
+ * in the request that it shows).
  */
 export function FormatCoverageTable(report: AttributeCoverageReport): string[] {
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "n/a");
@@ -13,7 +14,10 @@ export function FormatCoverageTable(report: AttributeCoverageReport): string[] {
     `attribute coverage (probe: ridge one-vs-rest on ${report.probeFeatures}, fitted on ${report.probeImages} training images; ${report.realCount} held-out real vs ${report.generatedCount} generated):`,
     ...FormatTable(
       [
-        ["attribute", "classes", "probe acc", "effective real", "effective gen", "gen/real", "at half share real", "at half share gen", "follows label"],
+        [
+          "attribute", "classes", "probe acc", "effective real", "effective gen", "gen/real", "at half share real", "at half share gen", "follows label",
+          ...(report.attributes.some((a) => a.setLabel) ? ["set label read back (values reached)"] : []),
+        ],
         ...report.attributes.map((a) => [
           a.attribute,
           `${a.trainingClasses}`,
@@ -24,6 +28,7 @@ export function FormatCoverageTable(report: AttributeCoverageReport): string[] {
           `${a.real.classesAtHalfShare}/${a.trainingClasses}`,
           `${a.generated.classesAtHalfShare}/${a.trainingClasses}`,
           a.labelAgreement === undefined ? "-" : pct(a.labelAgreement),
+          ...(report.attributes.some((b) => b.setLabel) ? [a.setLabel ? `${pct(a.setLabel.readBack)} (${a.setLabel.valuesReached}/${a.setLabel.values})` : "-"] : []),
         ]),
       ],
       "  ",

@@ -51,6 +51,26 @@ export interface AttributeCoverage {
    * the model takes no such attribute.
    */
   readonly labelAgreement?: number;
+  /** With {@link AttributeCoverageOptions.setLabels}: each value set in the request, read back (see {@link SetLabelReadBack}). */
+  readonly setLabel?: SetLabelReadBack;
+}
+
+/**
+ * Each of an attribute's values set in the request (`labels: { eyes: "eye5" }`) on the same seeds, everything else
+ * as the model defaults it: how often the probe reads the set value back, the control's view of the coverage (a
+ * value the seed never draws can still be reached by asking, and the reverse).
+ */
+export interface SetLabelReadBack {
+  /** Seeds per value (firstSeed..). */
+  readonly seeds: number;
+  /** Share of all (value, seed) faces read as their value. */
+  readonly readBack: number;
+  /** Values read back on at least half their seeds. */
+  readonly valuesReached: number;
+  /** Values set: the model's values of the attribute that the probe knows. */
+  readonly values: number;
+  /** Per value, the share of its seeds read back. */
+  readonly perValue: Readonly<Record<string, number>>;
 }
 
 /** The attribute coverage of a generator against a data set. */
@@ -85,7 +105,9 @@ export interface AttributeCoverageOptions {
   readonly batchSize?: number;
   /** Conditional models: the value of each attribute a request gets (e.g. the runtime's `FaceLabelValues`), for `labelAgreement`. */
   readonly labelsOf?: (request: FaceRequest) => Readonly<Record<string, string>>;
-  readonly onProgress?: (phase: "probe" | "coverage", done: number, total: number) => void;
+  /** Conditional models: set each value of each measured attribute the model takes (its label values by attribute) on `seeds` seeds. */
+  readonly setLabels?: { readonly values: Readonly<Record<string, readonly string[]>>; readonly seeds: number };
+  readonly onProgress?: (phase: "probe" | "coverage" | "set labels", done: number, total: number) => void;
 }
 
 /** Class index of each image's label (-1 where it has none or an unknown value). */
@@ -109,7 +131,7 @@ function GeneratedRequests(options: AttributeCoverageOptions, count: number): Fa
 }
 
 /** Pixel features of the generated faces of `all`. */
-async function GeneratedFeaturesAsync(options: AttributeCoverageOptions, layout: PixelFeatureLayout, all: readonly FaceRequest[]): Promise<Float32Array> {
+async function GeneratedFeaturesAsync(options: AttributeCoverageOptions, layout: PixelFeatureLayout, all: readonly FaceRequest[], phase: "coverage" | "set labels" = "coverage"): Promise<Float32Array> {
   const count = all.length;
   const out = new Float32Array(count * layout.length);
   const batch = Math.max(1, options.batchSize ?? 8);
@@ -120,7 +142,7 @@ async function GeneratedFeaturesAsync(options: AttributeCoverageOptions, layout:
       if (face.width !== face.height) throw new Error(`attribute coverage: a ${face.width}×${face.height} face is not square`);
       WritePixelFeatures(face.data, face.width, 4, layout, out, (start + k) * layout.length);
     });
-    options.onProgress?.("coverage", Math.min(count, start + batch), count);
+    options.onProgress?.(phase, Math.min(count, start + batch), count);
   }
   return out;
 }
@@ -150,6 +172,22 @@ export async function ComputeAttributeCoverageAsync(options: AttributeCoverageOp
   const requests = GeneratedRequests(options, count);
   const generatedFeatures = await GeneratedFeaturesAsync(options, layout, requests);
   const requestedLabels = options.labelsOf ? requests.map(options.labelsOf) : null;
+  const setLabels = new Map<string, SetLabelReadBack>();
+  for (const classifier of options.setLabels ? classifiers : []) {
+    const { values, seeds } = options.setLabels!;
+    const set = (values[classifier.name] ?? []).filter((value) => classifier.classes.includes(value));
+    if (set.length === 0 || seeds < 1) continue;
+    const setRequests = set.flatMap((value) => GeneratedRequests(options, seeds).map((request) => ({ ...request, labels: { [classifier.name]: value } })));
+    const predicted = ClassifyRows(classifier, await GeneratedFeaturesAsync(options, layout, setRequests, "set labels"));
+    const perValue = set.map((value, v) => predicted.subarray(v * seeds, (v + 1) * seeds).filter((c) => classifier.classes[c] === value).length / seeds);
+    setLabels.set(classifier.name, {
+      seeds,
+      readBack: perValue.reduce((a, b) => a + b, 0) / set.length,
+      valuesReached: perValue.filter((share) => share >= 0.5).length,
+      values: set.length,
+      perValue: Object.fromEntries(set.map((value, v) => [value, perValue[v]])),
+    });
+  }
 
   const report = classifiers.map((classifier, a): AttributeCoverage => {
     const classCount = classifier.classes.length;
@@ -173,6 +211,7 @@ export async function ComputeAttributeCoverageAsync(options: AttributeCoverageOp
       generated,
       effectiveRatio: real.effectiveClasses > 0 ? generated.effectiveClasses / real.effectiveClasses : Number.NaN,
       ...(Number.isNaN(agreement) ? {} : { labelAgreement: agreement }),
+      ...(setLabels.has(classifier.name) ? { setLabel: setLabels.get(classifier.name) } : {}),
     };
   });
   return {

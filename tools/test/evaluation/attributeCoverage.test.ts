@@ -83,13 +83,13 @@ describe("label agreement (conditional models)", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** A "generator" that answers seed s with training image `pick(s)`, whose labels a request is said to get. */
-  function ImageGenerator(pick: (seed: number) => number): GeneratedImageSource {
+  /** A "generator" that answers a request with training image `pick(request)`, whose labels a request is said to get. */
+  function ImageGenerator(pick: (request: FaceRequest) => number): GeneratedImageSource {
     return {
       generateAsync: (requests) =>
         Promise.all(
-          requests.map(async ({ seed }) => {
-            const rgb = await dataset.ReadImageAsync(train[pick(seed)]);
+          requests.map(async (request) => {
+            const rgb = await dataset.ReadImageAsync(train[pick(request)]);
             const rgba = new Uint8Array((rgb.length / 3) * 4).fill(255);
             for (let p = 0; p < rgb.length / 3; p++) rgba.set(rgb.subarray(p * 3, p * 3 + 3), p * 4);
             return { width: dataset.resolution, height: dataset.resolution, data: rgba };
@@ -98,11 +98,15 @@ describe("label agreement (conditional models)", () => {
     };
   }
   const labelsOf = (request: FaceRequest) => dataset.manifest.images[train[request.seed % train.length]].labels;
-  const Measure = (generator: GeneratedImageSource, withLabels = true) =>
-    ComputeAttributeCoverageAsync({ generator, generatorResolution: dataset.resolution, dataset, attributes: ["gender"], count: 100, featureRes: 16, ...(withLabels ? { labelsOf } : {}) });
+  const Measure = (generator: GeneratedImageSource, withLabels = true, setLabelSeeds = 0) =>
+    ComputeAttributeCoverageAsync({
+      generator, generatorResolution: dataset.resolution, dataset, attributes: ["gender"], count: 100, featureRes: 16,
+      ...(withLabels ? { labelsOf } : {}),
+      ...(setLabelSeeds > 0 ? { setLabels: { values: { gender: ["male", "female"], hair: ["x"] }, seeds: setLabelSeeds } } : {}),
+    });
 
   it("is near the probe's accuracy for faces that show what they asked for, and the asked-for share for faces that ignore it", async () => {
-    const obeys = (await Measure(ImageGenerator((seed) => seed % train.length))).attributes[0];
+    const obeys = (await Measure(ImageGenerator(({ seed }) => seed % train.length))).attributes[0];
     expect(obeys.labelAgreement).toBeGreaterThan(0.9);
 
     // Every face is training image 0, whatever it asked for: it agrees exactly for the requests that asked for the class the probe reads in it.
@@ -112,6 +116,26 @@ describe("label agreement (conditional models)", () => {
     expect(shares).toContain(ignores.labelAgreement);
     expect(Math.min(...shares)).toBeGreaterThan(0.2); // both genders asked for, so ignoring them shows
 
-    expect((await Measure(ImageGenerator((seed) => seed % train.length), false)).attributes[0].labelAgreement).toBeUndefined();
+    expect((await Measure(ImageGenerator(({ seed }) => seed % train.length), false)).attributes[0].labelAgreement).toBeUndefined();
+  });
+
+  it("reads back each value set in the request: every value from faces that show it, one from faces that ignore it", async () => {
+    /** A request that sets a gender gets a training image of that gender (by seed); one that sets none, image 0. */
+    const ofGender = (value: string) => train.flatMap((index, position) => (dataset.manifest.images[index].labels.gender === value ? [position] : []));
+    const obeys = ImageGenerator(({ seed, labels }) => (labels?.gender ? ofGender(labels.gender)[seed % 7] : 0));
+    const shown = (await Measure(obeys, true, 6)).attributes[0].setLabel!;
+    expect(shown.seeds).toBe(6);
+    expect(shown.values).toBe(2);
+    expect(Object.keys(shown.perValue).sort()).toEqual(["female", "male"]);
+    expect(shown.readBack).toBeGreaterThan(0.9);
+    expect(shown.valuesReached).toBe(2);
+
+    // Image 0 whatever is set: the probe reads one gender in it, so exactly that value is read back, on every seed.
+    const ignored = (await Measure(ImageGenerator(() => 0), true, 6)).attributes[0].setLabel!;
+    expect(ignored.readBack).toBe(0.5);
+    expect(ignored.valuesReached).toBe(1);
+    expect(Object.values(ignored.perValue).sort()).toEqual([0, 1]);
+
+    expect((await Measure(obeys)).attributes[0].setLabel).toBeUndefined();
   });
 });

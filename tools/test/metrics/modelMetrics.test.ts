@@ -125,6 +125,13 @@ describe("npc-faces metrics", () => {
     expect(Number.isInteger(Math.round(gender.labelAgreement! * 16 * 1e6) / 1e6)).toBe(true);
     const human = await RunCliAsync(["metrics", "--model", conditional, ...args]);
     expect(human.stdout).toMatch(/follows label\n  gender .* \d+%\n/);
+    // --set-label-seeds: each gender set on 3 seeds, read back; the share is a whole number of sixths.
+    type SetLabel = { coverage: { attributes: { setLabel?: { seeds: number; values: number; readBack: number; valuesReached: number; perValue: Record<string, number> } }[] } };
+    const set = (JSON.parse((await RunCliAsync(["metrics", "--model", conditional, ...args, "--set-label-seeds", "3", "--json"])).stdout) as SetLabel).coverage.attributes[0].setLabel!;
+    expect([set.seeds, set.values, Object.keys(set.perValue).sort()]).toEqual([3, 2, ["female", "male"]]);
+    expect(Number.isInteger(Math.round(set.readBack * 6 * 1e6) / 1e6)).toBe(true);
+    expect(set.valuesReached).toBe(Object.values(set.perValue).filter((share) => share >= 0.5).length);
+    expect((await RunCliAsync(["metrics", "--model", conditional, ...args, "--set-label-seeds", "3"])).stdout).toMatch(/set label read back \(values reached\)\n  gender .* \d+% \(\d\/2\)\n/);
     const unconditional = await RunCliAsync(["metrics", "--model", model, ...args, "--json"]);
     expect((JSON.parse(unconditional.stdout) as Coverage).coverage.attributes[0].labelAgreement).toBeUndefined();
     expect((await RunCliAsync(["metrics", "--model", model, ...args])).stdout).toMatch(/\n  gender .* -\n/);
@@ -133,7 +140,7 @@ describe("npc-faces metrics", () => {
   it("documents every flag and default in --help", async () => {
     const result = await RunCliAsync(["metrics", "--help"]);
     expect(result.code).toBe(0);
-    for (const flag of ["--model <file>", "--data <dir>", "--count <n>", "--psi <x>", "--noise-strength <x>", "--first-seed <seed>", "--floor", "--json", "--k <n>", "--no-coverage", "--coverage-count <n>", "--attributes <list>", "--probe-images <n>", "--probe-res <n>"]) expect(result.stdout).toContain(flag);
+    for (const flag of ["--model <file>", "--data <dir>", "--count <n>", "--psi <x>", "--noise-strength <x>", "--first-seed <seed>", "--floor", "--json", "--k <n>", "--no-coverage", "--coverage-count <n>", "--attributes <list>", "--probe-images <n>", "--probe-res <n>", "--set-label-seeds <n>"]) expect(result.stdout).toContain(flag);
     expect(result.stdout).toMatch(/default: 256/);
     expect(result.stdout).toMatch(/not the standard FID network/);
   });
@@ -146,6 +153,7 @@ describe("npc-faces metrics", () => {
       [["--model", model, "--data", data, "--count", "0"], /--count.*expected an integer in 2\.\.50000, got 0/, 2],
       [["--model", model, "--data", data, "--noise-strength", "x"], /--noise-strength.*expected a finite number/, 2],
       [["--model", model, "--data", data, "--psi", "abc"], /--psi.*expected a finite number/, 2],
+      [["--model", model, "--data", data, "--set-label-seeds", "-1"], /--set-label-seeds.*expected an integer in 0\.\.50000, got -1/, 2],
     ];
     for (const [args, message, code] of cases) {
       const result = await RunCliAsync(["metrics", ...args]);

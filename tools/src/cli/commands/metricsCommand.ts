@@ -29,6 +29,7 @@ interface MetricsFlags {
   attributes?: string[];
   probeImages: number;
   probeRes: number;
+  setLabelSeeds: number;
 }
 
 /** Largest --count (feature extraction runs at roughly 2-4 images/s per core on the wasm backend). */
@@ -62,6 +63,11 @@ export function MetricsCommand(): Command {
     .addOption(new Option("--coverage-count <n>", "generated faces (and most held-out images) classified for the attribute coverage").default(1000).argParser(IntegerParser(2, MaxCount)))
     .addOption(new Option("--attributes <list>", "categorical labels to cover, comma-separated (default: every one with 2+ classes)").argParser((text: string) => text.split(",").map((a) => a.trim()).filter((a) => a !== "")))
     .addOption(new Option("--probe-images <n>", "training images the attribute probes are fitted on").default(4000).argParser(IntegerParser(2, 1_000_000)))
+    .addOption(
+      new Option("--set-label-seeds <n>", "conditional models: also set each value of each covered attribute the model takes on this many seeds (from --first-seed) and report how often the probe reads it back (0: off)")
+        .default(0)
+        .argParser(IntegerParser(0, MaxCount)),
+    )
     .addOption(new Option("--probe-res <n>", "side of the probes' pixel features (32 tells facesjs's eyes and mouths apart; 16 fits 16-64x faster but blurs them)").default(32).argParser(IntegerParser(1, 64)))
     .addOption(EngineOption())
     .addHelpText(
@@ -101,6 +107,9 @@ export function MetricsCommand(): Command {
               generator, generatorResolution: generator.metadata.resolution, dataset, attributes: flags.attributes, count: flags.coverageCount, probeImages: flags.probeImages, featureRes: flags.probeRes,
               psi: flags.psi, noiseStrength: flags.noiseStrength, firstSeed: flags.firstSeed, onProgress: PhaseProgressLine("coverage: "),
               ...(generator.metadata.labels.length > 0 ? { labelsOf: (request: FaceRequest) => FaceLabelValues(generator.metadata, request) } : {}),
+              ...(flags.setLabelSeeds > 0
+                ? { setLabels: { values: Object.fromEntries(generator.metadata.labels.map((l) => [l.name, l.values])), seeds: flags.setLabelSeeds } }
+                : {}),
             });
           } catch (error) {
             throw new CliFailure((error as Error).message);
