@@ -10,13 +10,14 @@ import { FormatTable } from "./cliFormat.js";
 export function FormatCoverageTable(report: AttributeCoverageReport): string[] {
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "n/a");
   const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : "n/a");
+  const withSetLabels = report.attributes.some((a) => a.setLabel);
   return [
     `attribute coverage (probe: ridge one-vs-rest on ${report.probeFeatures}, fitted on ${report.probeImages} training images; ${report.realCount} held-out real vs ${report.generatedCount} generated):`,
     ...FormatTable(
       [
         [
           "attribute", "classes", "probe acc", "effective real", "effective gen", "gen/real", "at half share real", "at half share gen", "follows label",
-          ...(report.attributes.some((a) => a.setLabel) ? ["set label read back (values reached)"] : []),
+          ...(withSetLabels ? ["set label read back (values reached)"] : []),
         ],
         ...report.attributes.map((a) => [
           a.attribute,
@@ -28,7 +29,7 @@ export function FormatCoverageTable(report: AttributeCoverageReport): string[] {
           `${a.real.classesAtHalfShare}/${a.trainingClasses}`,
           `${a.generated.classesAtHalfShare}/${a.trainingClasses}`,
           a.labelAgreement === undefined ? "-" : pct(a.labelAgreement),
-          ...(report.attributes.some((b) => b.setLabel) ? [a.setLabel ? `${pct(a.setLabel.readBack)} (${a.setLabel.valuesReached}/${a.setLabel.values})` : "-"] : []),
+          ...(withSetLabels ? [a.setLabel ? `${pct(a.setLabel.readBack)} (${a.setLabel.valuesReached}/${a.setLabel.values})` : "-"] : []),
         ]),
       ],
       "  ",

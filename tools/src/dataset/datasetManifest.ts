@@ -15,8 +15,6 @@ import { CanonicalJson } from "../canonicalJson.js";
 export const DatasetManifestFile = "dataset.json";
 /** `format` value of every manifest. */
 export const DatasetFormat = "npc-faces-dataset";
-/** The packed file's name since 2026-12-05 (see packedDataset.ts). */
-const PackedNpyFileName = "images.npy";
 /** Current manifest layout version. */
 export const DatasetFormatVersion = 1;
 
@@ -99,17 +97,6 @@ export type DatasetImageEntry = z.infer<typeof DatasetImageSchema>;
 export function DatasetContentHash(manifest: Omit<DatasetManifest, "contentHash"> | DatasetManifest): string {
   const { contentHash: _ignored, ...rest } = manifest as DatasetManifest;
   return createHash("sha256").update(CanonicalJson(rest)).digest("hex");
-}
-
-/**
- * The content hashes the same data set had in earlier manifest forms: for one packed as `images.npy`, the hash it had
- * when data sets were packed headerless as `images.u8` (before 2026-12-05; same pixels, labels and split). A
- * checkpoint or model that records one of them was made from this data.
- */
-export function FormerDatasetContentHashes(manifest: DatasetManifest): string[] {
-  if (manifest.packed?.file !== PackedNpyFileName) return [];
-  const { offset: _offset, ...packed } = manifest.packed;
-  return [DatasetContentHash({ ...manifest, packed: { ...packed, file: "images.u8" } } as DatasetManifest)];
 }
 
 /** The exact bytes written to dataset.json (pretty-printed, trailing newline). */

@@ -10,11 +10,23 @@
 import { createHash, type Hash } from "node:crypto";
 import { open, readFile, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
-import { ReadDatasetAsync, type DatasetManifest } from "./datasetManifest.js";
+import { DatasetContentHash, ReadDatasetAsync, type DatasetManifest } from "./datasetManifest.js";
 import { DecodePngRgb } from "./pngCodec.js";
 
 /** Default file name of the packed tensor. */
 export const PackedFileName = "images.npy";
+
+/**
+ * The content hashes the same data set had in earlier manifest forms: for one packed as `images.npy`, the hash it had
+ * when data sets were packed headerless as `images.u8` (before 2026-12-05; same pixels, labels and split). A
+ * checkpoint or model that records one of them was made from this data.
+ */
+export function FormerDatasetContentHashes(manifest: DatasetManifest): string[] {
+  if (manifest.packed?.file !== PackedFileName) return [];
+  const { offset: _offset, ...packed } = manifest.packed;
+  return [DatasetContentHash({ ...manifest, packed: { ...packed, file: "images.u8" } } as DatasetManifest)];
+}
+
 /**
  * Bytes before the pixels: the `.npy` header, padded to a fixed size so that it can be written last (the image count
  * is known only at the end) and keeps the pixels 64-byte aligned as NumPy recommends.

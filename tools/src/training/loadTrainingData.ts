@@ -6,8 +6,8 @@
 import { readdir, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import type { TrainingData } from "@npc-faces/trainer";
-import { DatasetManifestFile, FormerDatasetContentHashes, type DatasetImageEntry, type DatasetManifest } from "../dataset/datasetManifest.js";
-import { OpenDatasetAsync } from "../dataset/packedDataset.js";
+import { DatasetManifestFile, type DatasetImageEntry, type DatasetManifest } from "../dataset/datasetManifest.js";
+import { FormerDatasetContentHashes, OpenDatasetAsync } from "../dataset/packedDataset.js";
 
 const ImageExtensions = new Set([".png", ".jpg", ".jpeg", ".webp"]);
 

@@ -7,8 +7,8 @@ import { BuildDatasetAsync, ChooseHoldout } from "../../src/dataset/buildDataset
 import { ColourLightness } from "../../src/dataset/colourLabels.js";
 import { GenerateFacesjsFace } from "../../src/dataset/facesjsSource.js";
 import { WriteContactSheetAsync, ContactSheetSize } from "../../src/dataset/contactSheet.js";
-import { DatasetContentHash, FormerDatasetContentHashes, ReadDatasetAsync, type DatasetManifest } from "../../src/dataset/datasetManifest.js";
-import { OpenDatasetAsync } from "../../src/dataset/packedDataset.js";
+import { DatasetContentHash, ReadDatasetAsync, type DatasetManifest } from "../../src/dataset/datasetManifest.js";
+import { FormerDatasetContentHashes, OpenDatasetAsync } from "../../src/dataset/packedDataset.js";
 import { MakeTempDirAsync, ReadTreeAsync } from "./datasetTestUtils.js";
 
 let temp: Awaited<ReturnType<typeof MakeTempDirAsync>>;
