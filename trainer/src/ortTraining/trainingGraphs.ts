@@ -86,20 +86,17 @@ function MeanSoftplus(g: OnnxGraphBuilder, x: string): string {
 /** `loss` + weight × {@link AddLabelLoss} (none when the weight is 0 or absent). */
 function WithLabelLoss(g: OnnxGraphBuilder, loss: string, logits: string | undefined, labels: string | undefined, weight: number | undefined): string {
   if (!weight) return loss;
-  if (!logits || !labels) throw new Error("training graph: the label loss needs a conditional run and the discriminator's label head");
+  if (!logits || !labels) throw new Error("training graph: the label loss needs a conditional run and the discriminator's label head (and its twin)");
   return g.node("Add", [loss, g.node("Mul", [AddLabelLoss(g, logits, labels), g.constFloat([weight], [])])]);
 }
 
 /**
- * The twin head's share of `loss` (TAC-GAN, Gong et al. 2019): ± weight × {@link AddLabelLoss} of the fakes' twin
- * logits against the labels they were given: + in Dmain (the twin learns what each fake is drawn as), − in Gmain,
- * where it cancels the conditional entropy that the label loss alone drives down (AC-GAN's pull toward the faces
- * easiest to classify, which costs variety within each label).
+ * The weight of the twin head's label loss on the fakes (TAC-GAN, Gong et al. 2019): +λ in Dmain (the twin learns
+ * what each fake is drawn as), −λ in Gmain, where it cancels the conditional entropy that the label loss alone drives
+ * down (AC-GAN's pull toward the faces easiest to classify, which costs variety within each label); 0 without it.
  */
-function WithTwinLoss(g: OnnxGraphBuilder, loss: string, logits: string | undefined, labels: string | undefined, options: PhaseGraphOptions, sign: 1 | -1): string {
-  if (!options.labelTwin || !options.labelLoss) return loss;
-  if (!logits || !labels) throw new Error("training graph: the twin loss needs a conditional run and the discriminator's twin head");
-  return g.node("Add", [loss, g.node("Mul", [AddLabelLoss(g, logits, labels), g.constFloat([sign * options.labelLoss], [])])]);
+function TwinWeight(options: PhaseGraphOptions, sign: 1 | -1): number {
+  return options.labelTwin ? sign * (options.labelLoss ?? 0) : 0;
 }
 
 /**
@@ -142,7 +139,7 @@ export function BuildGeneratorMainGraph(options: PhaseGraphOptions & { readonly 
   if (options.augment) images = Augment(g, images, n, config.resolution, "");
   const fake = D.scoresAndLabels(images, n, latents.label);
   const labelled = WithLabelLoss(g, MeanSoftplus(g, g.node("Neg", [fake.scores])), fake.labels, latents.label, options.labelLoss);
-  const loss = WithTwinLoss(g, labelled, fake.twin, latents.label, options, -1);
+  const loss = WithLabelLoss(g, labelled, fake.twin, latents.label, TwinWeight(options, -1));
   AddWMeanOutput(g, w, config);
   return Finish(g, "Gmain", loss, G.params.trainable, options);
 }
@@ -205,7 +202,7 @@ export function BuildDiscriminatorMainGraph(options: PhaseGraphOptions & { reado
   // The twin head learns from the fakes only.
   const ganLoss = g.node("Add", [MeanSoftplus(g, fakeScores), MeanSoftplus(g, g.node("Neg", [realScores]))]);
   const labelled = WithLabelLoss(g, ganLoss, both.labels && half(both.labels, 1), realLabel, options.labelLoss);
-  const loss = WithTwinLoss(g, labelled, both.twin && half(both.twin, 0), latents.label, options, 1);
+  const loss = WithLabelLoss(g, labelled, both.twin && half(both.twin, 0), latents.label, TwinWeight(options, 1));
   return Finish(g, "Dmain", loss, D.params.trainable, options);
 }
 
