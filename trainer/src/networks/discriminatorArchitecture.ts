@@ -15,8 +15,6 @@
  *    fc cmapDim -> cmapDim + lrelu at the mapping learning rate (stylegan2-ada's MappingNetwork with z_dim 0)
  *  - label head (conditional, `labelHead`; not in stylegan2-ada): fc C4 -> labelDim on the lrelu'd fc output,
  *    the logits of the label loss (../training/trainingOptions.ts `labelLoss`)
- *  - twin head (`twinHead`, with the label head; TAC-GAN, Gong et al. 2019): the same FC, trained on fakes, which G
- *    plays against (../training/trainingOptions.ts `labelTwin`)
  */
 import { type GeneratorConfig, type ParameterSpec, BlockResolutions, ChannelsAt, ValidateGeneratorConfig } from "./architecture.js";
 
@@ -25,9 +23,6 @@ export const MinibatchStdGroupSize = 4;
 
 /** Name prefix of the label loss's head (see `DiscriminatorSpecOptions.labelHead`). */
 export const DiscriminatorLabelHead = "discriminator.b4.labels";
-
-/** Name prefix of the twin head (see `DiscriminatorSpecOptions.twinHead`). */
-export const DiscriminatorTwinHead = "discriminator.b4.twin";
 
 /** Size of the label embedding the conditional discriminator projects onto (stylegan2-ada `cmap_dim`). */
 export function DiscriminatorCmapDim(config: GeneratorConfig): number {
@@ -53,8 +48,6 @@ export interface DiscriminatorSpecOptions {
   readonly mappingLayers?: number;
   /** Conditional: an FC from the last hidden layer to one logit per label column (the label loss's head), last in order. Default false. */
   readonly labelHead?: boolean;
-  /** With `labelHead`: a second such FC (the twin classifier of the label loss), after it. Default false. */
-  readonly twinHead?: boolean;
 }
 
 /** Every discriminator parameter, in a fixed order (tfjs layouts: conv HWIO, FC [in, out]). */
@@ -92,7 +85,6 @@ export function DiscriminatorParameterSpecs(config: GeneratorConfig, options: Di
       specs.push({ name: `discriminator.mapping.fc${i}.bias`, shape: [cmapDim], init: { kind: "constant", value: 0 }, gain: lr, lrMultiplier: lr, trainable: true });
     }
     if (options.labelHead) fc(DiscriminatorLabelHead, c4, config.labelDim);
-    if (options.labelHead && options.twinHead) fc(DiscriminatorTwinHead, c4, config.labelDim);
   }
   return specs;
 }

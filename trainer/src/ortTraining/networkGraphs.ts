@@ -8,7 +8,7 @@
  * stored values — the numbers the tfjs engine's optimiser sees, up to the layout.
  */
 import { type GeneratorConfig, type ParameterSpec, ChannelsAt, GeneratorParameterSpecs, NumWs, SynthesisLayers } from "../networks/architecture.js";
-import { DiscriminatorCmapDim, DiscriminatorLabelHead, DiscriminatorParameterSpecs, DiscriminatorTwinHead, type DiscriminatorConvDown, type DiscriminatorSpecOptions } from "../networks/discriminatorArchitecture.js";
+import { DiscriminatorCmapDim, DiscriminatorLabelHead, DiscriminatorParameterSpecs, type DiscriminatorConvDown, type DiscriminatorSpecOptions } from "../networks/discriminatorArchitecture.js";
 import { ActivationGain, LeakyReluSlope, NormalizeEpsilon } from "../networks/generatorNetwork.js";
 import { DemodulationEpsilon } from "../networks/modulatedConv2d.js";
 import { MinibatchStdGroup } from "../networks/discriminatorNetwork.js";
@@ -284,7 +284,6 @@ export class DiscriminatorGraph {
   private readonly convDown: DiscriminatorConvDown;
   private readonly mappingLayers: number;
   private readonly labelHead: boolean;
-  private readonly twinHead: boolean;
 
   constructor(private readonly g: OnnxGraphBuilder, readonly config: GeneratorConfig, options: DiscriminatorSpecOptions = {}) {
     if (options.progressive) throw new Error("the onnxruntime training engine does not support progressive growing (use --engine tfjs)");
@@ -293,7 +292,6 @@ export class DiscriminatorGraph {
     this.convDown = options.convDown ?? "filterFirst";
     this.mappingLayers = options.mappingLayers ?? 0;
     this.labelHead = (options.labelHead ?? false) && config.labelDim > 0;
-    this.twinHead = this.labelHead && (options.twinHead ?? false);
   }
 
   /** conv(x·inputScale, W) + b, with the constant inputScale folded into W; `stride` 2 = valid, else same padding. */
@@ -358,9 +356,9 @@ export class DiscriminatorGraph {
 
   /**
    * {@link scores}, and with the label head (`labelHead`) its logits `labels` [passes·n, labelDim], one per label
-   * column, from the same last hidden layer, and with the twin head (`twinHead`) its logits `twin`, alike.
+   * column, from the same last hidden layer.
    */
-  scoresAndLabels(images: string, n: number, label?: string, passes = 1): { scores: string; labels?: string; twin?: string } {
+  scoresAndLabels(images: string, n: number, label?: string, passes = 1): { scores: string; labels?: string } {
     const g = this.g;
     const R = this.config.resolution;
     let x = this.ops.leakyRelu(this.conv(images, `discriminator.b${R}.fromrgb`, 1));
@@ -387,8 +385,6 @@ export class DiscriminatorGraph {
     for (let i = 0; i < this.mappingLayers; i++) cmap = this.ops.lrelu(this.ops.fc(cmap, this.params, `discriminator.mapping.fc${i}`));
     const projected = g.node("ReduceSum", [g.node("Mul", [h, cmap]), g.constInt64([1])], { keepdims: { int: 1 } });
     const scores = g.node("Mul", [projected, g.constFloat([1 / Math.sqrt(cmapDim)], [])]);
-    if (!this.labelHead) return { scores };
-    const labels = this.ops.fc(hidden, this.params, DiscriminatorLabelHead, ActivationGain);
-    return this.twinHead ? { scores, labels, twin: this.ops.fc(hidden, this.params, DiscriminatorTwinHead, ActivationGain) } : { scores, labels };
+    return this.labelHead ? { scores, labels: this.ops.fc(hidden, this.params, DiscriminatorLabelHead, ActivationGain) } : { scores };
   }
 }

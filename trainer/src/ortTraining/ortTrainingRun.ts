@@ -9,7 +9,7 @@
  * noise), Dmain (fakes, reals, augment seeds for fakes and reals), Dreg (reals, augment seed).
  */
 import { type GeneratorConfig, GeneratorParameterSpecs, type ParameterSpec } from "../networks/architecture.js";
-import { DiscriminatorLabelHead, DiscriminatorParameterSpecs, DiscriminatorTwinHead } from "../networks/discriminatorArchitecture.js";
+import { DiscriminatorLabelHead, DiscriminatorParameterSpecs } from "../networks/discriminatorArchitecture.js";
 import { InitializeDiscriminatorWeights } from "../networks/discriminatorNetwork.js";
 import { InitializeGeneratorWeights } from "../networks/initializeGeneratorWeights.js";
 import { LazyRegularizationSettings, type AdamSettings, type AdamState } from "../training/adam.js";
@@ -45,24 +45,26 @@ function ToOnnxValues(specs: readonly ParameterSpec[], values: ReadonlyMap<strin
 }
 
 /**
- * D's weights and Adam state from a checkpoint whose heads (the label head and its twin, the last of D's
- * parameters; `allHeads` names their parameters in order) differ from the run's `specs`, as when a resume turns the label loss or its twin
- * on or off: a head the checkpoint lacks starts from its initial values (`initial`) and zero moments, one the run
- * no longer has is dropped, and the other parameters keep their places in the Adam state. Anything else the
- * checkpoint lacks is left for the checks to report.
+ * D's weights and Adam state from a checkpoint whose label head (the last of D's parameters) the run does not
+ * match, as when a resume turns the label loss on or off: a head the checkpoint lacks starts from its initial values
+ * (`initial`) and zero moments, one the run no longer has is dropped, and the other parameters keep their places in
+ * the Adam state. Anything else the checkpoint lacks is left for the checks to report.
  */
-function FitHeads(specs: readonly ParameterSpec[], allHeads: readonly string[], weights: ReadonlyMap<string, Float32Array>, adam: AdamState | undefined, initial: () => ReadonlyMap<string, Float32Array>): { weights: ReadonlyMap<string, Float32Array>; adam: AdamState | undefined } {
-  const isHead = (name: string) => allHeads.includes(name);
+function FitLabelHead(specs: readonly ParameterSpec[], weights: ReadonlyMap<string, Float32Array>, adam: AdamState | undefined, initial: () => ReadonlyMap<string, Float32Array>): { weights: ReadonlyMap<string, Float32Array>; adam: AdamState | undefined } {
+  const isHead = (name: string) => name.startsWith(`${DiscriminatorLabelHead}.`);
   const wanted = specs.filter((s) => isHead(s.name));
-  const held = allHeads.filter((name) => weights.has(name));
-  if (wanted.map((s) => s.name).join() === held.join()) return { weights, adam };
-  const init = initial();
+  const held = [...weights.keys()].filter(isHead);
+  if (wanted.length === held.length) return { weights, adam };
   const fitted = new Map([...weights].filter(([name]) => !isHead(name)));
-  for (const spec of wanted) fitted.set(spec.name, weights.get(spec.name) ?? init.get(spec.name)!);
+  if (wanted.length === 0) {
+    // Every head parameter is trainable: its moments are the state's last.
+    return { weights: fitted, adam: adam && { step: adam.step, m: adam.m.slice(0, -held.length), v: adam.v.slice(0, -held.length) } };
+  }
+  const init = initial();
+  for (const spec of wanted) fitted.set(spec.name, init.get(spec.name)!);
   if (!adam) return { weights: fitted, adam };
-  const base = adam.m.length - held.length; // every head parameter is trainable
-  const moments = (arrays: readonly Float32Array[]) => [...arrays.slice(0, base), ...wanted.map((spec) => (held.includes(spec.name) ? arrays[base + held.indexOf(spec.name)] : new Float32Array(Size(spec))))];
-  return { weights: fitted, adam: { step: adam.step, m: moments(adam.m), v: moments(adam.v) } };
+  const zeros = wanted.filter((s) => s.trainable).map((s) => new Float32Array(Size(s)));
+  return { weights: fitted, adam: { step: adam.step, m: [...adam.m, ...zeros], v: [...adam.v, ...zeros.map((z) => z.slice())] } };
 }
 
 /** ONNX-layout values back in the checkpoint layout (copies). */
@@ -174,8 +176,7 @@ export class OrtTrainingRun {
     this.G = new ParameterSet(gSpecs, gWeights, LazyRegularizationSettings(base, options.plInterval), this.memory, snapshot?.adamG);
     this.Gema = ToOnnxValues(gSpecs, snapshot?.generatorEma ?? gWeights, this.memory);
     const initialD = () => InitializeDiscriminatorWeights(this.config, options.seed, this.discriminator);
-    const allHeads = DiscriminatorParameterSpecs(this.config, { ...this.discriminator, labelHead: true, twinHead: true }).map((s) => s.name).filter((name) => [DiscriminatorLabelHead, DiscriminatorTwinHead].some((head) => name.startsWith(`${head}.`)));
-    const d = snapshot ? FitHeads(dSpecs, allHeads, snapshot.discriminator, snapshot.adamD, initialD) : { weights: initialD(), adam: undefined };
+    const d = snapshot ? FitLabelHead(dSpecs, snapshot.discriminator, snapshot.adamD, initialD) : { weights: initialD(), adam: undefined };
     this.D = new ParameterSet(dSpecs, d.weights, LazyRegularizationSettings(base, options.r1Interval), this.memory, d.adam);
     this.random = new TrainingRandom(options.seed, snapshot?.random);
     this.augmentation = augmentation;
@@ -216,8 +217,7 @@ export class OrtTrainingRun {
 
   /** What Gmain and Dmain share: sizes, D's architecture, the label loss. */
   private mainGraphOptions(): PhaseGraphOptions {
-    const { batch, labelLoss, labelTwin } = this.options;
-    return { config: this.config, batch, discriminator: this.discriminator, labelLoss, labelTwin };
+    return { config: this.config, batch: this.options.batch, discriminator: this.discriminator, labelLoss: this.options.labelLoss };
   }
 
   /** A fresh augmentation seed when augmentation is on (p > 0), as the tfjs engine draws it; null = identity. */

@@ -5,8 +5,7 @@
  *   Gmain  mean softplus(-D(aug(G(z))))                      -> d/dG
  *   Greg   path length: mean (|J_w^T y| - plMean')^2 x weight  -> d/dG (second order through G)
  *   Dmain  mean softplus(D(aug(G(z)))) + mean softplus(-D(aug(x))) -> d/dD, and D(real) (for ADA)
- *          (conditional runs with a label loss: Gmain + λ·BCE(labels(aug(G(z,c))), c), Dmain + λ·BCE(labels(aug(x)), c_x);
- *          with its twin: Gmain − λ·BCE(twin(aug(G(z,c))), c), Dmain + λ·BCE(twin(aug(G(z,c))), c))
+ *          (conditional runs with a label loss: Gmain + λ·BCE(labels(aug(G(z,c))), c), Dmain + λ·BCE(labels(aug(x)), c_x))
  * Gmain, Greg and Dmain also output the batch mean of their mapping's w (`w_mean`, for w_avg).
  *   Dreg   R1: mean |d sum D(aug(x)) / dx|^2 x gamma/2 x interval -> d/dD (second order through D)
  *
@@ -48,8 +47,6 @@ export interface PhaseGraphOptions {
   readonly discriminator?: DiscriminatorSpecOptions;
   /** Weight of the label loss in Gmain and Dmain (needs `discriminator.labelHead`); 0 or absent = off. */
   readonly labelLoss?: number;
-  /** With the label loss: play G against the twin head (needs `discriminator.twinHead`; TAC-GAN). */
-  readonly labelTwin?: boolean;
 }
 
 const Producer = { producerName: "npc-faces", producerVersion: "0.1.0" };
@@ -86,17 +83,8 @@ function MeanSoftplus(g: OnnxGraphBuilder, x: string): string {
 /** `loss` + weight × {@link AddLabelLoss} (none when the weight is 0 or absent). */
 function WithLabelLoss(g: OnnxGraphBuilder, loss: string, logits: string | undefined, labels: string | undefined, weight: number | undefined): string {
   if (!weight) return loss;
-  if (!logits || !labels) throw new Error("training graph: the label loss needs a conditional run and the discriminator's label head (and its twin)");
+  if (!logits || !labels) throw new Error("training graph: the label loss needs a conditional run and the discriminator's label head");
   return g.node("Add", [loss, g.node("Mul", [AddLabelLoss(g, logits, labels), g.constFloat([weight], [])])]);
-}
-
-/**
- * The weight of the twin head's label loss on the fakes (TAC-GAN, Gong et al. 2019): +λ in Dmain (the twin learns
- * what each fake is drawn as), −λ in Gmain, where it cancels the conditional entropy that the label loss alone drives
- * down (AC-GAN's pull toward the faces easiest to classify, which costs variety within each label); 0 without it.
- */
-function TwinWeight(options: PhaseGraphOptions, sign: 1 | -1): number {
-  return options.labelTwin ? sign * (options.labelLoss ?? 0) : 0;
 }
 
 /**
@@ -138,8 +126,7 @@ export function BuildGeneratorMainGraph(options: PhaseGraphOptions & { readonly 
   let images = G.synthesis(ws, G.addNoiseInputs(n), n);
   if (options.augment) images = Augment(g, images, n, config.resolution, "");
   const fake = D.scoresAndLabels(images, n, latents.label);
-  const labelled = WithLabelLoss(g, MeanSoftplus(g, g.node("Neg", [fake.scores])), fake.labels, latents.label, options.labelLoss);
-  const loss = WithLabelLoss(g, labelled, fake.twin, latents.label, TwinWeight(options, -1));
+  const loss = WithLabelLoss(g, MeanSoftplus(g, g.node("Neg", [fake.scores])), fake.labels, latents.label, options.labelLoss);
   AddWMeanOutput(g, w, config);
   return Finish(g, "Gmain", loss, G.params.trainable, options);
 }
@@ -199,10 +186,8 @@ export function BuildDiscriminatorMainGraph(options: PhaseGraphOptions & { reado
   const realScores = half(both.scores, 1);
   g.addOutput(realScores, "real_scores", "float", [n, 1]);
   // The label head learns from the reals only (what the data says each face is); the fakes train G through it.
-  // The twin head learns from the fakes only.
   const ganLoss = g.node("Add", [MeanSoftplus(g, fakeScores), MeanSoftplus(g, g.node("Neg", [realScores]))]);
-  const labelled = WithLabelLoss(g, ganLoss, both.labels && half(both.labels, 1), realLabel, options.labelLoss);
-  const loss = WithLabelLoss(g, labelled, both.twin && half(both.twin, 0), latents.label, TwinWeight(options, 1));
+  const loss = WithLabelLoss(g, ganLoss, both.labels && half(both.labels, 1), realLabel, options.labelLoss);
   return Finish(g, "Dmain", loss, D.params.trainable, options);
 }
 

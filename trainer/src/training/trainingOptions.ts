@@ -53,12 +53,6 @@ export const TrainingOptionsSchema = z.object({
    * onnxruntime engine only. Checkpoints from before the option read as 0.
    */
   labelLoss: z.number().min(0).max(100).default(0),
-  /**
-   * With the label loss: a twin head on D learns the labels of fakes, and G's loss subtracts its loss × labelLoss
-   * (TAC-GAN, Gong et al. 2019), so that following the labels does not cost variety within them. Checkpoints from
-   * before the option read as false.
-   */
-  labelTwin: z.boolean().default(false),
   /** Probability of style mixing per minibatch. */
   styleMixing: z.number().min(0).max(1),
   /** EMA half-life in kimg (null = batch * 10 / 32) and ramp-up (null = none). */
@@ -107,7 +101,6 @@ export const DefaultTrainingOptions: Omit<TrainingOptions, "preset"> = {
   dConvDown: "strided",
   dMappingLayers: 2,
   labelLoss: 0,
-  labelTwin: false,
   styleMixing: 0.9,
   emaKimg: null,
   emaRampup: 0.05,
@@ -155,10 +148,7 @@ export function ResolveTrainingOptions(given: Partial<TrainingOptions> & { prese
 
 /** The label loss needs labels and the engine that has it. */
 export function CheckLabelLoss(options: TrainingOptions): void {
-  if (options.labelLoss === 0) {
-    if (options.labelTwin) throw new Error("training option labelTwin (--label-twin): needs the label loss (--label-loss W > 0)");
-    return;
-  }
+  if (options.labelLoss === 0) return;
   if (!options.cond) throw new Error("training option labelLoss (--label-loss): needs a conditional run (--cond)");
   if (options.engine !== "ort") throw new Error("training option labelLoss (--label-loss): only the onnxruntime engine (--engine ort) has the label loss");
 }
@@ -171,7 +161,7 @@ export function TrainingGeneratorConfig(options: TrainingOptions, labelDim: numb
 
 /** The discriminator architecture a run's options name. */
 export function DiscriminatorOptionsOf(options: TrainingOptions): DiscriminatorSpecOptions {
-  return { progressive: options.progressive, convDown: options.dConvDown, mappingLayers: options.dMappingLayers, labelHead: options.labelLoss > 0, twinHead: options.labelTwin };
+  return { progressive: options.progressive, convDown: options.dConvDown, mappingLayers: options.dMappingLayers, labelHead: options.labelLoss > 0 };
 }
 
 /** R1 weight actually used. */

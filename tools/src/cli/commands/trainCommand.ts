@@ -26,7 +26,6 @@ interface TrainFlags {
   dConvDown?: "filterFirst" | "strided";
   dMapping?: number;
   labelLoss?: number;
-  labelTwin?: boolean;
   mixing?: number;
   cond?: boolean;
   labels?: string[];
@@ -95,8 +94,6 @@ export function TrainCommand(): Command {
     .addOption(new Option("--ada-kimg <n>", "ADA speed: kimg for the augmentation probability to move 0 -> 1 (default: 500, stylegan2-ada's)").argParser(PositiveNumber("--ada-kimg")))
     .addOption(new Option("--d-conv-down <mode>", "discriminator: how each block's second conv halves the resolution: strided (blur at full resolution, stride-2 conv, as stylegan2-ada) or filterFirst (down-sample, then conv; npc-faces 0.1) (default: strided)").choices(["strided", "filterFirst"]))
     .addOption(new Option("--label-loss <w>", "conditional runs, onnxruntime engine: weight of the label loss, a head on D that learns each real face's labels and trains G to draw the labels it is given (AC-GAN's auxiliary classifier; 0 = off, stylegan2-ada's projection alone); with --resume / --resume-from it replaces the checkpoint's (a head added to a run starts untrained) (default: 0)").argParser(NonNegativeNumber("--label-loss")))
-    .option("--label-twin", "with --label-loss: a twin head on D learns the labels of the fakes and G plays against it (TAC-GAN), so that drawing the labels does not cost variety within them; with --resume / --resume-from it turns the twin on (it starts untrained) (default: off)")
-    .option("--no-label-twin", "with --resume / --resume-from: turn the twin head off")
     .addOption(new Option("--d-mapping <n>", "conditional discriminator: FC layers of its label mapping network (default: 2)").argParser(IntegerParser(0, 16)))
     .option("--resume", "continue the run in --out from its checkpoint exactly (weights, EMA, optimiser, ADA p, kimg, RNG; its options win, --kimg and the labels default to its own) (default: off)")
     .addOption(new Option("--resume-from <file>", "start --out (which must hold no checkpoint) from a checkpoint file, a packed one (`npc-faces checkpoint pack`) or another run's checkpoint.ckpt, and continue as --resume does; --kimg and the labels default to the checkpoint's (default: off)").conflicts("resume"))
@@ -159,7 +156,7 @@ async function RunTrainAsync(flags: TrainFlags): Promise<void> {
   try {
     options = trainer.ResolveTrainingOptions({
       engine, device: flags.device ?? "cpu",
-      preset: from?.options.preset ?? flags.preset, kimg: flags.kimg ?? from?.options.kimg, batch: flags.batch, gamma: flags.gamma, learningRate: flags.lr, plWeight: flags.plWeight, adaKimg: flags.adaKimg, dConvDown: flags.dConvDown, dMappingLayers: flags.dMapping, labelLoss: fromPath !== undefined ? undefined : flags.labelLoss, labelTwin: fromPath !== undefined ? undefined : flags.labelTwin,
+      preset: from?.options.preset ?? flags.preset, kimg: flags.kimg ?? from?.options.kimg, batch: flags.batch, gamma: flags.gamma, learningRate: flags.lr, plWeight: flags.plWeight, adaKimg: flags.adaKimg, dConvDown: flags.dConvDown, dMappingLayers: flags.dMapping, labelLoss: fromPath !== undefined ? undefined : flags.labelLoss,
       styleMixing: flags.mixing, cond: flags.cond ?? false, progressive: flags.progressive ?? false, aug: flags.aug, seed: flags.seed, backend: flags.backend, workers: flags.workers, tickKimg: flags.tick, snapshotTicks: flags.snap,
     });
   } catch (error) {
@@ -207,7 +204,6 @@ async function RunTrainAsync(flags: TrainFlags): Promise<void> {
       resume: flags.resume ?? false,
       resumeFrom: from && flags.resumeFrom !== undefined ? { path: flags.resumeFrom, checkpoint: from } : undefined,
       labelLoss: flags.labelLoss,
-      labelTwin: flags.labelTwin,
       createAugmentation: (o, state) => {
         if (o.aug !== "ada") return null;
         return state ? trainer.AdaAugmentation.fromJSON(state as Parameters<typeof trainer.AdaAugmentation.fromJSON>[0]) : trainer.AdaAugmentation.Create("bgc", { target: o.adaTarget, adjustImages: o.adaKimg * 1000 });
