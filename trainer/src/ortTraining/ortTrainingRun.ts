@@ -55,16 +55,17 @@ function FitLabelHead(specs: readonly ParameterSpec[], weights: ReadonlyMap<stri
   const wanted = specs.filter((s) => isHead(s.name));
   const held = [...weights.keys()].filter(isHead);
   if (wanted.length === held.length) return { weights, adam };
+  // The head is added or dropped whole: one of `wanted` and `held` is empty.
   const fitted = new Map([...weights].filter(([name]) => !isHead(name)));
-  if (wanted.length === 0) {
-    // Every head parameter is trainable: its moments are the state's last.
-    return { weights: fitted, adam: adam && { step: adam.step, m: adam.m.slice(0, -held.length), v: adam.v.slice(0, -held.length) } };
+  if (wanted.length > 0) {
+    const init = initial();
+    for (const spec of wanted) fitted.set(spec.name, init.get(spec.name)!);
   }
-  const init = initial();
-  for (const spec of wanted) fitted.set(spec.name, init.get(spec.name)!);
   if (!adam) return { weights: fitted, adam };
-  const zeros = wanted.filter((s) => s.trainable).map((s) => new Float32Array(Size(s)));
-  return { weights: fitted, adam: { step: adam.step, m: [...adam.m, ...zeros], v: [...adam.v, ...zeros.map((z) => z.slice())] } };
+  // Every head parameter is trainable and last in D's order, so its moments are the state's last.
+  const base = adam.m.length - held.length;
+  const moments = (arrays: readonly Float32Array[]) => [...arrays.slice(0, base), ...wanted.filter((s) => s.trainable).map((s) => new Float32Array(Size(s)))];
+  return { weights: fitted, adam: { step: adam.step, m: moments(adam.m), v: moments(adam.v) } };
 }
 
 /** ONNX-layout values back in the checkpoint layout (copies). */
