@@ -116,10 +116,13 @@ describe("npc-faces checkpoint pack / train --resume-from", () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/--resume-from: .*second already holds a run \(checkpoint\.ckpt\); continue it with --resume/);
     expect((await readFile(join(runs[0], "checkpoint.ckpt"))).equals(before)).toBe(true);
-    // There --resume goes on, again without the original run's --preset, --cond and --labels.
-    const more = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.032", ...TrainArgs]);
+    // There --resume goes on, again without the original run's --preset, --cond and --labels; --lr replaces the
+    // checkpoint's learning rate (the other options stay the checkpoint's).
+    const more = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.032", "--lr", "0.001", ...TrainArgs]);
     expect(more.code, more.stderr).toBe(0);
-    expect((await ReadRunAsync(runs[0])).state.imagesSeen).toBe(32);
+    const slower = await ReadRunAsync(runs[0]);
+    expect(slower.state.imagesSeen).toBe(32);
+    expect(slower.options).toEqual({ ...original.options, kimg: 0.032, learningRate: 0.001 });
     // A resume can turn the label loss on: D gains its label head, which the next checkpoint holds.
     const labelled = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.04", "--label-loss", "0.5", "--engine", "ort", ...TrainArgs]);
     expect(labelled.code, labelled.stderr).toBe(0);

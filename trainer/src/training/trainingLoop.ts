@@ -481,6 +481,11 @@ export interface RunTrainingArgs {
   readonly resumeFrom?: { readonly path: string; readonly checkpoint: CheckpointContents };
   /** On resume: the label loss's weight, instead of the checkpoint's (a run can turn it on or off; see `TrainingOptions.labelLoss`). */
   readonly labelLoss?: number;
+  /**
+   * On resume: Adam's learning rate of G and D, instead of the checkpoint's (e.g. a lower rate late in a run; the
+   * optimiser's moments carry over unchanged).
+   */
+  readonly learningRate?: number;
   /** Builds the augmentation from options (and the checkpoint's state when resuming); null = none. */
   readonly createAugmentation?: (options: TrainingOptions, state: unknown) => TrainingAugmentation | null;
   readonly onProgress?: (progress: TrainingProgress) => void;
@@ -521,7 +526,7 @@ export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTraini
     if (loaded.data.resolution !== args.data.resolution) throw new Error(`${flag}: the checkpoint was trained on ${loaded.data.resolution}px images, the data set has ${args.data.resolution}px`);
     if (loaded.data.labelNames.join("\n") !== args.data.labelNames.join("\n") && loaded.options.cond) throw new Error(`${flag}: the data set's labels differ from the checkpoint's`);
     // The engine and its device say how to compute, not what: a run may continue on another one.
-    options = { ...loaded.options, kimg: args.options.kimg, engine: args.options.engine, device: args.options.device, ...(args.labelLoss === undefined ? {} : { labelLoss: args.labelLoss }) };
+    options = { ...loaded.options, kimg: args.options.kimg, engine: args.options.engine, device: args.options.device, ...(args.labelLoss === undefined ? {} : { labelLoss: args.labelLoss }), ...(args.learningRate === undefined ? {} : { learningRate: args.learningRate }) };
     try {
       CheckLabelLoss(options);
     } catch (error) {
