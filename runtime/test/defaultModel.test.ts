@@ -26,6 +26,8 @@ const Update = process.env.UPDATE_GOLDEN === "1";
 /** What the shipped model promises (docs, README): fixed by the export, not by training. */
 const ExpectedName = "npc64-default";
 const LabelControls = ["label_skin_tone", "label_hair_lightness", "label_facial_hair", "label_glasses", "label_hat", "label_gender_male", "label_gender_female"];
+/** The categorical attributes it draws per seed and a request can set, with their number of values (facesjs's styles). */
+const StyleAttributes = { gender: 2, eyes: 35, mouth: 17, hair_style: 51 };
 const SefaControls = ["direction_0", "direction_1", "direction_2", "direction_3"];
 
 /** The pinned faces: seeds 0..63 at the model's defaults, and variations of every request parameter. */
@@ -41,6 +43,8 @@ const Requests: Record<string, FaceRequest> = {
   "seed 9 mixed with 4000000000 at 0.6 from layer 4": { seed: 9, mixSeed: 4_000_000_000, mix: 0.6, mixCrossover: 4 },
   "seed 4294967295, direction_3 3 (extrapolated)": { seed: 4_294_967_295, controls: { direction_3: 3 } },
   "seed 5, label_hat 1, label_gender_female 0": { seed: 5, controls: { label_hat: 1, label_gender_female: 0 } },
+  "seed 3, eyes female12, mouth smile, hair_style longHair": { seed: 3, labels: { eyes: "female12", mouth: "smile", hair_style: "longHair" } },
+  "seed 11, label_eyes_eye5 1, label_hair_style_afro 0.5": { seed: 11, controls: { label_eyes_eye5: 1, label_hair_style_afro: 0.5 } },
 };
 
 /**
@@ -105,6 +109,12 @@ describe("the bundled default model", () => {
     expect(m.provenance.kimg).toBeGreaterThan(0);
     const names = m.controls.map((c) => c.name);
     expect(names).toEqual(expect.arrayContaining([...LabelControls, ...SefaControls]));
+    // Every eye, mouth and hair style is a label a request can set and a control (one per value).
+    for (const [attribute, count] of Object.entries(StyleAttributes)) {
+      const label = m.labels.find((l) => l.name === attribute);
+      expect(label?.values, attribute).toHaveLength(count);
+      expect(m.controls.filter((c) => c.kind === "label" && c.label.startsWith(`${attribute}=`)), attribute).toHaveLength(count);
+    }
     for (const control of m.controls) expect(control.min, control.name).toBeLessThan(control.max);
   });
 

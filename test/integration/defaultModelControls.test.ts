@@ -1,6 +1,7 @@
 /**
- * Acceptance test of the bundled default model (models/default.onnx, npc64, conditional on facesjs labels):
- * every named label control changes its attribute in the right direction for most seeds. The attributes are
+ * Acceptance test of the bundled default model (models/default.onnx, npc64wide, conditional on facesjs labels):
+ * every named label control changes its attribute in the right direction for most seeds, and most of the per-style
+ * controls (one per eye, mouth and hair style) draw their style. The attributes are
  * measured with linear probes fitted on a fresh facesjs data set (same source as the training data, new draws,
  * built here in a few seconds) and scored on its held-out images, so each probe is shown to measure its
  * attribute before it judges a control; skin tone is also measured directly (cheek lightness).
@@ -23,15 +24,25 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 
 const ModelPath = fileURLToPath(new URL("../../models/default.onnx", import.meta.url));
-/** The label controls the default model must have (one per label column it was trained on). */
+/** The named label controls the default model must have, each judged on its own. */
 const ExpectedControls = ["label_skin_tone", "label_hair_lightness", "label_facial_hair", "label_glasses", "label_hat", "label_gender_male", "label_gender_female"];
+/** Its style attributes: one label control per value (e.g. `label_eyes_female12`), judged together (see below). */
+const StyleAttributes = { eyes: 35, mouth: 17, hair_style: 51 };
+/**
+ * Share of the style controls that must move their value's probe the right way on two thirds of the seeds. A style
+ * is one of 17-51 shapes drawn in a few pixels, so its one-column probe (16x16 pixels, fitted on this small set)
+ * reads it weakly and some controls fail on the probe's account; a control that did nothing would pass on about
+ * one seed in two, and pass the two-thirds bar rarely. Measured: 89 of 103 (86%) here, 92 of 103 with the model
+ * card's `control-check` (4,000 probe images of data/facesjs64).
+ */
+const MinStyleFraction = 0.75;
 const Seeds = Array.from({ length: 32 }, (_, i) => i);
 /** Controls judged by their direct measurement instead of their probe (see the file comment). */
 const DirectlyJudged = ["label_glasses", "label_facial_hair"];
 /**
  * Share of seeds each control must move the right way: "most seeds" (the issue's words), here two thirds. The
- * weakest control, facial hair, moves the right way on about 72% of seeds (its effect is subtle inside -1..1 and
- * clear beyond it; see the model card); the others on 88% or more.
+ * weakest controls here are label_gender_female (69% of seeds) and label_glasses (81% by its probe, 88% by the
+ * nose bridge); the others move the right way on 97% or more (see the model card).
  */
 const MinFraction = 2 / 3;
 
@@ -51,7 +62,7 @@ beforeAll(async () => {
     await dataset.CloseAsync();
   }
   const percent = (x: number) => `${Math.round(x * 100)}%`;
-  for (const row of report.controls) {
+  for (const row of NamedRows()) {
     const q = row.probe;
     const quality = q.binary ? `acc ${q.accuracy!.toFixed(2)} (base ${q.baseline!.toFixed(2)})` : `r ${q.r.toFixed(2)}`;
     const direct = row.direct ? `, ${row.direct.measure} ${percent(row.direct.movement.fraction)} (r ${Agreement(row.column).toFixed(2)})` : "";
@@ -63,18 +74,26 @@ afterAll(async () => {
   if (folder) await rm(folder, { recursive: true, force: true });
 });
 
+/** The report's rows of {@link ExpectedControls}. */
+function NamedRows(): ControlCheckReport["controls"] {
+  return report.controls.filter((c) => ExpectedControls.includes(c.control));
+}
+
 /** Correlation of a column's direct measurement with its label on the held-out faces. */
 function Agreement(column: string): number {
   return report.directQuality.find((d) => d.column === column)!.r;
 }
 
 describe("default model: label controls", () => {
-  it("has every label control", () => {
-    expect(report.controls.map((c) => c.control)).toEqual(ExpectedControls);
+  it("has every label control: the named ones, then one per eye, mouth and hair style", () => {
+    expect(report.controls.slice(0, ExpectedControls.length).map((c) => c.control)).toEqual(ExpectedControls);
+    const styles = report.controls.slice(ExpectedControls.length);
+    for (const [attribute, count] of Object.entries(StyleAttributes)) expect(styles.filter((c) => c.column.startsWith(`${attribute}=`)), attribute).toHaveLength(count);
+    expect(styles).toHaveLength(Object.values(StyleAttributes).reduce((a, b) => a + b));
   });
 
-  it("the probes measure their attributes on held-out faces", () => {
-    for (const row of report.controls) {
+  it("the probes of the named controls measure their attributes on held-out faces", () => {
+    for (const row of NamedRows()) {
       if (row.probe.binary) expect(row.probe.accuracy!, row.column).toBeGreaterThan(row.probe.baseline! + 0.02);
       else expect(row.probe.r, row.column).toBeGreaterThan(0.8);
     }
@@ -91,5 +110,13 @@ describe("default model: label controls", () => {
     const row = report.controls.find((c) => c.control === control)!;
     expect(row.movement.fraction, `${control}: ${row.movement.movedRight}/32 seeds, mean change ${row.movement.meanChange.toFixed(3)}`).toBeGreaterThanOrEqual(MinFraction);
     if (row.direct) expect(row.direct.movement.fraction, `${control} (${row.direct.measure}): ${row.direct.movement.movedRight}/32 seeds`).toBeGreaterThanOrEqual(MinFraction);
+  });
+
+  it("most eye, mouth and hair style controls move their style's probe the right way for at least two thirds of 32 seeds", () => {
+    const styles = report.controls.filter((c) => !ExpectedControls.includes(c.control));
+    const passing = styles.filter((c) => c.movement.fraction >= MinFraction);
+    const failing = styles.filter((c) => c.movement.fraction < MinFraction).map((c) => `${c.control} ${c.movement.movedRight}/32`);
+    console.log(`style controls moving their probe the right way on 2/3 of the seeds: ${passing.length} of ${styles.length}; the others: ${failing.join(", ")}`);
+    expect(passing.length / styles.length, `failing: ${failing.join(", ")}`).toBeGreaterThanOrEqual(MinStyleFraction);
   });
 });
