@@ -1,8 +1,8 @@
 /**
  * Training throughput, both engines side by side in one run (issue 14): the tfjs engine on WASM (this thread, and 2
- * data-parallel worker threads) and the onnxruntime engine on onnxruntime-node's CPU provider, on game64 and on the
- * npc-faces 0.1's default model's preset (npc64), batch 8, Gmain + Dmain (R1 and the path length moved off the measured steps, as
- * they run every 16th and 4th; no augmentation). Prints images/s, ms and process CPU seconds per step, the GFLOP/s
+ * data-parallel worker threads) and the onnxruntime engine on onnxruntime-node's CPU provider, on game64 and on
+ * npc64 (npc-faces 0.1's default model's preset), batch 8, Gmain + Dmain (R1 and the path length moved off the
+ * measured steps, as they run every 16th and 4th; no augmentation). Prints images/s, ms and process CPU seconds per step, the GFLOP/s
  * achieved (convs and FCs: per image 4 G forwards (G step: forward + 2 backward; D step: forward) + 9 D forwards (G
  * step: 3; D step: 3 on fakes + 3 on reals)), that as a share of onnxruntime's conv peak measured in this run, and
  * the ratio of the engines. When
