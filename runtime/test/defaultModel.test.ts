@@ -26,8 +26,8 @@ const Update = process.env.UPDATE_GOLDEN === "1";
 /** What the shipped model promises (docs, README): fixed by the export, not by training. */
 const ExpectedName = "npc64-default";
 const LabelControls = ["label_skin_tone", "label_hair_lightness", "label_facial_hair", "label_glasses", "label_hat", "label_gender_male", "label_gender_female"];
-/** The categorical attributes it draws per seed and a request can set, with their number of values (facesjs's styles). */
-const StyleAttributes = { gender: 2, eyes: 35, mouth: 17, hair_style: 51 };
+/** The categorical attributes it draws per seed and a request can set, with their number of values. */
+const CategoricalAttributes = { gender: 2, eyes: 35, mouth: 17, hair_style: 51 };
 const SefaControls = ["direction_0", "direction_1", "direction_2", "direction_3"];
 
 /** The pinned faces: seeds 0..63 at the model's defaults, and variations of every request parameter. */
@@ -111,7 +111,7 @@ describe("the bundled default model", () => {
     const names = m.controls.map((c) => c.name);
     expect(names).toEqual(expect.arrayContaining([...LabelControls, ...SefaControls]));
     // Every eye, mouth and hair style is a label a request can set and a control (one per value).
-    for (const [attribute, count] of Object.entries(StyleAttributes)) {
+    for (const [attribute, count] of Object.entries(CategoricalAttributes)) {
       const label = m.labels.find((l) => l.name === attribute);
       expect(label?.values, attribute).toHaveLength(count);
       expect(m.controls.filter((c) => c.kind === "label" && c.label.startsWith(`${attribute}=`)), attribute).toHaveLength(count);
