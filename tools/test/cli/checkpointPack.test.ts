@@ -117,20 +117,20 @@ describe("npc-faces checkpoint pack / train --resume-from", () => {
     expect(again.stderr).toMatch(/--resume-from: .*second already holds a run \(checkpoint\.ckpt\); continue it with --resume/);
     expect((await readFile(join(runs[0], "checkpoint.ckpt"))).equals(before)).toBe(true);
     // There --resume goes on, again without the original run's --preset, --cond and --labels; --lr replaces the
-    // checkpoint's learning rate (the other options stay the checkpoint's).
-    const more = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.032", "--lr", "0.001", ...TrainArgs]);
+    // checkpoint's learning rate and --batch its minibatch (the other options stay the checkpoint's).
+    const more = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.04", "--lr", "0.001", ...TrainArgs, "--batch", "16"]);
     expect(more.code, more.stderr).toBe(0);
     const slower = await ReadRunAsync(runs[0]);
-    expect(slower.state.imagesSeen).toBe(32);
-    expect(slower.options).toEqual({ ...original.options, kimg: 0.032, learningRate: 0.001 });
+    expect(slower.state.imagesSeen).toBe(40); // 24 + one step of 16
+    expect(slower.options).toEqual({ ...original.options, kimg: 0.04, learningRate: 0.001, batch: 16 });
     // A resume can turn the label loss on: D gains its label head, which the next checkpoint holds.
-    const labelled = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.04", "--label-loss", "0.5", "--engine", "ort", ...TrainArgs]);
+    const labelled = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.048", "--label-loss", "0.5", "--engine", "ort", ...TrainArgs]);
     expect(labelled.code, labelled.stderr).toBe(0);
     const withHead = await ReadRunAsync(runs[0]);
     expect(withHead.options.labelLoss).toBe(0.5);
     expect([...withHead.state.discriminator.keys()].filter((name) => name.startsWith("discriminator.b4.labels."))).toHaveLength(2);
     // And --label-loss 0 turns it off again: the head goes.
-    const unlabelled = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.048", "--label-loss", "0", "--engine", "ort", ...TrainArgs]);
+    const unlabelled = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.056", "--label-loss", "0", "--engine", "ort", ...TrainArgs]);
     expect(unlabelled.code, unlabelled.stderr).toBe(0);
     const withoutHead = await ReadRunAsync(runs[0]);
     expect(withoutHead.options.labelLoss).toBe(0);

@@ -466,6 +466,13 @@ export interface TrainingProgress {
   readonly lastR1: number | null;
 }
 
+/**
+ * Options a resumed run may change without changing what it trains: the label loss's weight (a run can turn it on or
+ * off, `TrainingOptions.labelLoss`), Adam's learning rate (e.g. a lower one late in a run; the optimiser's moments
+ * carry over) and the minibatch size (R1's weight and the EMA's half-life follow it unless the run set them).
+ */
+export type ResumeOverrides = Partial<Pick<TrainingOptions, "labelLoss" | "learningRate" | "batch">>;
+
 /** Arguments of {@link RunTrainingAsync}. */
 export interface RunTrainingArgs {
   readonly runDir: string;
@@ -479,13 +486,8 @@ export interface RunTrainingArgs {
    * becomes the run's log.jsonl. `path` names it in messages.
    */
   readonly resumeFrom?: { readonly path: string; readonly checkpoint: CheckpointContents };
-  /** On resume: the label loss's weight, instead of the checkpoint's (a run can turn it on or off; see `TrainingOptions.labelLoss`). */
-  readonly labelLoss?: number;
-  /**
-   * On resume: Adam's learning rate of G and D, instead of the checkpoint's (e.g. a lower rate late in a run; the
-   * optimiser's moments carry over unchanged).
-   */
-  readonly learningRate?: number;
+  /** On resume: options that replace the checkpoint's (undefined ones keep it); see {@link ResumeOverrides}. */
+  readonly resumeOverrides?: ResumeOverrides;
   /** Builds the augmentation from options (and the checkpoint's state when resuming); null = none. */
   readonly createAugmentation?: (options: TrainingOptions, state: unknown) => TrainingAugmentation | null;
   readonly onProgress?: (progress: TrainingProgress) => void;
@@ -526,7 +528,7 @@ export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTraini
     if (loaded.data.resolution !== args.data.resolution) throw new Error(`${flag}: the checkpoint was trained on ${loaded.data.resolution}px images, the data set has ${args.data.resolution}px`);
     if (loaded.data.labelNames.join("\n") !== args.data.labelNames.join("\n") && loaded.options.cond) throw new Error(`${flag}: the data set's labels differ from the checkpoint's`);
     // The engine and its device say how to compute, not what: a run may continue on another one.
-    options = { ...loaded.options, kimg: args.options.kimg, engine: args.options.engine, device: args.options.device, ...(args.labelLoss === undefined ? {} : { labelLoss: args.labelLoss }), ...(args.learningRate === undefined ? {} : { learningRate: args.learningRate }) };
+    options = { ...loaded.options, kimg: args.options.kimg, engine: args.options.engine, device: args.options.device, ...Object.fromEntries(Object.entries(args.resumeOverrides ?? {}).filter(([, v]) => v !== undefined)) };
     try {
       CheckLabelLoss(options);
     } catch (error) {
