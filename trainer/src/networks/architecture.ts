@@ -92,15 +92,15 @@ export const GeneratorPresets = {
   /**
    * The bundled default model's preset (models/default.onnx): npc64 with twice its channels below 4x4 (32 at 64x64,
    * 64 at 32x32, 128 at 16x16, 256 at 8x8; npc64's 16-32 at the fine layers drew few eye and mouth styles). 0.85
-   * GFLOP a face: at batch 8 on onnxruntime-node ~150 faces/s on a 2-core AMD EPYC, 236 on a 2-core Intel Xeon
-   * with AVX-512 (README "Performance").
+   * GFLOP a face: at batch 8 on onnxruntime-node ~150 faces/s on a 2-core AMD EPYC without AVX-512, 236 on a 2-core
+   * Intel Xeon with AVX-512 (README "Performance").
    */
   npc64wide: { resolution: 64, zDim: 256, wDim: 256, labelDim: 0, mappingLayers: 4, mappingLrMultiplier: 0.01, channelBase: 2048, channelMax: 256 },
   /**
    * 128x128 with the channels of npc64wide at every resolution it shares and 16 at 128x128: npc64's channels at every
    * feature scale relative to the face. 1.08 GFLOP a face: at batch 8 on onnxruntime-node 83-89 faces/s on a 2-core
-   * AMD EPYC, short of the 100 a default model must reach there, 130 on a 2-core Intel Xeon with AVX-512; ~16 kimg an
-   * hour of training on onnxruntime (models/README.md, "Why 64x64").
+   * AMD EPYC without AVX-512, short of the 100 a default model must reach there, 130 on a 2-core Intel Xeon with
+   * AVX-512; ~16 kimg an hour of training on onnxruntime (models/README.md, "Why 64x64").
    */
   npc128: { resolution: 128, zDim: 256, wDim: 256, labelDim: 0, mappingLayers: 4, mappingLrMultiplier: 0.01, channelBase: 2048, channelMax: 256 },
   /** 64x64 game preset; channel budget as NVIDIA's 64x64 CPU reference (channel_base 2048). */

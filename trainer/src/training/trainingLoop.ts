@@ -20,7 +20,7 @@ import { InitializeGeneratorWeights } from "../networks/initializeGeneratorWeigh
 import { AdamOptimizer, LazyRegularizationSettings, type AdamSettings, type AdamState } from "./adam.js";
 import { EmaBeta, UpdateEma, WAvgBeta } from "./ema.js";
 import { type AugmentFunction, DiscriminatorMainLoss, DiscriminatorScores, GeneratorMainLoss, PathLengthPenalty, R1Penalty } from "./losses.js";
-import { CheckLabelLoss, DiscriminatorOptionsOf, EffectiveEmaKimg, EffectiveGamma, PathLengthDecay, TrainingGeneratorConfig, type TrainingOptions } from "./trainingOptions.js";
+import { CheckLabelLoss, DefinedOptions, DiscriminatorOptionsOf, EffectiveEmaKimg, EffectiveGamma, PathLengthDecay, TrainingGeneratorConfig, type TrainingOptions } from "./trainingOptions.js";
 import { DrawFakeInputs, DrawPathLengthNoise, DrawRealBatch } from "./trainingDraws.js";
 import { RandomPurpose, TrainingRandom, type RandomState } from "./trainingRandom.js";
 import { ReadCheckpointAsync, WriteCheckpointAsync, WriteFileAtomicAsync, type CheckpointContents } from "./checkpoint.js";
@@ -478,11 +478,11 @@ export interface RunTrainingArgs {
   readonly runDir: string;
   readonly options: TrainingOptions;
   readonly data: TrainingData;
-  /** Continue from `runDir/checkpoint.ckpt` (its options win, except `kimg`). */
+  /** Continue from `runDir/checkpoint.ckpt` (its options win, except `kimg` and `resumeOverrides`). */
   readonly resume: boolean;
   /**
    * Start `runDir` (which must hold no checkpoint) from another run's checkpoint, e.g. a packed one committed on
-   * another machine, and continue as `resume` does (same checks; its options win, except `kimg`); its `extra.log`
+   * another machine, and continue as `resume` does (same checks; its options win, except `kimg` and `resumeOverrides`); its `extra.log`
    * becomes the run's log.jsonl. `path` names it in messages.
    */
   readonly resumeFrom?: { readonly path: string; readonly checkpoint: CheckpointContents };
@@ -528,7 +528,7 @@ export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTraini
     if (loaded.data.resolution !== args.data.resolution) throw new Error(`${flag}: the checkpoint was trained on ${loaded.data.resolution}px images, the data set has ${args.data.resolution}px`);
     if (loaded.data.labelNames.join("\n") !== args.data.labelNames.join("\n") && loaded.options.cond) throw new Error(`${flag}: the data set's labels differ from the checkpoint's`);
     // The engine and its device say how to compute, not what: a run may continue on another one.
-    options = { ...loaded.options, kimg: args.options.kimg, engine: args.options.engine, device: args.options.device, ...Object.fromEntries(Object.entries(args.resumeOverrides ?? {}).filter(([, v]) => v !== undefined)) };
+    options = { ...loaded.options, kimg: args.options.kimg, engine: args.options.engine, device: args.options.device, ...DefinedOptions(args.resumeOverrides ?? {}) };
     try {
       CheckLabelLoss(options);
     } catch (error) {

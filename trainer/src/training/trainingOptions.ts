@@ -131,12 +131,16 @@ export const TrainingPresetDefaults: Record<string, Partial<TrainingOptions>> = 
   paper256: { batch: 16, kimg: 25000, workers: 2 },
 };
 
+/** `values` without its undefined entries, so that spreading it over defaults keeps them (a flag not given). */
+export function DefinedOptions<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 /** Fills defaults (preset's, then global) under `given`, validates, and throws one readable line on failure. */
 export function ResolveTrainingOptions(given: Partial<TrainingOptions> & { preset?: string }): TrainingOptions {
   const preset = given.preset ?? "game64";
   if (!(preset in GeneratorPresets)) throw new Error(`unknown preset "${preset}" (known: ${Object.keys(GeneratorPresets).join(", ")})`);
-  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
-  const merged = { ...DefaultTrainingOptions, ...TrainingPresetDefaults[preset], ...defined, preset };
+  const merged = { ...DefaultTrainingOptions, ...TrainingPresetDefaults[preset], ...DefinedOptions(given), preset };
   const parsed = TrainingOptionsSchema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
