@@ -116,13 +116,19 @@ describe("npc-faces checkpoint pack / train --resume-from", () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/--resume-from: .*second already holds a run \(checkpoint\.ckpt\); continue it with --resume/);
     expect((await readFile(join(runs[0], "checkpoint.ckpt"))).equals(before)).toBe(true);
+    // A flag that says what the run trains and that a resume cannot change is refused, not dropped.
+    const changed = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.04", "--pl-weight", "0", ...TrainArgs]);
+    expect(changed.code).toBe(2);
+    expect(changed.stderr).toMatch(/--pl-weight 0: a resumed run keeps its checkpoint's plWeight \(2\); only --kimg, --batch, --lr, --gamma and --label-loss/);
+    expect((await readFile(join(runs[0], "checkpoint.ckpt"))).equals(before)).toBe(true);
     // There --resume goes on, again without the original run's --preset, --cond and --labels; --lr replaces the
-    // checkpoint's learning rate and --batch its minibatch (the other options stay the checkpoint's).
-    const more = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.04", "--lr", "0.001", ...TrainArgs, "--batch", "16"]);
+    // checkpoint's learning rate, --gamma its R1 weight and --batch its minibatch (the other options stay the
+    // checkpoint's; the same --tick is no change).
+    const more = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.04", "--lr", "0.001", "--gamma", "0.5", ...TrainArgs, "--batch", "16"]);
     expect(more.code, more.stderr).toBe(0);
     const slower = await ReadRunAsync(runs[0]);
     expect(slower.state.imagesSeen).toBe(40); // 24 + one step of 16
-    expect(slower.options).toEqual({ ...original.options, kimg: 0.04, learningRate: 0.001, batch: 16 });
+    expect(slower.options).toEqual({ ...original.options, kimg: 0.04, learningRate: 0.001, gamma: 0.5, batch: 16 });
     // A resume can turn the label loss on: D gains its label head, which the next checkpoint holds.
     const labelled = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.048", "--label-loss", "0.5", "--engine", "ort", ...TrainArgs]);
     expect(labelled.code, labelled.stderr).toBe(0);

@@ -469,9 +469,10 @@ export interface TrainingProgress {
 /**
  * Options a resumed run may change without changing what it trains: the label loss's weight (a run can turn it on or
  * off, `TrainingOptions.labelLoss`), Adam's learning rate (e.g. a lower one late in a run; the optimiser's moments
- * carry over) and the minibatch size (R1's weight and the EMA's half-life follow it unless the run set them).
+ * carry over), R1's weight `gamma` (a loss weight, like the label loss's) and the minibatch size (R1's weight and the
+ * EMA's half-life follow it unless the run set them).
  */
-export type ResumeOverrides = Partial<Pick<TrainingOptions, "labelLoss" | "learningRate" | "batch">>;
+export type ResumeOverrides = Partial<Pick<TrainingOptions, "labelLoss" | "learningRate" | "gamma" | "batch">>;
 
 /** Arguments of {@link RunTrainingAsync}. */
 export interface RunTrainingArgs {

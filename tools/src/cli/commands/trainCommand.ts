@@ -11,7 +11,7 @@ import { IntegerParser, ParseSeed } from "../argParsers.js";
 import { CliFailure, CliInterrupted, CliUsageError } from "../cliErrors.js";
 import { KeepRunSnapshotAsync } from "../../training/runSnapshots.js";
 import { PresetNames } from "./exportCommand.js";
-
+import type { TrainingOptions } from "@npc-faces/trainer";
 
 interface TrainFlags {
   data: string;
@@ -41,6 +41,31 @@ interface TrainFlags {
   tick?: number;
   snap?: number;
   keepSnapshots: number;
+}
+
+/**
+ * Flags that say what a run trains, which a resumed run takes from its checkpoint (only --kimg, --batch, --lr, --gamma
+ * and --label-loss replace the checkpoint's): one given with another value is refused rather than dropped in silence.
+ */
+const KeptOnResume = [
+  ["--pl-weight", "plWeight", "plWeight"],
+  ["--ada-kimg", "adaKimg", "adaKimg"],
+  ["--d-conv-down", "dConvDown", "dConvDown"],
+  ["--d-mapping", "dMapping", "dMappingLayers"],
+  ["--mixing", "mixing", "styleMixing"],
+  ["--cond", "cond", "cond"],
+  ["--progressive", "progressive", "progressive"],
+  ["--workers", "workers", "workers"],
+  ["--tick", "tick", "tickKimg"],
+  ["--snap", "snap", "snapshotTicks"],
+] as const satisfies readonly (readonly [string, keyof TrainFlags, keyof TrainingOptions])[];
+
+function RefuseChangesOnResume(flags: TrainFlags, checkpoint: TrainingOptions): void {
+  for (const [flag, given, kept] of KeptOnResume) {
+    if (flags[given] !== undefined && flags[given] !== checkpoint[kept]) {
+      throw new CliUsageError(`${flag} ${flags[given]}: a resumed run keeps its checkpoint's ${kept} (${checkpoint[kept]}); only --kimg, --batch, --lr, --gamma and --label-loss replace the checkpoint's`);
+    }
+  }
 }
 
 function PositiveNumber(name: string): (text: string) => number {
@@ -83,7 +108,7 @@ export function TrainCommand(): Command {
     .addOption(new Option("--preset <name>", `architecture and defaults: ${PresetNames.join(", ")}; its resolution must match the data`).default("game64").argParser(ParsePreset))
     .addOption(new Option("--kimg <n>", "length of training in thousands of real images (default: preset's: tiny 10, npc64 1000, npc64wide 1000, npc128 2000, game64 2000, game128 3000, paper256 25000)").argParser(PositiveNumber("--kimg")))
     .addOption(new Option("--batch <n>", "minibatch size; with --resume / --resume-from it replaces the checkpoint's (R1's default weight and the EMA's half-life follow it) (default: 8; paper256 16)").argParser(IntegerParser(2, 4096)))
-    .addOption(new Option("--gamma <g>", "R1 weight (default: 0.0002 * resolution^2 / batch, stylegan2-ada's heuristic)").argParser(NonNegativeNumber("--gamma")))
+    .addOption(new Option("--gamma <g>", "R1 weight; with --resume / --resume-from it replaces the checkpoint's (default: 0.0002 * resolution^2 / batch, stylegan2-ada's heuristic)").argParser(NonNegativeNumber("--gamma")))
     .addOption(new Option("--lr <rate>", "Adam learning rate of G and D; with --resume / --resume-from it replaces the checkpoint's (the optimiser's moments carry over) (default: 0.0025)").argParser(PositiveNumber("--lr")))
     .addOption(new Option("--pl-weight <w>", "path-length regularisation weight, 0 = off (default: 2, stylegan2-ada's)").argParser(NonNegativeNumber("--pl-weight")))
     .addOption(new Option("--mixing <p>", "style-mixing probability (default: 0.9)").argParser(NonNegativeNumber("--mixing")))
@@ -95,7 +120,7 @@ export function TrainCommand(): Command {
     .addOption(new Option("--d-conv-down <mode>", "discriminator: how each block's second conv halves the resolution: strided (blur at full resolution, stride-2 conv, as stylegan2-ada) or filterFirst (down-sample, then conv; npc-faces 0.1) (default: strided)").choices(["strided", "filterFirst"]))
     .addOption(new Option("--label-loss <w>", "conditional runs, onnxruntime engine: weight of the label loss, a head on D that learns each real face's labels and trains G to draw the labels it is given (AC-GAN's auxiliary classifier; 0 = off, stylegan2-ada's projection alone); with --resume / --resume-from it replaces the checkpoint's (a head added to a run starts untrained) (default: 0)").argParser(NonNegativeNumber("--label-loss")))
     .addOption(new Option("--d-mapping <n>", "conditional discriminator: FC layers of its label mapping network (default: 2)").argParser(IntegerParser(0, 16)))
-    .option("--resume", "continue the run in --out from its checkpoint exactly (weights, EMA, optimiser, ADA p, kimg, RNG; its options win except --kimg, --batch, --lr and --label-loss, which replace its own when given; the labels default to its own) (default: off)")
+    .option("--resume", "continue the run in --out from its checkpoint exactly (weights, EMA, optimiser, ADA p, kimg, RNG; its options win except --kimg, --batch, --lr, --gamma and --label-loss, which replace its own when given; the labels default to its own) (default: off)")
     .addOption(new Option("--resume-from <file>", "start --out (which must hold no checkpoint) from a checkpoint file, a packed one (`npc-faces checkpoint pack`) or another run's checkpoint.ckpt, and continue as --resume does; --kimg and the labels default to the checkpoint's (default: off)").conflicts("resume"))
     .addOption(new Option("--engine <name>", "training engine: ort (onnxruntime-node: native CPU kernels, WebGPU, CUDA; ~5x the tfjs engine on a 2-core CPU, see README), tfjs, or auto (ort when onnxruntime-node is installed and the run is not --progressive, else tfjs); a run may switch engines on --resume").choices(["auto", "ort", "tfjs"]).default("auto"))
     .addOption(new Option("--device <name>", "with --engine ort: onnxruntime's provider: cpu, webgpu (bundled Dawn: Vulkan on Linux, D3D12 on Windows, Metal on macOS), cuda (CUDA 12 + cuDNN 9 libraries installed) (default: cpu)").choices(["cpu", "webgpu", "cuda"]))
@@ -150,6 +175,7 @@ async function RunTrainAsync(flags: TrainFlags): Promise<void> {
     from = await trainer.ReadCheckpointAsync(fromPath).catch((error: Error) => {
       throw new CliFailure(error.message);
     });
+    RefuseChangesOnResume(flags, from.options);
   }
   const engine = await ResolveEngineAsync(flags, from?.options.progressive ?? flags.progressive ?? false);
   let options;
@@ -203,7 +229,7 @@ async function RunTrainAsync(flags: TrainFlags): Promise<void> {
       data,
       resume: flags.resume ?? false,
       resumeFrom: from && flags.resumeFrom !== undefined ? { path: flags.resumeFrom, checkpoint: from } : undefined,
-      resumeOverrides: { labelLoss: flags.labelLoss, learningRate: flags.lr, batch: flags.batch },
+      resumeOverrides: { labelLoss: flags.labelLoss, learningRate: flags.lr, gamma: flags.gamma, batch: flags.batch },
       createAugmentation: (o, state) => {
         if (o.aug !== "ada") return null;
         return state ? trainer.AdaAugmentation.fromJSON(state as Parameters<typeof trainer.AdaAugmentation.fromJSON>[0]) : trainer.AdaAugmentation.Create("bgc", { target: o.adaTarget, adjustImages: o.adaKimg * 1000 });
