@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- section ...]`: prints the figures the issues ask for. Sections: runtime, dataset, browser, training, training-gpu, canonical, autodiff, bake, editor, crowd, import.
+ * `npm run bench [-- section ...]`: prints the figures the issues ask for. Sections: runtime, dataset, browser, training, training-gpu, canonical, autodiff, bake, editor, crowd, import, metrics.
  * Each section is one file; run a subset by naming it. `runtime` and `training` also measure NVIDIA's
  * StyleGAN2-ADA in the same run when NPC_FACES_STYLEGAN2_ADA names a checkout of it (see nvidiaReference.ts).
  */
@@ -21,6 +21,7 @@ const Sections: Record<string, () => Promise<string[]>> = {
   editor: async () => (await import("./editorBench.js")).RunEditorBenchAsync(),
   crowd: async () => (await import("./crowdBench.js")).RunCrowdBenchAsync(),
   import: async () => (await import("./importBench.js")).RunImportBenchAsync(),
+  metrics: async () => (await import("./metricsBench.js")).RunMetricsBenchAsync(),
 };
 
 const requested = process.argv.slice(2);

@@ -1,6 +1,9 @@
-/** The metrics' feature network: nsfwjs's InceptionV3 read offline, folded graph = nsfwjs's Keras model, 2048-d, deterministic. */
+/**
+ * The metrics' feature network: nsfwjs's InceptionV3 read offline, folded graph = nsfwjs's Keras model, 2048-d,
+ * deterministic; on onnxruntime-node (the default where installed) and on tfjs.
+ */
 import { createRequire } from "node:module";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InitializeTfjsBackendAsync, tf } from "../src/backends/tfjsBackend.js";
 import { FeatureDimension, FeatureInputSize, FeatureNetwork, LoadFeatureNetworkAsync, PrepareFeatureInput, ReadInceptionArtifacts, type FeatureImage } from "../src/metrics/featureNetwork.js";
 
@@ -32,13 +35,17 @@ function WithAlpha(image: FeatureImage): FeatureImage {
 }
 
 let net: FeatureNetwork;
+let onTfjs: FeatureNetwork;
 beforeAll(async () => {
   await InitializeTfjsBackendAsync("wasm");
   net = await LoadFeatureNetworkAsync();
+  onTfjs = await FeatureNetwork.LoadAsync({ engine: "tfjs" });
 });
+afterAll(() => onTfjs.dispose());
 
 describe("FeatureNetwork (nsfwjs InceptionV3, offline)", () => {
   it("gives 2048-d features, deterministic, independent of batching and of an alpha channel", async () => {
+    expect(net.engine).toBe("onnxruntime"); // installed here, so the default
     const images = [TestImage(32, 1), TestImage(32, 2), TestImage(32, 3)];
     const a = await net.extractAsync(images);
     const b = await net.extractAsync(images, { batchSize: 1 });
@@ -69,13 +76,34 @@ describe("FeatureNetwork (nsfwjs InceptionV3, offline)", () => {
     const cut = tfl.model({ inputs: model.inputs, outputs: model.getLayer("flatten_1").output });
     const input = PrepareFeatureInput([TestImage(48, 7), TestImage(48, 8)]);
     expect(input.shape).toEqual([2, FeatureInputSize, FeatureInputSize, 3]);
-    const ours = net.forward(input).dataSync();
     const reference = (cut.predict(input) as tf.Tensor).dataSync();
-    let worst = 0;
-    for (let i = 0; i < ours.length; i++) worst = Math.max(worst, Math.abs(ours[i] - reference[i]));
-    expect(worst).toBeLessThan(1e-4);
+    for (const engine of [net, onTfjs]) {
+      const ours = await engine.forwardAsync(input);
+      expect(ours.length, engine.engine).toBe(reference.length);
+      let worst = 0;
+      for (let i = 0; i < ours.length; i++) worst = Math.max(worst, Math.abs(ours[i] - reference[i]));
+      expect(worst, engine.engine).toBeLessThan(1e-4);
+    }
     model.dispose();
     input.dispose();
+  });
+
+  it("gives the same features on onnxruntime and on tfjs (float32 rounding apart), and refuses use after dispose", async () => {
+    const images = [TestImage(64, 11, 4), TestImage(64, 12, 4), TestImage(20, 13)];
+    const [a, b] = [await net.extractAsync(images), await onTfjs.extractAsync(images)];
+    for (let i = 0; i < images.length; i++) {
+      let worst = 0;
+      let scale = 0;
+      for (let k = 0; k < FeatureDimension; k++) {
+        worst = Math.max(worst, Math.abs(a[i][k] - b[i][k]));
+        scale = Math.max(scale, Math.abs(b[i][k]));
+      }
+      expect(scale).toBeGreaterThan(0.1);
+      expect(worst / scale).toBeLessThan(1e-5);
+    }
+    const spare = await FeatureNetwork.LoadAsync({ engine: "onnxruntime" });
+    spare.dispose();
+    await expect(spare.extractAsync(images)).rejects.toThrow(/used after dispose/);
   });
 
   it("resizes with half-pixel bilinear, box-prefiltering large images", () => {

@@ -32,7 +32,7 @@ interface MetricsFlags {
   setLabelSeeds: number;
 }
 
-/** Largest --count (feature extraction runs at roughly 2-4 images/s per core on the wasm backend). */
+/** Largest --count (the features of 50,000 images and as many faces take about an hour and a half on 2 cores). */
 const MaxCount = 50_000;
 
 /** `npc-faces metrics`: see its `--help` and docs/training.md. */
@@ -45,7 +45,7 @@ export function MetricsCommand(): Command {
         "of generated vs data images; below 0.5 flags mode collapse), precision and recall (k-nearest-neighbour manifolds, Kynkäänniemi et al. 2019: " +
         "precision = generated faces that look like data, recall = data faces the generator covers; recall falls when modes are dropped). Features: the InceptionV3 shipped inside the nsfwjs package, pooled 2048-d " +
         "layer, images resized to 299x299 — not the standard FID network, so compare figures only with this command's, on the same data set and " +
-        "--count. Runs offline on the tfjs wasm backend, about 2-4 images/s. " +
+        "--count. Runs offline on onnxruntime-node's CPU kernels (tfjs's wasm backend where it is not installed, ~6x slower): about 17 images/s on 2 cores. " +
         "Attribute coverage (unless --no-coverage): for each categorical label of the data set (facesjs: eyes, mouth, hair_style, ...), a probe fitted " +
         "on training images classifies --coverage-count generated faces and as many held-out images; reported: the probe's held-out accuracy, the " +
         "effective number of classes (exp of the entropy) and the classes that reach half their training share. See docs/evaluation.md.",
