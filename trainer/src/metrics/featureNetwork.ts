@@ -28,7 +28,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { tf } from "../backends/tfjsBackend.js";
 import { LoadOnnxRuntimeNodeAsync } from "../ortTraining/ortSessions.js";
-import { BuildFeatureNetworkOnnx, FeatureOnnxNames, type FeatureGraphOp } from "./featureNetworkOnnx.js";
+import { BuildFeatureNetworkOnnx, FeatureOnnxNames } from "./featureNetworkOnnx.js";
 
 /** Name and version of the feature network, stored with every metric (figures compare only within one name). */
 export const FeatureNetworkName = "nsfwjs-4.4.0/inception_v3/flatten_1";
@@ -64,7 +64,7 @@ interface ModelJson {
 }
 
 /** One step of the compiled graph. */
-type GraphOp =
+export type FeatureGraphOp =
   | { kind: "conv"; name: string; input: string; filter: tf.Tensor4D; bias: tf.Tensor1D | null; relu: boolean; strides: [number, number]; pad: "same" | "valid" }
   | { kind: "affine"; name: string; input: string; scale: tf.Tensor1D; offset: tf.Tensor1D }
   | { kind: "relu"; name: string; input: string }
@@ -73,7 +73,7 @@ type GraphOp =
   | { kind: "flatten"; name: string; input: string };
 
 /** A mutable conv op while folding. */
-type ConvOp = Extract<GraphOp, { kind: "conv" }>;
+type ConvOp = Extract<FeatureGraphOp, { kind: "conv" }>;
 
 /** The folder of nsfwjs's InceptionV3 files. */
 export function InceptionWeightsDir(): string {
@@ -103,9 +103,9 @@ const Pair = (v: unknown): [number, number] => {
 };
 
 /** Compiles the Keras layer list up to `output` into ops, folding BatchNormalization and ReLU into convs. */
-function CompileGraph(layers: KerasLayer[], weights: tf.NamedTensorMap, output: string): { input: string; ops: GraphOp[] } {
-  const ops: GraphOp[] = [];
-  const byName = new Map<string, GraphOp>();
+function CompileGraph(layers: KerasLayer[], weights: tf.NamedTensorMap, output: string): { input: string; ops: FeatureGraphOp[] } {
+  const ops: FeatureGraphOp[] = [];
+  const byName = new Map<string, FeatureGraphOp>();
   const alias = new Map<string, string>(); // folded layer -> the op that now produces its value
   const consumers = new Map<string, number>();
   const resolve = (name: string): string => alias.get(name) ?? name;
@@ -114,7 +114,7 @@ function CompileGraph(layers: KerasLayer[], weights: tf.NamedTensorMap, output: 
   const used = layers.slice(0, end + 1);
   for (const layer of used) for (const node of layer.inbound_nodes) for (const [from] of node) consumers.set(from, (consumers.get(from) ?? 0) + 1);
   let input = "";
-  const add = (op: GraphOp): void => {
+  const add = (op: FeatureGraphOp): void => {
     ops.push(op);
     byName.set(op.name, op);
   };
@@ -204,7 +204,7 @@ function CompileGraph(layers: KerasLayer[], weights: tf.NamedTensorMap, output: 
 }
 
 /** Runs the compiled ops on a [N, 299, 299, 3] batch in [0, 1]; returns the output layer's value. */
-function RunGraph(graph: { input: string; ops: GraphOp[] }, x: tf.Tensor4D): tf.Tensor {
+function RunGraph(graph: { input: string; ops: FeatureGraphOp[] }, x: tf.Tensor4D): tf.Tensor {
   const values = new Map<string, tf.Tensor>([[graph.input, x]]);
   const get = (name: string): tf.Tensor => {
     const v = values.get(name);
@@ -274,16 +274,6 @@ export function PrepareFeatureInput(images: readonly FeatureImage[]): tf.Tensor4
 /** Where the feature network runs: onnxruntime-node's CPU convolutions (when installed) or the current tfjs backend. */
 export type FeatureEngine = "onnxruntime" | "tfjs";
 
-/** The compiled graph with its weights as plain arrays, for {@link BuildFeatureNetworkOnnx}. */
-function PlainOps(ops: readonly GraphOp[]): FeatureGraphOp[] {
-  const values = (t: tf.Tensor) => t.dataSync() as Float32Array;
-  return ops.map((op): FeatureGraphOp => {
-    if (op.kind === "conv") return { ...op, filter: { shape: op.filter.shape, values: values(op.filter) }, bias: op.bias ? values(op.bias) : null };
-    if (op.kind === "affine") return { ...op, scale: values(op.scale), offset: values(op.offset) };
-    return op;
-  });
-}
-
 /** nsfwjs's InceptionV3 up to its pooled layer, ready to turn images into 2048-d features. */
 export class FeatureNetwork {
   /** See {@link FeatureNetworkName}. */
@@ -322,7 +312,7 @@ export class FeatureNetwork {
       return null;
     });
     if (ort) {
-      const bytes = BuildFeatureNetworkOnnx({ input: graph.input, ops: PlainOps(graph.ops) }, FeatureInputSize, FeatureDimension);
+      const bytes = BuildFeatureNetworkOnnx(graph, FeatureInputSize, FeatureDimension);
       for (const t of owned) t.dispose();
       const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: "all", executionProviders: ["cpu"] });
       const run = async (input: tf.Tensor4D): Promise<Float32Array> => {

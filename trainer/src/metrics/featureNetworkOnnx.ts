@@ -1,6 +1,6 @@
 /**
  * The feature network's compiled ops (featureNetwork.ts: nsfwjs's InceptionV3 with BatchNormalization and ReLU
- * folded into the convolutions) written as one ONNX graph, for onnxruntime-node's native convolutions: the same
+ * folded into the convolutions, its weights in tfjs tensors) written as one ONNX graph, for onnxruntime-node's native convolutions: the same
  * function in float32, several times faster than the tfjs wasm backend on a CPU (`npm run bench -- metrics`).
  *
  * The graph takes and returns tfjs's layout: input [N, 299, 299, 3] (NHWC), output [N, 2048]. Inside it runs NCHW,
@@ -9,15 +9,7 @@
  * the count in both.
  */
 import { OnnxGraphBuilder, SerializeOnnxModel } from "../export/onnxGraphBuilder.js";
-
-/** The ops of the compiled graph, with their weights as plain arrays (tfjs's HWIO layout for conv filters). */
-export type FeatureGraphOp =
-  | { kind: "conv"; name: string; input: string; filter: { shape: readonly number[]; values: Float32Array }; bias: Float32Array | null; relu: boolean; strides: readonly [number, number]; pad: "same" | "valid" }
-  | { kind: "affine"; name: string; input: string; scale: Float32Array; offset: Float32Array }
-  | { kind: "relu"; name: string; input: string }
-  | { kind: "pool"; name: string; input: string; type: "max" | "avg"; size: readonly [number, number]; strides: readonly [number, number]; pad: "same" | "valid" }
-  | { kind: "concat"; name: string; inputs: readonly string[]; axis: number }
-  | { kind: "flatten"; name: string; input: string };
+import type { FeatureGraphOp } from "./featureNetwork.js";
 
 /** Graph input and output names of the ONNX feature network. */
 export const FeatureOnnxNames = { input: "images", output: "features" } as const;
@@ -39,22 +31,22 @@ export function BuildFeatureNetworkOnnx(graph: { input: string; ops: readonly Fe
     switch (op.kind) {
       case "conv": {
         const [kh, kw, cin, cout] = op.filter.shape;
-        // HWIO -> OIHW.
-        const w = new Float32Array(op.filter.values.length);
-        const src = op.filter.values;
+        // tfjs's HWIO -> ONNX's OIHW.
+        const src = op.filter.dataSync() as Float32Array;
+        const w = new Float32Array(src.length);
         for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < cin; i++) for (let o = 0; o < cout; o++) {
           w[((o * cin + i) * kh + y) * kw + x] = src[((y * kw + x) * cin + i) * cout + o];
         }
         const inputs = [get(op.input), g.addInitializer(`${op.name}_w`, "float", [cout, cin, kh, kw], w)];
-        if (op.bias) inputs.push(g.addInitializer(`${op.name}_b`, "float", [cout], op.bias));
+        if (op.bias) inputs.push(g.addInitializer(`${op.name}_b`, "float", [cout], op.bias.dataSync()));
         last = g.node("Conv", inputs, { kernel_shape: { ints: [kh, kw] }, strides: { ints: [...op.strides] }, auto_pad: AutoPad(op.pad) }, op.name);
         if (op.relu) last = g.node("Relu", [last], {}, `${op.name}_relu`);
         break;
       }
       case "affine": {
-        const c = op.scale.length;
-        const scaled = g.node("Mul", [get(op.input), g.addInitializer(`${op.name}_scale`, "float", [1, c, 1, 1], op.scale)]);
-        last = g.node("Add", [scaled, g.addInitializer(`${op.name}_offset`, "float", [1, c, 1, 1], op.offset)], {}, op.name);
+        const c = op.scale.size;
+        const scaled = g.node("Mul", [get(op.input), g.addInitializer(`${op.name}_scale`, "float", [1, c, 1, 1], op.scale.dataSync())]);
+        last = g.node("Add", [scaled, g.addInitializer(`${op.name}_offset`, "float", [1, c, 1, 1], op.offset.dataSync())], {}, op.name);
         break;
       }
       case "relu":
