@@ -10,7 +10,8 @@
  */
 import type { FaceRequest } from "@npc-faces/runtime";
 import type { GeneratedImageSource } from "@npc-faces/trainer";
-import { ClassifyRows, ClassificationAccuracy, FitAttributeClassifiers, type AttributeLabels } from "../evaluation/attributeClassifier.js";
+import { ClassifyRows, ClassificationAccuracy, FitAttributeClassifiers, type AttributeClassifier, type AttributeLabels } from "../evaluation/attributeClassifier.js";
+import { ReadProbeFileAsync, WriteProbeFileAsync, type ProbeKey } from "../evaluation/attributeProbeFile.js";
 import { ClassShares, CountClasses, EffectiveClassCount, MeasureClassCoverage, type ClassCoverage } from "../evaluation/classCoverage.js";
 import { DatasetFeaturesAsync, SplitIndices } from "../evaluation/datasetFeatures.js";
 import { CommonFeatureRes, MakePixelFeatureLayout, WritePixelFeatures, type PixelFeatureLayout } from "../evaluation/pixelFeatures.js";
@@ -25,6 +26,8 @@ export const DefaultProbeImages = 4000;
  * (held-out accuracy: eyes 97%, mouths 93%, against 74% and 47% at 16), at 16-64× the fitting cost of 16.
  */
 export const DefaultProbeFeatureRes = 32;
+/** Ridge penalties the probes choose among (relative to the mean diagonal of XᵀX), per class. */
+const ProbeRelativeLambdas = [1e-3, 1e-2, 1e-1];
 
 /** One attribute's coverage, generated vs held-out real images. */
 export interface AttributeCoverage {
@@ -79,6 +82,8 @@ export interface AttributeCoverageReport {
   /** How the probes see images, e.g. "pixels 16x16". */
   readonly probeFeatures: string;
   readonly probeImages: number;
+  /** With {@link AttributeCoverageOptions.probeFile}: whether the probes were read from it or fitted (and written to it). */
+  readonly probes?: "read" | "fitted";
   /** Held-out images classified (the real row and the probe accuracy). */
   readonly realCount: number;
   /** Generated faces classified. */
@@ -99,6 +104,8 @@ export interface AttributeCoverageOptions {
   readonly count?: number;
   readonly probeImages?: number;
   readonly featureRes?: number;
+  /** Keep the fitted probes in this file: read when fitted on the same data set and settings, else fitted and written (see ../evaluation/attributeProbeFile.ts). */
+  readonly probeFile?: string;
   readonly psi?: number;
   readonly noiseStrength?: number;
   readonly firstSeed?: number;
@@ -164,8 +171,22 @@ export async function ComputeAttributeCoverageAsync(options: AttributeCoverageOp
   if (attributes.length === 0) throw new Error("the data set has no categorical label with at least 2 classes among its training images");
 
   const layout = MakePixelFeatureLayout(CommonFeatureRes(options.featureRes ?? DefaultProbeFeatureRes, [dataset.resolution, options.generatorResolution]));
-  const trainFeatures = await DatasetFeaturesAsync(dataset, train, layout, { onProgress: (d, t) => options.onProgress?.("probe", d, t) });
-  const classifiers = FitAttributeClassifiers(trainFeatures.features, layout.length, attributes, { relativeLambdas: [1e-3, 1e-2, 1e-1] });
+  const key: ProbeKey = {
+    dataset: dataset.manifest.contentHash,
+    probeImages: train.length,
+    featureRes: layout.res,
+    relativeLambdas: ProbeRelativeLambdas,
+    attributes: attributes.map(({ name, classes }) => ({ name, classes })),
+  };
+  const kept = options.probeFile ? await ReadProbeFileAsync(options.probeFile, key, layout.length) : null;
+  let classifiers: AttributeClassifier[];
+  if (kept?.found === "match") {
+    classifiers = kept.classifiers;
+  } else {
+    const trainFeatures = await DatasetFeaturesAsync(dataset, train, layout, { onProgress: (d, t) => options.onProgress?.("probe", d, t) });
+    classifiers = FitAttributeClassifiers(trainFeatures.features, layout.length, attributes, { relativeLambdas: ProbeRelativeLambdas });
+    if (options.probeFile) await WriteProbeFileAsync(options.probeFile, key, classifiers);
+  }
   const holdoutFeatures = await DatasetFeaturesAsync(dataset, holdout, layout);
   const count = options.count ?? DefaultCoverageCount;
   const realCount = Math.min(count, holdout.length);
@@ -218,6 +239,7 @@ export async function ComputeAttributeCoverageAsync(options: AttributeCoverageOp
     attributes: report,
     probeFeatures: `pixels ${layout.res}x${layout.res}`,
     probeImages: train.length,
+    ...(kept ? { probes: kept.found === "match" ? ("read" as const) : ("fitted" as const) } : {}),
     realCount,
     generatedCount: count,
     seconds: (performance.now() - started) / 1000,

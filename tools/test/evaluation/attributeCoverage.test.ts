@@ -2,7 +2,7 @@
  * Attribute coverage math on synthetic data whose answer is known: class counts, the one-vs-rest probe, mode
  * dropping; and label agreement on a small facesjs data set, with "generators" that show training images.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FillStandardNormal, type FaceRequest } from "@npc-faces/runtime";
@@ -137,5 +137,32 @@ describe("label agreement (conditional models)", () => {
     expect(Object.values(ignored.perValue).sort()).toEqual([0, 1]);
 
     expect((await Measure(obeys)).attributes[0].setLabel).toBeUndefined();
+  });
+
+  it("--probes: fits once and reads the same probes back; refits for other settings; refuses a file that is not a probe file", async () => {
+    const probeFile = join(dir, "probes.json");
+    const generator = ImageGenerator(({ seed }) => seed % train.length);
+    const MeasureKept = (attributes: string[]) => ComputeAttributeCoverageAsync({ generator, generatorResolution: dataset.resolution, dataset, attributes, count: 40, featureRes: 16, labelsOf, probeFile });
+    const fitted = await MeasureKept(["gender", "eyes"]);
+    expect(fitted.probes).toBe("fitted");
+    const written = await stat(probeFile);
+    const read = await MeasureKept(["gender", "eyes"]);
+    expect(read.probes).toBe("read");
+    expect((await stat(probeFile)).mtimeMs).toBe(written.mtimeMs); // not rewritten
+    // The read probes classify exactly as the fitted ones did.
+    const { seconds: _a, probes: _b, ...fittedFigures } = fitted;
+    const { seconds: _c, probes: _d, ...readFigures } = read;
+    expect(readFigures).toEqual(fittedFigures);
+    // Other attributes: fitted again and the file replaced by the new probes.
+    expect((await MeasureKept(["gender"])).probes).toBe("fitted");
+    expect((await MeasureKept(["gender"])).probes).toBe("read");
+    expect((await Measure(generator)).probes).toBeUndefined();
+
+    const notProbes = join(dir, "notes.json");
+    await writeFile(notProbes, '{"mine": 1}');
+    await expect(ComputeAttributeCoverageAsync({ generator, generatorResolution: dataset.resolution, dataset, attributes: ["gender"], count: 8, featureRes: 16, probeFile: notProbes })).rejects.toThrow(
+      /--probes .*notes\.json: not a probe file written by npc-faces metrics \(its "format" is not/,
+    );
+    expect(await readFile(notProbes, "utf8")).toBe('{"mine": 1}');
   });
 });

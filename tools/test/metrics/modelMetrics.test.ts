@@ -140,7 +140,7 @@ describe("npc-faces metrics", () => {
   it("documents every flag and default in --help", async () => {
     const result = await RunCliAsync(["metrics", "--help"]);
     expect(result.code).toBe(0);
-    for (const flag of ["--model <file>", "--data <dir>", "--count <n>", "--psi <x>", "--noise-strength <x>", "--first-seed <seed>", "--floor", "--json", "--k <n>", "--no-coverage", "--coverage-count <n>", "--attributes <list>", "--probe-images <n>", "--probe-res <n>", "--set-label-seeds <n>"]) expect(result.stdout).toContain(flag);
+    for (const flag of ["--model <file>", "--data <dir>", "--count <n>", "--psi <x>", "--noise-strength <x>", "--first-seed <seed>", "--floor", "--json", "--k <n>", "--no-coverage", "--coverage-count <n>", "--attributes <list>", "--probe-images <n>", "--probe-res <n>", "--probes <file>", "--set-label-seeds <n>"]) expect(result.stdout).toContain(flag);
     expect(result.stdout).toMatch(/default: 256/);
     expect(result.stdout).toMatch(/not the standard FID network/);
   });
@@ -154,6 +154,8 @@ describe("npc-faces metrics", () => {
       [["--model", model, "--data", data, "--noise-strength", "x"], /--noise-strength.*expected a finite number/, 2],
       [["--model", model, "--data", data, "--psi", "abc"], /--psi.*expected a finite number/, 2],
       [["--model", model, "--data", data, "--set-label-seeds", "-1"], /--set-label-seeds.*expected an integer in 0\.\.50000, got -1/, 2],
+      [["--model", model, "--data", data, "--probes", join(dir, "no-such-dir", "probes.json")], /--probes .*probes\.json: the folder .*no-such-dir does not exist/, 1],
+      [["--model", model, "--data", data, "--probes", model], /--probes .*tiny\.onnx: not a probe file written by npc-faces metrics \(not JSON\); give a new path, or remove the file/, 1],
     ];
     for (const [args, message, code] of cases) {
       const result = await RunCliAsync(["metrics", ...args]);

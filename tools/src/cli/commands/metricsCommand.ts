@@ -29,6 +29,7 @@ interface MetricsFlags {
   attributes?: string[];
   probeImages: number;
   probeRes: number;
+  probes?: string;
   setLabelSeeds: number;
 }
 
@@ -69,10 +70,11 @@ export function MetricsCommand(): Command {
         .argParser(IntegerParser(0, MaxCount)),
     )
     .addOption(new Option("--probe-res <n>", "side of the probes' pixel features (32 tells facesjs's eyes and mouths apart; 16 fits 16-64x faster but blurs them)").default(32).argParser(IntegerParser(1, 64)))
+    .option("--probes <file>", "keep the fitted attribute probes in this file: read from it when they were fitted on the same data set with the same --probe-images, --probe-res and --attributes, otherwise fitted and written there (fitting is most of the coverage's time; use one file per data set when measuring many snapshots)")
     .addOption(EngineOption())
     .addHelpText(
       "after",
-      "\nExamples:\n  npc-faces metrics --data data/faces64        # the bundled default model\n  npc-faces metrics --model models/faces.onnx --data data/faces64\n  npc-faces metrics --model runs/faces64/model.onnx --data data/faces64 --count 1000 --floor --json",
+      "\nExamples:\n  npc-faces metrics --data data/faces64        # the bundled default model\n  npc-faces metrics --model models/faces.onnx --data data/faces64\n  npc-faces metrics --model runs/faces64/model.onnx --data data/faces64 --count 1000 --floor --json\n  npc-faces metrics --model runs/faces64/kimg-400.onnx --data data/faces64 --probes runs/faces64/probes.json   # fits the probes once",
     )
     .action(async (flags: MetricsFlags) => {
       const { ComputeModelMetricsAsync, ComputeDataFloorAsync, OpenMetricsDataAsync } = await import("../../metrics/modelMetrics.js");
@@ -93,6 +95,12 @@ export function MetricsCommand(): Command {
       }
       await opened.CloseAsync();
       const coverage = flags.coverage && holdoutCount >= 2;
+      if (coverage && flags.probes) {
+        const { CheckProbeFilePathAsync } = await import("../../evaluation/attributeProbeFile.js");
+        await CheckProbeFilePathAsync(flags.probes).catch((error: unknown) => {
+          throw new CliFailure((error as Error).message);
+        });
+      }
       const generator = await LoadModelForCliAsync(model, { engine: flags.engine });
       const progress = PhaseProgressLine("features: ");
       try {
@@ -104,7 +112,7 @@ export function MetricsCommand(): Command {
           const dataset = await OpenMetricsDataAsync(flags.data);
           try {
             attributeCoverage = await ComputeAttributeCoverageAsync({
-              generator, generatorResolution: generator.metadata.resolution, dataset, attributes: flags.attributes, count: flags.coverageCount, probeImages: flags.probeImages, featureRes: flags.probeRes,
+              generator, generatorResolution: generator.metadata.resolution, dataset, attributes: flags.attributes, count: flags.coverageCount, probeImages: flags.probeImages, featureRes: flags.probeRes, probeFile: flags.probes,
               psi: flags.psi, noiseStrength: flags.noiseStrength, firstSeed: flags.firstSeed, onProgress: PhaseProgressLine("coverage: "),
               ...(generator.metadata.labels.length > 0 ? { labelsOf: (request: FaceRequest) => FaceLabelValues(generator.metadata, request) } : {}),
               ...(flags.setLabelSeeds > 0
