@@ -120,11 +120,16 @@ describe("npc-faces checkpoint pack / train --resume-from", () => {
     const changed = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.04", "--pl-weight", "0", ...TrainArgs]);
     expect(changed.code).toBe(2);
     expect(changed.stderr).toMatch(/--pl-weight 0: a resumed run keeps its checkpoint's plWeight \(2\); only --kimg, --batch, --lr, --gamma and --label-loss/);
+    // So are --preset, --aug and --seed when typed (their defaults are no change).
+    for (const [flag, value, kept] of [["--preset", "npc64", "preset (tiny)"], ["--aug", "none", "aug (ada)"], ["--seed", "7", "seed (0)"]]) {
+      const typed = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.04", flag, value, ...TrainArgs]);
+      expect([typed.code, typed.stderr.trim()]).toEqual([2, expect.stringContaining(`${flag} ${value}: a resumed run keeps its checkpoint's ${kept}`)]);
+    }
     expect((await readFile(join(runs[0], "checkpoint.ckpt"))).equals(before)).toBe(true);
     // There --resume goes on, again without the original run's --preset, --cond and --labels; --lr replaces the
     // checkpoint's learning rate, --gamma its R1 weight and --batch its minibatch (the other options stay the
     // checkpoint's; the same --tick is no change).
-    const more = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.04", "--lr", "0.001", "--gamma", "0.5", ...TrainArgs, "--batch", "16"]);
+    const more = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.04", "--lr", "0.001", "--gamma", "0.5", "--seed", "0", ...TrainArgs, "--batch", "16"]);
     expect(more.code, more.stderr).toBe(0);
     const slower = await ReadRunAsync(runs[0]);
     expect(slower.state.imagesSeen).toBe(40); // 24 + one step of 16

@@ -45,9 +45,12 @@ interface TrainFlags {
 
 /**
  * Flags that say what a run trains, which a resumed run takes from its checkpoint (only --kimg, --batch, --lr, --gamma
- * and --label-loss replace the checkpoint's): one given with another value is refused rather than dropped in silence.
+ * and --label-loss replace the checkpoint's): one typed with another value is refused rather than dropped in silence.
  */
 const KeptOnResume = [
+  ["--preset", "preset", "preset"],
+  ["--aug", "aug", "aug"],
+  ["--seed", "seed", "seed"],
   ["--pl-weight", "plWeight", "plWeight"],
   ["--ada-kimg", "adaKimg", "adaKimg"],
   ["--d-conv-down", "dConvDown", "dConvDown"],
@@ -60,9 +63,10 @@ const KeptOnResume = [
   ["--snap", "snap", "snapshotTicks"],
 ] as const satisfies readonly (readonly [string, keyof TrainFlags, keyof TrainingOptions])[];
 
-function RefuseChangesOnResume(flags: TrainFlags, checkpoint: TrainingOptions): void {
+/** @param typed whether a flag was typed on the command line (--preset, --aug and --seed have defaults, which are no change) */
+function RefuseChangesOnResume(flags: TrainFlags, checkpoint: TrainingOptions, typed: (key: keyof TrainFlags) => boolean): void {
   for (const [flag, given, kept] of KeptOnResume) {
-    if (flags[given] !== undefined && flags[given] !== checkpoint[kept]) {
+    if (typed(given) && flags[given] !== checkpoint[kept]) {
       throw new CliUsageError(`${flag} ${flags[given]}: a resumed run keeps its checkpoint's ${kept} (${checkpoint[kept]}); only --kimg, --batch, --lr, --gamma and --label-loss replace the checkpoint's`);
     }
   }
@@ -131,8 +135,8 @@ export function TrainCommand(): Command {
     .addOption(new Option("--snap <ticks>", "ticks per checkpoint (default: 10)").argParser(IntegerParser(1, 1_000_000)))
     .addOption(new Option("--keep-snapshots <n>", "also keep a copy of each of the newest N checkpoints in RUN/snapshots/kimg-K/ (export one with `npc-faces export --run RUN --snapshot K`); 0 = only the latest checkpoint; not remembered by --resume: pass it again").default(0).argParser(IntegerParser(0, 1_000_000)))
     .addHelpText("after", "\nExamples:\n  npc-faces train --data data/faces64 --out runs/faces64\n  npc-faces train --data data/faces64 --out runs/faces64 --resume --kimg 4000\n  npc-faces train --data data/faces64 --out runs/faces64 --resume-from models/training/checkpoint.npcfckpt.gz\n  npc-faces train --data data/tiny --out runs/tiny --preset tiny --kimg 1 --aug none --backend wasm")
-    .action(async (flags: TrainFlags) => {
-      await RunTrainAsync(flags);
+    .action(async (flags: TrainFlags, command: Command) => {
+      await RunTrainAsync(flags, (key) => command.getOptionValueSource(key) === "cli");
     });
 }
 
@@ -161,7 +165,7 @@ async function ResolveEngineAsync(flags: TrainFlags, progressive: boolean): Prom
   return "tfjs";
 }
 
-async function RunTrainAsync(flags: TrainFlags): Promise<void> {
+async function RunTrainAsync(flags: TrainFlags, typed: (key: keyof TrainFlags) => boolean): Promise<void> {
   if (flags.mixing !== undefined && flags.mixing > 1) throw new CliUsageError(`--mixing must be in 0..1, got ${flags.mixing}`);
   if (flags.labels && !flags.cond && !flags.resume && !flags.resumeFrom) throw new CliUsageError("--labels needs --cond (it picks the labels to condition on)");
   const trainer = await import("@npc-faces/trainer");
@@ -175,7 +179,7 @@ async function RunTrainAsync(flags: TrainFlags): Promise<void> {
     from = await trainer.ReadCheckpointAsync(fromPath).catch((error: Error) => {
       throw new CliFailure(error.message);
     });
-    RefuseChangesOnResume(flags, from.options);
+    RefuseChangesOnResume(flags, from.options, typed);
   }
   const engine = await ResolveEngineAsync(flags, from?.options.progressive ?? flags.progressive ?? false);
   let options;
