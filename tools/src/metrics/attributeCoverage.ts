@@ -56,6 +56,24 @@ export interface AttributeCoverage {
   readonly labelAgreement?: number;
   /** With {@link AttributeCoverageOptions.setLabels}: each value set in the request, read back (see {@link SetLabelReadBack}). */
   readonly setLabel?: SetLabelReadBack;
+  /** Per class, which styles a model draws too rarely, too often, or in place of which others (see {@link ClassDetail}). */
+  readonly perClass: Readonly<Record<string, ClassDetail>>;
+}
+
+/** One class of an attribute: its shares as the probe reads them, and (conditional models) how often it is drawn when asked for. */
+export interface ClassDetail {
+  /** Share of the training labels. */
+  readonly training: number;
+  /** Share of the held-out real images the probe reads as this class. */
+  readonly real: number;
+  /** Share of the generated faces the probe reads as this class. */
+  readonly generated: number;
+  /** Conditional models: generated faces whose labels asked for this class. */
+  readonly asked?: number;
+  /** Of those, the share read as this class (absent when none asked for it). */
+  readonly follows?: number;
+  /** Of those, the class most often read instead, and its share (absent when none was misread). */
+  readonly readInstead?: { readonly value: string; readonly share: number };
 }
 
 /**
@@ -126,6 +144,23 @@ function ClassIndices(dataset: OpenedDataset, indices: readonly number[], attrib
 function ClassIndicesOf(labels: readonly Readonly<Record<string, string>>[], attribute: string, classes: readonly string[]): Int32Array {
   const index = new Map(classes.map((c, i) => [c, i]));
   return Int32Array.from(labels, (l) => index.get(l[attribute] ?? "") ?? -1);
+}
+
+/** How the faces that asked for class `c` were read: their count, the share read as `c`, and the commonest other reading. */
+function AskedFor(c: number, requested: Int32Array, predicted: Int32Array, classes: readonly string[]): Pick<ClassDetail, "asked" | "follows" | "readInstead"> {
+  const readAs = new Int32Array(classes.length);
+  let asked = 0;
+  requested.forEach((r, i) => {
+    if (r !== c) return;
+    asked++;
+    readAs[predicted[i]]++;
+  });
+  if (asked === 0) return { asked };
+  let other = -1;
+  readAs.forEach((n, k) => {
+    if (k !== c && n > 0 && (other < 0 || n > readAs[other])) other = k;
+  });
+  return { asked, follows: readAs[c] / asked, ...(other >= 0 ? { readInstead: { value: classes[other], share: readAs[other] / asked } } : {}) };
 }
 
 /** The requests of the `count` generated faces (seeds firstSeed..). */
@@ -221,6 +256,14 @@ export async function ComputeAttributeCoverageAsync(options: AttributeCoverageOp
     const generated = MeasureClassCoverage(CountClasses(generatedPredicted, classCount), reference);
     const requested = requestedLabels ? ClassIndicesOf(requestedLabels, classifier.name, classifier.classes) : null;
     const agreement = requested ? ClassificationAccuracy(generatedPredicted, requested) : Number.NaN;
+    const realShares = ClassShares(CountClasses(holdoutPredicted.subarray(0, realCount), classCount));
+    const generatedShares = ClassShares(CountClasses(generatedPredicted, classCount));
+    const perClass = Object.fromEntries(
+      classifier.classes.map((value, c): [string, ClassDetail] => [
+        value,
+        { training: reference[c], real: realShares[c], generated: generatedShares[c], ...(requested ? AskedFor(c, requested, generatedPredicted, classifier.classes) : {}) },
+      ]),
+    );
     return {
       attribute: classifier.name,
       classes: classCount,
@@ -233,6 +276,7 @@ export async function ComputeAttributeCoverageAsync(options: AttributeCoverageOp
       effectiveRatio: real.effectiveClasses > 0 ? generated.effectiveClasses / real.effectiveClasses : Number.NaN,
       ...(Number.isNaN(agreement) ? {} : { labelAgreement: agreement }),
       ...(setLabels.has(classifier.name) ? { setLabel: setLabels.get(classifier.name) } : {}),
+      perClass,
     };
   });
   return {

@@ -116,7 +116,21 @@ describe("label agreement (conditional models)", () => {
     expect(shares).toContain(ignores.labelAgreement);
     expect(Math.min(...shares)).toBeGreaterThan(0.2); // both genders asked for, so ignoring them shows
 
-    expect((await Measure(ImageGenerator(({ seed }) => seed % train.length), false)).attributes[0].labelAgreement).toBeUndefined();
+    // Per class: every face read as the one gender of image 0, so that class is followed always and the other never,
+    // read instead as the first; the faces asked for each are the asked-for shares.
+    const [shown, other] = Object.entries(ignores.perClass).sort(([, a], [, b]) => b.generated - a.generated);
+    expect([shown[1].generated, other[1].generated]).toEqual([1, 0]);
+    expect([shown[1].follows, other[1].follows]).toEqual([1, 0]);
+    expect(other[1].readInstead).toEqual({ value: shown[0], share: 1 });
+    expect(shown[1].readInstead).toBeUndefined();
+    expect([shown[1].asked, other[1].asked].sort()).toEqual(["male", "female"].map((value) => asked.filter((a) => a === value).length).sort());
+    for (const detail of Object.values(obeys.perClass)) expect(detail.follows).toBeGreaterThan(0.8);
+    const sum = (key: "training" | "real" | "generated") => Object.values(obeys.perClass).reduce((total, detail) => total + detail[key], 0);
+    expect([sum("training"), sum("real"), sum("generated")].map((x) => x.toFixed(9))).toEqual(["1.000000000", "1.000000000", "1.000000000"]);
+
+    const unconditional = (await Measure(ImageGenerator(({ seed }) => seed % train.length), false)).attributes[0];
+    expect(unconditional.labelAgreement).toBeUndefined();
+    expect(Object.values(unconditional.perClass).map((detail) => Object.keys(detail).sort())).toEqual([["generated", "real", "training"], ["generated", "real", "training"]]);
   });
 
   it("reads back each value set in the request: every value from faces that show it, one from faces that ignore it", async () => {
