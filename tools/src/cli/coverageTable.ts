@@ -12,7 +12,7 @@ export function FormatCoverageTable(report: AttributeCoverageReport): string[] {
   const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : "n/a");
   const withSetLabels = report.attributes.some((a) => a.setLabel);
   return [
-    `attribute coverage (probe: ridge one-vs-rest on ${report.probeFeatures}, fitted on ${report.probeImages} training images${report.probes === "read" ? ", read from --probes" : ""}; ${report.realCount} held-out real vs ${report.generatedCount} generated):`,
+    `attribute coverage (probe: ${report.probeFeatures}, fitted on ${report.probeImages} training images${report.probes === "read" ? ", read from --probes" : ""}; ${report.realCount} held-out real vs ${report.generatedCount} generated):`,
     ...FormatTable(
       [
         [

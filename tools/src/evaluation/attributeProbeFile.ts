@@ -1,42 +1,53 @@
 /**
  * Fitted attribute probes kept on disk (`npc-faces metrics --probes FILE`). Fitting the probes is most of the
- * coverage's time (4,000 images × 3,072 pixel features: ~2 min on 2 cores) and depends only on the data set and
+ * coverage's time (the convolutional probe: ~8 min on one core; the ridge one on 3,072 pixel features: ~2 min on 2 cores) and depends only on the data set and
  * the probe settings, so choosing among a run's snapshots fits them once. The file records what the probes were
  * fitted on (the {@link ProbeKey}); a file fitted on anything else is refitted and replaced, and a file that is
- * not a probe file at all is refused rather than overwritten. Weights are stored as little-endian Float64, so a
- * reused probe classifies exactly as the freshly fitted one did.
+ * not a probe file at all is refused rather than overwritten. Weights are stored exactly (the ridge models' as
+ * little-endian Float64, the network's as Float32), so a reused probe classifies as the freshly fitted one did.
  */
 import { readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { AttributeClassifier } from "./attributeClassifier.js";
+import type { ConvolutionalProbeJson } from "./convolutionalProbe.js";
 import { WriteFileAtomicAsync } from "../bake/atomicWrite.js";
+
+/** Which probe: the convolutional one (convolutionalProbe.ts) or ridge on pixels (attributeClassifier.ts). */
+export type ProbeKind = "cnn" | "pixels";
 
 /** Everything the fitted probes depend on. */
 export interface ProbeKey {
   /** The data set's content hash (its manifest's `contentHash`). */
   readonly dataset: string;
+  readonly probe: ProbeKind;
   /** Training images fitted on (the split's first ones). */
   readonly probeImages: number;
-  /** Side of the pixel features. */
+  /** Side of the images (cnn) or pixel features (pixels) the probe reads. */
   readonly featureRes: number;
-  readonly relativeLambdas: readonly number[];
+  /** The fitting's own settings (pixels: the ridge penalties; cnn: the epochs). */
+  readonly settings: Readonly<Record<string, number | readonly number[]>>;
   /** Each attribute's name and classes, in order. */
   readonly attributes: readonly { readonly name: string; readonly classes: readonly string[] }[];
 }
 
+/** The fitted probes themselves. */
+export type ProbePayload = { readonly probe: "pixels"; readonly classifiers: readonly AttributeClassifier[] } | { readonly probe: "cnn"; readonly network: ConvolutionalProbeJson };
+
 const Format = "npc-faces-attribute-probes";
-const Version = 1;
+const Version = 2;
 
 interface ProbeFileJson {
   format: typeof Format;
-  version: typeof Version;
+  version: number;
   key: ProbeKey;
-  /** Per attribute, per class: [lambda, bias, base64 of the Float64 weights]. */
-  models: [number, number, string][][];
+  /** pixels: per attribute, per class: [lambda, bias, base64 of the Float64 weights]. */
+  models?: [number, number, string][][];
+  /** cnn: the network's stored form. */
+  network?: ConvolutionalProbeJson;
 }
 
 /** What {@link ReadProbeFileAsync} found. */
-export type ProbeFileRead = { readonly found: "none" } | { readonly found: "other"; readonly key: ProbeKey } | { readonly found: "match"; readonly classifiers: AttributeClassifier[] };
+export type ProbeFileRead = { readonly found: "none" } | { readonly found: "other" } | { readonly found: "match"; readonly payload: ProbePayload };
 
 function SameKey(a: ProbeKey, b: ProbeKey): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -54,7 +65,7 @@ function DecodeWeights(text: string, length: number, where: string): Float64Arra
   return Float64Array.from({ length }, (_, i) => bytes.readDoubleLE(i * 8));
 }
 
-/** The file's JSON when it is a probe file of this version; null when it does not exist. */
+/** The file's JSON when it is a probe file (of any version); null when it does not exist. */
 async function ParseProbeFileAsync(path: string): Promise<ProbeFileJson | null> {
   let text: string;
   try {
@@ -70,7 +81,6 @@ async function ParseProbeFileAsync(path: string): Promise<ProbeFileJson | null> 
     return RefuseProbeFile(path, "not JSON");
   }
   if (json?.format !== Format) return RefuseProbeFile(path, `its "format" is not "${Format}"`);
-  if (json.version !== Version) return RefuseProbeFile(path, `version ${String(json.version)}, this npc-faces reads ${Version}`);
   return json;
 }
 
@@ -91,14 +101,19 @@ export async function CheckProbeFilePathAsync(path: string): Promise<void> {
 }
 
 /**
- * Reads a probe file: "none" when it does not exist, "other" when it holds probes fitted on another key,
- * "match" with the classifiers otherwise.
- * @throws Error naming the file when it exists but is not a probe file of this version (it is never overwritten)
+ * Reads a probe file: "none" when it does not exist, "other" when it holds probes of another key or file version
+ * (to be refitted and replaced), "match" with the fitted probes otherwise.
+ * @param featureLength pixels: the length of a feature vector (each model's weights)
+ * @throws Error naming the file when it exists but is not a probe file (it is never overwritten)
  */
 export async function ReadProbeFileAsync(path: string, key: ProbeKey, featureLength: number): Promise<ProbeFileRead> {
   const json = await ParseProbeFileAsync(path);
   if (!json) return { found: "none" };
-  if (!SameKey(json.key, key)) return { found: "other", key: json.key };
+  if (json.version !== Version || !SameKey(json.key, key)) return { found: "other" };
+  if (key.probe === "cnn") {
+    if (typeof json.network?.weights !== "string" || json.network.side !== key.featureRes) return RefuseProbeFile(path, "its network does not match its key");
+    return { found: "match", payload: { probe: "cnn", network: json.network } };
+  }
   const models = json.models;
   if (!Array.isArray(models) || models.length !== key.attributes.length) return RefuseProbeFile(path, "its models do not match its attributes");
   try {
@@ -111,19 +126,21 @@ export async function ReadProbeFileAsync(path: string, key: ProbeKey, featureLen
         models: rows.map(([lambda, bias, weights], c) => ({ lambda, bias, weights: DecodeWeights(weights, featureLength, `attribute ${attribute.name}, class ${c}`) })),
       };
     });
-    return { found: "match", classifiers };
+    return { found: "match", payload: { probe: "pixels", classifiers } };
   } catch (error) {
     return RefuseProbeFile(path, (error as Error).message);
   }
 }
 
 /** Writes the fitted probes and their key to `path`, atomically (a reader sees the old file or the whole new one). */
-export async function WriteProbeFileAsync(path: string, key: ProbeKey, classifiers: readonly AttributeClassifier[]): Promise<void> {
+export async function WriteProbeFileAsync(path: string, key: ProbeKey, payload: ProbePayload): Promise<void> {
   const json: ProbeFileJson = {
     format: Format,
     version: Version,
     key,
-    models: classifiers.map((classifier) => classifier.models.map((model) => [model.lambda, model.bias, EncodeWeights(model.weights)])),
+    ...(payload.probe === "pixels"
+      ? { models: payload.classifiers.map((classifier) => classifier.models.map((model): [number, number, string] => [model.lambda, model.bias, EncodeWeights(model.weights)])) }
+      : { network: payload.network }),
   };
   await WriteFileAtomicAsync(path, new TextEncoder().encode(JSON.stringify(json)));
 }

@@ -1,17 +1,18 @@
 /**
  * Attribute coverage of a generator: does it draw every eye, mouth and hairstyle of its data, about as often
- * as the data does? A probe per categorical label of the data set (./../evaluation/attributeClassifier.ts,
- * ridge one-vs-rest on pixel features, cheap enough to fit on thousands of training images where the
- * InceptionV3 features would take hours on a CPU) is fitted on training images, scored on held-out images
- * (its accuracy says how far to trust it), then classifies generated faces and the same number of held-out
- * images; ../evaluation/classCoverage.ts turns the predicted classes into the effective number of classes
- * and the classes that reach half their training share. The real row goes through the same probe, so its
- * errors blur both rows alike.
+ * as the data does? A probe per categorical label of the data set is fitted on training images, scored on held-out
+ * images (its accuracy says how far to trust it), then classifies generated faces and the same number of held-out
+ * images; ../evaluation/classCoverage.ts turns the predicted classes into the effective number of classes and the
+ * classes that reach half their training share. The real row goes through the same probe, so its errors blur both
+ * rows alike. Two probes: a small convolutional network trained with random shifts (../evaluation/convolutionalProbe.ts,
+ * the default: it reads a style drawn a pixel or two off as that style) and ridge one-vs-rest on pixel features
+ * (../evaluation/attributeClassifier.ts: a template matcher, minutes faster to fit, and misled by a one-pixel shift).
  */
 import type { FaceRequest } from "@npc-faces/runtime";
-import type { GeneratedImageSource } from "@npc-faces/trainer";
-import { ClassifyRows, ClassificationAccuracy, FitAttributeClassifiers, type AttributeClassifier, type AttributeLabels } from "../evaluation/attributeClassifier.js";
-import { ReadProbeFileAsync, WriteProbeFileAsync, type ProbeKey } from "../evaluation/attributeProbeFile.js";
+import { InitializeTfjsBackendAsync, type GeneratedImageSource } from "@npc-faces/trainer";
+import { ClassifyRows, ClassificationAccuracy, FitAttributeClassifiers, type AttributeLabels } from "../evaluation/attributeClassifier.js";
+import { ReadProbeFileAsync, WriteProbeFileAsync, type ProbeKey, type ProbeKind, type ProbePayload } from "../evaluation/attributeProbeFile.js";
+import { ConvolutionalProbe, DefaultProbeEpochs } from "../evaluation/convolutionalProbe.js";
 import { ClassShares, CountClasses, EffectiveClassCount, MeasureClassCoverage, type ClassCoverage } from "../evaluation/classCoverage.js";
 import { DatasetFeaturesAsync, SplitIndices } from "../evaluation/datasetFeatures.js";
 import { CommonFeatureRes, MakePixelFeatureLayout, WritePixelFeatures, type PixelFeatureLayout } from "../evaluation/pixelFeatures.js";
@@ -21,6 +22,8 @@ import type { OpenedDataset } from "../dataset/packedDataset.js";
 export const DefaultCoverageCount = 1000;
 /** Default training images the probes are fitted on. */
 export const DefaultProbeImages = 4000;
+/** Default probe (see the file comment). */
+export const DefaultProbeKind: ProbeKind = "cnn";
 /**
  * Default side of the pixel features. 32 (64 px faces: 2×2 blocks) is what tells facesjs's eyes and mouths apart
  * (held-out accuracy: eyes 97%, mouths 93%, against 74% and 47% at 16), at 16-64× the fitting cost of 16.
@@ -97,6 +100,8 @@ export interface SetLabelReadBack {
 /** The attribute coverage of a generator against a data set. */
 export interface AttributeCoverageReport {
   readonly attributes: readonly AttributeCoverage[];
+  /** The probe: "cnn" or "pixels". */
+  readonly probe: ProbeKind;
   /** How the probes see images, e.g. "pixels 16x16". */
   readonly probeFeatures: string;
   readonly probeImages: number;
@@ -121,7 +126,12 @@ export interface AttributeCoverageOptions {
   /** Generated faces and most held-out images (default 1000). */
   readonly count?: number;
   readonly probeImages?: number;
+  /** Which probe (default {@link DefaultProbeKind}). */
+  readonly probe?: ProbeKind;
+  /** pixels: side of the pixel features (default 32). */
   readonly featureRes?: number;
+  /** cnn: passes over the training images (default {@link DefaultProbeEpochs}). */
+  readonly probeEpochs?: number;
   /** Keep the fitted probes in this file: read when fitted on the same data set and settings, else fitted and written (see ../evaluation/attributeProbeFile.ts). */
   readonly probeFile?: string;
   readonly psi?: number;
@@ -132,7 +142,7 @@ export interface AttributeCoverageOptions {
   readonly labelsOf?: (request: FaceRequest) => Readonly<Record<string, string>>;
   /** Conditional models: set each value of each measured attribute the model takes (its label values by attribute) on `seeds` seeds. */
   readonly setLabels?: { readonly values: Readonly<Record<string, readonly string[]>>; readonly seeds: number };
-  readonly onProgress?: (phase: "probe" | "coverage" | "set labels", done: number, total: number) => void;
+  readonly onProgress?: (phase: "probe" | "probe epochs" | "coverage" | "set labels", done: number, total: number) => void;
 }
 
 /** Class index of each image's label (-1 where it has none or an unknown value). */
@@ -189,6 +199,67 @@ async function GeneratedFeaturesAsync(options: AttributeCoverageOptions, layout:
   return out;
 }
 
+/** A fitted probe, ready to read every attribute from rows of `layout` features. */
+interface FittedProbe {
+  readonly layout: PixelFeatureLayout;
+  readonly description: string;
+  /** With a probe file: whether the probe was read from it or fitted (and written). */
+  readonly source?: "read" | "fitted";
+  /** The class index of each row, per attribute (in the order the probe was fitted with). */
+  classifyAsync(features: Float32Array): Promise<Int32Array[]>;
+  dispose(): void;
+}
+
+/** Reads the probe from `options.probeFile` when it holds one fitted on the same key, else fits it (and writes it there). */
+async function LoadOrFitProbeAsync(options: AttributeCoverageOptions, kind: ProbeKind, train: readonly number[], attributes: readonly AttributeLabels[]): Promise<FittedProbe> {
+  const { dataset } = options;
+  const sides = [dataset.resolution, options.generatorResolution];
+  // The network reads whole images at the side both share; the ridge probe reads area-averaged pixels.
+  const layout = MakePixelFeatureLayout(kind === "cnn" ? CommonFeatureRes(Math.min(...sides), sides) : CommonFeatureRes(options.featureRes ?? DefaultProbeFeatureRes, sides));
+  const epochs = Math.max(1, Math.floor(options.probeEpochs ?? DefaultProbeEpochs));
+  const key: ProbeKey = {
+    dataset: dataset.manifest.contentHash,
+    probe: kind,
+    probeImages: train.length,
+    featureRes: layout.res,
+    settings: kind === "cnn" ? { epochs } : { relativeLambdas: ProbeRelativeLambdas },
+    attributes: attributes.map(({ name, classes }) => ({ name, classes })),
+  };
+  const kept = options.probeFile ? await ReadProbeFileAsync(options.probeFile, key, layout.length) : null;
+  let payload: ProbePayload | null = kept?.found === "match" ? kept.payload : null;
+  let network: ConvolutionalProbe | null = null;
+  if (kind === "cnn") await InitializeTfjsBackendAsync("wasm");
+  if (!payload) {
+    const trainFeatures = await DatasetFeaturesAsync(dataset, [...train], layout, { onProgress: (d, t) => options.onProgress?.("probe", d, t) });
+    if (kind === "cnn") {
+      network = await ConvolutionalProbe.FitAsync(trainFeatures.features, train.length, layout.res, attributes, { epochs, onProgress: (d, t) => options.onProgress?.("probe epochs", d, t) });
+      payload = { probe: "cnn", network: await network.toJSONAsync() };
+    } else {
+      payload = { probe: "pixels", classifiers: FitAttributeClassifiers(trainFeatures.features, layout.length, attributes, { relativeLambdas: ProbeRelativeLambdas }) };
+    }
+    if (options.probeFile) await WriteProbeFileAsync(options.probeFile, key, payload);
+  }
+  const source = kept ? (kept.found === "match" ? ("read" as const) : ("fitted" as const)) : undefined;
+  if (payload.probe === "pixels") {
+    const { classifiers } = payload;
+    return {
+      layout,
+      description: `ridge one-vs-rest on pixels ${layout.res}x${layout.res}`,
+      ...(source ? { source } : {}),
+      classifyAsync: (features) => Promise.resolve(classifiers.map((classifier) => ClassifyRows(classifier, features))),
+      dispose: () => undefined,
+    };
+  }
+  const fitted = network ?? ConvolutionalProbe.FromJSON(payload.network, attributes);
+  return {
+    layout,
+    description: ConvolutionalProbe.Describe(layout.res),
+    ...(source ? { source } : {}),
+    classifyAsync: (features) => fitted.classifyAsync(features, features.length / layout.length),
+    dispose: () => fitted.dispose(),
+  };
+}
+
 /** Attribute coverage of a generator (see the file comment). */
 export async function ComputeAttributeCoverageAsync(options: AttributeCoverageOptions): Promise<AttributeCoverageReport> {
   const started = performance.now();
@@ -205,36 +276,22 @@ export async function ComputeAttributeCoverageAsync(options: AttributeCoverageOp
     .filter((a) => options.attributes !== undefined || CountClasses(a.labels, a.classes.length).filter((c) => c > 0).length >= 2);
   if (attributes.length === 0) throw new Error("the data set has no categorical label with at least 2 classes among its training images");
 
-  const layout = MakePixelFeatureLayout(CommonFeatureRes(options.featureRes ?? DefaultProbeFeatureRes, [dataset.resolution, options.generatorResolution]));
-  const key: ProbeKey = {
-    dataset: dataset.manifest.contentHash,
-    probeImages: train.length,
-    featureRes: layout.res,
-    relativeLambdas: ProbeRelativeLambdas,
-    attributes: attributes.map(({ name, classes }) => ({ name, classes })),
-  };
-  const kept = options.probeFile ? await ReadProbeFileAsync(options.probeFile, key, layout.length) : null;
-  let classifiers: AttributeClassifier[];
-  if (kept?.found === "match") {
-    classifiers = kept.classifiers;
-  } else {
-    const trainFeatures = await DatasetFeaturesAsync(dataset, train, layout, { onProgress: (d, t) => options.onProgress?.("probe", d, t) });
-    classifiers = FitAttributeClassifiers(trainFeatures.features, layout.length, attributes, { relativeLambdas: ProbeRelativeLambdas });
-    if (options.probeFile) await WriteProbeFileAsync(options.probeFile, key, classifiers);
-  }
-  const holdoutFeatures = await DatasetFeaturesAsync(dataset, holdout, layout);
+  const kind = options.probe ?? DefaultProbeKind;
+  const probe = await LoadOrFitProbeAsync(options, kind, train, attributes);
+  const { layout } = probe;
+  const holdoutPredictions = await probe.classifyAsync((await DatasetFeaturesAsync(dataset, holdout, layout)).features);
   const count = options.count ?? DefaultCoverageCount;
   const realCount = Math.min(count, holdout.length);
   const requests = GeneratedRequests(options, count);
-  const generatedFeatures = await GeneratedFeaturesAsync(options, layout, requests);
+  const generatedPredictions = await probe.classifyAsync(await GeneratedFeaturesAsync(options, layout, requests));
   const requestedLabels = options.labelsOf ? requests.map(options.labelsOf) : null;
   const setLabels = new Map<string, SetLabelReadBack>();
-  for (const classifier of options.setLabels ? classifiers : []) {
+  for (const [a, classifier] of (options.setLabels ? attributes : []).entries()) {
     const { values, seeds } = options.setLabels!;
     const set = (values[classifier.name] ?? []).filter((value) => classifier.classes.includes(value));
     if (set.length === 0 || seeds < 1) continue;
     const setRequests = set.flatMap((value) => GeneratedRequests(options, seeds).map((request) => ({ ...request, labels: { [classifier.name]: value } })));
-    const predicted = ClassifyRows(classifier, await GeneratedFeaturesAsync(options, layout, setRequests, "set labels"));
+    const predicted = (await probe.classifyAsync(await GeneratedFeaturesAsync(options, layout, setRequests, "set labels")))[a];
     const perValue = set.map((value, v) => predicted.subarray(v * seeds, (v + 1) * seeds).filter((c) => classifier.classes[c] === value).length / seeds);
     setLabels.set(classifier.name, {
       seeds,
@@ -245,13 +302,14 @@ export async function ComputeAttributeCoverageAsync(options: AttributeCoverageOp
     });
   }
 
-  const report = classifiers.map((classifier, a): AttributeCoverage => {
+  probe.dispose();
+  const report = attributes.map((classifier, a): AttributeCoverage => {
     const classCount = classifier.classes.length;
-    const trainingCounts = CountClasses(attributes[a].labels, classCount);
+    const trainingCounts = CountClasses(classifier.labels, classCount);
     const reference = ClassShares(trainingCounts);
     const holdoutLabels = ClassIndices(dataset, holdout, classifier.name, classifier.classes);
-    const holdoutPredicted = ClassifyRows(classifier, holdoutFeatures.features);
-    const generatedPredicted = ClassifyRows(classifier, generatedFeatures);
+    const holdoutPredicted = holdoutPredictions[a];
+    const generatedPredicted = generatedPredictions[a];
     const real = MeasureClassCoverage(CountClasses(holdoutPredicted.subarray(0, realCount), classCount), reference);
     const generated = MeasureClassCoverage(CountClasses(generatedPredicted, classCount), reference);
     const requested = requestedLabels ? ClassIndicesOf(requestedLabels, classifier.name, classifier.classes) : null;
@@ -281,9 +339,10 @@ export async function ComputeAttributeCoverageAsync(options: AttributeCoverageOp
   });
   return {
     attributes: report,
-    probeFeatures: `pixels ${layout.res}x${layout.res}`,
+    probe: kind,
+    probeFeatures: probe.description,
     probeImages: train.length,
-    ...(kept ? { probes: kept.found === "match" ? ("read" as const) : ("fitted" as const) } : {}),
+    ...(probe.source ? { probes: probe.source } : {}),
     realCount,
     generatedCount: count,
     seconds: (performance.now() - started) / 1000,

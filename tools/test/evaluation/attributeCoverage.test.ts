@@ -100,7 +100,7 @@ describe("label agreement (conditional models)", () => {
   const labelsOf = (request: FaceRequest) => dataset.manifest.images[train[request.seed % train.length]].labels;
   const Measure = (generator: GeneratedImageSource, withLabels = true, setLabelSeeds = 0) =>
     ComputeAttributeCoverageAsync({
-      generator, generatorResolution: dataset.resolution, dataset, attributes: ["gender"], count: 100, featureRes: 16,
+      generator, generatorResolution: dataset.resolution, dataset, attributes: ["gender"], count: 100, probe: "pixels", featureRes: 16,
       ...(withLabels ? { labelsOf } : {}),
       ...(setLabelSeeds > 0 ? { setLabels: { values: { gender: ["male", "female"], hair: ["x"] }, seeds: setLabelSeeds } } : {}),
     });
@@ -156,9 +156,11 @@ describe("label agreement (conditional models)", () => {
   it("--probes: fits once and reads the same probes back; refits for other settings; refuses a file that is not a probe file", async () => {
     const probeFile = join(dir, "probes.json");
     const generator = ImageGenerator(({ seed }) => seed % train.length);
-    const MeasureKept = (attributes: string[]) => ComputeAttributeCoverageAsync({ generator, generatorResolution: dataset.resolution, dataset, attributes, count: 40, featureRes: 16, labelsOf, probeFile });
+    const MeasureKept = (attributes: string[], probe: "cnn" | "pixels" = "cnn") =>
+      ComputeAttributeCoverageAsync({ generator, generatorResolution: dataset.resolution, dataset, attributes, count: 40, probe, featureRes: 16, probeEpochs: 2, labelsOf, probeFile });
     const fitted = await MeasureKept(["gender", "eyes"]);
-    expect(fitted.probes).toBe("fitted");
+    expect([fitted.probe, fitted.probes]).toEqual(["cnn", "fitted"]);
+    expect(fitted.probeFeatures).toMatch(/^CNN .* on 32x32 RGB, trained with ±2 px shifts$/);
     const written = await stat(probeFile);
     const read = await MeasureKept(["gender", "eyes"]);
     expect(read.probes).toBe("read");
@@ -167,14 +169,19 @@ describe("label agreement (conditional models)", () => {
     const { seconds: _a, probes: _b, ...fittedFigures } = fitted;
     const { seconds: _c, probes: _d, ...readFigures } = read;
     expect(readFigures).toEqual(fittedFigures);
-    // Other attributes: fitted again and the file replaced by the new probes.
+    // Other attributes, or the other probe: fitted again and the file replaced by the new probes.
     expect((await MeasureKept(["gender"])).probes).toBe("fitted");
     expect((await MeasureKept(["gender"])).probes).toBe("read");
+    const pixels = await MeasureKept(["gender"], "pixels");
+    expect([pixels.probe, pixels.probes, pixels.probeFeatures]).toEqual(["pixels", "fitted", "ridge one-vs-rest on pixels 16x16"]);
+    const pixelsAgain = await MeasureKept(["gender"], "pixels");
+    expect(pixelsAgain.probes).toBe("read");
+    expect(pixelsAgain.attributes).toEqual(pixels.attributes);
     expect((await Measure(generator)).probes).toBeUndefined();
 
     const notProbes = join(dir, "notes.json");
     await writeFile(notProbes, '{"mine": 1}');
-    await expect(ComputeAttributeCoverageAsync({ generator, generatorResolution: dataset.resolution, dataset, attributes: ["gender"], count: 8, featureRes: 16, probeFile: notProbes })).rejects.toThrow(
+    await expect(ComputeAttributeCoverageAsync({ generator, generatorResolution: dataset.resolution, dataset, attributes: ["gender"], count: 8, probe: "pixels", featureRes: 16, probeFile: notProbes })).rejects.toThrow(
       /--probes .*notes\.json: not a probe file written by npc-faces metrics \(its "format" is not/,
     );
     expect(await readFile(notProbes, "utf8")).toBe('{"mine": 1}');

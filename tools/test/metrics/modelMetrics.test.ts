@@ -101,7 +101,9 @@ describe("npc-faces metrics", () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/precision +[\d.]+ \(real vs real [\d.]+\)  k=3/);
     expect(human.stdout).toMatch(/recall +[\d.]+ \(real vs real [\d.]+\)/);
-    expect(human.stdout).toMatch(/attribute coverage \(probe: ridge one-vs-rest on pixels \d+x\d+, fitted on 12 training images; 4 held-out real vs 8 generated\)/);
+    expect(human.stdout).toMatch(/attribute coverage \(probe: CNN 16-32-64-128 on 16x16 RGB, trained with ±2 px shifts, fitted on 12 training images; 4 held-out real vs 8 generated\)/);
+    const pixels = await RunCliAsync([...args, "--probe", "pixels", "--json"]);
+    expect((JSON.parse(pixels.stdout) as { coverage: { probe: string; probeFeatures: string } }).coverage).toMatchObject({ probe: "pixels", probeFeatures: "ridge one-vs-rest on pixels 16x16" });
     expect(human.stdout).toMatch(/\n  eyes +\d+ +\d+% \(base \d+%\)/);
     const skipped = await RunCliAsync(["metrics", "--model", model, "--data", data, "--count", "3", "--no-coverage", "--json"]);
     expect((JSON.parse(skipped.stdout) as Record<string, unknown>).coverage).toBeUndefined();
@@ -140,7 +142,7 @@ describe("npc-faces metrics", () => {
   it("documents every flag and default in --help", async () => {
     const result = await RunCliAsync(["metrics", "--help"]);
     expect(result.code).toBe(0);
-    for (const flag of ["--model <file>", "--data <dir>", "--count <n>", "--psi <x>", "--noise-strength <x>", "--first-seed <seed>", "--floor", "--json", "--k <n>", "--no-coverage", "--coverage-count <n>", "--attributes <list>", "--probe-images <n>", "--probe-res <n>", "--probes <file>", "--set-label-seeds <n>"]) expect(result.stdout).toContain(flag);
+    for (const flag of ["--model <file>", "--data <dir>", "--count <n>", "--psi <x>", "--noise-strength <x>", "--first-seed <seed>", "--floor", "--json", "--k <n>", "--no-coverage", "--coverage-count <n>", "--attributes <list>", "--probe-images <n>", "--probe <kind>", "--probe-epochs <n>", "--probe-res <n>", "--probes <file>", "--set-label-seeds <n>"]) expect(result.stdout).toContain(flag);
     expect(result.stdout).toMatch(/default: 256/);
     expect(result.stdout).toMatch(/not the standard FID network/);
   });

@@ -28,7 +28,9 @@ interface MetricsFlags {
   coverageCount: number;
   attributes?: string[];
   probeImages: number;
+  probe: "cnn" | "pixels";
   probeRes: number;
+  probeEpochs: number;
   probes?: string;
   setLabelSeeds: number;
 }
@@ -48,7 +50,7 @@ export function MetricsCommand(): Command {
         "layer, images resized to 299x299 — not the standard FID network, so compare figures only with this command's, on the same data set and " +
         "--count. Runs offline on onnxruntime-node's CPU kernels (tfjs's wasm backend where it is not installed, ~6x slower): about 17 images/s on 2 cores. " +
         "Attribute coverage (unless --no-coverage): for each categorical label of the data set (facesjs: eyes, mouth, hair_style, ...), a probe fitted " +
-        "on training images classifies --coverage-count generated faces and as many held-out images; reported: the probe's held-out accuracy, the " +
+        "on training images (--probe: a small CNN trained with shifts, or ridge on pixels) classifies --coverage-count generated faces and as many held-out images; reported: the probe's held-out accuracy, the " +
         "effective number of classes (exp of the entropy) and the classes that reach half their training share. See docs/evaluation.md.",
     )
     .option("--model <file>", `model file (.onnx); ${DefaultModelHelp}`)
@@ -69,8 +71,14 @@ export function MetricsCommand(): Command {
         .default(0)
         .argParser(IntegerParser(0, MaxCount)),
     )
-    .addOption(new Option("--probe-res <n>", "side of the probes' pixel features (32 tells facesjs's eyes and mouths apart; 16 fits 16-64x faster but blurs them)").default(32).argParser(IntegerParser(1, 64)))
-    .option("--probes <file>", "keep the fitted attribute probes in this file: read from it when they were fitted on the same data set with the same --probe-images, --probe-res and --attributes, otherwise fitted and written there (fitting is most of the coverage's time; use one file per data set when measuring many snapshots)")
+    .addOption(
+      new Option("--probe <kind>", "attribute probe: cnn (a small convolutional network trained with random 2-pixel shifts; reads a style drawn a pixel off as that style; ~8 min to fit on one core at 64 px) or pixels (ridge on area-averaged pixels: a template matcher, a one-pixel shift misleads it; ~2 min)")
+        .choices(["cnn", "pixels"])
+        .default("cnn"),
+    )
+    .addOption(new Option("--probe-epochs <n>", "cnn probe: passes over the --probe-images").default(12).argParser(IntegerParser(1, 1000)))
+    .addOption(new Option("--probe-res <n>", "pixels probe: side of its pixel features (32 tells facesjs's eyes and mouths apart; 16 fits 16-64x faster but blurs them)").default(32).argParser(IntegerParser(1, 64)))
+    .option("--probes <file>", "keep the fitted attribute probes in this file: read from it when they were fitted on the same data set with the same --probe, --probe-images, --probe-epochs or --probe-res and --attributes, otherwise fitted and written there (fitting is most of the coverage's time; use one file per data set when measuring many snapshots)")
     .addOption(EngineOption())
     .addHelpText(
       "after",
@@ -112,7 +120,7 @@ export function MetricsCommand(): Command {
           const dataset = await OpenMetricsDataAsync(flags.data);
           try {
             attributeCoverage = await ComputeAttributeCoverageAsync({
-              generator, generatorResolution: generator.metadata.resolution, dataset, attributes: flags.attributes, count: flags.coverageCount, probeImages: flags.probeImages, featureRes: flags.probeRes, probeFile: flags.probes,
+              generator, generatorResolution: generator.metadata.resolution, dataset, attributes: flags.attributes, count: flags.coverageCount, probeImages: flags.probeImages, probe: flags.probe, probeEpochs: flags.probeEpochs, featureRes: flags.probeRes, probeFile: flags.probes,
               psi: flags.psi, noiseStrength: flags.noiseStrength, firstSeed: flags.firstSeed, onProgress: PhaseProgressLine("coverage: "),
               ...(generator.metadata.labels.length > 0 ? { labelsOf: (request: FaceRequest) => FaceLabelValues(generator.metadata, request) } : {}),
               ...(flags.setLabelSeeds > 0
