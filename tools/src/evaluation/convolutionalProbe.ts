@@ -19,7 +19,7 @@ const HiddenUnits = 256;
 /** Largest random shift of a training image, in pixels, each way. */
 export const ProbeMaxShift = 2;
 /** Default passes over the probe's training images. */
-export const DefaultProbeEpochs = 12;
+export const DefaultProbeEpochs = 9;
 const BatchSize = 32;
 const LearningRate = 1e-3;
 

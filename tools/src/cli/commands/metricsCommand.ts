@@ -27,7 +27,7 @@ interface MetricsFlags {
   coverage: boolean;
   coverageCount: number;
   attributes?: string[];
-  probeImages: number;
+  probeImages?: number;
   probe: "cnn" | "pixels";
   probeRes: number;
   probeEpochs: number;
@@ -65,18 +65,18 @@ export function MetricsCommand(): Command {
     .option("--no-coverage", "skip the attribute coverage")
     .addOption(new Option("--coverage-count <n>", "generated faces (and most held-out images) classified for the attribute coverage").default(1000).argParser(IntegerParser(2, MaxCount)))
     .addOption(new Option("--attributes <list>", "categorical labels to cover, comma-separated (default: every one with 2+ classes)").argParser((text: string) => text.split(",").map((a) => a.trim()).filter((a) => a !== "")))
-    .addOption(new Option("--probe-images <n>", "training images the attribute probes are fitted on").default(4000).argParser(IntegerParser(2, 1_000_000)))
+    .addOption(new Option("--probe-images <n>", "training images the attribute probes are fitted on (default: cnn 8000, pixels 4000)").argParser(IntegerParser(2, 1_000_000)))
     .addOption(
       new Option("--set-label-seeds <n>", "conditional models: also set each value of each covered attribute the model takes on this many seeds (from --first-seed) and report how often the probe reads it back (0: off)")
         .default(0)
         .argParser(IntegerParser(0, MaxCount)),
     )
     .addOption(
-      new Option("--probe <kind>", "attribute probe: cnn (a small convolutional network trained with random 2-pixel shifts; reads a style drawn a pixel off as that style; ~8 min to fit on one core at 64 px) or pixels (ridge on area-averaged pixels: a template matcher, a one-pixel shift misleads it; ~2 min)")
+      new Option("--probe <kind>", "attribute probe: cnn (a small convolutional network trained with random 2-pixel shifts; reads a style drawn a pixel off as that style; ~12 min to fit on one core at 64 px) or pixels (ridge on area-averaged pixels: a template matcher, a one-pixel shift misleads it; ~2 min)")
         .choices(["cnn", "pixels"])
         .default("cnn"),
     )
-    .addOption(new Option("--probe-epochs <n>", "cnn probe: passes over the --probe-images").default(12).argParser(IntegerParser(1, 1000)))
+    .addOption(new Option("--probe-epochs <n>", "cnn probe: passes over the --probe-images").default(9).argParser(IntegerParser(1, 1000)))
     .addOption(new Option("--probe-res <n>", "pixels probe: side of its pixel features (32 tells facesjs's eyes and mouths apart; 16 fits 16-64x faster but blurs them)").default(32).argParser(IntegerParser(1, 64)))
     .option("--probes <file>", "keep the fitted attribute probes in this file: read from it when they were fitted on the same data set with the same --probe, --probe-images, --probe-epochs or --probe-res and --attributes, otherwise fitted and written there (fitting is most of the coverage's time; use one file per data set when measuring many snapshots)")
     .addOption(EngineOption())
