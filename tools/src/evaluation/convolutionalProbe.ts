@@ -157,6 +157,9 @@ export class ConvolutionalProbe {
         options.onProgress?.(epoch + 1, epochs);
         await new Promise((resolve) => setImmediate(resolve)); // let progress lines and signals through
       }
+    } catch (error) {
+      probe.dispose();
+      throw error;
     } finally {
       optimizer.dispose();
     }

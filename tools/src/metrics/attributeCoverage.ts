@@ -102,7 +102,7 @@ export interface AttributeCoverageReport {
   readonly attributes: readonly AttributeCoverage[];
   /** The probe: "cnn" or "pixels". */
   readonly probe: ProbeKind;
-  /** How the probes see images, e.g. "pixels 16x16". */
+  /** What the probe is and how it sees images, e.g. "ridge one-vs-rest on pixels 32x32". */
   readonly probeFeatures: string;
   readonly probeImages: number;
   /** With {@link AttributeCoverageOptions.probeFile}: whether the probes were read from it or fitted (and written to it). */
@@ -277,53 +277,58 @@ export async function ComputeAttributeCoverageAsync(options: AttributeCoverageOp
     .filter((a) => options.attributes !== undefined || CountClasses(a.labels, a.classes.length).filter((c) => c > 0).length >= 2);
   if (attributes.length === 0) throw new Error("the data set has no categorical label with at least 2 classes among its training images");
 
-  const probe = await LoadOrFitProbeAsync(options, kind, train, attributes);
-  const { layout } = probe;
-  const holdoutPredictions = await probe.classifyAsync((await DatasetFeaturesAsync(dataset, holdout, layout)).features);
   const count = options.count ?? DefaultCoverageCount;
   const realCount = Math.min(count, holdout.length);
   const requests = GeneratedRequests(options, count);
-  const generatedPredictions = await probe.classifyAsync(await GeneratedFeaturesAsync(options, layout, requests));
   const requestedLabels = options.labelsOf ? requests.map(options.labelsOf) : null;
   const setLabels = new Map<string, SetLabelReadBack>();
-  for (const [a, classifier] of (options.setLabels ? attributes : []).entries()) {
-    const { values, seeds } = options.setLabels!;
-    const set = (values[classifier.name] ?? []).filter((value) => classifier.classes.includes(value));
-    if (set.length === 0 || seeds < 1) continue;
-    const setRequests = set.flatMap((value) => GeneratedRequests(options, seeds).map((request) => ({ ...request, labels: { [classifier.name]: value } })));
-    const predicted = (await probe.classifyAsync(await GeneratedFeaturesAsync(options, layout, setRequests, "set labels")))[a];
-    const perValue = set.map((value, v) => predicted.subarray(v * seeds, (v + 1) * seeds).filter((c) => classifier.classes[c] === value).length / seeds);
-    setLabels.set(classifier.name, {
-      seeds,
-      readBack: perValue.reduce((a, b) => a + b, 0) / set.length,
-      valuesReached: perValue.filter((share) => share >= 0.5).length,
-      values: set.length,
-      perValue: Object.fromEntries(set.map((value, v) => [value, perValue[v]])),
-    });
+  const probe = await LoadOrFitProbeAsync(options, kind, train, attributes);
+  const { layout } = probe;
+  let holdoutPredictions: Int32Array[];
+  let generatedPredictions: Int32Array[];
+  try {
+    holdoutPredictions = await probe.classifyAsync((await DatasetFeaturesAsync(dataset, holdout, layout)).features);
+    generatedPredictions = await probe.classifyAsync(await GeneratedFeaturesAsync(options, layout, requests));
+    for (const [a, attribute] of (options.setLabels ? attributes : []).entries()) {
+      const { values, seeds } = options.setLabels!;
+      const set = (values[attribute.name] ?? []).filter((value) => attribute.classes.includes(value));
+      if (set.length === 0 || seeds < 1) continue;
+      const setRequests = set.flatMap((value) => GeneratedRequests(options, seeds).map((request) => ({ ...request, labels: { [attribute.name]: value } })));
+      const predicted = (await probe.classifyAsync(await GeneratedFeaturesAsync(options, layout, setRequests, "set labels")))[a];
+      const perValue = set.map((value, v) => predicted.subarray(v * seeds, (v + 1) * seeds).filter((c) => attribute.classes[c] === value).length / seeds);
+      setLabels.set(attribute.name, {
+        seeds,
+        readBack: perValue.reduce((sum, share) => sum + share, 0) / set.length,
+        valuesReached: perValue.filter((share) => share >= 0.5).length,
+        values: set.length,
+        perValue: Object.fromEntries(set.map((value, v) => [value, perValue[v]])),
+      });
+    }
+  } finally {
+    probe.dispose();
   }
 
-  probe.dispose();
-  const report = attributes.map((classifier, a): AttributeCoverage => {
-    const classCount = classifier.classes.length;
-    const trainingCounts = CountClasses(classifier.labels, classCount);
+  const report = attributes.map((attribute, a): AttributeCoverage => {
+    const classCount = attribute.classes.length;
+    const trainingCounts = CountClasses(attribute.labels, classCount);
     const reference = ClassShares(trainingCounts);
-    const holdoutLabels = ClassIndices(dataset, holdout, classifier.name, classifier.classes);
+    const holdoutLabels = ClassIndices(dataset, holdout, attribute.name, attribute.classes);
     const holdoutPredicted = holdoutPredictions[a];
     const generatedPredicted = generatedPredictions[a];
     const real = MeasureClassCoverage(CountClasses(holdoutPredicted.subarray(0, realCount), classCount), reference);
     const generated = MeasureClassCoverage(CountClasses(generatedPredicted, classCount), reference);
-    const requested = requestedLabels ? ClassIndicesOf(requestedLabels, classifier.name, classifier.classes) : null;
+    const requested = requestedLabels ? ClassIndicesOf(requestedLabels, attribute.name, attribute.classes) : null;
     const agreement = requested ? ClassificationAccuracy(generatedPredicted, requested) : Number.NaN;
     const realShares = ClassShares(CountClasses(holdoutPredicted.subarray(0, realCount), classCount));
     const generatedShares = ClassShares(CountClasses(generatedPredicted, classCount));
     const perClass = Object.fromEntries(
-      classifier.classes.map((value, c): [string, ClassDetail] => [
+      attribute.classes.map((value, c): [string, ClassDetail] => [
         value,
-        { training: reference[c], real: realShares[c], generated: generatedShares[c], ...(requested ? AskedFor(c, requested, generatedPredicted, classifier.classes) : {}) },
+        { training: reference[c], real: realShares[c], generated: generatedShares[c], ...(requested ? AskedFor(c, requested, generatedPredicted, attribute.classes) : {}) },
       ]),
     );
     return {
-      attribute: classifier.name,
+      attribute: attribute.name,
       classes: classCount,
       trainingClasses: trainingCounts.filter((c) => c > 0).length,
       trainingEffectiveClasses: EffectiveClassCount(trainingCounts),
@@ -333,7 +338,7 @@ export async function ComputeAttributeCoverageAsync(options: AttributeCoverageOp
       generated,
       effectiveRatio: real.effectiveClasses > 0 ? generated.effectiveClasses / real.effectiveClasses : Number.NaN,
       ...(Number.isNaN(agreement) ? {} : { labelAgreement: agreement }),
-      ...(setLabels.has(classifier.name) ? { setLabel: setLabels.get(classifier.name) } : {}),
+      ...(setLabels.has(attribute.name) ? { setLabel: setLabels.get(attribute.name) } : {}),
       perClass,
     };
   });
