@@ -1,7 +1,7 @@
 /**
  * Fitted attribute probes kept on disk (`npc-faces metrics --probes FILE`). Fitting the probes is most of the
- * coverage's time (the convolutional probe: ~8 min on one core; the ridge one on 3,072 pixel features: ~2 min on 2 cores) and depends only on the data set and
- * the probe settings, so choosing among a run's snapshots fits them once. The file records what the probes were
+ * coverage's time (the convolutional probe: ~13 min on 2 cores; the ridge one on 3,072 pixel features: ~2 min) and
+ * depends only on the data set and the probe settings, so choosing among a run's snapshots fits them once. The file records what the probes were
  * fitted on (the {@link ProbeKey}); a file fitted on anything else is refitted and replaced, and a file that is
  * not a probe file at all is refused rather than overwritten. Weights are stored exactly (the ridge models' as
  * little-endian Float64, the network's as Float32), so a reused probe classifies as the freshly fitted one did.

@@ -18,7 +18,7 @@ import { CreateSeededRandom } from "../dataset/seededRandom.js";
 const ConvChannels = [16, 32, 64, 128];
 const HiddenUnits = 256;
 /** Largest random shift of a training image, in pixels, each way. */
-export const ProbeMaxShift = 2;
+const ProbeMaxShift = 2;
 /** Default passes over the probe's training images. */
 export const DefaultProbeEpochs = 9;
 const BatchSize = 32;
@@ -38,7 +38,7 @@ export interface ConvolutionalProbeFitOptions {
   readonly onProgress?: (epoch: number, epochs: number) => void;
 }
 
-/** The stored form of a fitted probe (see {@link ConvolutionalProbe.toJSON}). */
+/** The stored form of a fitted probe (see {@link ConvolutionalProbe.toJSONAsync}). */
 export interface ConvolutionalProbeJson {
   readonly side: number;
   /** Every parameter, in {@link ParameterShapes} order, as little-endian float32, base64. */

@@ -230,7 +230,7 @@ async function LoadOrFitProbeAsync(options: AttributeCoverageOptions, kind: Prob
   let network: ConvolutionalProbe | null = null;
   if (kind === "cnn") await InitializeTfjsBackendAsync("wasm");
   if (!payload) {
-    const trainFeatures = await DatasetFeaturesAsync(dataset, [...train], layout, { onProgress: (d, t) => options.onProgress?.("probe", d, t) });
+    const trainFeatures = await DatasetFeaturesAsync(dataset, train, layout, { onProgress: (d, t) => options.onProgress?.("probe", d, t) });
     if (kind === "cnn") {
       network = await ConvolutionalProbe.FitAsync(trainFeatures.features, train.length, layout.res, attributes, { epochs, onProgress: (d, t) => options.onProgress?.("probe epochs", d, t) });
       payload = { probe: "cnn", network: await network.toJSONAsync() };
@@ -315,12 +315,14 @@ export async function ComputeAttributeCoverageAsync(options: AttributeCoverageOp
     const holdoutLabels = ClassIndices(dataset, holdout, attribute.name, attribute.classes);
     const holdoutPredicted = holdoutPredictions[a];
     const generatedPredicted = generatedPredictions[a];
-    const real = MeasureClassCoverage(CountClasses(holdoutPredicted.subarray(0, realCount), classCount), reference);
-    const generated = MeasureClassCoverage(CountClasses(generatedPredicted, classCount), reference);
+    const realCounts = CountClasses(holdoutPredicted.subarray(0, realCount), classCount);
+    const generatedCounts = CountClasses(generatedPredicted, classCount);
+    const real = MeasureClassCoverage(realCounts, reference);
+    const generated = MeasureClassCoverage(generatedCounts, reference);
     const requested = requestedLabels ? ClassIndicesOf(requestedLabels, attribute.name, attribute.classes) : null;
     const agreement = requested ? ClassificationAccuracy(generatedPredicted, requested) : Number.NaN;
-    const realShares = ClassShares(CountClasses(holdoutPredicted.subarray(0, realCount), classCount));
-    const generatedShares = ClassShares(CountClasses(generatedPredicted, classCount));
+    const realShares = ClassShares(realCounts);
+    const generatedShares = ClassShares(generatedCounts);
     const perClass = Object.fromEntries(
       attribute.classes.map((value, c): [string, ClassDetail] => [
         value,
