@@ -146,6 +146,16 @@ describe("npc-faces checkpoint pack / train --resume-from", () => {
     const withoutHead = await ReadRunAsync(runs[0]);
     expect(withoutHead.options.labelLoss).toBe(0);
     expect([...withoutHead.state.discriminator.keys()].filter((name) => name.startsWith("discriminator.b4.labels."))).toHaveLength(0);
+    // --labels naming the checkpoint's labels and then more grows the run's label columns (G and D unchanged for the
+    // old labels: trainer/test/labelColumnGrowth.test.ts); any other set of labels is refused.
+    const grown = join(dir, "grown");
+    const growing = await RunCliAsync(["train", "--data", data, "--out", grown, "--resume-from", packed, "--kimg", "0.024", "--labels", "skin_tone,gender,glasses", "--engine", "ort", ...TrainArgs]);
+    expect(growing.code, growing.stderr).toBe(0);
+    const withGlasses = await ReadRunAsync(grown);
+    expect(withGlasses.data.labelNames).toEqual([...original.data.labelNames, "glasses"]);
+    expect(withGlasses.state.generator.get("mapping.embed.weight")!.length).toBe((original.data.labelNames.length + 1) * 32);
+    const reordered = await RunCliAsync(["train", "--data", data, "--out", join(dir, "reordered"), "--resume-from", packed, "--kimg", "0.024", "--labels", "gender,skin_tone", ...TrainArgs]);
+    expect([reordered.code, reordered.stderr.trim()]).toEqual([1, expect.stringMatching(/--resume-from .*: the data set's labels differ from the checkpoint's: a run can only gain label columns after its own/)]);
   }, Timeout);
 
   it("reports a bad packed file, a missing run and conflicting flags in one line and writes nothing", async () => {

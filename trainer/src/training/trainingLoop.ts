@@ -21,6 +21,7 @@ import { AdamOptimizer, LazyRegularizationSettings, type AdamSettings, type Adam
 import { EmaBeta, UpdateEma, WAvgBeta } from "./ema.js";
 import { type AugmentFunction, DiscriminatorMainLoss, DiscriminatorScores, GeneratorMainLoss, PathLengthPenalty, R1Penalty } from "./losses.js";
 import { CheckLabelLoss, DefinedOptions, DiscriminatorOptionsOf, EffectiveEmaKimg, EffectiveGamma, PathLengthDecay, TrainingGeneratorConfig, type TrainingOptions } from "./trainingOptions.js";
+import { AddedLabelColumns, GrowLabelColumns } from "./labelColumnGrowth.js";
 import { DrawFakeInputs, DrawPathLengthNoise, DrawRealBatch } from "./trainingDraws.js";
 import { RandomPurpose, TrainingRandom, type RandomState } from "./trainingRandom.js";
 import { ReadCheckpointAsync, WriteCheckpointAsync, WriteFileAtomicAsync, type CheckpointContents } from "./checkpoint.js";
@@ -527,7 +528,14 @@ export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTraini
     if (args.resumeFrom && exists) throw new Error(`--resume-from: ${args.runDir} already holds a run (${RunFiles.checkpoint}); continue it with --resume or choose another --out`);
     const loaded = args.resumeFrom?.checkpoint ?? (await ReadCheckpointAsync(checkpointPath));
     if (loaded.data.resolution !== args.data.resolution) throw new Error(`${flag}: the checkpoint was trained on ${loaded.data.resolution}px images, the data set has ${args.data.resolution}px`);
-    if (loaded.data.labelNames.join("\n") !== args.data.labelNames.join("\n") && loaded.options.cond) throw new Error(`${flag}: the data set's labels differ from the checkpoint's`);
+    const labelsGrow = loaded.options.cond && loaded.data.labelNames.join("\n") !== args.data.labelNames.join("\n");
+    if (labelsGrow) {
+      try {
+        AddedLabelColumns(loaded.data.labelNames, args.data.labelNames);
+      } catch (error) {
+        throw new Error(`${flag}: the data set's labels differ from the checkpoint's: ${(error as Error).message}`);
+      }
+    }
     // The engine and its device say how to compute, not what: a run may continue on another one.
     options = { ...loaded.options, kimg: args.options.kimg, engine: args.options.engine, device: args.options.device, ...DefinedOptions(args.resumeOverrides ?? {}) };
     try {
@@ -535,7 +543,7 @@ export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTraini
     } catch (error) {
       throw new Error(`${flag}: ${(error as Error).message}`);
     }
-    snapshot = loaded.state;
+    snapshot = labelsGrow ? GrowLabelColumns(loaded.state, loaded.options, loaded.data.labelNames, args.data.labelNames) : loaded.state;
     ({ log, ...extra } = loaded.extra ?? {}); // a packed checkpoint's log goes to log.jsonl, not into later checkpoints
   } else if (exists) {
     throw new Error(`${args.runDir} already holds a run (${RunFiles.checkpoint}); use --resume to continue it or choose another --out`);
