@@ -21,7 +21,7 @@ import { AdamOptimizer, LazyRegularizationSettings, type AdamSettings, type Adam
 import { EmaBeta, UpdateEma, WAvgBeta } from "./ema.js";
 import { type AugmentFunction, DiscriminatorMainLoss, DiscriminatorScores, GeneratorMainLoss, PathLengthPenalty, R1Penalty } from "./losses.js";
 import { CheckLabelLoss, DefinedOptions, DiscriminatorOptionsOf, EffectiveEmaKimg, EffectiveGamma, PathLengthDecay, TrainingGeneratorConfig, type TrainingOptions } from "./trainingOptions.js";
-import { AddedLabelColumns, GrowLabelColumns } from "./labelColumnGrowth.js";
+import { GrowLabelColumns } from "./labelColumnGrowth.js";
 import { DrawFakeInputs, DrawPathLengthNoise, DrawRealBatch } from "./trainingDraws.js";
 import { RandomPurpose, TrainingRandom, type RandomState } from "./trainingRandom.js";
 import { ReadCheckpointAsync, WriteCheckpointAsync, WriteFileAtomicAsync, type CheckpointContents } from "./checkpoint.js";
@@ -528,10 +528,10 @@ export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTraini
     if (args.resumeFrom && exists) throw new Error(`--resume-from: ${args.runDir} already holds a run (${RunFiles.checkpoint}); continue it with --resume or choose another --out`);
     const loaded = args.resumeFrom?.checkpoint ?? (await ReadCheckpointAsync(checkpointPath));
     if (loaded.data.resolution !== args.data.resolution) throw new Error(`${flag}: the checkpoint was trained on ${loaded.data.resolution}px images, the data set has ${args.data.resolution}px`);
-    const labelsGrow = loaded.options.cond && loaded.data.labelNames.join("\n") !== args.data.labelNames.join("\n");
-    if (labelsGrow) {
+    let state = loaded.state;
+    if (loaded.options.cond && loaded.data.labelNames.join("\n") !== args.data.labelNames.join("\n")) {
       try {
-        AddedLabelColumns(loaded.data.labelNames, args.data.labelNames);
+        state = GrowLabelColumns(loaded.state, loaded.options, loaded.data.labelNames, args.data.labelNames);
       } catch (error) {
         throw new Error(`${flag}: the data set's labels differ from the checkpoint's: ${(error as Error).message}`);
       }
@@ -543,7 +543,7 @@ export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTraini
     } catch (error) {
       throw new Error(`${flag}: ${(error as Error).message}`);
     }
-    snapshot = labelsGrow ? GrowLabelColumns(loaded.state, loaded.options, loaded.data.labelNames, args.data.labelNames) : loaded.state;
+    snapshot = state;
     ({ log, ...extra } = loaded.extra ?? {}); // a packed checkpoint's log goes to log.jsonl, not into later checkpoints
   } else if (exists) {
     throw new Error(`${args.runDir} already holds a run (${RunFiles.checkpoint}); use --resume to continue it or choose another --out`);
