@@ -20,10 +20,8 @@ import { DiscriminatorOptionsOf, TrainingGeneratorConfig, type TrainingOptions }
 export function AddedLabelColumns(oldNames: readonly string[], newNames: readonly string[]): string[] {
   const prefix = newNames.slice(0, oldNames.length);
   if (newNames.length <= oldNames.length || prefix.some((name, i) => name !== oldNames[i])) {
-    throw new Error(
-      `a run can only gain label columns after its own (${oldNames.length} columns: ${oldNames.slice(0, 3).join(", ")}${oldNames.length > 3 ? ", …" : ""}); ` +
-        `list its labels first and the new ones after them (got ${newNames.length} columns: ${newNames.slice(0, 3).join(", ")}${newNames.length > 3 ? ", …" : ""})`,
-    );
+    const columns = (names: readonly string[]) => `${names.length} columns: ${names.slice(0, 3).join(", ")}${names.length > 3 ? ", …" : ""}`;
+    throw new Error(`a run can only gain label columns after its own (${columns(oldNames)}); list its labels first and the new ones after them (got ${columns(newNames)})`);
   }
   return newNames.slice(oldNames.length);
 }

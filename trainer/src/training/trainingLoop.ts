@@ -528,10 +528,10 @@ export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTraini
     if (args.resumeFrom && exists) throw new Error(`--resume-from: ${args.runDir} already holds a run (${RunFiles.checkpoint}); continue it with --resume or choose another --out`);
     const loaded = args.resumeFrom?.checkpoint ?? (await ReadCheckpointAsync(checkpointPath));
     if (loaded.data.resolution !== args.data.resolution) throw new Error(`${flag}: the checkpoint was trained on ${loaded.data.resolution}px images, the data set has ${args.data.resolution}px`);
-    let state = loaded.state;
+    snapshot = loaded.state;
     if (loaded.options.cond && loaded.data.labelNames.join("\n") !== args.data.labelNames.join("\n")) {
       try {
-        state = GrowLabelColumns(loaded.state, loaded.options, loaded.data.labelNames, args.data.labelNames);
+        snapshot = GrowLabelColumns(loaded.state, loaded.options, loaded.data.labelNames, args.data.labelNames);
       } catch (error) {
         throw new Error(`${flag}: the data set's labels differ from the checkpoint's: ${(error as Error).message}`);
       }
@@ -543,7 +543,6 @@ export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTraini
     } catch (error) {
       throw new Error(`${flag}: ${(error as Error).message}`);
     }
-    snapshot = state;
     ({ log, ...extra } = loaded.extra ?? {}); // a packed checkpoint's log goes to log.jsonl, not into later checkpoints
   } else if (exists) {
     throw new Error(`${args.runDir} already holds a run (${RunFiles.checkpoint}); use --resume to continue it or choose another --out`);
