@@ -1,7 +1,7 @@
 /**
  * Exports a training run's EMA generator as a contract model file with named controls:
- *  - label directions (conditional models): for each label column, the mean w of latents with that label
- *    minus the mean w over the data set's label mix (ADA's "mean w per class" idea), kind "label", acting on
+ *  - label directions (conditional models): for each label column, the mean w of latents whose training label
+ *    rows have that label set minus their mean w with the rows as they are (ADA's "mean w per class"), kind "label", acting on
  *    every style layer; range 0..1 for a categorical value (1 = the full shift toward it) and -1..1 for a numeric
  *    label (skin tone: -1 toward its lowest value, dark, +1 toward its highest, light);
  *  - unsupervised SeFa directions for any model (kind "sefa", -3..3).
@@ -63,15 +63,18 @@ export function LabelTable(trainingLabels: readonly Float32Array[], rows: number
   return Array.from({ length: count }, (_, i) => Array.from(trainingLabels[Math.floor((i * trainingLabels.length) / count)], (v) => Math.round(v * 1e4) / 1e4));
 }
 
-/** Mean w over `samples` fixed latents with the same label vector for all. */
-function MeanW(config: GeneratorConfig, weights: GeneratorWeights, label: Float32Array, samples: number): Float32Array {
+/** Mean w over `samples` fixed latents, latent i with label row floor(i · rows / samples) of `labels`. */
+function MeanW(config: GeneratorConfig, weights: GeneratorWeights, labels: readonly Float32Array[], samples: number): Float32Array {
   return tf.tidy(() => {
     const gained = new Map<string, tf.Tensor>();
     for (const spec of GeneratorParameterSpecs(config)) if (spec.name.startsWith("mapping.")) gained.set(spec.name, tf.mul(tf.tensor(weights.get(spec.name)!, spec.shape as number[]), spec.gain));
     const z = new Float32Array(samples * config.zDim);
-    for (let i = 0; i < samples; i++) z.set(LatentFromSeed(i, config.zDim), i * config.zDim);
-    const labels = tf.tile(tf.tensor2d(label, [1, config.labelDim]), [samples, 1]) as tf.Tensor2D;
-    const w = MappingForward(config, (n) => gained.get(n)!, tf.tensor2d(z, [samples, config.zDim]), labels);
+    const label = new Float32Array(samples * config.labelDim);
+    for (let i = 0; i < samples; i++) {
+      z.set(LatentFromSeed(i, config.zDim), i * config.zDim);
+      label.set(labels[Math.floor((i * labels.length) / samples)], i * config.labelDim);
+    }
+    const w = MappingForward(config, (n) => gained.get(n)!, tf.tensor2d(z, [samples, config.zDim]), tf.tensor2d(label, [samples, config.labelDim]));
     return Float32Array.from(tf.mean(w, 0).dataSync());
   });
 }
@@ -81,20 +84,29 @@ function LabelAttribute(column: string): string {
   return column.split("=")[0];
 }
 
-/** Label-direction controls of a conditional model (see the file comment). */
-export function LabelControls(config: GeneratorConfig, weights: GeneratorWeights, labelNames: readonly string[], labelMean: Float32Array, samples = 512): ExportControl[] {
-  const base = MeanW(config, weights, labelMean, samples);
+/**
+ * Label-direction controls of a conditional model (see the file comment). `reference` is what a direction starts
+ * from: the data set's label rows (each latent keeps its own row, and the column's attribute is set on it), or
+ * one label vector for every latent (a mix, e.g. uniform per attribute, when the data set is not at hand).
+ */
+export function LabelControls(config: GeneratorConfig, weights: GeneratorWeights, labelNames: readonly string[], reference: readonly Float32Array[], samples = 512): ExportControl[] {
+  const count = Math.min(samples, reference.length);
+  const rows = Array.from({ length: count }, (_, i) => reference[Math.floor((i * reference.length) / count)]);
+  const base = MeanW(config, weights, rows, samples);
   const layers = Array.from({ length: NumWs(config) }, (_, i) => i);
   const used = new Set<string>();
   return labelNames.map((column, j) => {
-    const onehot = Float32Array.from(labelMean);
     // Replace the column's attribute group by a one-hot on this value (numeric columns: set to 1).
     const attribute = LabelAttribute(column);
-    labelNames.forEach((other, k) => {
-      if (LabelAttribute(other) === attribute) onehot[k] = 0;
+    const set = rows.map((row) => {
+      const label = Float32Array.from(row);
+      labelNames.forEach((other, k) => {
+        if (LabelAttribute(other) === attribute) label[k] = 0;
+      });
+      label[j] = 1;
+      return label;
     });
-    onehot[j] = 1;
-    const mean = MeanW(config, weights, onehot, samples);
+    const mean = MeanW(config, weights, set, samples);
     let name = `label_${column.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "")}`;
     while (used.has(name)) name += "_";
     used.add(name);
@@ -103,8 +115,8 @@ export function LabelControls(config: GeneratorConfig, weights: GeneratorWeights
     return {
       name, label: column, kind: "label" as const, min: numeric ? -1 : 0, max: 1, default: 0, layers,
       description: numeric
-        ? `Toward high (+1) or low (-1) ${column}: mean w with ${column} = 1 minus the mean w over the data set's labels.`
-        : `Shift toward ${column}: mean w with that label minus the mean w over the data set's labels.`,
+        ? `Toward high (+1) or low (-1) ${column}: mean w with ${column} = 1 minus the mean w, over the data set's label rows.`
+        : `Shift toward ${column}: mean w with that label minus the mean w, over the data set's label rows.`,
       direction: Float32Array.from(mean, (v, i) => v - base[i]),
     };
   });
@@ -132,14 +144,17 @@ export async function ExportRunAsync(runDir: string, options: ExportRunOptions =
       const a = LabelAttribute(c);
       groups.set(a, [...(groups.get(a) ?? []), k]);
     });
-    // Reference of the label directions: the data set's label mix when known, else uniform per attribute.
+    // The data set's label mix when known, else uniform per attribute: the labels' defaults.
     let mean = dataset?.labelMean?.(data.labelNames);
     if (mean && mean.length !== config.labelDim) throw new Error(`--data: ${mean.length} label means for ${config.labelDim} label columns`);
     if (!mean) {
       mean = new Float32Array(config.labelDim);
       for (const ks of groups.values()) for (const k of ks) mean[k] = ks.length > 1 ? 1 / ks.length : 0.5;
     }
-    controls.push(...LabelControls(config, weights, data.labelNames, mean, options.labelSamples ?? 512));
+    const rows = dataset?.trainingLabels?.(data.labelNames) ?? [];
+    // Directions start from the data's own label rows: a mix of one-hots (the mean) is a label no face has, and the
+    // mapping's normalised label embedding magnifies a shift from it (the faces smear at a control's maximum).
+    controls.push(...LabelControls(config, weights, data.labelNames, rows.length > 0 ? rows : [mean], options.labelSamples ?? 512));
     const reference = mean;
     // How a face draws an attribute the caller leaves unset: one value of a categorical group, yes/no, or a scalar
     // (which kind a numeric label is, only the data set knows: without it every face gets the mean).
@@ -150,8 +165,7 @@ export async function ExportRunAsync(runDir: string, options: ExportRunOptions =
       return dataset.binaryLabels.includes(name) ? "bernoulli" : "uniform";
     };
     labels = [...groups].map(([name, ks]) => ({ name, offset: ks[0], values: ks.map((k) => data.labelNames[k].slice(name.length + 1) || name), default: ks.map((k) => reference[k]), sampling: sampling(name, ks) }));
-    const rows = dataset?.trainingLabels?.(data.labelNames);
-    if (rows && rows.length > 0) labelTable = LabelTable(rows, options.labelTableRows ?? 512);
+    if (rows.length > 0) labelTable = LabelTable(rows, options.labelTableRows ?? 512);
   }
   const count = options.unsupervisedControls ?? 4;
   if (count > 0) controls.push(...UnsupervisedControls(config, weights, count));
