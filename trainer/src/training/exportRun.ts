@@ -1,7 +1,7 @@
 /**
  * Exports a training run's EMA generator as a contract model file with named controls:
  *  - label directions (conditional models): for each label column, the mean w of latents whose training label
- *    rows have that label set minus their mean w with the rows as they are (ADA's "mean w per class"), kind "label", acting on
+ *    rows lack that label, with it set, minus their mean w as they are (ADA's "mean w per class"), kind "label", acting on
  *    every style layer; range 0..1 for a categorical value (1 = the full shift toward it) and -1..1 for a numeric
  *    label (skin tone: -1 toward its lowest value, dark, +1 toward its highest, light);
  *  - unsupervised SeFa directions for any model (kind "sefa", -3..3).
@@ -59,8 +59,13 @@ export interface ExportRunDataset {
  * rounded to 4 decimals to keep the metadata small.
  */
 export function LabelTable(trainingLabels: readonly Float32Array[], rows: number): number[][] {
-  const count = Math.min(rows, trainingLabels.length);
-  return Array.from({ length: count }, (_, i) => Array.from(trainingLabels[Math.floor((i * trainingLabels.length) / count)], (v) => Math.round(v * 1e4) / 1e4));
+  return SpreadRows(trainingLabels, rows).map((row) => Array.from(row, (v) => Math.round(v * 1e4) / 1e4));
+}
+
+/** At most `count` of `rows`, spread evenly over them. */
+function SpreadRows(rows: readonly Float32Array[], count: number): Float32Array[] {
+  const n = Math.min(count, rows.length);
+  return Array.from({ length: n }, (_, i) => rows[Math.floor((i * rows.length) / n)]);
 }
 
 /** Mean w over `samples` fixed latents, latent i with label row floor(i · rows / samples) of `labels`. */
@@ -86,16 +91,19 @@ function LabelAttribute(column: string): string {
 
 /**
  * Label-direction controls of a conditional model (see the file comment). `reference` is what a direction starts
- * from: the data set's label rows (each latent keeps its own row, and the column's attribute is set on it), or
- * one label vector for every latent (a mix, e.g. uniform per attribute, when the data set is not at hand).
+ * from: the data set's label rows, or one label vector for every latent (a mix, e.g. uniform per attribute, when
+ * the data set is not at hand). A column's direction is measured on the rows that lack its label (value below 1;
+ * all rows when none do): each latent keeps its row, once as it is and once with the column's attribute set to it.
+ * Rows that already have the label would only shrink the shift (a control toward `gender=female` on rows half of
+ * which are female would move a male face halfway).
  */
 export function LabelControls(config: GeneratorConfig, weights: GeneratorWeights, labelNames: readonly string[], reference: readonly Float32Array[], samples = 512): ExportControl[] {
-  const count = Math.min(samples, reference.length);
-  const rows = Array.from({ length: count }, (_, i) => reference[Math.floor((i * reference.length) / count)]);
-  const base = MeanW(config, weights, rows, samples);
   const layers = Array.from({ length: NumWs(config) }, (_, i) => i);
   const used = new Set<string>();
   return labelNames.map((column, j) => {
+    const lacking = reference.filter((row) => row[j] < 1);
+    const rows = SpreadRows(lacking.length > 0 ? lacking : reference, samples);
+    const base = MeanW(config, weights, rows, samples);
     // Replace the column's attribute group by a one-hot on this value (numeric columns: set to 1).
     const attribute = LabelAttribute(column);
     const set = rows.map((row) => {
@@ -115,8 +123,8 @@ export function LabelControls(config: GeneratorConfig, weights: GeneratorWeights
     return {
       name, label: column, kind: "label" as const, min: numeric ? -1 : 0, max: 1, default: 0, layers,
       description: numeric
-        ? `Toward high (+1) or low (-1) ${column}: mean w with ${column} = 1 minus the mean w, over the data set's label rows.`
-        : `Shift toward ${column}: mean w with that label minus the mean w, over the data set's label rows.`,
+        ? `Toward high (+1) or low (-1) ${column}: mean w with ${column} = 1 minus the mean w, over the data set's label rows below 1.`
+        : `Shift toward ${column}: mean w with that label minus the mean w, over the data set's label rows without it.`,
       direction: Float32Array.from(mean, (v, i) => v - base[i]),
     };
   });
