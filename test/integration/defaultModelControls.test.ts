@@ -1,7 +1,7 @@
 /**
  * Acceptance test of the bundled default model (models/default.onnx, npc64wide, conditional on facesjs labels):
  * every named label control changes its attribute in the right direction for most seeds, and most of the per-style
- * controls (one per eye, mouth and hair style) draw their style. The attributes are
+ * controls (one per eye, mouth, hair style and accessory) draw their style. The attributes are
  * measured with linear probes fitted on a fresh facesjs data set (same source as the training data, new draws,
  * built here in a few seconds) and scored on its held-out images, so each probe is shown to measure its
  * attribute before it judges a control; skin tone is also measured directly (cheek lightness).
@@ -27,13 +27,14 @@ const ModelPath = fileURLToPath(new URL("../../models/default.onnx", import.meta
 /** The named label controls the default model must have, each judged on its own. */
 const ExpectedControls = ["label_skin_tone", "label_hair_lightness", "label_facial_hair", "label_glasses", "label_hat", "label_gender_male", "label_gender_female"];
 /** Its style attributes: one label control per value (e.g. `label_eyes_female12`), judged together (see below). */
-const StyleAttributes = { eyes: 35, mouth: 17, hair_style: 51 };
+const StyleAttributes = { eyes: 35, mouth: 17, hair_style: 51, accessory: 8 };
 /**
  * Share of the style controls that must move their value's probe the right way on two thirds of the seeds. A style
  * is one of 17-51 shapes drawn in a few pixels, so its one-column probe (16x16 pixels, fitted on this small set)
  * reads it weakly and some controls fail on the probe's account; a control that did nothing would pass on about
- * one seed in two, and pass the two-thirds bar rarely. Measured with the 640-kimg default: 88 of 103 (85%) here,
- * and 88 of 103 with the model card's `control-check` (4,000 probe images of data/facesjs64).
+ * one seed in two, and pass the two-thirds bar rarely. Measured with the 752-kimg default: 93 of 111 (84%) here
+ * (eye, mouth and hair styles 90 of 103, accessories 3 of 8: their probes read the model's soft headbands unevenly),
+ * and 94 of 111 with the model card's `control-check` (4,000 probe images of data/facesjs64).
  */
 const MinStyleFraction = 0.75;
 const Seeds = Array.from({ length: 32 }, (_, i) => i);
@@ -41,9 +42,9 @@ const Seeds = Array.from({ length: 32 }, (_, i) => i);
 const DirectlyJudged = ["label_glasses", "label_facial_hair"];
 /**
  * Share of seeds each control must move the right way: "most seeds" (the issue's words), here two thirds. The
- * weakest controls here are label_gender_female (69% of seeds: 22 of 32, one seed above the bar; many seeds' label
- * rows are already female) and label_gender_male (88%); the others move the right way on 91% or more (see the
- * model card).
+ * weakest controls here (752-kimg default) are label_gender_female (78% of seeds: 25 of 32; many seeds' label rows
+ * are already female) and label_facial_hair by its probe (88%; judged by the mouth area, 97%); the others move the
+ * right way on 91% or more, glasses by the bridge (see the model card).
  */
 const MinFraction = 2 / 3;
 
@@ -86,7 +87,7 @@ function Agreement(column: string): number {
 }
 
 describe("default model: label controls", () => {
-  it("has every label control: the named ones, then one per eye, mouth and hair style", () => {
+  it("has every label control: the named ones, then one per eye, mouth, hair style and accessory", () => {
     expect(report.controls.slice(0, ExpectedControls.length).map((c) => c.control)).toEqual(ExpectedControls);
     const styles = report.controls.slice(ExpectedControls.length);
     for (const [attribute, count] of Object.entries(StyleAttributes)) expect(styles.filter((c) => c.column.startsWith(`${attribute}=`)), attribute).toHaveLength(count);
@@ -113,7 +114,7 @@ describe("default model: label controls", () => {
     if (row.direct) expect(row.direct.movement.fraction, `${control} (${row.direct.measure}): ${row.direct.movement.movedRight}/32 seeds`).toBeGreaterThanOrEqual(MinFraction);
   });
 
-  it("most eye, mouth and hair style controls move their style's probe the right way for at least two thirds of 32 seeds", () => {
+  it("most eye, mouth, hair style and accessory controls move their style's probe the right way for at least two thirds of 32 seeds", () => {
     const styles = report.controls.filter((c) => !ExpectedControls.includes(c.control));
     const passing = styles.filter((c) => c.movement.fraction >= MinFraction);
     const failing = styles.filter((c) => c.movement.fraction < MinFraction).map((c) => `${c.control} ${c.movement.movedRight}/32`);

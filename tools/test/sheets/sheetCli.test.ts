@@ -365,7 +365,7 @@ describe("npc-faces sheet with bad input", () => {
       ["label on an unconditional model", (out) => ["seeds", "--model", model, "--out", out, "--label", "hair=red"], 2, /--label: unknown label "hair" \(model "tiny-untrained" has no labels/],
       ["labels sheet of an unconditional model", (out) => ["labels", "--model", model, "--out", out], 2, /--attributes: model "tiny-untrained" is not conditional/],
       ["labels sheet of a numeric label", (out) => ["labels", "--model", DefaultModelPath(), "--out", out, "--attributes", "skin_tone"], 2, /--attributes: "skin_tone" is a numeric label, not categorical: sweep it with the controls sheet/],
-      ["labels sheet of an unknown attribute", (out) => ["labels", "--model", DefaultModelPath(), "--out", out, "--attributes", "gender,nose"], 2, /--attributes: unknown attribute "nose" \(model "npc64-default" has: gender, eyes, mouth, hair_style\)/],
+      ["labels sheet of an unknown attribute", (out) => ["labels", "--model", DefaultModelPath(), "--out", out, "--attributes", "gender,nose"], 2, /--attributes: unknown attribute "nose" \(model "npc64-default" has: gender, eyes, mouth, hair_style, accessory\)/],
       ["labels sheet sweeping a fixed label", (out) => ["labels", "--model", DefaultModelPath(), "--out", out, "--label", "gender=female"], 2, /--attributes: attribute "gender" is also fixed by --label gender=female/],
       ["too large", (out) => ["seeds", "--model", model, "--out", out, "--seeds", "0-499", "--columns", "500"], 2, /the sheet would be 9002x20 pixels, more than 8192 on a side/],
       ["scale zero", (out) => ["seeds", "--model", model, "--out", out, "--scale", "0"], 2, /--scale.*expected an integer in 1\.\.16/],
