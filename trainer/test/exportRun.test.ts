@@ -77,9 +77,9 @@ describe("ExportRunAsync", () => {
     const { UnsupervisedControls } = await import("../src/export/sefaDirections.js");
     const all = [...LabelControls(config, state.generatorEma, data.labelNames, [Float32Array.of(0.5, 0.5)], 64), ...UnsupervisedControls(config, state.generatorEma, 2)];
     // A numeric label column (no "=") is a scale: its control runs -1..1; a categorical value's 0..1.
-    expect(LabelControls(config, state.generatorEma, ["colour=red", "size"], [Float32Array.of(0.5, 0.5)], 16).map((c) => [c.name, c.min, c.max])).toEqual([["label_colour_red", 0, 1], ["label_size", -1, 1]]);
-    // A direction is measured on the reference rows that lack its label; where every row has it, there is no shift.
     const names = ["colour=red", "size"];
+    expect(LabelControls(config, state.generatorEma, names, [Float32Array.of(0.5, 0.5)], 16).map((c) => [c.name, c.min, c.max])).toEqual([["label_colour_red", 0, 1], ["label_size", -1, 1]]);
+    // A direction is measured on the reference rows that lack its label; where every row has it, there is no shift.
     const fromRows = LabelControls(config, state.generatorEma, names, [Float32Array.of(1, 0.3), Float32Array.of(1, 0)], 16);
     expect(fromRows[0].direction.every((v) => v === 0)).toBe(true);
     expect(fromRows[1].direction.some((v) => v !== 0)).toBe(true);
