@@ -3,6 +3,10 @@
  * in each block a row per seed and a column per value of the attribute, in the model's order. Shows whether every
  * style the model was conditioned on is drawn when asked for, and for every seed (issue 15's sheet of one face per
  * eye and mouth style). Attributes not shown keep the sheet's `--label` values or are drawn per seed.
+ *
+ * A value is reached by label (the request sets it: the generator is conditioned on it) or by control (the seed
+ * keeps its own labels and the value's label control, e.g. `label_eyes_female12`, is at its maximum: what a slider
+ * in the seed editor or a material parameter reaches).
  */
 import type { ModelLabel, ModelMetadata } from "@npc-faces/runtime";
 import { BaseRequest, RequireSeeds, ResolveSheetParameters, SheetInputError, type SheetBlock, type SheetCommonOptions, type SheetPlan } from "./sheetPlan.js";
@@ -13,6 +17,8 @@ export interface LabelsSheetOptions extends SheetCommonOptions {
   readonly attributes?: readonly string[];
   /** Seeds, one row each (default 0-3). */
   readonly seeds?: readonly number[];
+  /** How each value is reached: set as the face's label (default) or by its label control at its maximum. */
+  readonly by?: "label" | "control";
 }
 
 /** Whether an attribute is categorical (one-hot over named values), the kind a labels sheet sweeps. */
@@ -40,20 +46,31 @@ export function PlanLabelsSheet(metadata: ModelMetadata, options: LabelsSheetOpt
   });
   const seeds = options.seeds ?? [0, 1, 2, 3];
   RequireSeeds("seeds", seeds);
-  const blocks = attributes.map((label): SheetBlock => ({
-    title: `label ${label.name} (${label.values.length} values)`,
-    rows: seeds.map((seed) => ({ seed })),
-    columns: label.values.map((value) => ({ [label.name]: value })),
-    cells: seeds.map((seed) =>
-      label.values.map((value) => {
-        const base = BaseRequest(parameters, seed);
-        return { ...base, labels: { ...base.labels, [label.name]: value } };
-      }),
-    ),
-  }));
+  const byControl = options.by === "control";
+  const blocks = attributes.map((label): SheetBlock => {
+    // By control: the value's label control (its `label` is the column "attribute=value"), at its maximum.
+    const controls = label.values.map((value) => {
+      const control = metadata.controls.find((c) => c.kind === "label" && c.label === `${label.name}=${value}`);
+      if (byControl && !control) throw new SheetInputError("by", `model "${metadata.name}" has no label control for ${label.name}=${value}`);
+      return control;
+    });
+    return {
+      title: `${byControl ? "control" : "label"} ${label.name} (${label.values.length} values)`,
+      rows: seeds.map((seed) => ({ seed })),
+      columns: label.values.map((value) => ({ [label.name]: value })),
+      cells: seeds.map((seed) =>
+        label.values.map((value, v) => {
+          const base = BaseRequest(parameters, seed);
+          if (byControl) return { ...base, controls: { [controls[v]!.name]: controls[v]!.max } };
+          return { ...base, labels: { ...base.labels, [label.name]: value } };
+        }),
+      ),
+    };
+  });
+  const reached = byControl ? "reached by its label control at its maximum (the seed keeps its own labels)" : "set as the face's label";
   return {
     kind: "labels",
-    description: "One block per categorical label attribute, top to bottom: row = seed, column = the attribute's value, in the model's order; the other labels keep the sheet's --label values or are drawn per seed.",
+    description: `One block per categorical label attribute, top to bottom: row = seed, column = the attribute's value, in the model's order, ${reached}; the other labels keep the sheet's --label values or are drawn per seed.`,
     parameters,
     blocks,
   };

@@ -334,6 +334,30 @@ describe("npc-faces sheet labels", () => {
       await defaultModel.disposeAsync();
     }
   });
+
+  it("--by control reaches each value by its label control at its maximum, the seed keeping its own labels", async () => {
+    const defaultModel = await LoadFaceGeneratorFileAsync(DefaultModelPath());
+    try {
+      const size = defaultModel.metadata.resolution;
+      const out = join(dir, "labels", "gender-by-control.png");
+      const result = await RunCliAsync(["sheet", "labels", "--model", DefaultModelPath(), "--out", out, "--seeds", "4", "--attributes", "gender", "--by", "control"]);
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      const image = await DecodeAsync(out);
+      const faces: Uint8Array[] = [];
+      for (const [c, control] of ["label_gender_male", "label_gender_female"].entries()) {
+        const [face] = await defaultModel.generateAsync([{ seed: 4, psi: 1, controls: { [control]: 1 } }]);
+        faces.push(Crop(image, 2 + c * (size + 2), 2, size));
+        expect(Same(faces.at(-1)!, face.data), control).toBe(true);
+      }
+      expect(Same(faces[0], faces[1])).toBe(false);
+      const legend = await ReadLegendAsync(out);
+      expect(legend.blocks.map((b) => b.title)).toEqual(["control gender (2 values)"]);
+      expect(legend.blocks[0].cells[0][1]).toEqual({ seed: 4, psi: 1, noiseStrength: defaultModel.metadata.defaults.noiseStrength, controls: { label_gender_female: 1 } });
+    } finally {
+      await defaultModel.disposeAsync();
+    }
+  });
 });
 
 describe("npc-faces sheet with bad input", () => {
@@ -366,6 +390,7 @@ describe("npc-faces sheet with bad input", () => {
       ["labels sheet of an unconditional model", (out) => ["labels", "--model", model, "--out", out], 2, /--attributes: model "tiny-untrained" is not conditional/],
       ["labels sheet of a numeric label", (out) => ["labels", "--model", DefaultModelPath(), "--out", out, "--attributes", "skin_tone"], 2, /--attributes: "skin_tone" is a numeric label, not categorical: sweep it with the controls sheet/],
       ["labels sheet of an unknown attribute", (out) => ["labels", "--model", DefaultModelPath(), "--out", out, "--attributes", "gender,nose"], 2, /--attributes: unknown attribute "nose" \(model "npc64-default" has: gender, eyes, mouth, hair_style, accessory\)/],
+      ["labels sheet reached neither by label nor by control", (out) => ["labels", "--model", DefaultModelPath(), "--out", out, "--by", "slider"], 2, /--by/],
       ["labels sheet sweeping a fixed label", (out) => ["labels", "--model", DefaultModelPath(), "--out", out, "--label", "gender=female"], 2, /--attributes: attribute "gender" is also fixed by --label gender=female/],
       ["too large", (out) => ["seeds", "--model", model, "--out", out, "--seeds", "0-499", "--columns", "500"], 2, /the sheet would be 9002x20 pixels, more than 8192 on a side/],
       ["scale zero", (out) => ["seeds", "--model", model, "--out", out, "--scale", "0"], 2, /--scale.*expected an integer in 1\.\.16/],

@@ -34,6 +34,7 @@ const FlagOf: Record<string, string> = {
   rows: "--rows",
   controls: "--controls",
   attributes: "--attributes",
+  by: "--by",
   steps: "--steps",
   psi: "--psi",
   noiseStrength: "--noise-strength",
@@ -122,10 +123,11 @@ function LabelsCommand(): Command {
   )
     .option("--attributes <names>", "comma-separated categorical attributes, one block each, in this order (default: every attribute with two or more values; `npc-faces info` lists them)", ParseNameList)
     .option("--seeds <list>", "seeds, one row each (default: 0-3)", ParseSeedListArgument)
-    .action(async (flags: CommonFlags & { psi?: number; attributes?: string[]; seeds?: number[] }) => {
+    .addOption(new Option("--by <how>", "how each value is reached: label = set as the face's label; control = its label control (label_<attribute>_<value>) at its maximum, the seed keeping its own labels").choices(["label", "control"]).default("label"))
+    .action(async (flags: CommonFlags & { psi?: number; attributes?: string[]; seeds?: number[]; by: "label" | "control" }) => {
       await RunSheetAsync(flags, async (metadata) => {
         const { PlanLabelsSheet } = await import("../../sheets/labelsSheet.js");
-        return PlanLabelsSheet(metadata, { ...Common(flags), psi: flags.psi, attributes: flags.attributes, seeds: flags.seeds });
+        return PlanLabelsSheet(metadata, { ...Common(flags), psi: flags.psi, attributes: flags.attributes, seeds: flags.seeds, by: flags.by });
       });
     });
 }
