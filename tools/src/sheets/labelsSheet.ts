@@ -49,11 +49,13 @@ export function PlanLabelsSheet(metadata: ModelMetadata, options: LabelsSheetOpt
   const byControl = options.by === "control";
   const blocks = attributes.map((label): SheetBlock => {
     // By control: the value's label control (its `label` is the column "attribute=value"), at its maximum.
-    const controls = label.values.map((value) => {
-      const control = metadata.controls.find((c) => c.kind === "label" && c.label === `${label.name}=${value}`);
-      if (byControl && !control) throw new SheetInputError("by", `model "${metadata.name}" has no label control for ${label.name}=${value}`);
-      return control;
-    });
+    const controls = byControl
+      ? label.values.map((value) => {
+          const control = metadata.controls.find((c) => c.kind === "label" && c.label === `${label.name}=${value}`);
+          if (!control) throw new SheetInputError("by", `model "${metadata.name}" has no label control for ${label.name}=${value}`);
+          return control;
+        })
+      : [];
     return {
       title: `${byControl ? "control" : "label"} ${label.name} (${label.values.length} values)`,
       rows: seeds.map((seed) => ({ seed })),
@@ -61,7 +63,7 @@ export function PlanLabelsSheet(metadata: ModelMetadata, options: LabelsSheetOpt
       cells: seeds.map((seed) =>
         label.values.map((value, v) => {
           const base = BaseRequest(parameters, seed);
-          if (byControl) return { ...base, controls: { [controls[v]!.name]: controls[v]!.max } };
+          if (byControl) return { ...base, controls: { [controls[v].name]: controls[v].max } };
           return { ...base, labels: { ...base.labels, [label.name]: value } };
         }),
       ),

@@ -106,11 +106,10 @@ export function LabelControls(config: GeneratorConfig, weights: GeneratorWeights
     const base = MeanW(config, weights, rows, samples);
     // Replace the column's attribute group by a one-hot on this value (numeric columns: set to 1).
     const attribute = LabelAttribute(column);
+    const group = labelNames.flatMap((other, k) => (LabelAttribute(other) === attribute ? [k] : []));
     const set = rows.map((row) => {
       const label = Float32Array.from(row);
-      labelNames.forEach((other, k) => {
-        if (LabelAttribute(other) === attribute) label[k] = 0;
-      });
+      for (const k of group) label[k] = 0;
       label[j] = 1;
       return label;
     });
