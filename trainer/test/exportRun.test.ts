@@ -82,6 +82,10 @@ describe("ExportRunAsync", () => {
     // A direction is measured on the reference rows that lack its label; where every row has it, there is no shift.
     const fromRows = LabelControls(config, state.generatorEma, names, [Float32Array.of(1, 0.3), Float32Array.of(1, 0)], 16);
     expect(fromRows[0].direction.every((v) => v === 0)).toBe(true);
+    expect(fromRows[0].description).toContain("over the data set's label rows without it");
+    expect(LabelControls(config, state.generatorEma, names, [Float32Array.of(0.5, 0.5)], 16)[1].description).toContain("from one label mix");
+    // A bare label vector instead of a list of rows is refused, not read as no labels.
+    expect(() => LabelControls(config, state.generatorEma, names, Float32Array.of(0.5, 0.5) as unknown as Float32Array[], 16)).toThrow(/row 0 is not a Float32Array of 2 labels/);
     expect(fromRows[1].direction.some((v) => v !== 0)).toBe(true);
     const lackingOnly = LabelControls(config, state.generatorEma, names, [Float32Array.of(0, 0.3)], 16);
     const mixed = LabelControls(config, state.generatorEma, names, [Float32Array.of(0, 0.3), Float32Array.of(1, 0.3)], 16);

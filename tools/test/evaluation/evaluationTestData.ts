@@ -39,7 +39,7 @@ export async function WriteTinyLabelModelAsync(path: string, options: { readonly
     config,
     weights,
     name: "tiny-label-controls-test",
-    controls: LabelControls(config, weights, TinyLabelColumns, mean, 64),
+    controls: LabelControls(config, weights, TinyLabelColumns, [mean], 64),
     labels: [
       { name: "skin_tone", offset: 0, values: ["skin_tone"], default: [0.5] },
       { name: "glasses", offset: 1, values: ["glasses"], default: [0.5] },

@@ -98,6 +98,10 @@ function LabelAttribute(column: string): string {
  * which are female would move a male face halfway).
  */
 export function LabelControls(config: GeneratorConfig, weights: GeneratorWeights, labelNames: readonly string[], reference: readonly Float32Array[], samples = 512): ExportControl[] {
+  const bad = reference.length === 0 ? -1 : reference.findIndex((row) => !(row instanceof Float32Array) || row.length !== labelNames.length);
+  if (bad !== -1) throw new Error(`LabelControls: reference ${bad < 0 ? "has no rows" : `row ${bad} is not a Float32Array of ${labelNames.length} labels`}`);
+  // One reference row is a label mix (the data set was not given): the descriptions say so.
+  const over = (which: string) => (reference.length > 1 ? `over the data set's label rows ${which}` : "from one label mix (the labels' defaults)");
   const layers = Array.from({ length: NumWs(config) }, (_, i) => i);
   const used = new Set<string>();
   return labelNames.map((column, j) => {
@@ -122,8 +126,8 @@ export function LabelControls(config: GeneratorConfig, weights: GeneratorWeights
     return {
       name, label: column, kind: "label" as const, min: numeric ? -1 : 0, max: 1, default: 0, layers,
       description: numeric
-        ? `Toward high (+1) or low (-1) ${column}: mean w with ${column} = 1 minus the mean w, over the data set's label rows below 1.`
-        : `Shift toward ${column}: mean w with that label minus the mean w, over the data set's label rows without it.`,
+        ? `Toward high (+1) or low (-1) ${column}: mean w with ${column} = 1 minus the mean w, ${over("below 1")}.`
+        : `Shift toward ${column}: mean w with that label minus the mean w, ${over("without it")}.`,
       direction: Float32Array.from(mean, (v, i) => v - base[i]),
     };
   });
