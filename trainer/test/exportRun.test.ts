@@ -86,6 +86,7 @@ describe("ExportRunAsync", () => {
     expect(LabelControls(config, state.generatorEma, names, [Float32Array.of(0.5, 0.5)], 16)[1].description).toContain("from one label mix");
     // A bare label vector instead of a list of rows is refused, not read as no labels.
     expect(() => LabelControls(config, state.generatorEma, names, Float32Array.of(0.5, 0.5) as unknown as Float32Array[], 16)).toThrow(/row 0 is not a Float32Array of 2 labels/);
+    expect(() => LabelControls(config, state.generatorEma, names, [], 16)).toThrow(/no label rows/);
     expect(fromRows[1].direction.some((v) => v !== 0)).toBe(true);
     const lackingOnly = LabelControls(config, state.generatorEma, names, [Float32Array.of(0, 0.3)], 16);
     const mixed = LabelControls(config, state.generatorEma, names, [Float32Array.of(0, 0.3), Float32Array.of(1, 0.3)], 16);

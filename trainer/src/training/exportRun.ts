@@ -98,8 +98,9 @@ function LabelAttribute(column: string): string {
  * which are female would move a male face halfway).
  */
 export function LabelControls(config: GeneratorConfig, weights: GeneratorWeights, labelNames: readonly string[], reference: readonly Float32Array[], samples = 512): ExportControl[] {
-  const bad = reference.length === 0 ? -1 : reference.findIndex((row) => !(row instanceof Float32Array) || row.length !== labelNames.length);
-  if (bad !== -1) throw new Error(`LabelControls: reference ${bad < 0 ? "has no rows" : `row ${bad} is not a Float32Array of ${labelNames.length} labels`}`);
+  if (reference.length === 0) throw new Error("LabelControls: the reference has no label rows");
+  const bad = reference.findIndex((row) => !(row instanceof Float32Array) || row.length !== labelNames.length);
+  if (bad >= 0) throw new Error(`LabelControls: reference row ${bad} is not a Float32Array of ${labelNames.length} labels`);
   // One reference row is a label mix (the data set was not given): the descriptions say so.
   const over = (which: string) => (reference.length > 1 ? `over the data set's label rows ${which}` : "from one label mix (the labels' defaults)");
   const layers = Array.from({ length: NumWs(config) }, (_, i) => i);
