@@ -78,12 +78,13 @@ describe("ExportRunAsync", () => {
     const all = [...LabelControls(config, state.generatorEma, data.labelNames, [Float32Array.of(0.5, 0.5)], 64), ...UnsupervisedControls(config, state.generatorEma, 2)];
     // A numeric label column (no "=") is a scale: its control runs -1..1; a categorical value's 0..1.
     const names = ["colour=red", "size"];
-    expect(LabelControls(config, state.generatorEma, names, [Float32Array.of(0.5, 0.5)], 16).map((c) => [c.name, c.min, c.max])).toEqual([["label_colour_red", 0, 1], ["label_size", -1, 1]]);
+    const fromMix = LabelControls(config, state.generatorEma, names, [Float32Array.of(0.5, 0.5)], 16);
+    expect(fromMix.map((c) => [c.name, c.min, c.max])).toEqual([["label_colour_red", 0, 1], ["label_size", -1, 1]]);
     // A direction is measured on the reference rows that lack its label; where every row has it, there is no shift.
     const fromRows = LabelControls(config, state.generatorEma, names, [Float32Array.of(1, 0.3), Float32Array.of(1, 0)], 16);
     expect(fromRows[0].direction.every((v) => v === 0)).toBe(true);
     expect(fromRows[0].description).toContain("over the data set's label rows without it");
-    expect(LabelControls(config, state.generatorEma, names, [Float32Array.of(0.5, 0.5)], 16)[1].description).toContain("from one label mix");
+    expect(fromMix[1].description).toContain("from one label mix");
     // A bare label vector instead of a list of rows is refused, not read as no labels.
     expect(() => LabelControls(config, state.generatorEma, names, Float32Array.of(0.5, 0.5) as unknown as Float32Array[], 16)).toThrow(/row 0 is not a Float32Array of 2 labels/);
     expect(() => LabelControls(config, state.generatorEma, names, [], 16)).toThrow(/no label rows/);

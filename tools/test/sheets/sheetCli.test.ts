@@ -88,8 +88,8 @@ function ExpectGreyOutside(image: Decoded, tiles: readonly [number, number][], s
   expect(wrong).toBe(0);
 }
 
-async function SheetAsync(kind: string, out: string, args: readonly string[]): Promise<CliResult> {
-  const result = await RunCliAsync(["sheet", kind, "--model", model, "--out", out, ...args]);
+async function SheetAsync(kind: string, out: string, args: readonly string[], modelPath = model): Promise<CliResult> {
+  const result = await RunCliAsync(["sheet", kind, "--model", modelPath, "--out", out, ...args]);
   expect(result.stderr).toBe("");
   expect(result.code).toBe(0);
   return result;
@@ -258,9 +258,7 @@ describe("npc-faces sheet with a conditional model", () => {
     const conditional = join(dir, "conditional.onnx");
     await writeFile(conditional, await TinyModelAsync({ conditional: true }));
     const out = join(dir, "labels.png");
-    const result = await RunCliAsync(["sheet", "seeds", "--model", conditional, "--out", out, "--seeds", "0-1", "--label", "hair=blond"]);
-    expect(result.stderr).toBe("");
-    expect(result.code).toBe(0);
+    const result = await SheetAsync("seeds", out, ["--seeds", "0-1", "--label", "hair=blond"], conditional);
     expect(result.stdout).toContain("labels hair=blond, glasses as the model defaults them (drawn per seed, or its default frequencies)");
     const image = await DecodeAsync(out);
     const own = await LoadFaceGeneratorFileAsync(conditional);
@@ -304,9 +302,7 @@ describe("npc-faces sheet labels", () => {
     try {
       const size = defaultModel.metadata.resolution;
       const out = join(dir, "labels", "gender.png");
-      const result = await RunCliAsync(["sheet", "labels", "--model", DefaultModelPath(), "--out", out, "--seeds", "4,9", "--attributes", "gender", "--label", "glasses=glasses"]);
-      expect(result.stderr).toBe("");
-      expect(result.code).toBe(0);
+      await SheetAsync("labels", out, ["--seeds", "4,9", "--attributes", "gender", "--label", "glasses=glasses"], DefaultModelPath());
       const image = await DecodeAsync(out);
       expect([image.width, image.height]).toEqual([2 + 2 * (size + 2), 2 + 2 * (size + 2)]);
       const tiles: [number, number][] = [];
@@ -340,9 +336,7 @@ describe("npc-faces sheet labels", () => {
     try {
       const size = defaultModel.metadata.resolution;
       const out = join(dir, "labels", "gender-by-control.png");
-      const result = await RunCliAsync(["sheet", "labels", "--model", DefaultModelPath(), "--out", out, "--seeds", "4", "--attributes", "gender", "--by", "control"]);
-      expect(result.stderr).toBe("");
-      expect(result.code).toBe(0);
+      await SheetAsync("labels", out, ["--seeds", "4", "--attributes", "gender", "--by", "control"], DefaultModelPath());
       const image = await DecodeAsync(out);
       const faces: Uint8Array[] = [];
       for (const [c, control] of ["label_gender_male", "label_gender_female"].entries()) {

@@ -89,6 +89,16 @@ function LabelAttribute(column: string): string {
   return column.split("=")[0];
 }
 
+/** Each attribute's label columns (indices), in column order: `gender` -> the columns `gender=male`, `gender=female`. */
+function AttributeColumns(labelNames: readonly string[]): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  labelNames.forEach((column, k) => {
+    const attribute = LabelAttribute(column);
+    groups.set(attribute, [...(groups.get(attribute) ?? []), k]);
+  });
+  return groups;
+}
+
 /**
  * Label-direction controls of a conditional model (see the file comment). `reference` is what a direction starts
  * from: the data set's label rows, or one label vector for every latent (a mix, e.g. uniform per attribute, when
@@ -104,17 +114,16 @@ export function LabelControls(config: GeneratorConfig, weights: GeneratorWeights
   // One reference row is a label mix (the data set was not given): the descriptions say so.
   const over = (which: string) => (reference.length > 1 ? `over the data set's label rows ${which}` : "from one label mix (the labels' defaults)");
   const layers = Array.from({ length: NumWs(config) }, (_, i) => i);
+  const groups = AttributeColumns(labelNames);
   const used = new Set<string>();
   return labelNames.map((column, j) => {
     const lacking = reference.filter((row) => row[j] < 1);
     const rows = SpreadRows(lacking.length > 0 ? lacking : reference, samples);
     const base = MeanW(config, weights, rows, samples);
     // Replace the column's attribute group by a one-hot on this value (numeric columns: set to 1).
-    const attribute = LabelAttribute(column);
-    const group = labelNames.flatMap((other, k) => (LabelAttribute(other) === attribute ? [k] : []));
     const set = rows.map((row) => {
       const label = Float32Array.from(row);
-      for (const k of group) label[k] = 0;
+      for (const k of groups.get(LabelAttribute(column))!) label[k] = 0;
       label[j] = 1;
       return label;
     });
@@ -151,11 +160,7 @@ export async function ExportRunAsync(runDir: string, options: ExportRunOptions =
   let labels;
   let labelTable: number[][] | undefined;
   if (config.labelDim > 0) {
-    const groups = new Map<string, number[]>();
-    data.labelNames.forEach((c, k) => {
-      const a = LabelAttribute(c);
-      groups.set(a, [...(groups.get(a) ?? []), k]);
-    });
+    const groups = AttributeColumns(data.labelNames);
     // The data set's label mix when known, else uniform per attribute: the labels' defaults.
     let mean = dataset?.labelMean?.(data.labelNames);
     if (mean && mean.length !== config.labelDim) throw new Error(`--data: ${mean.length} label means for ${config.labelDim} label columns`);
