@@ -119,9 +119,9 @@ describe("npc-faces checkpoint pack / train --resume-from", () => {
     // A flag that says what the run trains and that a resume cannot change is refused, not dropped.
     const changed = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.04", "--pl-weight", "0", ...TrainArgs]);
     expect(changed.code).toBe(2);
-    expect(changed.stderr).toMatch(/--pl-weight 0: a resumed run keeps its checkpoint's plWeight \(2\); only --kimg, --batch, --lr, --gamma and --label-loss/);
-    // So are --preset, --aug and --seed when typed (their defaults are no change).
-    for (const [flag, value, kept] of [["--preset", "npc64", "preset (tiny)"], ["--aug", "none", "aug (ada)"], ["--seed", "7", "seed (0)"]]) {
+    expect(changed.stderr).toMatch(/--pl-weight 0: a resumed run keeps its checkpoint's plWeight \(2\); only --kimg, --batch, --lr, --gamma, --label-loss and --aug/);
+    // So are --preset and --seed when typed (their defaults are no change).
+    for (const [flag, value, kept] of [["--preset", "npc64", "preset (tiny)"], ["--seed", "7", "seed (0)"]]) {
       const typed = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.04", flag, value, ...TrainArgs]);
       expect([typed.code, typed.stderr.trim()]).toEqual([2, expect.stringContaining(`${flag} ${value}: a resumed run keeps its checkpoint's ${kept}`)]);
     }
@@ -146,6 +146,16 @@ describe("npc-faces checkpoint pack / train --resume-from", () => {
     const withoutHead = await ReadRunAsync(runs[0]);
     expect(withoutHead.options.labelLoss).toBe(0);
     expect([...withoutHead.state.discriminator.keys()].filter((name) => name.startsWith("discriminator.b4.labels."))).toHaveLength(0);
+    // --aug none drops ADA (its state leaves the checkpoint); --aug ada brings it back (a fresh controller, p = 0).
+    const unaugmented = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.072", "--aug", "none", ...TrainArgs, "--batch", "16"]);
+    expect(unaugmented.code, unaugmented.stderr).toBe(0);
+    const plain = await ReadRunAsync(runs[0]);
+    expect([plain.options.aug, plain.state.augment, plain.state.imagesSeen]).toEqual(["none", null, 72]);
+    const augmented = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.088", "--aug", "ada", ...TrainArgs, "--batch", "16"]);
+    expect(augmented.code, augmented.stderr).toBe(0);
+    const ada = await ReadRunAsync(runs[0]);
+    expect(ada.options.aug).toBe("ada");
+    expect(ada.state.augment).toMatchObject({ controller: { p: expect.any(Number) } });
     // --labels naming the checkpoint's labels and then more grows the run's label columns (G and D unchanged for the
     // old labels: trainer/test/labelColumnGrowth.test.ts); any other set of labels is refused.
     const grown = join(dir, "grown");

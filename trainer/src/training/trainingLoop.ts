@@ -473,7 +473,7 @@ export interface TrainingProgress {
  * carry over), R1's weight `gamma` (a loss weight, like the label loss's) and the minibatch size (R1's weight and the
  * EMA's half-life follow it unless the run set them).
  */
-export type ResumeOverrides = Partial<Pick<TrainingOptions, "labelLoss" | "learningRate" | "gamma" | "batch">>;
+export type ResumeOverrides = Partial<Pick<TrainingOptions, "labelLoss" | "learningRate" | "gamma" | "batch" | "aug">>;
 
 /** Arguments of {@link RunTrainingAsync}. */
 export interface RunTrainingArgs {

@@ -44,12 +44,11 @@ interface TrainFlags {
 }
 
 /**
- * Flags that say what a run trains, which a resumed run takes from its checkpoint (only --kimg, --batch, --lr, --gamma
- * and --label-loss replace the checkpoint's): one typed with another value is refused rather than dropped in silence.
+ * Flags that say what a run trains, which a resumed run takes from its checkpoint (only --kimg, --batch, --lr, --gamma,
+ * --label-loss and --aug replace the checkpoint's): one typed with another value is refused rather than dropped in silence.
  */
 const KeptOnResume = [
   ["--preset", "preset", "preset"],
-  ["--aug", "aug", "aug"],
   ["--seed", "seed", "seed"],
   ["--pl-weight", "plWeight", "plWeight"],
   ["--ada-kimg", "adaKimg", "adaKimg"],
@@ -63,11 +62,11 @@ const KeptOnResume = [
   ["--snap", "snap", "snapshotTicks"],
 ] as const satisfies readonly (readonly [string, keyof TrainFlags, keyof TrainingOptions])[];
 
-/** @param typed whether a flag was typed on the command line (--preset, --aug and --seed have defaults, which are no change) */
+/** @param typed whether a flag was typed on the command line (--preset and --seed have defaults, which are no change) */
 function RefuseChangesOnResume(flags: TrainFlags, checkpoint: TrainingOptions, typed: (key: keyof TrainFlags) => boolean): void {
   for (const [flag, given, kept] of KeptOnResume) {
     if (typed(given) && flags[given] !== checkpoint[kept]) {
-      throw new CliUsageError(`${flag} ${flags[given]}: a resumed run keeps its checkpoint's ${kept} (${checkpoint[kept]}); only --kimg, --batch, --lr, --gamma and --label-loss replace the checkpoint's`);
+      throw new CliUsageError(`${flag} ${flags[given]}: a resumed run keeps its checkpoint's ${kept} (${checkpoint[kept]}); only --kimg, --batch, --lr, --gamma, --label-loss and --aug replace the checkpoint's`);
     }
   }
 }
@@ -119,12 +118,12 @@ export function TrainCommand(): Command {
     .option("--cond", "condition on the data set's labels (named label controls on export) (default: off)")
     .addOption(new Option("--labels <names>", "with --cond: the labels to condition on, comma-separated: numeric labels (skin_tone), categorical attributes (gender: one column per value) or attribute=value columns (default: every label); with --resume / --resume-from the checkpoint's own, or its own followed by more, which adds label columns to the run (its G and D start out computing what they computed; docs/training.md)").argParser(ParseLabelList))
     .option("--progressive", "progressive growing: train at 8x8 for 100 kimg, then per doubling a 100-kimg fade-in and a 100-kimg stable phase (default: off)")
-    .addOption(new Option("--aug <mode>", "augmentation: ada (adaptive, target r_t 0.6) or none").choices(["ada", "none"]).default("ada"))
+    .addOption(new Option("--aug <mode>", "augmentation: ada (adaptive, target r_t 0.6) or none; with --resume / --resume-from it replaces the checkpoint's (none drops ADA and its p; ada on a run without it starts at p = 0)").choices(["ada", "none"]).default("ada"))
     .addOption(new Option("--ada-kimg <n>", "ADA speed: kimg for the augmentation probability to move 0 -> 1 (default: 500, stylegan2-ada's)").argParser(PositiveNumber("--ada-kimg")))
     .addOption(new Option("--d-conv-down <mode>", "discriminator: how each block's second conv halves the resolution: strided (blur at full resolution, stride-2 conv, as stylegan2-ada) or filterFirst (down-sample, then conv; npc-faces 0.1) (default: strided)").choices(["strided", "filterFirst"]))
     .addOption(new Option("--label-loss <w>", "conditional runs, onnxruntime engine: weight of the label loss, a head on D that learns each real face's labels and trains G to draw the labels it is given (AC-GAN's auxiliary classifier; 0 = off, stylegan2-ada's projection alone); with --resume / --resume-from it replaces the checkpoint's (a head added to a run starts untrained) (default: 0)").argParser(NonNegativeNumber("--label-loss")))
     .addOption(new Option("--d-mapping <n>", "conditional discriminator: FC layers of its label mapping network (default: 2)").argParser(IntegerParser(0, 16)))
-    .option("--resume", "continue the run in --out from its checkpoint exactly (weights, EMA, optimiser, ADA p, kimg, RNG; its options win except --kimg, --batch, --lr, --gamma and --label-loss, which replace its own when given; the labels default to its own) (default: off)")
+    .option("--resume", "continue the run in --out from its checkpoint exactly (weights, EMA, optimiser, ADA p, kimg, RNG; its options win except --kimg, --batch, --lr, --gamma, --label-loss and --aug, which replace its own when given; the labels default to its own) (default: off)")
     .addOption(new Option("--resume-from <file>", "start --out (which must hold no checkpoint) from a checkpoint file, a packed one (`npc-faces checkpoint pack`) or another run's checkpoint.ckpt, and continue as --resume does; --kimg and the labels default to the checkpoint's (default: off)").conflicts("resume"))
     .addOption(new Option("--engine <name>", "training engine: ort (onnxruntime-node: native CPU kernels, WebGPU, CUDA; ~5x the tfjs engine on a 2-core CPU, see README), tfjs, or auto (ort when onnxruntime-node is installed and the run is not --progressive, else tfjs); a run may switch engines on --resume").choices(["auto", "ort", "tfjs"]).default("auto"))
     .addOption(new Option("--device <name>", "with --engine ort: onnxruntime's provider: cpu, webgpu (bundled Dawn: Vulkan on Linux, D3D12 on Windows, Metal on macOS), cuda (CUDA 12 + cuDNN 9 libraries installed) (default: cpu)").choices(["cpu", "webgpu", "cuda"]))
@@ -233,7 +232,7 @@ async function RunTrainAsync(flags: TrainFlags, typed: (key: keyof TrainFlags) =
       data,
       resume: flags.resume ?? false,
       resumeFrom: from && flags.resumeFrom !== undefined ? { path: flags.resumeFrom, checkpoint: from } : undefined,
-      resumeOverrides: { labelLoss: flags.labelLoss, learningRate: flags.lr, gamma: flags.gamma, batch: flags.batch },
+      resumeOverrides: { labelLoss: flags.labelLoss, learningRate: flags.lr, gamma: flags.gamma, batch: flags.batch, aug: typed("aug") ? flags.aug : undefined },
       createAugmentation: (o, state) => {
         if (o.aug !== "ada") return null;
         return state ? trainer.AdaAugmentation.fromJSON(state as Parameters<typeof trainer.AdaAugmentation.fromJSON>[0]) : trainer.AdaAugmentation.Create("bgc", { target: o.adaTarget, adjustImages: o.adaKimg * 1000 });
