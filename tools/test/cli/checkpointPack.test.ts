@@ -119,7 +119,7 @@ describe("npc-faces checkpoint pack / train --resume-from", () => {
     // A flag that says what the run trains and that a resume cannot change is refused, not dropped.
     const changed = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.04", "--pl-weight", "0", ...TrainArgs]);
     expect(changed.code).toBe(2);
-    expect(changed.stderr).toMatch(/--pl-weight 0: a resumed run keeps its checkpoint's plWeight \(2\); only --kimg, --batch, --lr, --gamma, --label-loss and --aug/);
+    expect(changed.stderr).toMatch(/--pl-weight 0: a resumed run keeps its checkpoint's plWeight \(2\); only --kimg, --batch, --lr, --gamma, --label-loss, --aug and --ada-target/);
     // So are --preset and --seed when typed (their defaults are no change).
     for (const [flag, value, kept] of [["--preset", "npc64", "preset (tiny)"], ["--seed", "7", "seed (0)"]]) {
       const typed = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.04", flag, value, ...TrainArgs]);
@@ -156,6 +156,13 @@ describe("npc-faces checkpoint pack / train --resume-from", () => {
     const ada = await ReadRunAsync(runs[0]);
     expect(ada.options.aug).toBe("ada");
     expect(ada.state.augment).toMatchObject({ controller: { p: expect.any(Number) } });
+    // --ada-target replaces the run's target and the controller's (its p carries over); out of (0, 1) it is refused.
+    const retargeted = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.104", "--ada-target", "0.4", ...TrainArgs, "--batch", "16"]);
+    expect(retargeted.code, retargeted.stderr).toBe(0);
+    const lower = await ReadRunAsync(runs[0]);
+    expect([lower.options.adaTarget, (lower.state.augment as { controller: { target: number } }).controller.target]).toEqual([0.4, 0.4]);
+    const outOfRange = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.12", "--ada-target", "1", ...TrainArgs]);
+    expect([outOfRange.code, outOfRange.stderr.trim()]).toEqual([2, expect.stringContaining('--ada-target must be a number between 0 and 1 (exclusive), got "1"')]);
     // --labels naming the checkpoint's labels and then more grows the run's label columns (G and D unchanged for the
     // old labels: trainer/test/labelColumnGrowth.test.ts); any other set of labels is refused.
     const grown = join(dir, "grown");

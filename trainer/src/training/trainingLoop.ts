@@ -471,10 +471,10 @@ export interface TrainingProgress {
  * Options a resumed run may change without changing what it trains: the label loss's weight (a run can turn it on or
  * off, `TrainingOptions.labelLoss`), Adam's learning rate (e.g. a lower one late in a run; the optimiser's moments
  * carry over), R1's weight `gamma` (a loss weight, like the label loss's), the minibatch size (R1's weight and the
- * EMA's half-life follow it unless the run set them) and the augmentation (`none` drops ADA's state: late in a run on
- * more images than it will see, ADA only handicaps D; models/training/ada-off/).
+ * EMA's half-life follow it unless the run set them), the augmentation (`none` drops ADA's state: late in a run on
+ * more images than it will see, ADA mostly handicaps D; models/training/ada-off/) and ADA's target r_t.
  */
-export type ResumeOverrides = Partial<Pick<TrainingOptions, "labelLoss" | "learningRate" | "gamma" | "batch" | "aug">>;
+export type ResumeOverrides = Partial<Pick<TrainingOptions, "labelLoss" | "learningRate" | "gamma" | "batch" | "aug" | "adaTarget">>;
 
 /** Arguments of {@link RunTrainingAsync}. */
 export interface RunTrainingArgs {

@@ -23,6 +23,7 @@ interface TrainFlags {
   lr?: number;
   plWeight?: number;
   adaKimg?: number;
+  adaTarget?: number;
   dConvDown?: "filterFirst" | "strided";
   dMapping?: number;
   labelLoss?: number;
@@ -45,7 +46,7 @@ interface TrainFlags {
 
 /**
  * Flags that say what a run trains, which a resumed run takes from its checkpoint (only --kimg, --batch, --lr, --gamma,
- * --label-loss and --aug replace the checkpoint's): one typed with another value is refused rather than dropped in silence.
+ * --label-loss, --aug and --ada-target replace the checkpoint's): one typed with another value is refused rather than dropped in silence.
  */
 const KeptOnResume = [
   ["--preset", "preset", "preset"],
@@ -66,7 +67,7 @@ const KeptOnResume = [
 function RefuseChangesOnResume(flags: TrainFlags, checkpoint: TrainingOptions, typed: (key: keyof TrainFlags) => boolean): void {
   for (const [flag, given, kept] of KeptOnResume) {
     if (typed(given) && flags[given] !== checkpoint[kept]) {
-      throw new CliUsageError(`${flag} ${flags[given]}: a resumed run keeps its checkpoint's ${kept} (${checkpoint[kept]}); only --kimg, --batch, --lr, --gamma, --label-loss and --aug replace the checkpoint's`);
+      throw new CliUsageError(`${flag} ${flags[given]}: a resumed run keeps its checkpoint's ${kept} (${checkpoint[kept]}); only --kimg, --batch, --lr, --gamma, --label-loss, --aug and --ada-target replace the checkpoint's`);
     }
   }
 }
@@ -85,6 +86,12 @@ function NonNegativeNumber(name: string): (text: string) => number {
     if (!/^\s*(\d+\.?\d*|\.\d+)(e-?\d+)?\s*$/i.test(text) || !(v >= 0) || !Number.isFinite(v)) throw new InvalidArgumentError(`${name} must be a number >= 0, got "${text}"`);
     return v;
   };
+}
+
+function ParseAdaTarget(text: string): number {
+  const v = Number(text);
+  if (!/^\s*(\d+\.?\d*|\.\d+)\s*$/.test(text) || !(v > 0 && v < 1)) throw new InvalidArgumentError(`--ada-target must be a number between 0 and 1 (exclusive), got "${text}"`);
+  return v;
 }
 
 function ParsePreset(text: string): string {
@@ -120,10 +127,11 @@ export function TrainCommand(): Command {
     .option("--progressive", "progressive growing: train at 8x8 for 100 kimg, then per doubling a 100-kimg fade-in and a 100-kimg stable phase (default: off)")
     .addOption(new Option("--aug <mode>", "augmentation: ada (adaptive, target r_t 0.6) or none; with --resume / --resume-from it replaces the checkpoint's (none drops ADA and its p; ada on a run without it starts at p = 0)").choices(["ada", "none"]).default("ada"))
     .addOption(new Option("--ada-kimg <n>", "ADA speed: kimg for the augmentation probability to move 0 -> 1 (default: 500, stylegan2-ada's)").argParser(PositiveNumber("--ada-kimg")))
+    .addOption(new Option("--ada-target <r>", "ADA: the r_t = E[sign(D(real))] it holds by raising or lowering p (lower: more augmentation); with --resume / --resume-from it replaces the checkpoint's, p carrying over (default: 0.6, stylegan2-ada's)").argParser(ParseAdaTarget))
     .addOption(new Option("--d-conv-down <mode>", "discriminator: how each block's second conv halves the resolution: strided (blur at full resolution, stride-2 conv, as stylegan2-ada) or filterFirst (down-sample, then conv; npc-faces 0.1) (default: strided)").choices(["strided", "filterFirst"]))
     .addOption(new Option("--label-loss <w>", "conditional runs, onnxruntime engine: weight of the label loss, a head on D that learns each real face's labels and trains G to draw the labels it is given (AC-GAN's auxiliary classifier; 0 = off, stylegan2-ada's projection alone); with --resume / --resume-from it replaces the checkpoint's (a head added to a run starts untrained) (default: 0)").argParser(NonNegativeNumber("--label-loss")))
     .addOption(new Option("--d-mapping <n>", "conditional discriminator: FC layers of its label mapping network (default: 2)").argParser(IntegerParser(0, 16)))
-    .option("--resume", "continue the run in --out from its checkpoint exactly (weights, EMA, optimiser, ADA p, kimg, RNG; its options win except --kimg, --batch, --lr, --gamma, --label-loss and --aug, which replace its own when given; the labels default to its own) (default: off)")
+    .option("--resume", "continue the run in --out from its checkpoint exactly (weights, EMA, optimiser, ADA p, kimg, RNG; its options win except --kimg, --batch, --lr, --gamma, --label-loss, --aug and --ada-target, which replace its own when given; the labels default to its own) (default: off)")
     .addOption(new Option("--resume-from <file>", "start --out (which must hold no checkpoint) from a checkpoint file, a packed one (`npc-faces checkpoint pack`) or another run's checkpoint.ckpt, and continue as --resume does; --kimg and the labels default to the checkpoint's (default: off)").conflicts("resume"))
     .addOption(new Option("--engine <name>", "training engine: ort (onnxruntime-node: native CPU kernels, WebGPU, CUDA; ~5x the tfjs engine on a 2-core CPU, see README), tfjs, or auto (ort when onnxruntime-node is installed and the run is not --progressive, else tfjs); a run may switch engines on --resume").choices(["auto", "ort", "tfjs"]).default("auto"))
     .addOption(new Option("--device <name>", "with --engine ort: onnxruntime's provider: cpu, webgpu (bundled Dawn: Vulkan on Linux, D3D12 on Windows, Metal on macOS), cuda (CUDA 12 + cuDNN 9 libraries installed) (default: cpu)").choices(["cpu", "webgpu", "cuda"]))
@@ -185,7 +193,7 @@ async function RunTrainAsync(flags: TrainFlags, typed: (key: keyof TrainFlags) =
   try {
     options = trainer.ResolveTrainingOptions({
       engine, device: flags.device ?? "cpu",
-      preset: from?.options.preset ?? flags.preset, kimg: flags.kimg ?? from?.options.kimg, batch: flags.batch, gamma: flags.gamma, learningRate: flags.lr, plWeight: flags.plWeight, adaKimg: flags.adaKimg, dConvDown: flags.dConvDown, dMappingLayers: flags.dMapping, labelLoss: fromPath !== undefined ? undefined : flags.labelLoss,
+      preset: from?.options.preset ?? flags.preset, kimg: flags.kimg ?? from?.options.kimg, batch: flags.batch, gamma: flags.gamma, learningRate: flags.lr, plWeight: flags.plWeight, adaKimg: flags.adaKimg, adaTarget: flags.adaTarget, dConvDown: flags.dConvDown, dMappingLayers: flags.dMapping, labelLoss: fromPath !== undefined ? undefined : flags.labelLoss,
       styleMixing: flags.mixing, cond: flags.cond ?? false, progressive: flags.progressive ?? false, aug: flags.aug, seed: flags.seed, backend: flags.backend, workers: flags.workers, tickKimg: flags.tick, snapshotTicks: flags.snap,
     });
   } catch (error) {
@@ -232,10 +240,13 @@ async function RunTrainAsync(flags: TrainFlags, typed: (key: keyof TrainFlags) =
       data,
       resume: flags.resume ?? false,
       resumeFrom: from && flags.resumeFrom !== undefined ? { path: flags.resumeFrom, checkpoint: from } : undefined,
-      resumeOverrides: { labelLoss: flags.labelLoss, learningRate: flags.lr, gamma: flags.gamma, batch: flags.batch, aug: typed("aug") ? flags.aug : undefined },
+      resumeOverrides: { labelLoss: flags.labelLoss, learningRate: flags.lr, gamma: flags.gamma, batch: flags.batch, aug: typed("aug") ? flags.aug : undefined, adaTarget: flags.adaTarget },
       createAugmentation: (o, state) => {
         if (o.aug !== "ada") return null;
-        return state ? trainer.AdaAugmentation.fromJSON(state as Parameters<typeof trainer.AdaAugmentation.fromJSON>[0]) : trainer.AdaAugmentation.Create("bgc", { target: o.adaTarget, adjustImages: o.adaKimg * 1000 });
+        if (!state) return trainer.AdaAugmentation.Create("bgc", { target: o.adaTarget, adjustImages: o.adaKimg * 1000 });
+        // The run's target wins over the state's: they differ only when a resume gave --ada-target.
+        const saved = state as Parameters<typeof trainer.AdaAugmentation.fromJSON>[0];
+        return trainer.AdaAugmentation.fromJSON({ ...saved, controller: { ...saved.controller, target: o.adaTarget } });
       },
       shouldStop: () => stop,
       onCheckpoint: flags.keepSnapshots > 0 ? async (path, kimg) => void (await KeepRunSnapshotAsync(resolve(flags.out), path, kimg, flags.keepSnapshots)) : undefined,
