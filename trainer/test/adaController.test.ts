@@ -75,5 +75,8 @@ describe("AdaAugmentation", () => {
     expect(back.p).toBe(ada.p);
     expect(back.pipe.spec).toEqual(ada.pipe.spec);
     expect(back.describe()).toBe("ada p=0.080 rt=1.00");
+    // A resume that changes the target: the controller holds the new one, p carries over.
+    const retargeted = AdaAugmentation.fromJSON(ada.toJSON(), 0.9);
+    expect([retargeted.p, retargeted.toJSON().controller.target, back.toJSON().controller.target]).toEqual([ada.p, 0.9, 0.6]);
   });
 });

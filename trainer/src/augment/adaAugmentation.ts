@@ -57,8 +57,12 @@ export class AdaAugmentation {
     return { spec: this.pipe.spec, controller: this.controller.toJSON() };
   }
 
-  /** Restores a state written by {@link AdaAugmentation.toJSON}. */
-  static fromJSON(state: AdaAugmentationState): AdaAugmentation {
-    return new AdaAugmentation(new AugmentPipe(state.spec), AdaController.fromJSON(state.controller));
+  /**
+   * Restores a state written by {@link AdaAugmentation.toJSON}; with `target`, its controller holds that r_t from
+   * here on (p and the partial sums carry over: a resumed run given another `--ada-target`).
+   */
+  static fromJSON(state: AdaAugmentationState, target?: number): AdaAugmentation {
+    const controller = target === undefined ? state.controller : { ...state.controller, target };
+    return new AdaAugmentation(new AugmentPipe(state.spec), AdaController.fromJSON(controller));
   }
 }

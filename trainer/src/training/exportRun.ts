@@ -121,9 +121,10 @@ export function LabelControls(config: GeneratorConfig, weights: GeneratorWeights
     const rows = SpreadRows(lacking.length > 0 ? lacking : reference, samples);
     const base = MeanW(config, weights, rows, samples);
     // Replace the column's attribute group by a one-hot on this value (numeric columns: set to 1).
+    const group = groups.get(LabelAttribute(column))!;
     const set = rows.map((row) => {
       const label = Float32Array.from(row);
-      for (const k of groups.get(LabelAttribute(column))!) label[k] = 0;
+      for (const k of group) label[k] = 0;
       label[j] = 1;
       return label;
     });

@@ -243,10 +243,8 @@ async function RunTrainAsync(flags: TrainFlags, typed: (key: keyof TrainFlags) =
       resumeOverrides: { labelLoss: flags.labelLoss, learningRate: flags.lr, gamma: flags.gamma, batch: flags.batch, aug: typed("aug") ? flags.aug : undefined, adaTarget: flags.adaTarget },
       createAugmentation: (o, state) => {
         if (o.aug !== "ada") return null;
-        if (!state) return trainer.AdaAugmentation.Create("bgc", { target: o.adaTarget, adjustImages: o.adaKimg * 1000 });
         // The run's target wins over the state's: they differ only when a resume gave --ada-target.
-        const saved = state as Parameters<typeof trainer.AdaAugmentation.fromJSON>[0];
-        return trainer.AdaAugmentation.fromJSON({ ...saved, controller: { ...saved.controller, target: o.adaTarget } });
+        return state ? trainer.AdaAugmentation.fromJSON(state as Parameters<typeof trainer.AdaAugmentation.fromJSON>[0], o.adaTarget) : trainer.AdaAugmentation.Create("bgc", { target: o.adaTarget, adjustImages: o.adaKimg * 1000 });
       },
       shouldStop: () => stop,
       onCheckpoint: flags.keepSnapshots > 0 ? async (path, kimg) => void (await KeepRunSnapshotAsync(resolve(flags.out), path, kimg, flags.keepSnapshots)) : undefined,
