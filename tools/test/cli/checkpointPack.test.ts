@@ -90,6 +90,13 @@ describe("npc-faces checkpoint pack / train --resume-from", () => {
     });
     expect(metadata.labels.map((l) => l.name).sort()).toEqual(["gender", "skin_tone"]);
     expect(metadata.labelTable).toEqual(rows);
+    // --label-table-rows: that many rows, spread evenly over the split; 0 is refused before anything is written.
+    const twoRows = join(dir, "two-rows.onnx");
+    const small = await RunCliAsync(["export", "--run", first, "--data", data, "--out", twoRows, "--controls", "0", "--label-table-rows", "2"]);
+    expect(small.code, small.stderr).toBe(0);
+    expect(ReadModelMetadata(await readFile(twoRows)).labelTable).toEqual([rows[0], rows[Math.floor(rows.length / 2)]]);
+    const none = await RunCliAsync(["export", "--run", first, "--data", data, "--out", join(dir, "no-rows.onnx"), "--label-table-rows", "0"]);
+    expect([none.code, none.stderr]).toEqual([2, expect.stringMatching(/--label-table-rows.*0/)]);
 
     // No --preset, --cond or --labels: they come from the checkpoint (the default preset, game64, would not fit 16 px).
     const runs = [join(dir, "second"), join(dir, "third")];

@@ -35,6 +35,7 @@ interface ExportFlags {
   name?: string;
   noiseStrength: number;
   truncationCentre?: "average" | "labels";
+  labelTableRows: number;
   json?: boolean;
 }
 
@@ -68,6 +69,11 @@ export function ExportCommand(): Command {
       new Option("--truncation-centre <centre>", "what psi < 1 pulls a face toward: average = the mean face over all labels, labels = the mean face of the face's own labels (conditional models; keeps requested and rare label values, e.g. eye styles, at psi 0.7) (default: labels for a conditional run, average otherwise)")
         .choices(["average", "labels"])
         .conflicts("stamp"),
+    )
+    .addOption(
+      new Option("--label-table-rows <n>", "with --run and --data of a conditional run: how many of the training split's label vectors the model keeps for faces to draw their unset labels from (more rows follow the data's label mix more closely, a rare accessory say, and make the file larger)")
+        .default(512)
+        .argParser(IntegerParser(1, 65536)),
     )
     .option("--json", JsonHelp)
     .addHelpText("after", "\nExamples:\n  npc-faces export --preset tiny --untrained --out models/tiny.onnx\n  npc-faces export --preset game64 --untrained --seed 7 --controls 8 --fp16 --out game64.onnx")
@@ -103,6 +109,7 @@ async function RunExportAsync(flags: ExportFlags): Promise<void> {
       dataset,
       defaults,
       truncationCentre: flags.truncationCentre,
+      labelTableRows: flags.labelTableRows,
     }).catch((error: Error) => {
       throw new CliFailure(error.message);
     });
