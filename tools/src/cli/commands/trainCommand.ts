@@ -72,27 +72,18 @@ function RefuseChangesOnResume(flags: TrainFlags, checkpoint: TrainingOptions, t
   }
 }
 
-function PositiveNumber(name: string): (text: string) => number {
+/** A parser of `name`'s value: an unsigned decimal (`2`, `0.5`, `.5`, `1e-3`) that `accepts`, else "`name` must be `what`". */
+function NumberFlag(name: string, what: string, accepts: (v: number) => boolean): (text: string) => number {
   return (text) => {
     const v = Number(text);
-    if (!/^\s*(\d+\.?\d*|\.\d+)(e-?\d+)?\s*$/i.test(text) || !(v > 0) || !Number.isFinite(v)) throw new InvalidArgumentError(`${name} must be a positive number, got "${text}"`);
+    if (!/^\s*(\d+\.?\d*|\.\d+)(e-?\d+)?\s*$/i.test(text) || !Number.isFinite(v) || !accepts(v)) throw new InvalidArgumentError(`${name} must be ${what}, got "${text}"`);
     return v;
   };
 }
 
-function NonNegativeNumber(name: string): (text: string) => number {
-  return (text) => {
-    const v = Number(text);
-    if (!/^\s*(\d+\.?\d*|\.\d+)(e-?\d+)?\s*$/i.test(text) || !(v >= 0) || !Number.isFinite(v)) throw new InvalidArgumentError(`${name} must be a number >= 0, got "${text}"`);
-    return v;
-  };
-}
-
-function ParseAdaTarget(text: string): number {
-  const v = Number(text);
-  if (!/^\s*(\d+\.?\d*|\.\d+)\s*$/.test(text) || !(v > 0 && v < 1)) throw new InvalidArgumentError(`--ada-target must be a number between 0 and 1 (exclusive), got "${text}"`);
-  return v;
-}
+const PositiveNumber = (name: string) => NumberFlag(name, "a positive number", (v) => v > 0);
+const NonNegativeNumber = (name: string) => NumberFlag(name, "a number >= 0", (v) => v >= 0);
+const ParseAdaTarget = NumberFlag("--ada-target", "a number between 0 and 1 (exclusive)", (v) => v > 0 && v < 1);
 
 function ParsePreset(text: string): string {
   if (!PresetNames.includes(text)) throw new InvalidArgumentError(`unknown preset "${text}" (known: ${PresetNames.join(", ")})`);
