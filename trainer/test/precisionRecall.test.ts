@@ -39,6 +39,10 @@ describe("precision and recall", () => {
     expect(dropped.recall).toBeGreaterThan(0.2);
     expect(dropped.recall).toBeLessThan(0.34);
     expect(dropped.recall).toBeLessThan(same.recall / 2);
+    // Which data it misses: every recalled data vector is of a drawn mode (data vector i is of mode i mod 6).
+    const recalled = [...dropped.recalled.keys()].filter((i) => dropped.recalled[i] === 1);
+    expect(recalled.length / data.length).toBe(dropped.recall);
+    expect(recalled.every((i) => i % 6 < 2)).toBe(true);
   });
 
   it("samples off the data manifold lower precision", () => {

@@ -22,17 +22,20 @@ import {
 } from "@npc-faces/trainer";
 import { DatasetManifestFile } from "../dataset/datasetManifest.js";
 import { OpenDatasetAsync, type OpenedDataset } from "../dataset/packedDataset.js";
+import { RecallByLabelOf, type RecallByLabel } from "./recallByLabel.js";
 
 /** Which split the generated images were compared against. */
 export type MetricsDataSplit = "holdout" | "train";
 
 /** A model's figures plus where the data came from. */
-export interface ModelMetricsReport extends ModelMetrics {
+export interface ModelMetricsReport extends Omit<ModelMetrics, "recalledImages"> {
   /** The data-set folder. */
   readonly data: string;
   /** Content hash of the data set (figures compare only on the same data set). */
   readonly dataset: string;
   readonly dataSplit: MetricsDataSplit;
+  /** With `recallBy`: recall per value of those categorical labels of the data images (./recallByLabel.ts). */
+  readonly recallByLabel?: RecallByLabel;
 }
 
 /** The data set's floor plus where the data came from. */
@@ -42,12 +45,13 @@ export interface DataFloorReport extends ImageMetrics {
 }
 
 /** The images of one split of an opened data set, in data-set order. */
-function SplitImages(dataset: OpenedDataset, split: MetricsDataSplit): MetricsImageSet {
+function SplitImages(dataset: OpenedDataset, split: MetricsDataSplit): MetricsImageSet & { readonly indices: readonly number[] } {
   const indices = dataset.manifest.images.flatMap((entry, index) => (entry.split === split ? [index] : []));
   const r = dataset.resolution;
   return {
     id: `${dataset.manifest.contentHash}:${split}`,
     count: indices.length,
+    indices,
     async readImageAsync(i: number) {
       return { width: r, height: r, channels: 3 as const, data: await dataset.ReadImageAsync(indices[i]) };
     },
@@ -91,6 +95,8 @@ export interface ModelMetricsOptions {
   readonly firstSeed?: number;
   /** Neighbourhood size of precision and recall (default 3). */
   readonly k?: number;
+  /** Categorical labels of the data set to break recall down by (see {@link RecallByLabelOf}; default none). */
+  readonly recallBy?: readonly string[];
   readonly onProgress?: MetricsProgress;
 }
 
@@ -103,10 +109,13 @@ export async function ComputeModelMetricsAsync(options: ModelMetricsOptions): Pr
     const holdout = SplitImages(dataset, "holdout");
     const data = holdout.count >= 2 ? holdout : SplitImages(dataset, "train");
     const generator = options.generator ?? (loaded = await LoadFaceGeneratorFileAsync(options.modelPath!));
-    const metrics = await ComputeMetricsAsync({
-      generator, data, count: options.count ?? DefaultMetricsCount, psi: options.psi, noiseStrength: options.noiseStrength, firstSeed: options.firstSeed, k: options.k, onProgress: options.onProgress,
+    const recallBy = options.recallBy ?? [];
+    const { recalledImages, ...metrics } = await ComputeMetricsAsync({
+      generator, data, count: options.count ?? DefaultMetricsCount, psi: options.psi, noiseStrength: options.noiseStrength, firstSeed: options.firstSeed, k: options.k, recalledImages: recallBy.length > 0, onProgress: options.onProgress,
     });
-    return { ...metrics, data: options.dataDir, dataset: dataset.manifest.contentHash, dataSplit: data === holdout ? "holdout" : "train" };
+    const compared = data.indices.slice(0, metrics.dataCount).map((i) => dataset.manifest.images[i]);
+    const recallByLabel = recalledImages ? RecallByLabelOf(compared, recalledImages, recallBy) : undefined;
+    return { ...metrics, data: options.dataDir, dataset: dataset.manifest.contentHash, dataSplit: data === holdout ? "holdout" : "train", ...(recallByLabel ? { recallByLabel } : {}) };
   } finally {
     await loaded?.disposeAsync();
     await dataset.CloseAsync();

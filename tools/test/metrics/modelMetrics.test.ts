@@ -54,6 +54,17 @@ describe("ComputeModelMetricsAsync / ComputeDataFloorAsync", () => {
     expect(metrics.fd).toBeGreaterThan(floor.fd);
     expect(metrics.kid).toBeGreaterThan(floor.kid);
     expect(floor.diversityData).toBeCloseTo(metrics.diversityData, 4); // same held-out features
+    // Recall by the held-out images' labels: every compared image counted once per attribute, the overall recall
+    // their weighted mean, and the per-image indices kept out of the report.
+    const by = await ComputeModelMetricsAsync({ modelPath: model, dataDir: data, count: 6, recallBy: ["gender", "eyes"] });
+    expect(by.recall).toBe(metrics.recall);
+    expect(Object.keys(by.recallByLabel!)).toEqual(["gender", "eyes"]);
+    for (const values of Object.values(by.recallByLabel!)) {
+      expect(values.reduce((n, v) => n + v.images, 0)).toBe(by.dataCount);
+      expect(values.reduce((n, v) => n + v.recall * v.images, 0) / by.dataCount).toBeCloseTo(by.recall, 12);
+    }
+    expect(by).not.toHaveProperty("recalledImages");
+    expect(metrics).not.toHaveProperty("recallByLabel");
     // Deterministic: the same call gives the same figures.
     const again = await ComputeModelMetricsAsync({ modelPath: model, dataDir: data, count: 6 });
     expect(again.fd).toBe(metrics.fd);
@@ -69,12 +80,17 @@ describe("ComputeModelMetricsAsync / ComputeDataFloorAsync", () => {
 
 describe("npc-faces metrics", () => {
   it("prints the figures as JSON", async () => {
-    const result = await RunCliAsync(["metrics", "--model", model, "--data", data, "--count", "3", "--noise-strength", "0.5", "--json"]);
+    const result = await RunCliAsync(["metrics", "--model", model, "--data", data, "--count", "3", "--noise-strength", "0.5", "--no-coverage", "--recall-by", "gender", "--json"]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(json).toMatchObject({ model, count: 3, dataCount: 3, dataSplit: "holdout", featureNet: FeatureNetworkName, psi: 1, noiseStrength: 0.5 });
     expect(typeof json.fd).toBe("number");
+    const gender = (json.recallByLabel as Record<string, { value: string; images: number; recall: number }[]>).gender;
+    expect(gender.map((v) => v.value).sort()).toEqual(expect.arrayContaining([expect.stringMatching(/^(male|female)$/)]));
+    expect(gender.reduce((n, v) => n + v.images, 0)).toBe(3);
+    const human = await RunCliAsync(["metrics", "--model", model, "--data", data, "--count", "3", "--no-coverage", "--recall-by", "gender"]);
+    expect(human.stdout).toMatch(/\nrecall by gender \(lowest first; images\): (fe)?male \d\.\d+ \(\d\)/);
   });
 
   it("reports precision/recall beside the floor's, and the attribute coverage, in JSON and in the summary", async () => {
@@ -142,7 +158,7 @@ describe("npc-faces metrics", () => {
   it("documents every flag and default in --help", async () => {
     const result = await RunCliAsync(["metrics", "--help"]);
     expect(result.code).toBe(0);
-    for (const flag of ["--model <file>", "--data <dir>", "--count <n>", "--psi <x>", "--noise-strength <x>", "--first-seed <seed>", "--floor", "--json", "--k <n>", "--no-coverage", "--coverage-count <n>", "--attributes <list>", "--probe-images <n>", "--probe <kind>", "--probe-epochs <n>", "--probe-res <n>", "--probes <file>", "--set-label-seeds <n>"]) expect(result.stdout).toContain(flag);
+    for (const flag of ["--model <file>", "--data <dir>", "--count <n>", "--psi <x>", "--noise-strength <x>", "--first-seed <seed>", "--floor", "--json", "--k <n>", "--no-coverage", "--coverage-count <n>", "--attributes <list>", "--probe-images <n>", "--probe <kind>", "--probe-epochs <n>", "--probe-res <n>", "--probes <file>", "--set-label-seeds <n>", "--recall-by <list>"]) expect(result.stdout).toContain(flag);
     expect(result.stdout).toMatch(/default: 256/);
     expect(result.stdout).toMatch(/not the standard FID network/);
   });
@@ -155,6 +171,7 @@ describe("npc-faces metrics", () => {
       [["--model", model, "--data", data, "--count", "0"], /--count.*expected an integer in 2\.\.50000, got 0/, 2],
       [["--model", model, "--data", data, "--noise-strength", "x"], /--noise-strength.*expected a finite number/, 2],
       [["--model", model, "--data", data, "--psi", "abc"], /--psi.*expected a finite number/, 2],
+      [["--model", model, "--data", data, "--recall-by", "gender,nose"], /--recall-by: the data set has no categorical label "nose" \(it has: .*gender/, 1],
       [["--model", model, "--data", data, "--set-label-seeds", "-1"], /--set-label-seeds.*expected an integer in 0\.\.50000, got -1/, 2],
       [["--model", model, "--data", data, "--probes", join(dir, "no-such-dir", "probes.json")], /--probes .*probes\.json: the folder .*no-such-dir does not exist/, 1],
       [["--model", model, "--data", data, "--probes", model], /--probes .*tiny\.onnx: not a probe file written by npc-faces metrics \(not JSON\); give a new path, or remove the file/, 1],

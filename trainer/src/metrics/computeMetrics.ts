@@ -61,6 +61,8 @@ export interface ComputeMetricsOptions {
   readonly backend?: TfjsBackendName;
   /** Neighbourhood size of precision and recall (default 3). */
   readonly k?: number;
+  /** Also return `recalledImages`: which data images lie inside the generated manifold (default false). */
+  readonly recalledImages?: boolean;
   readonly onProgress?: MetricsProgress;
 }
 
@@ -99,6 +101,8 @@ export interface ImageMetrics {
 /** The figures of a generator evaluation. */
 export interface ModelMetrics extends ImageMetrics {
   readonly psi: number;
+  /** With `recalledImages`: indices (into the data set's images used) of the data images inside the generated manifold. */
+  readonly recalledImages?: readonly number[];
 }
 
 /** Makes sure a tfjs backend is active (a training run keeps its own; a CLI run gets `backend`). */
@@ -154,7 +158,7 @@ export async function ExtractGeneratorFeaturesAsync(
 }
 
 /** FD, KID, diversity, precision and recall between two feature sets (the first plays "generated"). */
-export function CompareFeatureSets(compared: readonly Float32Array[], data: readonly Float32Array[], k = DefaultPrecisionRecallK): Omit<ImageMetrics, "seconds"> {
+export function CompareFeatureSets(compared: readonly Float32Array[], data: readonly Float32Array[], k = DefaultPrecisionRecallK): Omit<ImageMetrics, "seconds"> & { readonly recalled: Uint8Array } {
   const fd = FrechetDistance(compared, data);
   const kid = KernelDistance(compared, data);
   const diversity = Diversity(compared, data);
@@ -166,6 +170,7 @@ export function CompareFeatureSets(compared: readonly Float32Array[], data: read
     diversityGenerated: diversity.generated, diversityData: diversity.data, diversityRatio: diversity.ratio, collapsed: diversity.collapsed,
     precision: pr.precision, recall: pr.recall, k: pr.k,
     featureNet: FeatureNetworkName, count: compared.length, dataCount: data.length,
+    recalled: pr.recalled,
   };
 }
 
@@ -190,7 +195,9 @@ export async function ComputeMetricsAsync(options: ComputeMetricsOptions): Promi
   const generated = await ExtractGeneratorFeaturesAsync(options.generator, count, {
     psi, noiseStrength: options.noiseStrength, firstSeed: options.firstSeed, batchSize: options.batchSize, onProgress: (d, t) => options.onProgress?.("generated", d, t),
   });
-  return { ...CompareFeatureSets(generated, data, options.k), psi, seconds: (performance.now() - started) / 1000 };
+  const { recalled, ...figures } = CompareFeatureSets(generated, data, options.k);
+  const recalledImages = options.recalledImages ? [...recalled.keys()].filter((i) => recalled[i] === 1) : undefined;
+  return { ...figures, psi, ...(recalledImages ? { recalledImages } : {}), seconds: (performance.now() - started) / 1000 };
 }
 
 /**
@@ -208,5 +215,6 @@ export async function ComputeFloorMetricsAsync(options: { reference: MetricsImag
   await EnsureBackendAsync(options.backend ?? "wasm");
   const data = await ExtractImageSetFeaturesAsync(options.data, count, { batchSize: options.batchSize, onProgress: (d, t) => options.onProgress?.("data", d, t) });
   const reference = await ExtractImageSetFeaturesAsync(options.reference, count, { batchSize: options.batchSize, onProgress: (d, t) => options.onProgress?.("reference", d, t) });
-  return { ...CompareFeatureSets(reference, data, options.k), seconds: (performance.now() - started) / 1000 };
+  const { recalled: _, ...figures } = CompareFeatureSets(reference, data, options.k);
+  return { ...figures, seconds: (performance.now() - started) / 1000 };
 }

@@ -21,6 +21,8 @@ export interface PrecisionRecall {
   readonly recall: number;
   /** The neighbourhood size used. */
   readonly k: number;
+  /** Per data vector, 1 when it lies inside the generated manifold (recall is their mean): which data the generator misses. */
+  readonly recalled: Uint8Array;
 }
 
 /** The vectors as float64 rows of one length (checked). */
@@ -71,18 +73,13 @@ export function KthNeighbourRadii(features: readonly ArrayLike<number>[], k: num
   return radii;
 }
 
-/** Share of `queries` inside the ball (squared radius `radii[j]`) of at least one `manifold` vector. */
-function CoveredShare(queries: readonly Float64Array[], manifold: readonly Float64Array[], radii: Float64Array): number {
-  let covered = 0;
-  for (const q of queries) {
-    for (let j = 0; j < manifold.length; j++) {
-      if (SquaredDistance(q, manifold[j]) <= radii[j]) {
-        covered++;
-        break;
-      }
-    }
-  }
-  return covered / queries.length;
+/** Per query, 1 when it lies inside the ball (squared radius `radii[j]`) of at least one `manifold` vector, else 0. */
+function CoveredFlags(queries: readonly Float64Array[], manifold: readonly Float64Array[], radii: Float64Array): Uint8Array {
+  return Uint8Array.from(queries, (q) => (manifold.some((m, j) => SquaredDistance(q, m) <= radii[j]) ? 1 : 0));
+}
+
+function Share(flags: Uint8Array): number {
+  return flags.reduce((sum, f) => sum + f, 0) / flags.length;
 }
 
 /** Improved precision and recall of `generated` against `data` (see the file comment). */
@@ -90,9 +87,6 @@ export function PrecisionRecallOf(generated: readonly ArrayLike<number>[], data:
   const dataRadii = KthNeighbourRadii(data, k);
   const generatedRadii = KthNeighbourRadii(generated, k);
   const [generatedRows, dataRows] = Rows([generated, data]);
-  return {
-    precision: CoveredShare(generatedRows, dataRows, dataRadii),
-    recall: CoveredShare(dataRows, generatedRows, generatedRadii),
-    k,
-  };
+  const recalled = CoveredFlags(dataRows, generatedRows, generatedRadii);
+  return { precision: Share(CoveredFlags(generatedRows, dataRows, dataRadii)), recall: Share(recalled), k, recalled };
 }

@@ -33,6 +33,12 @@ interface MetricsFlags {
   probeEpochs: number;
   probes?: string;
   setLabelSeeds: number;
+  recallBy?: string[];
+}
+
+/** A comma-separated list of names, blanks dropped. */
+function ParseNameList(text: string): string[] {
+  return text.split(",").map((a) => a.trim()).filter((a) => a !== "");
 }
 
 /** Largest --count (the features of 50,000 images and as many faces take about an hour and a half on 2 cores). */
@@ -64,7 +70,8 @@ export function MetricsCommand(): Command {
     .addOption(new Option("--k <n>", "neighbourhood size of precision and recall").default(3).argParser(IntegerParser(1, 100)))
     .option("--no-coverage", "skip the attribute coverage")
     .addOption(new Option("--coverage-count <n>", "generated faces (and most held-out images) classified for the attribute coverage").default(1000).argParser(IntegerParser(2, MaxCount)))
-    .addOption(new Option("--attributes <list>", "categorical labels to cover, comma-separated (default: every one with 2+ classes)").argParser((text: string) => text.split(",").map((a) => a.trim()).filter((a) => a !== "")))
+    .addOption(new Option("--attributes <list>", "categorical labels to cover, comma-separated (default: every one with 2+ classes)").argParser(ParseNameList))
+    .addOption(new Option("--recall-by <list>", "categorical labels of the data set to break recall down by, comma-separated: per value, the share of its held-out images inside the generated faces' manifold (which faces the model misses; e.g. glasses,gender) (default: none)").argParser(ParseNameList))
     .addOption(new Option("--probe-images <n>", "training images the attribute probes are fitted on (default: cnn 8000, pixels 4000)").argParser(IntegerParser(2, 1_000_000)))
     .addOption(
       new Option("--set-label-seeds <n>", "conditional models: also set each value of each covered attribute the model takes on this many seeds (from --first-seed) and report how often the probe reads it back (0: off)")
@@ -96,12 +103,11 @@ export function MetricsCommand(): Command {
       });
       const holdoutCount = opened.manifest.images.filter((entry) => entry.split === "holdout").length;
       const categorical = opened.manifest.labelSchema.categorical;
-      const unknown = flags.coverage ? (flags.attributes ?? []).filter((name) => !categorical[name]) : [];
-      if (unknown.length > 0) {
-        await opened.CloseAsync();
-        throw new CliFailure(`--attributes: the data set has no categorical label "${unknown[0]}" (it has: ${Object.keys(categorical).join(", ") || "none"})`);
-      }
       await opened.CloseAsync();
+      for (const [flag, names] of [["--attributes", flags.coverage ? flags.attributes : undefined], ["--recall-by", flags.recallBy]] as const) {
+        const unknown = (names ?? []).find((name) => !categorical[name]);
+        if (unknown !== undefined) throw new CliFailure(`${flag}: the data set has no categorical label "${unknown}" (it has: ${Object.keys(categorical).join(", ") || "none"})`);
+      }
       const coverage = flags.coverage && holdoutCount >= 2;
       if (coverage && flags.probes) {
         const { CheckProbeFilePathAsync } = await import("../../evaluation/attributeProbeFile.js");
@@ -112,7 +118,7 @@ export function MetricsCommand(): Command {
       const generator = await LoadModelForCliAsync(model, { engine: flags.engine });
       const progress = PhaseProgressLine("features: ");
       try {
-        const metrics = await ComputeModelMetricsAsync({ generator, dataDir: flags.data, count: flags.count, psi: flags.psi, noiseStrength: flags.noiseStrength, firstSeed: flags.firstSeed, k: flags.k, onProgress: progress });
+        const metrics = await ComputeModelMetricsAsync({ generator, dataDir: flags.data, count: flags.count, psi: flags.psi, noiseStrength: flags.noiseStrength, firstSeed: flags.firstSeed, k: flags.k, recallBy: flags.recallBy, onProgress: progress });
         const noiseStrength = flags.noiseStrength ?? generator.metadata.defaults.noiseStrength;
         const floor = flags.floor ? await ComputeDataFloorAsync(flags.data, { count: flags.count, k: flags.k, onProgress: progress }) : null;
         let attributeCoverage = null;
@@ -151,6 +157,9 @@ export function MetricsCommand(): Command {
             ["time", `${(metrics.seconds + (floor?.seconds ?? 0) + (attributeCoverage?.seconds ?? 0)).toFixed(1)} s`],
           ], "  "),
         ];
+        for (const [attribute, values] of Object.entries(metrics.recallByLabel ?? {})) {
+          lines.push(`recall by ${attribute} (lowest first; images): ${values.map((v) => `${v.value} ${f(v.recall, 2)} (${v.images})`).join(", ")}`);
+        }
         if (attributeCoverage) lines.push(...FormatCoverageTable(attributeCoverage));
         if (flags.coverage && !coverage) lines.push("note: the attribute coverage needs held-out images (build the data set with --holdout 0.05); skipped");
         if (metrics.dataSplit === "train") lines.push("note: the data set holds out no images, so the figures also reward memorising the training images");
