@@ -28,7 +28,7 @@ import { RecallByLabelOf, type RecallByLabel } from "./recallByLabel.js";
 export type MetricsDataSplit = "holdout" | "train";
 
 /** A model's figures plus where the data came from. */
-export interface ModelMetricsReport extends Omit<ModelMetrics, "recalledImages"> {
+export interface ModelMetricsReport extends Omit<ModelMetrics, "recalled"> {
   /** The data-set folder. */
   readonly data: string;
   /** Content hash of the data set (figures compare only on the same data set). */
@@ -110,11 +110,11 @@ export async function ComputeModelMetricsAsync(options: ModelMetricsOptions): Pr
     const data = holdout.count >= 2 ? holdout : SplitImages(dataset, "train");
     const generator = options.generator ?? (loaded = await LoadFaceGeneratorFileAsync(options.modelPath!));
     const recallBy = options.recallBy ?? [];
-    const { recalledImages, ...metrics } = await ComputeMetricsAsync({
-      generator, data, count: options.count ?? DefaultMetricsCount, psi: options.psi, noiseStrength: options.noiseStrength, firstSeed: options.firstSeed, k: options.k, recalledImages: recallBy.length > 0, onProgress: options.onProgress,
+    const { recalled, ...metrics } = await ComputeMetricsAsync({
+      generator, data, count: options.count ?? DefaultMetricsCount, psi: options.psi, noiseStrength: options.noiseStrength, firstSeed: options.firstSeed, k: options.k, perImageRecall: recallBy.length > 0, onProgress: options.onProgress,
     });
     const compared = data.indices.slice(0, metrics.dataCount).map((i) => dataset.manifest.images[i]);
-    const recallByLabel = recalledImages ? RecallByLabelOf(compared, recalledImages, recallBy) : undefined;
+    const recallByLabel = recalled ? RecallByLabelOf(compared, recalled, recallBy) : undefined;
     return { ...metrics, data: options.dataDir, dataset: dataset.manifest.contentHash, dataSplit: data === holdout ? "holdout" : "train", ...(recallByLabel ? { recallByLabel } : {}) };
   } finally {
     await loaded?.disposeAsync();

@@ -18,11 +18,11 @@ export interface LabelRecall {
 export type RecallByLabel = Record<string, readonly LabelRecall[]>;
 
 /**
- * Groups `recalled` (indices into `images`, the data images compared, in order) by each of `attributes`.
+ * Groups `recalled` (per image of `images`, the data images compared, in order: 1 inside the generated manifold, 0
+ * outside) by each of `attributes`.
  * @throws when an image lacks one of the attributes
  */
-export function RecallByLabelOf(images: readonly Pick<DatasetImageEntry, "labels" | "file">[], recalled: readonly number[], attributes: readonly string[]): RecallByLabel {
-  const inside = new Set(recalled);
+export function RecallByLabelOf(images: readonly Pick<DatasetImageEntry, "labels" | "file">[], recalled: ArrayLike<number>, attributes: readonly string[]): RecallByLabel {
   const out: Record<string, LabelRecall[]> = {};
   for (const attribute of attributes) {
     const counts = new Map<string, { images: number; recalled: number }>();
@@ -31,7 +31,7 @@ export function RecallByLabelOf(images: readonly Pick<DatasetImageEntry, "labels
       if (value === undefined) throw new Error(`--recall-by: ${entry.file} has no label "${attribute}"`);
       const c = counts.get(value) ?? { images: 0, recalled: 0 };
       c.images++;
-      if (inside.has(i)) c.recalled++;
+      if (recalled[i] === 1) c.recalled++;
       counts.set(value, c);
     });
     out[attribute] = [...counts]

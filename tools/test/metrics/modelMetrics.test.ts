@@ -63,7 +63,7 @@ describe("ComputeModelMetricsAsync / ComputeDataFloorAsync", () => {
       expect(values.reduce((n, v) => n + v.images, 0)).toBe(by.dataCount);
       expect(values.reduce((n, v) => n + v.recall * v.images, 0) / by.dataCount).toBeCloseTo(by.recall, 12);
     }
-    expect(by).not.toHaveProperty("recalledImages");
+    expect(by).not.toHaveProperty("recalled");
     expect(metrics).not.toHaveProperty("recallByLabel");
     // Deterministic: the same call gives the same figures.
     const again = await ComputeModelMetricsAsync({ modelPath: model, dataDir: data, count: 6 });

@@ -12,7 +12,7 @@ const Images = [
 
 describe("RecallByLabelOf", () => {
   it("gives each value's share of recalled images, lowest first, more images first on a tie", () => {
-    const by = RecallByLabelOf(Images, [0, 2], ["glasses", "gender"]);
+    const by = RecallByLabelOf(Images, Uint8Array.of(1, 0, 1, 0, 0), ["glasses", "gender"]);
     expect(by.glasses).toEqual([
       { value: "round", images: 1, recall: 0 },
       { value: "square", images: 1, recall: 0 },
@@ -22,10 +22,10 @@ describe("RecallByLabelOf", () => {
       { value: "male", images: 3, recall: 1 / 3 },
       { value: "female", images: 2, recall: 1 / 2 },
     ]);
-    expect(RecallByLabelOf(Images, [], ["gender"]).gender.map((v) => [v.value, v.recall])).toEqual([["male", 0], ["female", 0]]);
+    expect(RecallByLabelOf(Images, new Uint8Array(5), ["gender"]).gender.map((v) => [v.value, v.recall])).toEqual([["male", 0], ["female", 0]]);
   });
 
   it("names the image that lacks a label", () => {
-    expect(() => RecallByLabelOf(Images, [0], ["hat"])).toThrow('--recall-by: images/0.png has no label "hat"');
+    expect(() => RecallByLabelOf(Images, Uint8Array.of(1, 0, 0, 0, 0), ["hat"])).toThrow('--recall-by: images/0.png has no label "hat"');
   });
 });

@@ -61,8 +61,8 @@ export interface ComputeMetricsOptions {
   readonly backend?: TfjsBackendName;
   /** Neighbourhood size of precision and recall (default 3). */
   readonly k?: number;
-  /** Also return `recalledImages`: which data images lie inside the generated manifold (default false). */
-  readonly recalledImages?: boolean;
+  /** Also return `recalled`: which data images lie inside the generated manifold (default false). */
+  readonly perImageRecall?: boolean;
   readonly onProgress?: MetricsProgress;
 }
 
@@ -101,8 +101,8 @@ export interface ImageMetrics {
 /** The figures of a generator evaluation. */
 export interface ModelMetrics extends ImageMetrics {
   readonly psi: number;
-  /** With `recalledImages`: indices (into the data set's images used) of the data images inside the generated manifold. */
-  readonly recalledImages?: readonly number[];
+  /** With `perImageRecall`: per data image used, 1 when it lies inside the generated manifold (recall is their mean). */
+  readonly recalled?: Uint8Array;
 }
 
 /** Makes sure a tfjs backend is active (a training run keeps its own; a CLI run gets `backend`). */
@@ -196,8 +196,7 @@ export async function ComputeMetricsAsync(options: ComputeMetricsOptions): Promi
     psi, noiseStrength: options.noiseStrength, firstSeed: options.firstSeed, batchSize: options.batchSize, onProgress: (d, t) => options.onProgress?.("generated", d, t),
   });
   const { recalled, ...figures } = CompareFeatureSets(generated, data, options.k);
-  const recalledImages = options.recalledImages ? [...recalled.keys()].filter((i) => recalled[i] === 1) : undefined;
-  return { ...figures, psi, ...(recalledImages ? { recalledImages } : {}), seconds: (performance.now() - started) / 1000 };
+  return { ...figures, psi, ...(options.perImageRecall ? { recalled } : {}), seconds: (performance.now() - started) / 1000 };
 }
 
 /**
