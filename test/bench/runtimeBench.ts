@@ -91,7 +91,7 @@ export async function PresetModelAsync(preset: string, config: GeneratorConfig):
 }
 
 /** Runs the runtime benchmark and returns the lines to print. */
-export async function RunRuntimeBenchAsync(presets = ["npc64", "npc64wide", "npc128", "game64", "game128", "paper256"], batches = [1, 8]): Promise<string[]> {
+export async function RunRuntimeBenchAsync(presets = ["npc64", "npc64wide", "npc64fine", "npc128", "game64", "game128", "paper256"], batches = [1, 8]): Promise<string[]> {
   const peak = await MeasurePeakConvGflopsAsync();
   const rows: (string | number)[][] = [["preset", "params (M)", "GFLOP/face", "batch", "ms/face", "faces/s", "floor ms/face", "x floor"]];
   const ours = new Map<string, number>();

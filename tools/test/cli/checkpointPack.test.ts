@@ -126,12 +126,12 @@ describe("npc-faces checkpoint pack / train --resume-from", () => {
     // A flag that says what the run trains and that a resume cannot change is refused, not dropped.
     const changed = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.04", "--pl-weight", "0", ...TrainArgs]);
     expect(changed.code).toBe(2);
-    expect(changed.stderr).toMatch(/--pl-weight 0: a resumed run keeps its checkpoint's plWeight \(2\); only --kimg, --batch, --lr, --gamma, --label-loss, --aug and --ada-target/);
-    // So are --preset and --seed when typed (their defaults are no change).
-    for (const [flag, value, kept] of [["--preset", "npc64", "preset (tiny)"], ["--seed", "7", "seed (0)"]]) {
-      const typed = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.04", flag, value, ...TrainArgs]);
-      expect([typed.code, typed.stderr.trim()]).toEqual([2, expect.stringContaining(`${flag} ${value}: a resumed run keeps its checkpoint's ${kept}`)]);
-    }
+    expect(changed.stderr).toMatch(/--pl-weight 0: a resumed run keeps its checkpoint's plWeight \(2\); only --kimg, --batch, --lr, --gamma, --label-loss, --aug, --ada-target and a wider --preset/);
+    // So is --seed when typed (its default is no change); a --preset of another resolution is refused as for a new run.
+    const reseeded = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.04", "--seed", "7", ...TrainArgs]);
+    expect([reseeded.code, reseeded.stderr.trim()]).toEqual([2, expect.stringContaining("--seed 7: a resumed run keeps its checkpoint's seed (0)")]);
+    const resized = await RunCliAsync(["train", "--data", data, "--out", runs[0], "--resume", "--kimg", "0.04", "--preset", "npc64", ...TrainArgs]);
+    expect([resized.code, resized.stderr.trim()]).toEqual([2, expect.stringContaining("--preset npc64 trains 64x64 images, the data has 16x16")]);
     expect((await readFile(join(runs[0], "checkpoint.ckpt"))).equals(before)).toBe(true);
     // There --resume goes on, again without the original run's --preset, --cond and --labels; --lr replaces the
     // checkpoint's learning rate, --gamma its R1 weight and --batch its minibatch (the other options stay the
@@ -180,6 +180,18 @@ describe("npc-faces checkpoint pack / train --resume-from", () => {
     expect(withGlasses.state.generator.get("mapping.embed.weight")!.length).toBe((original.data.labelNames.length + 1) * 32);
     const reordered = await RunCliAsync(["train", "--data", data, "--out", join(dir, "reordered"), "--resume-from", packed, "--kimg", "0.024", "--labels", "gender,skin_tone", ...TrainArgs]);
     expect([reordered.code, reordered.stderr.trim()]).toEqual([1, expect.stringMatching(/--resume-from .*: the data set's labels differ from the checkpoint's: a run can only gain label columns after its own/)]);
+    // --preset naming the checkpoint's preset with more channels above 4x4 grows the run into it (G and D unchanged:
+    // trainer/test/channelGrowth.test.ts); one with fewer is refused and writes nothing.
+    const wider = join(dir, "wider");
+    const widening = await RunCliAsync(["train", "--data", data, "--out", wider, "--resume-from", packed, "--kimg", "0.024", "--preset", "tinyfine", ...TrainArgs]);
+    expect(widening.code, widening.stderr).toBe(0);
+    const fine = await ReadRunAsync(wider);
+    expect([fine.options.preset, fine.state.imagesSeen]).toEqual(["tinyfine", 24]);
+    expect(fine.state.generator.get("synthesis.b16.conv1.weight")!.length).toBe(9 * 32 * 32);
+    const kept = await readFile(join(wider, "checkpoint.ckpt"));
+    const narrower = await RunCliAsync(["train", "--data", data, "--out", wider, "--resume", "--kimg", "0.032", "--preset", "tiny", ...TrainArgs]);
+    expect([narrower.code, narrower.stderr.trim()]).toEqual([1, expect.stringMatching(/--resume: preset tinyfine cannot grow into tiny: it has fewer channels somewhere \(channels by resolution 4: 32, 8: 32, 16: 32 -> 4: 32, 8: 32, 16: 16\)/)]);
+    expect((await readFile(join(wider, "checkpoint.ckpt"))).equals(kept)).toBe(true);
   }, Timeout);
 
   it("reports a bad packed file, a missing run and conflicting flags in one line and writes nothing", async () => {

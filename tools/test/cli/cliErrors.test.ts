@@ -169,7 +169,7 @@ describe("npc-faces info and export with bad input", () => {
     const cases: [string, string[], number, RegExp][] = [
       ["no weight source", ["--preset", "tiny", "--out", out], 2, /choose the weights: --run <dir> \(a training run\) or --untrained/],
       ["no preset", ["--untrained", "--out", out], 2, /--untrained needs --preset/],
-      ["unknown preset", ["--untrained", "--preset", "huge", "--out", out], 2, /--preset.*'huge' is invalid.*tiny, npc64, npc64wide, npc128, game64, game128, paper256/],
+      ["unknown preset", ["--untrained", "--preset", "huge", "--out", out], 2, /--preset.*'huge' is invalid.*tiny, tinyfine, npc64, npc64wide, npc64fine, npc128, game64, game128, paper256/],
       ["too many controls", ["--untrained", "--preset", "tiny", "--controls", "33", "--out", out], 2, /--controls: expected at most 32/],
       ["bad seed", ["--untrained", "--preset", "tiny", "--seed", "-1", "--out", out], 2, /--seed.*expected a seed/],
       ["both sources", ["--untrained", "--run", "runs/x", "--preset", "tiny", "--out", out], 2, /'--run <dir>' cannot be used with option '--untrained'/],

@@ -67,7 +67,7 @@ describe("npc-faces train", () => {
       [["--data", empty], 1, /no images/],
       [["--data", unreadable], 1, /cannot read image broken\.png/],
       [["--data", mixed], 1, /mixed sizes: a\.png is 16x16, b\.png is 32x32/],
-      [["--data", mixed, "--preset", "huge"], 2, /unknown preset "huge" \(known: tiny, npc64, npc64wide, npc128, game64, game128, paper256\)/],
+      [["--data", mixed, "--preset", "huge"], 2, /unknown preset "huge" \(known: tiny, tinyfine, npc64, npc64wide, npc64fine, npc128, game64, game128, paper256\)/],
       [["--data", join(dir, "nowhere")], 1, /no such folder/],
       [["--data", empty, "--resume"], 1, /no images/],
       // On resume the label loss is the checkpoint's business (RunTrainingAsync checks it there), not the fresh options'.

@@ -13,7 +13,7 @@
  * Layouts are NHWC / HWIO (tfjs); the exporter transposes to ONNX's NCHW / OIHW.
  */
 
-/** A generator configuration. Channels at resolution r are `min(channelBase / r, channelMax)`. */
+/** A generator configuration. Channels at resolution r are `max(channelMin, min(channelBase / r, channelMax))`. */
 export interface GeneratorConfig {
   /** Output resolution in pixels, a power of two from 8 to 1024. */
   readonly resolution: number;
@@ -31,6 +31,8 @@ export interface GeneratorConfig {
   readonly channelBase: number;
   /** Upper bound on channels per layer. */
   readonly channelMax: number;
+  /** Lower bound on channels per layer, for more channels at the finest layers than the budget gives (default 1). */
+  readonly channelMin?: number;
   // ---- Options for generators imported from other StyleGAN2 code (`npc-faces import`, docs/import.md). Absent
   // means today's npc-faces behaviour, so existing models, checkpoints and goldens are unchanged. The tfjs and
   // onnxruntime trainers train the defaults only ({@link ImportOnlyOptions}); the ONNX exporter honours all.
@@ -83,6 +85,8 @@ export function ImportOnlyOptions(config: GeneratorConfig): string[] {
 export const GeneratorPresets = {
   /** For tests: 16x16, a few thousand parameters per layer. */
   tiny: { resolution: 16, zDim: 32, wDim: 32, labelDim: 0, mappingLayers: 2, mappingLrMultiplier: 0.01, channelBase: 256, channelMax: 32 },
+  /** For tests: tiny with 32 channels at 16x16 instead of 16 (a preset a tiny run can grow into). */
+  tinyfine: { resolution: 16, zDim: 32, wDim: 32, labelDim: 0, mappingLayers: 2, mappingLrMultiplier: 0.01, channelBase: 256, channelMax: 32, channelMin: 32 },
   /**
    * npc-faces 0.1's default model's preset: 64x64 with a quarter of game64's channels (256 at 4x4 down to 16 at
    * 64x64) and a 4-layer mapping network, sized so that CPU-only training reaches usable faces in hours and a face
@@ -96,6 +100,12 @@ export const GeneratorPresets = {
    * Intel Xeon with AVX-512 (README "Performance").
    */
   npc64wide: { resolution: 64, zDim: 256, wDim: 256, labelDim: 0, mappingLayers: 4, mappingLrMultiplier: 0.01, channelBase: 2048, channelMax: 256 },
+  /**
+   * npc64wide with 64 channels at 64x64 instead of 32 (its other layers the same), for the glasses, long hair and
+   * eyes npc64wide draws least cleanly; 1.4x its FLOPs a face. An npc64wide run grows into it on resume
+   * (`train --resume-from … --preset npc64fine`, docs/training.md "Growing a run's channels").
+   */
+  npc64fine: { resolution: 64, zDim: 256, wDim: 256, labelDim: 0, mappingLayers: 4, mappingLrMultiplier: 0.01, channelBase: 2048, channelMax: 256, channelMin: 64 },
   /**
    * 128x128 with the channels of npc64wide at every resolution it shares and 16 at 128x128: npc64's channels at every
    * feature scale relative to the face. 1.08 GFLOP a face: at batch 8 on onnxruntime-node 83-89 faces/s on a 2-core
@@ -131,6 +141,9 @@ export function ValidateGeneratorConfig(config: GeneratorConfig): void {
   for (const key of ["zDim", "wDim", "mappingLayers", "channelBase", "channelMax"] as const) {
     if (!Number.isInteger(config[key]) || config[key] < 1) throw new Error(`${key} must be a positive integer, got ${config[key]}`);
   }
+  if (config.channelMin !== undefined && !(Number.isInteger(config.channelMin) && config.channelMin >= 1 && config.channelMin <= config.channelMax)) {
+    throw new Error(`channelMin must be an integer in 1..channelMax (${config.channelMax}), got ${config.channelMin}`);
+  }
   if (!Number.isInteger(config.labelDim) || config.labelDim < 0) throw new Error(`labelDim must be a non-negative integer, got ${config.labelDim}`);
   if (!(config.mappingLrMultiplier > 0)) throw new Error(`mappingLrMultiplier must be positive, got ${config.mappingLrMultiplier}`);
   const oneOf = (key: string, value: string | undefined, allowed: readonly string[]): void => {
@@ -150,7 +163,7 @@ export function ValidateGeneratorConfig(config: GeneratorConfig): void {
 
 /** Channels of the feature maps at resolution `r`. */
 export function ChannelsAt(config: GeneratorConfig, r: number): number {
-  return Math.max(1, Math.min(Math.floor(config.channelBase / r), config.channelMax));
+  return Math.max(config.channelMin ?? 1, Math.min(Math.floor(config.channelBase / r), config.channelMax));
 }
 
 /** Block resolutions 4, 8, ..., resolution. */

@@ -21,6 +21,7 @@ import { AdamOptimizer, LazyRegularizationSettings, type AdamSettings, type Adam
 import { EmaBeta, UpdateEma, WAvgBeta } from "./ema.js";
 import { type AugmentFunction, DiscriminatorMainLoss, DiscriminatorScores, GeneratorMainLoss, PathLengthPenalty, R1Penalty } from "./losses.js";
 import { CheckLabelLoss, DefinedOptions, DiscriminatorOptionsOf, EffectiveEmaKimg, EffectiveGamma, PathLengthDecay, TrainingGeneratorConfig, type TrainingOptions } from "./trainingOptions.js";
+import { GrowChannels } from "./channelGrowth.js";
 import { GrowLabelColumns } from "./labelColumnGrowth.js";
 import { DrawFakeInputs, DrawPathLengthNoise, DrawRealBatch } from "./trainingDraws.js";
 import { RandomPurpose, TrainingRandom, type RandomState } from "./trainingRandom.js";
@@ -472,9 +473,10 @@ export interface TrainingProgress {
  * off, `TrainingOptions.labelLoss`), Adam's learning rate (e.g. a lower one late in a run; the optimiser's moments
  * carry over), R1's weight `gamma` (a loss weight, like the label loss's), the minibatch size (R1's weight and the
  * EMA's half-life follow it unless the run set them), the augmentation (`none` drops ADA's state: late in a run on
- * more images than it will see, ADA mostly handicaps D; models/training/ada-off/) and ADA's target r_t.
+ * more images than it will see, ADA mostly handicaps D; models/training/ada-off/), ADA's target r_t, and the preset when
+ * the new one only adds channels above 4x4 (G and D start out computing what they computed; ./channelGrowth.ts).
  */
-export type ResumeOverrides = Partial<Pick<TrainingOptions, "labelLoss" | "learningRate" | "gamma" | "batch" | "aug" | "adaTarget">>;
+export type ResumeOverrides = Partial<Pick<TrainingOptions, "labelLoss" | "learningRate" | "gamma" | "batch" | "aug" | "adaTarget" | "preset">>;
 
 /** Arguments of {@link RunTrainingAsync}. */
 export interface RunTrainingArgs {
@@ -535,6 +537,14 @@ export async function RunTrainingAsync(args: RunTrainingArgs): Promise<RunTraini
         snapshot = GrowLabelColumns(loaded.state, loaded.options, loaded.data.labelNames, args.data.labelNames);
       } catch (error) {
         throw new Error(`${flag}: the data set's labels differ from the checkpoint's: ${(error as Error).message}`);
+      }
+    }
+    const preset = args.resumeOverrides?.preset;
+    if (preset !== undefined && preset !== loaded.options.preset) {
+      try {
+        snapshot = GrowChannels(snapshot, loaded.options, preset, args.data.labelNames.length);
+      } catch (error) {
+        throw new Error(`${flag}: ${(error as Error).message}`);
       }
     }
     // The engine and its device say how to compute, not what: a run may continue on another one.

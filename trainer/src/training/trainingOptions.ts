@@ -123,9 +123,11 @@ export const DefaultTrainingOptions: Omit<TrainingOptions, "preset"> = {
 /** Per-preset overrides of {@link DefaultTrainingOptions}. */
 export const TrainingPresetDefaults: Record<string, Partial<TrainingOptions>> = {
   tiny: { batch: 8, kimg: 10, tickKimg: 0.5 },
+  tinyfine: { batch: 8, kimg: 10, tickKimg: 0.5 },
   game64: { batch: 8, kimg: 2000, workers: 2 },
   npc64: { batch: 8, kimg: 1000, workers: 2 },
   npc64wide: { batch: 8, kimg: 1000, workers: 2 },
+  npc64fine: { batch: 8, kimg: 1000, workers: 2 },
   npc128: { batch: 8, kimg: 2000, workers: 2 },
   game128: { batch: 8, kimg: 3000, workers: 2 },
   paper256: { batch: 16, kimg: 25000, workers: 2 },

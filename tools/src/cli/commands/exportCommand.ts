@@ -18,7 +18,7 @@ import { CliFailure, CliUsageError } from "../cliErrors.js";
 import { FormatBytes, JsonHelp, WriteJsonResult } from "../cliFormat.js";
 
 /** Preset names, kept here so `--help` needs no trainer import (the trainer loads tfjs: slow to start). */
-export const PresetNames = ["tiny", "npc64", "npc64wide", "npc128", "game64", "game128", "paper256"];
+export const PresetNames = ["tiny", "tinyfine", "npc64", "npc64wide", "npc64fine", "npc128", "game64", "game128", "paper256"];
 
 /** Parsed flags of `npc-faces export`. */
 interface ExportFlags {

@@ -46,10 +46,9 @@ interface TrainFlags {
 
 /**
  * Flags that say what a run trains, which a resumed run takes from its checkpoint (only --kimg, --batch, --lr, --gamma,
- * --label-loss, --aug and --ada-target replace the checkpoint's): one typed with another value is refused rather than dropped in silence.
+ * --label-loss, --aug, --ada-target and a --preset the run can grow into replace the checkpoint's): one typed with another value is refused rather than dropped in silence.
  */
 const KeptOnResume = [
-  ["--preset", "preset", "preset"],
   ["--seed", "seed", "seed"],
   ["--pl-weight", "plWeight", "plWeight"],
   ["--ada-kimg", "adaKimg", "adaKimg"],
@@ -67,7 +66,7 @@ const KeptOnResume = [
 function RefuseChangesOnResume(flags: TrainFlags, checkpoint: TrainingOptions, typed: (key: keyof TrainFlags) => boolean): void {
   for (const [flag, given, kept] of KeptOnResume) {
     if (typed(given) && flags[given] !== checkpoint[kept]) {
-      throw new CliUsageError(`${flag} ${flags[given]}: a resumed run keeps its checkpoint's ${kept} (${checkpoint[kept]}); only --kimg, --batch, --lr, --gamma, --label-loss, --aug and --ada-target replace the checkpoint's`);
+      throw new CliUsageError(`${flag} ${flags[given]}: a resumed run keeps its checkpoint's ${kept} (${checkpoint[kept]}); only --kimg, --batch, --lr, --gamma, --label-loss, --aug, --ada-target and a wider --preset replace the checkpoint's`);
     }
   }
 }
@@ -106,7 +105,7 @@ export function TrainCommand(): Command {
     )
     .requiredOption("--data <dir>", "data set folder (from `npc-faces dataset`) or a folder of same-sized square images")
     .requiredOption("--out <dir>", "run folder to write (created; must not hold a run unless --resume)")
-    .addOption(new Option("--preset <name>", `architecture and defaults: ${PresetNames.join(", ")}; its resolution must match the data`).default("game64").argParser(ParsePreset))
+    .addOption(new Option("--preset <name>", `architecture and defaults: ${PresetNames.join(", ")}; its resolution must match the data; with --resume / --resume-from a preset with more channels above 4x4 than the checkpoint's (npc64wide -> npc64fine) grows the run into it (its G and D start out computing what they computed; docs/training.md)`).default("game64").argParser(ParsePreset))
     .addOption(new Option("--kimg <n>", "length of training in thousands of real images (default: preset's: tiny 10, npc64 1000, npc64wide 1000, npc128 2000, game64 2000, game128 3000, paper256 25000)").argParser(PositiveNumber("--kimg")))
     .addOption(new Option("--batch <n>", "minibatch size; with --resume / --resume-from it replaces the checkpoint's (R1's default weight and the EMA's half-life follow it) (default: 8; paper256 16)").argParser(IntegerParser(2, 4096)))
     .addOption(new Option("--gamma <g>", "R1 weight; with --resume / --resume-from it replaces the checkpoint's (default: 0.0002 * resolution^2 / batch, stylegan2-ada's heuristic)").argParser(NonNegativeNumber("--gamma")))
@@ -184,7 +183,7 @@ async function RunTrainAsync(flags: TrainFlags, typed: (key: keyof TrainFlags) =
   try {
     options = trainer.ResolveTrainingOptions({
       engine, device: flags.device ?? "cpu",
-      preset: from?.options.preset ?? flags.preset, kimg: flags.kimg ?? from?.options.kimg, batch: flags.batch, gamma: flags.gamma, learningRate: flags.lr, plWeight: flags.plWeight, adaKimg: flags.adaKimg, adaTarget: flags.adaTarget, dConvDown: flags.dConvDown, dMappingLayers: flags.dMapping, labelLoss: fromPath !== undefined ? undefined : flags.labelLoss,
+      preset: from && !typed("preset") ? from.options.preset : flags.preset, kimg: flags.kimg ?? from?.options.kimg, batch: flags.batch, gamma: flags.gamma, learningRate: flags.lr, plWeight: flags.plWeight, adaKimg: flags.adaKimg, adaTarget: flags.adaTarget, dConvDown: flags.dConvDown, dMappingLayers: flags.dMapping, labelLoss: fromPath !== undefined ? undefined : flags.labelLoss,
       styleMixing: flags.mixing, cond: flags.cond ?? false, progressive: flags.progressive ?? false, aug: flags.aug, seed: flags.seed, backend: flags.backend, workers: flags.workers, tickKimg: flags.tick, snapshotTicks: flags.snap,
     });
   } catch (error) {
@@ -231,7 +230,7 @@ async function RunTrainAsync(flags: TrainFlags, typed: (key: keyof TrainFlags) =
       data,
       resume: flags.resume ?? false,
       resumeFrom: from && flags.resumeFrom !== undefined ? { path: flags.resumeFrom, checkpoint: from } : undefined,
-      resumeOverrides: { labelLoss: flags.labelLoss, learningRate: flags.lr, gamma: flags.gamma, batch: flags.batch, aug: typed("aug") ? flags.aug : undefined, adaTarget: flags.adaTarget },
+      resumeOverrides: { labelLoss: flags.labelLoss, learningRate: flags.lr, gamma: flags.gamma, batch: flags.batch, aug: typed("aug") ? flags.aug : undefined, adaTarget: flags.adaTarget, preset: typed("preset") ? flags.preset : undefined },
       createAugmentation: (o, state) => {
         if (o.aug !== "ada") return null;
         // The run's target wins over the state's: they differ only when a resume gave --ada-target.
