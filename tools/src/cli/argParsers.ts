@@ -16,6 +16,13 @@ export function ParseFiniteNumber(text: string): number {
   return value;
 }
 
+/** Parses `a,b,c` (names trimmed); an empty item (`a,,b`, a trailing comma) is refused rather than dropped. */
+export function ParseNameList(text: string): string[] {
+  const names = text.split(",").map((n) => n.trim());
+  if (names.some((n) => n === "")) throw new InvalidArgumentError(`expected comma-separated names, got "${text}"`);
+  return names;
+}
+
 /** Returns a parser of integers in `min..max`. */
 export function IntegerParser(min: number, max: number): (text: string) => number {
   return (text: string): number => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FormatSeedList, ParseSeedList, SeedListError } from "../../src/bake/seedList.js";
-import { CollectControl, IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeed, ParseSeedListArgument } from "../../src/cli/argParsers.js";
+import { CollectControl, IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseNameList, ParseSeed, ParseSeedListArgument } from "../../src/cli/argParsers.js";
 
 describe("ParseSeedList", () => {
   it("expands ranges and single seeds in order", () => {
@@ -55,6 +55,11 @@ describe("CLI value parsers", () => {
     for (const bad of ["NaN", "Infinity", "-Infinity", "", "abc", "0x10", "1e999", "1,5"]) {
       expect(() => ParseFiniteNumber(bad), bad).toThrow(/expected a finite number/);
     }
+  });
+
+  it("parses name lists, refusing empty items", () => {
+    expect(ParseNameList("eyes, mouth ,hair_style")).toEqual(["eyes", "mouth", "hair_style"]);
+    for (const bad of ["", "eyes,,mouth", "eyes,", " , "]) expect(() => ParseNameList(bad), bad).toThrow(/expected comma-separated names/);
   });
 
   it("checks integer and number ranges", () => {

@@ -172,6 +172,7 @@ describe("npc-faces metrics", () => {
       [["--model", model, "--data", data, "--noise-strength", "x"], /--noise-strength.*expected a finite number/, 2],
       [["--model", model, "--data", data, "--psi", "abc"], /--psi.*expected a finite number/, 2],
       [["--model", model, "--data", data, "--recall-by", "gender,nose"], /--recall-by: the data set has no categorical label "nose" \(it has: .*gender/, 1],
+      [["--model", model, "--data", data, "--attributes", "gender,,eyes"], /--attributes <list>' argument 'gender,,eyes' is invalid\. expected comma-separated names/, 2],
       [["--model", model, "--data", data, "--set-label-seeds", "-1"], /--set-label-seeds.*expected an integer in 0\.\.50000, got -1/, 2],
       [["--model", model, "--data", data, "--probes", join(dir, "no-such-dir", "probes.json")], /--probes .*probes\.json: the folder .*no-such-dir does not exist/, 1],
       [["--model", model, "--data", data, "--probes", model], /--probes .*tiny\.onnx: not a probe file written by npc-faces metrics \(not JSON\); give a new path, or remove the file/, 1],

@@ -8,7 +8,7 @@
 import { FaceLabelValues, type FaceRequest } from "@npc-faces/runtime";
 import type { FaceEngine } from "@npc-faces/runtime/node";
 import { Command, Option } from "commander";
-import { EngineOption, IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeed } from "../argParsers.js";
+import { EngineOption, IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseNameList, ParseSeed } from "../argParsers.js";
 import { CliFailure } from "../cliErrors.js";
 import { DefaultModelHelp, FormatTable, PhaseProgressLine } from "../cliFormat.js";
 
@@ -34,11 +34,6 @@ interface MetricsFlags {
   probes?: string;
   setLabelSeeds: number;
   recallBy?: string[];
-}
-
-/** A comma-separated list of names, blanks dropped. */
-function ParseNameList(text: string): string[] {
-  return text.split(",").map((a) => a.trim()).filter((a) => a !== "");
 }
 
 /** Largest --count (the features of 50,000 images and as many faces take about an hour and a half on 2 cores). */

@@ -9,7 +9,7 @@ import { dirname, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { IsNpcFacesError, type ModelMetadata } from "@npc-faces/runtime";
 import type { SheetCommonOptions, SheetPlan } from "../../sheets/sheetPlan.js";
-import { CollectLabel, EngineOption, IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseSeedListArgument } from "../argParsers.js";
+import { CollectLabel, EngineOption, IntegerParser, NumberInRangeParser, ParseFiniteNumber, ParseNameList, ParseSeedListArgument } from "../argParsers.js";
 import { CliFailure, CliUsageError } from "../cliErrors.js";
 import { DefaultModelHelp, FormatBytes, JsonHelp, WriteJsonResult } from "../cliFormat.js";
 
@@ -195,13 +195,6 @@ function AddCommonOptions(command: Command, withPsi: boolean): Command {
 
 function Common(flags: CommonFlags): SheetCommonOptions {
   return { ...(flags.noiseStrength !== undefined ? { noiseStrength: flags.noiseStrength } : {}), ...(flags.label !== undefined ? { labels: flags.label } : {}) };
-}
-
-/** Parser of `--controls a,b,c` and `--attributes a,b`. */
-function ParseNameList(text: string): string[] {
-  const names = text.split(",").map((n) => n.trim());
-  if (names.some((n) => n === "")) throw new InvalidArgumentError(`expected comma-separated names, got "${text}"`);
-  return names;
 }
 
 /** Parser of the truncation sheet's `--psi 1,0.75,0.5`. */

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import cliProgress from "cli-progress";
-import { IntegerParser, ParseSeed } from "../argParsers.js";
+import { IntegerParser, ParseNameList, ParseSeed } from "../argParsers.js";
 import { CliFailure, CliInterrupted, CliUsageError } from "../cliErrors.js";
 import { KeepRunSnapshotAsync } from "../../training/runSnapshots.js";
 import { PresetNames } from "./exportCommand.js";
@@ -89,11 +89,6 @@ function ParsePreset(text: string): string {
   return text;
 }
 
-function ParseLabelList(text: string): string[] {
-  const names = text.split(",").map((s) => s.trim());
-  if (names.some((n) => n === "")) throw new InvalidArgumentError(`--labels must be a comma-separated list of label names, got "${text}"`);
-  return names;
-}
 
 /** `npc-faces train`: see its `--help` and docs/training.md. */
 export function TrainCommand(): Command {
@@ -113,7 +108,7 @@ export function TrainCommand(): Command {
     .addOption(new Option("--pl-weight <w>", "path-length regularisation weight, 0 = off (default: 2, stylegan2-ada's)").argParser(NonNegativeNumber("--pl-weight")))
     .addOption(new Option("--mixing <p>", "style-mixing probability (default: 0.9)").argParser(NonNegativeNumber("--mixing")))
     .option("--cond", "condition on the data set's labels (named label controls on export) (default: off)")
-    .addOption(new Option("--labels <names>", "with --cond: the labels to condition on, comma-separated: numeric labels (skin_tone), categorical attributes (gender: one column per value) or attribute=value columns (default: every label); with --resume / --resume-from the checkpoint's own, or its own followed by more, which adds label columns to the run (its G and D start out computing what they computed; docs/training.md)").argParser(ParseLabelList))
+    .addOption(new Option("--labels <names>", "with --cond: the labels to condition on, comma-separated: numeric labels (skin_tone), categorical attributes (gender: one column per value) or attribute=value columns (default: every label); with --resume / --resume-from the checkpoint's own, or its own followed by more, which adds label columns to the run (its G and D start out computing what they computed; docs/training.md)").argParser(ParseNameList))
     .option("--progressive", "progressive growing: train at 8x8 for 100 kimg, then per doubling a 100-kimg fade-in and a 100-kimg stable phase (default: off)")
     .addOption(new Option("--aug <mode>", "augmentation: ada (adaptive, target r_t 0.6) or none; with --resume / --resume-from it replaces the checkpoint's (none drops ADA and its p; ada on a run without it starts at p = 0)").choices(["ada", "none"]).default("ada"))
     .addOption(new Option("--ada-kimg <n>", "ADA speed: kimg for the augmentation probability to move 0 -> 1 (default: 500, stylegan2-ada's)").argParser(PositiveNumber("--ada-kimg")))
