@@ -69,6 +69,9 @@ describe("npc-faces train", () => {
       [["--data", mixed], 1, /mixed sizes: a\.png is 16x16, b\.png is 32x32/],
       [["--data", mixed, "--preset", "huge"], 2, /unknown preset "huge" \(known: tiny, tinyfine, npc64, npc64wide, npc64fine, npc128, game64, game128, paper256\)/],
       [["--data", join(dir, "nowhere")], 1, /no such folder/],
+      [["--data", mixed, "--lr", "abc"], 2, /--lr must be a positive number, got "abc"/],
+      [["--data", mixed, "--lr", "0x10"], 2, /--lr must be a positive number, got "0x10"/],
+      [["--data", mixed, "--gamma", "-1"], 2, /--gamma must be a number >= 0, got "-1"/],
       [["--data", empty, "--resume"], 1, /no images/],
       // On resume the label loss is the checkpoint's business (RunTrainingAsync checks it there), not the fresh options'.
       [["--data", empty, "--resume", "--label-loss", "1"], 1, /no images/],

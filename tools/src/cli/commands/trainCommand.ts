@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import cliProgress from "cli-progress";
-import { IntegerParser, ParseNameList, ParseSeed } from "../argParsers.js";
+import { IntegerParser, ParseFiniteNumber, ParseNameList, ParseSeed } from "../argParsers.js";
 import { CliFailure, CliInterrupted, CliUsageError } from "../cliErrors.js";
 import { KeepRunSnapshotAsync } from "../../training/runSnapshots.js";
 import { PresetNames } from "./exportCommand.js";
@@ -71,11 +71,16 @@ function RefuseChangesOnResume(flags: TrainFlags, checkpoint: TrainingOptions, t
   }
 }
 
-/** A parser of `name`'s value: an unsigned decimal (`2`, `0.5`, `.5`, `1e-3`) that `accepts`, else "`name` must be `what`". */
+/** A parser of `name`'s value: a number as every other flag takes it (ParseFiniteNumber) that `accepts`, else "`name` must be `what`". */
 function NumberFlag(name: string, what: string, accepts: (v: number) => boolean): (text: string) => number {
   return (text) => {
-    const v = Number(text);
-    if (!/^\s*(\d+\.?\d*|\.\d+)(e-?\d+)?\s*$/i.test(text) || !Number.isFinite(v) || !accepts(v)) throw new InvalidArgumentError(`${name} must be ${what}, got "${text}"`);
+    let v = Number.NaN;
+    try {
+      v = ParseFiniteNumber(text);
+    } catch {
+      // reported below, with the flag's own wording
+    }
+    if (!accepts(v)) throw new InvalidArgumentError(`${name} must be ${what}, got "${text}"`);
     return v;
   };
 }
