@@ -194,7 +194,7 @@ describe("npc-faces bake", () => {
     expect(bake.stdout).toContain("face-<seed>.png");
     for (const flag of ["--untrained", "--preset", "--out", "--seed", "--controls", "--fp16", "--name"]) expect(exportHelp.stdout, flag).toContain(flag);
     expect(exportHelp.stdout).toMatch(/--controls <count>.*\(default: 4\)/s);
-    expect(exportHelp.stdout).toMatch(/choices:\s+"tiny",\s+"npc64",\s+"npc64wide",\s+"npc128",\s+"game64",\s+"game128",\s+"paper256"/);
+    expect(exportHelp.stdout).toMatch(/choices:\s+"tiny",\s+"tinyfine",\s+"npc64",\s+"npc64wide",\s+"npc64fine",\s+"npc128",\s+"game64",\s+"game128",\s+"paper256"/);
     expect(info.stdout).toContain("--json");
     expect([bake.code, exportHelp.code, info.code, top.code]).toEqual([0, 0, 0, 0]);
     expect(top.stdout.trim()).toBe(ToolVersion);
