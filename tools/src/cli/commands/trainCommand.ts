@@ -94,7 +94,6 @@ function ParsePreset(text: string): string {
   return text;
 }
 
-
 /** `npc-faces train`: see its `--help` and docs/training.md. */
 export function TrainCommand(): Command {
   return new Command("train")
@@ -106,7 +105,7 @@ export function TrainCommand(): Command {
     .requiredOption("--data <dir>", "data set folder (from `npc-faces dataset`) or a folder of same-sized square images")
     .requiredOption("--out <dir>", "run folder to write (created; must not hold a run unless --resume)")
     .addOption(new Option("--preset <name>", `architecture and defaults: ${PresetNames.join(", ")}; its resolution must match the data; with --resume / --resume-from a preset with more channels above 4x4 than the checkpoint's (npc64wide -> npc64fine) grows the run into it (its G and D start out computing what they computed; docs/training.md)`).default("game64").argParser(ParsePreset))
-    .addOption(new Option("--kimg <n>", "length of training in thousands of real images (default: preset's: tiny 10, npc64 1000, npc64wide 1000, npc128 2000, game64 2000, game128 3000, paper256 25000)").argParser(PositiveNumber("--kimg")))
+    .addOption(new Option("--kimg <n>", "length of training in thousands of real images (default: preset's: tiny 10, npc64 1000, npc64wide 1000, npc64fine 1000, npc128 2000, game64 2000, game128 3000, paper256 25000)").argParser(PositiveNumber("--kimg")))
     .addOption(new Option("--batch <n>", "minibatch size; with --resume / --resume-from it replaces the checkpoint's (R1's default weight and the EMA's half-life follow it) (default: 8; paper256 16)").argParser(IntegerParser(2, 4096)))
     .addOption(new Option("--gamma <g>", "R1 weight; with --resume / --resume-from it replaces the checkpoint's (default: 0.0002 * resolution^2 / batch, stylegan2-ada's heuristic)").argParser(NonNegativeNumber("--gamma")))
     .addOption(new Option("--lr <rate>", "Adam learning rate of G and D; with --resume / --resume-from it replaces the checkpoint's (the optimiser's moments carry over) (default: 0.0025)").argParser(PositiveNumber("--lr")))
