@@ -4,6 +4,7 @@ import { InitializeTfjsBackendAsync, tf } from "../src/backends/tfjsBackend.js";
 import { AffineResampleImages, ReflectIndex } from "../src/augment/affineResample.js";
 import { AugmentImages, AugmentPipe, AugmentPresets, type AugmentSpec } from "../src/augment/augmentPipe.js";
 import { AugmentRandom } from "../src/augment/augmentRandom.js";
+import { MaxAbsDiff } from "./generatorTestData.js";
 
 /** A spec with only the named transforms on (strengths as "bgc"). */
 function Only(...names: (keyof typeof AugmentPresets.bgc)[]): Partial<AugmentSpec> {
@@ -27,11 +28,6 @@ function RandomImages(shape: [number, number, number, number], seed: number): tf
 /** Image b of a batch as nested arrays [H][W][C]. */
 const ImageOf = (x: tf.Tensor4D, b: number): number[][][] => (x.arraySync() as number[][][][])[b];
 
-function MaxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 beforeAll(async () => {
   await InitializeTfjsBackendAsync("wasm");

@@ -14,14 +14,12 @@ import { OrtTrainingRun } from "../src/ortTraining/ortTrainingRun.js";
 import { ChannelGrowthRefusal, GrowChannels } from "../src/training/channelGrowth.js";
 import { DiscriminatorOptionsOf, ResolveTrainingOptions, TrainingGeneratorConfig } from "../src/training/trainingOptions.js";
 import { GeneratorPresets } from "../src/networks/architecture.js";
+import { TensorMaxAbsDiff } from "./generatorTestData.js";
 import { SolidColourData } from "./trainingTestData.js";
 
 const Engine = { device: "cpu", threads: 2 } as const;
 const Labels = ["colour=red", "colour=blue"];
 
-function MaxAbsDifference(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
-}
 
 describe("growing a run's channels", () => {
   it("keeps G's, G_ema's and D's outputs, starts the new channels fresh behind zero weights, moves the moments, and trains on", async () => {
@@ -50,8 +48,8 @@ describe("growing a run's channels", () => {
       const after = new GeneratorNetwork(newConfig, grown[key]);
       const a = before.forward(inputs);
       const b = after.forward(inputs);
-      expect(MaxAbsDifference(a, b), key).toBeLessThan(1e-5);
-      expect(MaxAbsDifference(a, tf.zerosLike(a)), key).toBeGreaterThan(0.01); // not a blank image compared with itself
+      expect(TensorMaxAbsDiff(a, b), key).toBeLessThan(1e-5);
+      expect(TensorMaxAbsDiff(a, tf.zerosLike(a)), key).toBeGreaterThan(0.01); // not a blank image compared with itself
       tf.dispose([a, b]);
       before.dispose();
       after.dispose();
@@ -60,7 +58,7 @@ describe("growing a run's channels", () => {
     const images = tf.randomUniform([n, 16, 16, 3], -1, 1, "float32", 2) as tf.Tensor4D;
     const dBefore = new DiscriminatorNetwork(oldConfig, saved.discriminator, dOptions);
     const dAfter = new DiscriminatorNetwork(newConfig, grown.discriminator, dOptions);
-    expect(MaxAbsDifference(dBefore.forward(images, label), dAfter.forward(images, label))).toBeLessThan(1e-5);
+    expect(TensorMaxAbsDiff(dBefore.forward(images, label), dAfter.forward(images, label))).toBeLessThan(1e-5);
     dBefore.dispose();
     dAfter.dispose();
 

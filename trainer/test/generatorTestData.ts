@@ -88,3 +88,8 @@ export function MaxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
   return diff;
 }
+
+/** Largest |a - b| of two tensors of one shape. */
+export function TensorMaxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return MaxAbsDiff(a.dataSync(), b.dataSync());
+}

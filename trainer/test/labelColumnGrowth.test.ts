@@ -12,15 +12,13 @@ import { GeneratorParameterSpecs } from "../src/networks/architecture.js";
 import { OrtTrainingRun } from "../src/ortTraining/ortTrainingRun.js";
 import { AddedLabelColumns, GrowLabelColumns } from "../src/training/labelColumnGrowth.js";
 import { DiscriminatorOptionsOf, ResolveTrainingOptions, TrainingGeneratorConfig } from "../src/training/trainingOptions.js";
+import { TensorMaxAbsDiff } from "./generatorTestData.js";
 import { SolidColourData } from "./trainingTestData.js";
 
 const Engine = { device: "cpu", threads: 2 } as const;
 const OldNames = ["colour=red", "colour=blue"];
 const NewNames = [...OldNames, "shade=dark", "shade=light"];
 
-function MaxAbsDifference(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
-}
 
 describe("growing a run's label columns", () => {
   it("keeps G's and D's outputs for the old labels, moves the moments with their parameters, and trains on", async () => {
@@ -46,13 +44,13 @@ describe("growing a run's label columns", () => {
     for (const key of ["generator", "generatorEma"] as const) {
       const before = new GeneratorNetwork(oldConfig, saved[key]);
       const after = new GeneratorNetwork(newConfig, grown[key]);
-      expect(MaxAbsDifference(before.mapping(z, oldLabel), after.mapping(z, newLabel)), key).toBeLessThan(1e-5);
+      expect(TensorMaxAbsDiff(before.mapping(z, oldLabel), after.mapping(z, newLabel)), key).toBeLessThan(1e-5);
       before.dispose();
       after.dispose();
     }
     const dBefore = new DiscriminatorNetwork(oldConfig, saved.discriminator, dOptions);
     const dAfter = new DiscriminatorNetwork(newConfig, grown.discriminator, dOptions);
-    expect(MaxAbsDifference(dBefore.forward(images, oldLabel), dAfter.forward(images, newLabel))).toBeLessThan(1e-5);
+    expect(TensorMaxAbsDiff(dBefore.forward(images, oldLabel), dAfter.forward(images, newLabel))).toBeLessThan(1e-5);
     dBefore.dispose();
     dAfter.dispose();
 
