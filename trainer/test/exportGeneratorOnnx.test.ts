@@ -18,25 +18,13 @@ import {
 import { ExportGeneratorOnnx, LabelCentreSamples, type ExportControl, type ExportOptions } from "../src/export/exportGeneratorOnnx.js";
 import { ParseOnnxModel } from "../src/export/onnxGraphBuilder.js";
 import { EstimateWStd, SefaDirections, UnsupervisedControls } from "../src/export/sefaDirections.js";
+import { RelativeL2, SeededRandom } from "./generatorTestData.js";
 
 // ---------------------------------------------------------------- deterministic test data
 
-function Rng(seed: number): { uniform: () => number; normal: () => number } {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const normal = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-  return { uniform, normal };
-}
-
 /** Random stored weights; biases, noise strengths and w_avg are non-zero so every path of the graph matters. */
 function RandomWeights(config: GeneratorConfig, seed: number): GeneratorWeights {
-  const rng = Rng(seed);
+  const rng = SeededRandom(seed);
   const weights: GeneratorWeights = new Map();
   for (const spec of GeneratorParameterSpecs(config)) {
     const size = spec.shape.reduce((a, b) => a * b, 1);
@@ -66,7 +54,7 @@ interface Sample {
 }
 
 function RandomSamples(config: GeneratorConfig, count: number, numControls: number, seed: number): Sample[] {
-  const rng = Rng(seed);
+  const rng = SeededRandom(seed);
   const vec = (n: number, f: () => number) => Float32Array.from({ length: n }, f);
   return Array.from({ length: count }, (_, b) => ({
     z: vec(config.zDim, rng.normal),
@@ -81,7 +69,7 @@ function RandomSamples(config: GeneratorConfig, count: number, numControls: numb
 }
 
 function RandomControls(config: GeneratorConfig, seed: number): ExportControl[] {
-  const rng = Rng(seed);
+  const rng = SeededRandom(seed);
   const numWs = NumWs(config);
   return [
     { name: "hue", label: "Hue", kind: "random", min: -2, max: 2, default: 0, layers: [0, 1], direction: Float32Array.from({ length: config.wDim }, rng.normal) },
@@ -133,17 +121,6 @@ async function RunAsync(model: Uint8Array, feeds: Record<string, ort.Tensor>): P
 function ReadMetadata(model: Uint8Array) {
   const entry = ParseOnnxModel(model).metadataProps.find((p) => p.key === MetadataKey);
   return ModelMetadataSchema.parse(JSON.parse(entry?.value ?? ""));
-}
-
-function RelativeL2(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < expected.length; i++) {
-    num += (actual[i] - expected[i]) ** 2;
-    den += expected[i] ** 2;
-  }
-  return Math.sqrt(num / den);
 }
 
 // ---------------------------------------------------------------- textbook float64 StyleGAN2 forward
@@ -467,7 +444,7 @@ describe("SefaDirections", () => {
     });
     for (let i = 1; i < count; i++) expect(rayleigh[i]).toBeLessThanOrEqual(rayleigh[i - 1] + 1e-9);
     // The top eigenvalue is the largest Rayleigh quotient: no random unit vector beats it.
-    const rng = Rng(99);
+    const rng = SeededRandom(99);
     for (let t = 0; t < 20; t++) {
       const v = Array.from({ length: n }, rng.normal);
       const len = Math.hypot(...v);

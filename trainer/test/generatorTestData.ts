@@ -93,3 +93,29 @@ export function MaxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function TensorMaxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return MaxAbsDiff(a.dataSync(), b.dataSync());
 }
+
+/** ‖actual − expected‖ / ‖expected‖ (the lengths must match). */
+export function RelativeL2(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) throw new Error(`lengths differ: ${actual.length} vs ${expected.length}`);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < expected.length; i++) {
+    num += (actual[i] - expected[i]) ** 2;
+    den += expected[i] ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
+/** A seeded uniform [0, 1) stream (Mulberry32) and a normal stream (Box–Muller) drawing from it: test data only. */
+export function SeededRandom(seed: number): { uniform: () => number; normal: () => number } {
+  let state = seed >>> 0;
+  const uniform = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const normal = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+  return { uniform, normal };
+}

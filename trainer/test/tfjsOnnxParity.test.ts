@@ -5,45 +5,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import * as ort from "onnxruntime-node";
 import { InitializeTfjsBackendAsync, tf } from "../src/backends/tfjsBackend.js";
-import { GeneratorParameterSpecs, GeneratorPresets, NoiseResolutions, NumWs, type GeneratorConfig, type GeneratorPresetName, type GeneratorWeights } from "../src/networks/architecture.js";
+import { GeneratorPresets, NoiseResolutions, NumWs, type GeneratorConfig, type GeneratorPresetName } from "../src/networks/architecture.js";
 import { GeneratorNetwork } from "../src/networks/generatorNetwork.js";
-import { InitializeGeneratorWeights } from "../src/networks/initializeGeneratorWeights.js";
 import { ExportGeneratorOnnx, type ExportControl } from "../src/export/exportGeneratorOnnx.js";
-
-function Rng(seed: number): () => number {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-}
-
-/** Initial weights with non-zero noise strengths, biases and w_avg, so every term of the forward matters. */
-function ActiveWeights(config: GeneratorConfig, seed: number): GeneratorWeights {
-  const weights = InitializeGeneratorWeights(config, seed);
-  const normal = Rng(seed + 1);
-  for (const spec of GeneratorParameterSpecs(config)) {
-    const v = weights.get(spec.name)!;
-    if (spec.name.endsWith(".noise_strength")) v[0] = 0.3 / spec.gain;
-    else if (spec.name.endsWith("affine.bias")) for (let i = 0; i < v.length; i++) v[i] = (1 + 0.2 * normal()) / spec.gain;
-    else if (spec.name.endsWith(".bias") || spec.name === "mapping.w_avg") for (let i = 0; i < v.length; i++) v[i] = (0.2 * normal()) / spec.gain;
-  }
-  return weights;
-}
-
-function RelativeL2(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < expected.length; i++) {
-    num += (actual[i] - expected[i]) ** 2;
-    den += expected[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-}
+import { ActiveWeights, RelativeL2, SeededRandom } from "./generatorTestData.js";
 
 describe("tfjs generator vs exported ONNX graph", () => {
   beforeAll(async () => {
@@ -56,7 +21,7 @@ describe("tfjs generator vs exported ONNX graph", () => {
       const numWs = NumWs(config);
       const R = config.resolution;
       const weights = ActiveWeights(config, 7);
-      const normal = Rng(100);
+      const { normal } = SeededRandom(100);
       const vec = (n: number, scale = 1) => Float32Array.from({ length: n }, () => scale * normal());
       // One control acting on some layers (the exporter's multi-control path is checked in exportGeneratorOnnx.test.ts).
       const controls: ExportControl[] = [
