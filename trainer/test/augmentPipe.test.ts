@@ -28,7 +28,6 @@ function RandomImages(shape: [number, number, number, number], seed: number): tf
 /** Image b of a batch as nested arrays [H][W][C]. */
 const ImageOf = (x: tf.Tensor4D, b: number): number[][][] => (x.arraySync() as number[][][][])[b];
 
-
 beforeAll(async () => {
   await InitializeTfjsBackendAsync("wasm");
 });

@@ -20,7 +20,6 @@ import { SolidColourData } from "./trainingTestData.js";
 const Engine = { device: "cpu", threads: 2 } as const;
 const Labels = ["colour=red", "colour=blue"];
 
-
 describe("growing a run's channels", () => {
   it("keeps G's, G_ema's and D's outputs, starts the new channels fresh behind zero weights, moves the moments, and trains on", async () => {
     await InitializeTfjsBackendAsync("wasm");

@@ -19,7 +19,6 @@ const Engine = { device: "cpu", threads: 2 } as const;
 const OldNames = ["colour=red", "colour=blue"];
 const NewNames = [...OldNames, "shade=dark", "shade=light"];
 
-
 describe("growing a run's label columns", () => {
   it("keeps G's and D's outputs for the old labels, moves the moments with their parameters, and trains on", async () => {
     await InitializeTfjsBackendAsync("wasm");
