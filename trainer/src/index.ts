@@ -24,6 +24,7 @@ export * from "./training/trainingRandom.js";
 export * from "./training/trainingDraws.js";
 export * from "./training/trainingLoop.js";
 export * from "./training/checkpoint.js";
+export * from "./training/snapshotAverage.js";
 export * from "./training/sampleGrid.js";
 export * from "./training/trainingLog.js";
 export * from "./training/backendSelection.js";

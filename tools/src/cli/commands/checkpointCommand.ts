@@ -1,11 +1,12 @@
 /**
- * `npc-faces checkpoint pack|info`: the packed checkpoint that carries a training run from one machine (or
+ * `npc-faces checkpoint pack|average|info`: the packed checkpoint that carries a training run from one machine (or
  * sitting) to the next. `pack` turns a run's fp32 checkpoint.ckpt into the compact form (fp16 weights, bfloat16
  * Adam moments), gzip-compressed, with the run's log up to it; `npc-faces train --resume-from FILE` continues
- * from it. See docs/training.md, "Continuing on another machine".
+ * from it. See docs/training.md, "Continuing on another machine". `average` writes a run folder whose G_ema is
+ * the mean of a run's kept snapshots' (docs/training.md, "Snapshot averaging").
  */
 import { readFile, stat } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { Command } from "commander";
 import type { CheckpointContents } from "@npc-faces/trainer";
 import { EnsureFolderAsync, WriteFileAtomicAsync } from "../../bake/atomicWrite.js";
@@ -35,6 +36,23 @@ export function CheckpointCommand(): Command {
       .addHelpText("after", "\nExample:\n  npc-faces checkpoint pack --run runs/default --out models/training/checkpoint.npcfckpt.gz")
       .action(async (flags: { run: string; out: string }) => {
         await PackAsync(flags.run, flags.out);
+      }),
+  );
+  command.addCommand(
+    new Command("average")
+      .summary("average the EMA generator of a run's kept snapshots into a new run folder")
+      .description(
+        "Reads RUN's kept snapshots (train --keep-snapshots) from --from to --to kimg, both included, and writes OUT/checkpoint.ckpt: " +
+          "the latest of them with G_ema replaced by the mean of their G_ema (G, D, Adam moments and counters as the latest's), and OUT/log.jsonl: RUN's log up to it. " +
+          "OUT exports, packs and resumes like any run folder. An OUT that holds a checkpoint not made by `average` is refused (it would be a training run).",
+      )
+      .requiredOption("--run <dir>", "run folder whose snapshots/ holds the kept snapshots")
+      .requiredOption("--from <kimg>", "first snapshot to include, in kimg", ParseKimg)
+      .requiredOption("--to <kimg>", "last snapshot to include, in kimg", ParseKimg)
+      .requiredOption("--out <dir>", "run folder to write (created; an earlier average there is replaced)")
+      .addHelpText("after", "\nExample:\n  npc-faces checkpoint average --run runs/v2 --from 968 --to 1024 --out runs/v2-avg968-1024\n  npc-faces export --run runs/v2-avg968-1024 --data data/facesjs64 --out candidates/avg.onnx --fp16")
+      .action(async (flags: { run: string; from: number; to: number; out: string }) => {
+        await AverageAsync(flags);
       }),
   );
   command.addCommand(
@@ -103,6 +121,52 @@ async function PackAsync(run: string, out: string): Promise<void> {
     `packed ${source} (${FormatBytes(raw.length)}, ${kimg.toFixed(3)} kimg) -> ${out}: ${FormatBytes(packed.length)} ` +
       `(${((100 * packed.length) / raw.length).toFixed(0)}%; fp16 weights, bfloat16 Adam moments, gzip; log: ${log ? `${log.lines} lines` : "none"})\n`,
   );
+}
+
+function ParseKimg(text: string): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value) || value < 0) throw new CliUsageError(`expected a kimg >= 0, got "${text}"`);
+  return value;
+}
+
+async function AverageAsync(flags: { run: string; from: number; to: number; out: string }): Promise<void> {
+  const { run, from, to, out } = flags;
+  if (!(await stat(run).catch(() => null))?.isDirectory()) throw new CliFailure(`--run ${run}: no such folder`);
+  if (from > to) throw new CliUsageError(`--from ${from} is after --to ${to}`);
+  // The run folder itself or a folder inside it (its snapshots/): the average would mix with the run's own files.
+  const within = relative(resolve(run), resolve(out));
+  if (!within.startsWith("..") && !isAbsolute(within)) throw new CliUsageError(`--out ${out}: is the run folder or inside it; write the average to a folder of its own`);
+  const { ListRunSnapshotsAsync } = await import("../../training/runSnapshots.js");
+  const kept = await ListRunSnapshotsAsync(run);
+  // Snapshot names carry kimg to 3 decimals: compare there, so --to 1024 includes kimg-001024.000.
+  const chosen = kept.filter((s) => s.kimg >= from - 5e-4 && s.kimg <= to + 5e-4);
+  const available = kept.length > 0 ? `kept: ${kept.map((s) => s.kimg.toFixed(3)).join(", ")}` : "the run keeps none (train with --keep-snapshots N)";
+  if (chosen.length < 2) throw new CliFailure(`--from ${from} --to ${to}: ${chosen.length} kept snapshot${chosen.length === 1 ? "" : "s"} of ${run} in that range, at least 2 needed (${available})`);
+  const trainer = await import("@npc-faces/trainer");
+  const target = join(out, CheckpointFile);
+  const existing = await stat(target).catch(() => null);
+  if (existing) {
+    const previous = await trainer.ReadCheckpointAsync(target).catch(() => null);
+    if (!previous?.extra?.[trainer.AveragedKimgKey]) throw new CliFailure(`--out ${out}: holds a ${CheckpointFile} that \`checkpoint average\` did not write; choose another folder`);
+  }
+  let averaged: CheckpointContents;
+  try {
+    const checkpoints: CheckpointContents[] = [];
+    for (const snapshot of chosen) checkpoints.push(await trainer.ReadCheckpointAsync(join(snapshot.dir, CheckpointFile)));
+    averaged = trainer.AverageGeneratorEma(checkpoints);
+  } catch (error) {
+    throw new CliFailure((error as Error).message);
+  }
+  const kimg = averaged.state.imagesSeen / 1000;
+  const log = await ReadLogUpToAsync(join(run, LogFile), kimg);
+  try {
+    await EnsureFolderAsync(resolve(out));
+    await trainer.WriteCheckpointAsync(resolve(target), averaged);
+    if (log) await WriteFileAtomicAsync(resolve(out, LogFile), new TextEncoder().encode(log.text));
+  } catch (error) {
+    throw new CliFailure(`--out ${out}: ${(error as Error).message}`);
+  }
+  process.stdout.write(`averaged G_ema of ${chosen.length} snapshots of ${run} (${chosen.map((s) => s.kimg.toFixed(3)).join(", ")} kimg) -> ${target} (at ${kimg.toFixed(3)} kimg; log: ${log ? `${log.lines} lines` : "none"})\n`);
 }
 
 /** The run's log lines up to `kimg` (later ticks are past the checkpoint; a half-written last line is dropped), or null without a log. */
