@@ -49,8 +49,8 @@ const Requests: Record<string, FaceRequest> = {
 
 /**
  * How far the native engine (onnxruntime-node) may stray from the canonical bytes, over all the golden requests:
- * at most 1 level of 255 per byte, on at most 0.1% of the bytes. Measured with today's model (npc64fine, 992 kimg):
- * 32 of 1,179,648 bytes (2.7e-5) over the 72 requests on a 2-core Intel Xeon with AVX-512 (npc64wide at 888 kimg:
+ * at most 1 level of 255 per byte, on at most 0.1% of the bytes. Measured with today's model (npc64fine, G_ema
+ * averaged over 968-1024 kimg): 29 of 1,179,648 bytes (2.5e-5), in 24 of the 72 requests, on a 2-core Intel Xeon with AVX-512 (npc64wide at 888 kimg:
  * 31, on a 2-core AMD EPYC with AVX-512); with 0.1's npc64, 35 of
  * 1,048,576 over seeds 0-63 on an AMD EPYC without AVX-512 (docs/seeds.md).
  */
