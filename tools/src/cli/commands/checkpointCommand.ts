@@ -7,9 +7,10 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import type { CheckpointContents } from "@npc-faces/trainer";
 import { EnsureFolderAsync, WriteFileAtomicAsync } from "../../bake/atomicWrite.js";
+import { ParseFiniteNumber } from "../argParsers.js";
 import { CliFailure, CliUsageError } from "../cliErrors.js";
 import { FormatBytes, JsonHelp, WriteJsonResult } from "../cliFormat.js";
 
@@ -86,9 +87,7 @@ async function ReadForCliAsync(file: string): Promise<{ contents: CheckpointCont
 }
 
 async function PackAsync(run: string, out: string): Promise<void> {
-  const runInfo = await stat(run).catch(() => null);
-  if (!runInfo) throw new CliFailure(`--run ${run}: no such folder`);
-  if (!runInfo.isDirectory()) throw new CliFailure(`--run ${run}: not a folder (pass the run folder that holds ${CheckpointFile})`);
+  await RequireRunFolderAsync(run);
   const source = join(run, CheckpointFile);
   if (resolve(out) === resolve(source)) throw new CliUsageError(`--out ${out}: that is the run's own checkpoint; write the packed file elsewhere`);
   if (!(await stat(source).catch(() => null))) throw new CliFailure(`--run ${run}: no ${CheckpointFile} (train first; it is written every --snap ticks)`);
@@ -124,14 +123,26 @@ async function PackAsync(run: string, out: string): Promise<void> {
 }
 
 function ParseKimg(text: string): number {
-  const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value) || value < 0) throw new CliUsageError(`expected a kimg >= 0, got "${text}"`);
+  let value = Number.NaN;
+  try {
+    value = ParseFiniteNumber(text);
+  } catch {
+    // reported below, in kimg's words
+  }
+  if (!(value >= 0)) throw new InvalidArgumentError(`expected a kimg >= 0, got "${text}"`);
   return value;
+}
+
+/** Refuses a --run that is missing or not a folder, in one line. */
+async function RequireRunFolderAsync(run: string): Promise<void> {
+  const info = await stat(run).catch(() => null);
+  if (!info) throw new CliFailure(`--run ${run}: no such folder`);
+  if (!info.isDirectory()) throw new CliFailure(`--run ${run}: not a folder (pass the run folder that holds ${CheckpointFile})`);
 }
 
 async function AverageAsync(flags: { run: string; from: number; to: number; out: string }): Promise<void> {
   const { run, from, to, out } = flags;
-  if (!(await stat(run).catch(() => null))?.isDirectory()) throw new CliFailure(`--run ${run}: no such folder`);
+  await RequireRunFolderAsync(run);
   if (from > to) throw new CliUsageError(`--from ${from} is after --to ${to}`);
   // The run folder itself or a folder inside it (its snapshots/): the average would mix with the run's own files.
   const within = relative(resolve(run), resolve(out));
